@@ -1,0 +1,74 @@
+import type { Logger } from 'pino';
+import { RolloutGroup } from '../api/rolloutgroup.ts';
+import { isConflict } from '../kube/errors.ts';
+import type { KubeGateway, ObjectChange } from '../kube/gateway.ts';
+import { WorkQueue } from '../runtime/work-queue.ts';
+import { runWorkers } from '../runtime/workers.ts';
+import { groupKey } from './group-key.ts';
+import { MembershipIndex } from './membership-index.ts';
+import { Reconciler } from './reconciler.ts';
+
+export interface ControllerOptions {
+  readonly gateway: KubeGateway;
+  readonly clusterDomain: string;
+  readonly concurrency: number;
+  readonly log: Logger;
+  /** Every group is reconciled at least this often, events or not. */
+  readonly resyncMs?: number;
+}
+
+/** Maps watch events to group keys and runs reconciles until the signal aborts. */
+export async function runController(options: ControllerOptions, signal: AbortSignal): Promise<void> {
+  const { gateway, log } = options;
+  const queue = new WorkQueue();
+  const index = new MembershipIndex();
+  const reconciler = new Reconciler({ gateway, clusterDomain: options.clusterDomain, log });
+
+  gateway.onChange((c) => {
+    for (const key of keysFor(c, gateway, index)) queue.add(key);
+  });
+  await gateway.start();
+  log.info({ groups: gateway.listGroups().length }, 'caches synced');
+  for (const g of gateway.listGroups()) enqueueRaw(g, queue);
+
+  const resync = setInterval(() => {
+    for (const g of gateway.listGroups()) enqueueRaw(g, queue);
+  }, options.resyncMs ?? 300_000);
+  signal.addEventListener('abort', () => {
+    clearInterval(resync);
+    queue.shutDown();
+  });
+  await runWorkers(queue, (key) => reconciler.reconcile(key), {
+    concurrency: options.concurrency,
+    log,
+    isRetryNow: isConflict,
+  });
+  await gateway.stop();
+}
+
+function keysFor(c: ObjectChange, gateway: KubeGateway, index: MembershipIndex): readonly string[] {
+  switch (c.kind) {
+    case 'RolloutGroup': {
+      const key = groupKey(c.namespace, c.name);
+      const raw = gateway.getGroup(c.namespace, c.name);
+      const g = raw ? RolloutGroup.safeParse(raw) : undefined;
+      if (g?.success) {
+        const former = (g.data.status?.members ?? []).map((m) => m.rollout);
+        index.set(c.namespace, key, [...g.data.spec.members.map((m) => m.rollout), ...former]);
+      } else if (!raw) index.remove(key);
+      // Claims are decided between groups of a namespace, so any group change may matter to the others.
+      return [...new Set([key, ...index.groupsIn(c.namespace)])];
+    }
+    case 'Rollout':
+      return index.groupsOf(c.namespace, c.name);
+    case 'ReplicaSet':
+      return c.ownerRollout ? index.groupsOf(c.namespace, c.ownerRollout) : [];
+    case 'Service':
+      return index.groupsIn(c.namespace);
+  }
+}
+
+function enqueueRaw(raw: unknown, queue: WorkQueue) {
+  const m = (raw as { metadata?: { namespace?: string; name?: string } }).metadata;
+  if (m?.namespace && m.name) queue.add(groupKey(m.namespace, m.name));
+}

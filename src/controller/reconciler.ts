@@ -1,0 +1,137 @@
+import type { Logger } from 'pino';
+import { FINALIZER, RolloutGroup, type RolloutGroupStatus } from '../api/rolloutgroup.ts';
+import type { RolloutView, Service } from '../api/rollout.ts';
+import type { KubeGateway } from '../kube/gateway.ts';
+import type { Observed, PeerGroup } from '../planner/observed.ts';
+import { plan } from '../planner/plan.ts';
+import type { Action, Plan } from '../planner/plan-types.ts';
+import type { ReconcileResult } from '../runtime/workers.ts';
+import { parseGroupKey } from './group-key.ts';
+import { canonicalJson } from './canonical-json.ts';
+
+export interface ReconcilerOptions {
+  readonly gateway: KubeGateway;
+  readonly clusterDomain: string;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+/** Observe (from caches) → plan (pure) → act (gateway), for one RolloutGroup. */
+export class Reconciler {
+  private readonly gw: KubeGateway;
+  private readonly clusterDomain: string;
+  private readonly log: Logger;
+  private readonly now: () => number;
+
+  constructor(options: ReconcilerOptions) {
+    this.gw = options.gateway;
+    this.clusterDomain = options.clusterDomain;
+    this.log = options.log;
+    this.now = options.now ?? Date.now;
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const { namespace, name } = parseGroupKey(key);
+    const raw = this.gw.getGroup(namespace, name) as { metadata?: { resourceVersion?: string }; status?: unknown } | undefined;
+    if (!raw) return {};
+    const parsed = RolloutGroup.safeParse(raw);
+    if (!parsed.success) return this.reportUnreadable(namespace, name, raw, parsed.error.issues);
+    const group = parsed.data;
+    const observed = this.observe(group);
+    const p = plan(observed);
+    const log = this.log.child({ group: key, release: p.status?.release?.id });
+    await this.act(group, raw, p, log);
+    return { requeueAfterMs: p.requeueAfterMs };
+  }
+
+  private observe(group: RolloutGroup): Observed {
+    const ns = group.metadata.namespace;
+    const names = new Set([...group.spec.members.map((m) => m.rollout), ...(group.status?.members ?? []).map((m) => m.rollout)]);
+    const rollouts = new Map<string, RolloutView>();
+    for (const n of names) {
+      const view = this.gw.getRollout(ns, n);
+      if (view) rollouts.set(n, view);
+    }
+    const services = new Map<string, Service>(this.gw.listServices(ns).map((s) => [s.metadata.name, s]));
+    return {
+      now: this.now(),
+      clusterDomain: this.clusterDomain,
+      group,
+      rollouts,
+      replicaSets: this.gw.listReplicaSets(ns, names),
+      services,
+      peers: this.peers(ns, group.metadata.name),
+    };
+  }
+
+  /** Other live groups in the namespace; unreadable ones claim nothing. */
+  private peers(namespace: string, self: string): PeerGroup[] {
+    return this.gw.listGroups(namespace).flatMap((raw) => {
+      const g = RolloutGroup.safeParse(raw);
+      if (!g.success || g.data.metadata.name === self || g.data.metadata.deletionTimestamp) return [];
+      return [{ name: g.data.metadata.name, creationTimestamp: g.data.metadata.creationTimestamp ?? '', members: g.data.spec.members.map((m) => m.rollout) }];
+    });
+  }
+
+  private async act(group: RolloutGroup, raw: { status?: unknown }, p: Plan, log: Logger): Promise<void> {
+    const { namespace, name } = group.metadata;
+    let rv = group.metadata.resourceVersion;
+    for (const a of p.actions) {
+      rv = (await this.perform(group, rv, a)) ?? rv;
+      log.info({ action: a.kind, rollout: 'rollout' in a ? a.rollout : undefined }, 'action done');
+    }
+    if (p.status && canonicalJson(raw.status ?? {}) !== canonicalJson(p.status)) {
+      rv = await this.gw.patchGroupStatus(namespace, name, rv, raw.status, p.status satisfies RolloutGroupStatus);
+      log.info({ phase: p.status.phase, message: p.status.message }, 'status updated');
+    }
+    for (const r of p.handledRequests) {
+      rv = await this.gw.patchGroupMetadata(namespace, name, rv, { annotations: { [r.annotation]: null } });
+      log.info({ request: r.annotation, value: r.value }, 'request handled');
+    }
+    for (const e of p.events) {
+      try {
+        await this.gw.createEvent({ namespace, name, uid: group.metadata.uid }, e);
+      } catch (err) {
+        log.warn({ reason: e.reason, err: String(err) }, 'event not recorded');
+      }
+    }
+  }
+
+  /** Performs one action; returns the group's new resourceVersion when it wrote the group. */
+  private async perform(group: RolloutGroup, rv: string, a: Action): Promise<string | undefined> {
+    const { namespace, name, finalizers } = group.metadata;
+    switch (a.kind) {
+      case 'AddFinalizer':
+        return this.gw.patchGroupMetadata(namespace, name, rv, { finalizers: [...finalizers, FINALIZER] });
+      case 'RemoveFinalizer':
+        return this.gw.patchGroupMetadata(namespace, name, rv, { finalizers: finalizers.filter((f) => f !== FINALIZER) });
+      case 'ApplyMetadata':
+        await this.gw.applyRolloutMetadata(namespace, a.rollout, a.strategy, a.metadata);
+        return undefined;
+      case 'Promote':
+        await this.gw.patchRolloutStatus(namespace, a.rollout, a.resourceVersion, { pauseConditions: null });
+        if (a.unpauseSpec) await this.gw.patchRolloutSpec(namespace, a.rollout, { paused: false });
+        return undefined;
+      case 'Abort':
+        await this.gw.patchRolloutStatus(namespace, a.rollout, a.resourceVersion, { abort: true });
+        return undefined;
+    }
+  }
+
+  /** A group the schema rejects (the CRD normally prevents this): say why in its status. */
+  private async reportUnreadable(namespace: string, name: string, raw: { metadata?: { resourceVersion?: string }; status?: unknown }, issues: readonly { path: PropertyKey[]; message: string }[]): Promise<ReconcileResult> {
+    const message = `spec cannot be read: ${issues.map((i) => `${i.path.join('.') || 'object'}: ${i.message}`).join('; ')}`;
+    const old = raw.status as RolloutGroupStatus | undefined;
+    const previous = old?.conditions?.find((c) => c.type === 'SpecValid');
+    if (previous?.message === message) return {};
+    const nowIso = new Date(this.now()).toISOString();
+    const status = {
+      ...(old ?? {}),
+      phase: 'Degraded',
+      message,
+      conditions: [{ type: 'SpecValid', status: 'False', reason: 'SchemaInvalid', message, lastTransitionTime: nowIso }],
+    };
+    await this.gw.patchGroupStatus(namespace, name, raw.metadata?.resourceVersion ?? '', raw.status, status);
+    return {};
+  }
+}

@@ -1,0 +1,339 @@
+import {
+  ApiException,
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  ListWatch,
+  PatchStrategy,
+  Watch,
+  setHeaderOptions,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { API_VERSION, FIELD_MANAGER, GROUP, KIND, PLURAL, VERSION } from '../api/rolloutgroup.ts';
+import { POD_TEMPLATE_HASH, ReplicaSet, Rollout, Service, type MetadataField, type RolloutView } from '../api/rollout.ts';
+import { KubeError, ObjectShapeError } from './errors.ts';
+import { ownedAnnotationKeys } from './managed-fields.ts';
+import { mergePatch } from './merge-patch.ts';
+
+const ARGO = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } as const;
+const TANDEM = { group: GROUP, version: VERSION, plural: PLURAL } as const;
+const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const APPLY = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+
+export type WatchedKind = 'RolloutGroup' | 'Rollout' | 'ReplicaSet' | 'Service';
+
+export interface ObjectChange {
+  readonly kind: WatchedKind;
+  readonly namespace: string;
+  readonly name: string;
+  /** The Rollout that owns a ReplicaSet, when there is one. */
+  readonly ownerRollout?: string;
+}
+
+export interface GroupRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+}
+
+export interface GroupEvent {
+  readonly type: 'Normal' | 'Warning';
+  readonly reason: string;
+  readonly message: string;
+}
+
+export interface GatewayOptions {
+  readonly kubeconfig?: string | undefined;
+  /** Watch one namespace only; all namespaces when undefined. */
+  readonly namespace?: string | undefined;
+  readonly log: Logger;
+  /** Name reported as the events' reporting instance. */
+  readonly identity: string;
+}
+
+/**
+ * Everything Tandem reads from and writes to the API server. Reads come from informer caches that
+ * restart and relist on any error; writes are the few patches DESIGN §3–§6 allow.
+ */
+export class KubeGateway {
+  private readonly kc: KubeConfig;
+  private readonly custom: CustomObjectsApi;
+  private readonly core: CoreV1Api;
+  private readonly apps: AppsV1Api;
+  private readonly informers = new Map<WatchedKind, Informer>();
+  private readonly listeners: ((c: ObjectChange) => void)[] = [];
+  private readonly options: GatewayOptions;
+  private stopped = false;
+
+  constructor(options: GatewayOptions) {
+    this.options = options;
+    this.kc = new KubeConfig();
+    if (options.kubeconfig) this.kc.loadFromFile(options.kubeconfig);
+    else this.kc.loadFromDefault();
+    this.custom = this.kc.makeApiClient(CustomObjectsApi);
+    this.core = this.kc.makeApiClient(CoreV1Api);
+    this.apps = this.kc.makeApiClient(AppsV1Api);
+  }
+
+  /** The namespace a kubeconfig context names, used when no namespace is given. */
+  get contextNamespace(): string | undefined {
+    return this.kc.getContextObject(this.kc.getCurrentContext())?.namespace;
+  }
+
+  onChange(listener: (c: ObjectChange) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Lists and watches everything Tandem reads; resolves once every cache holds a full list. */
+  async start(): Promise<void> {
+    const ns = this.options.namespace;
+    const scoped = (base: string, plural: string) => (ns ? `${base}/namespaces/${ns}/${plural}` : `${base}/${plural}`);
+    const specs: InformerSpec[] = [
+      {
+        kind: 'RolloutGroup',
+        path: scoped(`/apis/${GROUP}/${VERSION}`, PLURAL),
+        list: () =>
+          ns
+            ? this.custom.listNamespacedCustomObject({ ...TANDEM, namespace: ns })
+            : this.custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, resourcePlural: PLURAL }),
+      },
+      {
+        kind: 'Rollout',
+        path: scoped(`/apis/${ARGO.group}/${ARGO.version}`, ARGO.plural),
+        list: () =>
+          ns
+            ? this.custom.listNamespacedCustomObject({ ...ARGO, namespace: ns })
+            : this.custom.listCustomObjectForAllNamespaces({ group: ARGO.group, version: ARGO.version, resourcePlural: ARGO.plural }),
+      },
+      {
+        kind: 'ReplicaSet',
+        path: scoped('/apis/apps/v1', 'replicasets'),
+        labelSelector: POD_TEMPLATE_HASH,
+        list: () =>
+          ns
+            ? this.apps.listNamespacedReplicaSet({ namespace: ns, labelSelector: POD_TEMPLATE_HASH })
+            : this.apps.listReplicaSetForAllNamespaces({ labelSelector: POD_TEMPLATE_HASH }),
+      },
+      {
+        kind: 'Service',
+        path: scoped('/api/v1', 'services'),
+        list: () => (ns ? this.core.listNamespacedService({ namespace: ns }) : this.core.listServiceForAllNamespaces()),
+      },
+    ];
+    await Promise.all(specs.map((s) => this.startInformer(s)));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all([...this.informers.values()].map((i) => i.watch.stop()));
+  }
+
+  /** True while every informer has a full list and a live watch. */
+  synced(): boolean {
+    return this.informers.size === 4 && [...this.informers.values()].every((i) => i.synced);
+  }
+
+  // Informers restart from scratch (a fresh LIST) after any error, with capped exponential backoff.
+  private startInformer(spec: InformerSpec, attempt = 0): Promise<void> {
+    const { log } = this.options;
+    const watch = new ListWatch<KubernetesObject>(
+      spec.path,
+      new Watch(this.kc),
+      spec.list as () => Promise<KubernetesListObject<KubernetesObject>>,
+      false,
+      spec.labelSelector,
+    );
+    const informer: Informer = { watch, synced: false };
+    this.informers.set(spec.kind, informer);
+    const notify = (obj: KubernetesObject) => this.notify(spec.kind, obj);
+    watch.on('add', notify);
+    watch.on('update', notify);
+    watch.on('delete', notify);
+    let failed = false;
+    watch.on('error', (err: unknown) => {
+      failed = true;
+      informer.synced = false;
+      if (this.stopped) return;
+      const delay = Math.min(30_000, 500 * 2 ** attempt);
+      log.warn({ kind: spec.kind, err: describe(err), delayMs: delay }, 'informer failed; relisting');
+      setTimeout(() => {
+        if (!this.stopped) void this.startInformer(spec, attempt + 1);
+      }, delay).unref();
+    });
+    return watch.start().then(() => {
+      if (failed) return;
+      informer.synced = true;
+      attempt = 0;
+    });
+  }
+
+  private notify(kind: WatchedKind, obj: KubernetesObject) {
+    const namespace = obj.metadata?.namespace ?? '';
+    const name = obj.metadata?.name ?? '';
+    const owner = obj.metadata?.ownerReferences?.find((o) => o.kind === 'Rollout')?.name;
+    const change: ObjectChange = { kind, namespace, name, ...(owner ? { ownerRollout: owner } : {}) };
+    for (const l of this.listeners) l(change);
+  }
+
+  private cache(kind: WatchedKind): ListWatch<KubernetesObject> {
+    const informer = this.informers.get(kind);
+    if (!informer) throw new Error(`informer ${kind} not started`);
+    return informer.watch;
+  }
+
+  // ---- reads (from caches) ----
+
+  /** Raw RolloutGroups: the controller validates them, so that a bad one is reported, not dropped. */
+  listGroups(namespace?: string): readonly unknown[] {
+    return this.cache('RolloutGroup').list(namespace);
+  }
+
+  getGroup(namespace: string, name: string): unknown {
+    return this.cache('RolloutGroup').get(name, namespace);
+  }
+
+  getRollout(namespace: string, name: string): RolloutView | undefined {
+    const raw = this.cache('Rollout').get(name, namespace);
+    if (!raw) return undefined;
+    const parsed = Rollout.safeParse(raw);
+    if (!parsed.success) throw new ObjectShapeError(`rollout ${namespace}/${name}: ${parsed.error.message}`);
+    return { rollout: parsed.data, owned: ownedAnnotationKeys(raw.metadata?.managedFields, FIELD_MANAGER) };
+  }
+
+  listReplicaSets(namespace: string, ownerRollouts: ReadonlySet<string>): ReplicaSet[] {
+    return this.cache('ReplicaSet')
+      .list(namespace)
+      .filter((rs) => rs.metadata?.ownerReferences?.some((o) => o.kind === 'Rollout' && ownerRollouts.has(o.name)))
+      .map((rs) => ReplicaSet.parse(plain(rs)));
+  }
+
+  listServices(namespace: string): Service[] {
+    return this.cache('Service')
+      .list(namespace)
+      .map((s) => Service.parse(plain(s)));
+  }
+
+  // ---- writes ----
+
+  /** Server-side apply of Tandem's ephemeral-metadata annotations; keys left out are released. */
+  async applyRolloutMetadata(
+    namespace: string,
+    name: string,
+    strategy: 'blueGreen' | 'canary',
+    metadata: Partial<Record<MetadataField, Record<string, string>>>,
+  ): Promise<void> {
+    const fields = Object.fromEntries(Object.entries(metadata).map(([f, annotations]) => [f, { annotations }]));
+    const body = {
+      apiVersion: `${ARGO.group}/${ARGO.version}`,
+      kind: 'Rollout',
+      metadata: { name, namespace },
+      ...(Object.keys(fields).length > 0 ? { spec: { strategy: { [strategy]: fields } } } : {}),
+    };
+    await call(`apply metadata to rollout ${namespace}/${name}`, () =>
+      this.custom.patchNamespacedCustomObject({ ...ARGO, namespace, name, body, fieldManager: FIELD_MANAGER, force: true }, APPLY),
+    );
+  }
+
+  /** A merge patch on the Rollout's status subresource, as `kubectl argo rollouts` sends it. */
+  async patchRolloutStatus(namespace: string, name: string, resourceVersion: string, status: Record<string, unknown>): Promise<void> {
+    const body = { metadata: { resourceVersion }, status };
+    await call(`patch status of rollout ${namespace}/${name}`, () =>
+      this.custom.patchNamespacedCustomObjectStatus({ ...ARGO, namespace, name, body, fieldManager: FIELD_MANAGER }, MERGE),
+    );
+  }
+
+  async patchRolloutSpec(namespace: string, name: string, spec: Record<string, unknown>): Promise<void> {
+    await call(`patch spec of rollout ${namespace}/${name}`, () =>
+      this.custom.patchNamespacedCustomObject({ ...ARGO, namespace, name, body: { spec }, fieldManager: FIELD_MANAGER }, MERGE),
+    );
+  }
+
+  /** Replaces the group's status, guarded by the resourceVersion it was computed from. */
+  async patchGroupStatus(namespace: string, name: string, resourceVersion: string, from: unknown, to: unknown): Promise<string> {
+    const body = { metadata: { resourceVersion }, status: mergePatch(from ?? {}, to) };
+    const updated = await call(`patch status of rolloutgroup ${namespace}/${name}`, () =>
+      this.custom.patchNamespacedCustomObjectStatus({ ...TANDEM, namespace, name, body, fieldManager: FIELD_MANAGER }, MERGE),
+    );
+    return resourceVersionOf(updated);
+  }
+
+  /** Merge patch on the group's metadata (finalizers, request annotations), guarded by resourceVersion. */
+  async patchGroupMetadata(namespace: string, name: string, resourceVersion: string, metadata: Record<string, unknown>): Promise<string> {
+    const body = { metadata: { ...metadata, resourceVersion } };
+    const updated = await call(`patch rolloutgroup ${namespace}/${name}`, () =>
+      this.custom.patchNamespacedCustomObject({ ...TANDEM, namespace, name, body, fieldManager: FIELD_MANAGER }, MERGE),
+    );
+    return resourceVersionOf(updated);
+  }
+
+  async createEvent(group: GroupRef, event: GroupEvent): Promise<void> {
+    const now = new Date();
+    await call(`create event for rolloutgroup ${group.namespace}/${group.name}`, () =>
+      this.core.createNamespacedEvent({
+        namespace: group.namespace,
+        body: {
+          metadata: { generateName: `${group.name}.`, namespace: group.namespace },
+          involvedObject: { apiVersion: API_VERSION, kind: KIND, name: group.name, namespace: group.namespace, uid: group.uid },
+          type: event.type,
+          reason: event.reason,
+          message: event.message.slice(0, 1024),
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+          source: { component: FIELD_MANAGER },
+          reportingComponent: `tandem.dev/controller`,
+          reportingInstance: this.options.identity,
+        },
+      }),
+    );
+  }
+}
+
+interface InformerSpec {
+  readonly kind: WatchedKind;
+  readonly path: string;
+  readonly labelSelector?: string;
+  readonly list: () => Promise<unknown>;
+}
+
+interface Informer {
+  readonly watch: ListWatch<KubernetesObject>;
+  synced: boolean;
+}
+
+/** Typed lists deserialize into model classes with Dates; the schemas want plain JSON. */
+const plain = (o: unknown): unknown => JSON.parse(JSON.stringify(o));
+
+const resourceVersionOf = (o: unknown): string =>
+  (o as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion ?? '';
+
+async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ApiException) {
+      const body = parseBody(err.body);
+      throw new KubeError(`${what}: ${body?.message ?? `HTTP ${err.code}`}`, err.code, body?.reason, { cause: err });
+    }
+    throw new KubeError(`${what}: ${describe(err)}`, undefined, undefined, { cause: err });
+  }
+}
+
+function parseBody(body: unknown): { message?: string; reason?: string } | undefined {
+  if (typeof body === 'string') {
+    try {
+      return JSON.parse(body) as { message?: string; reason?: string };
+    } catch {
+      return { message: body };
+    }
+  }
+  return typeof body === 'object' && body !== null ? (body as { message?: string; reason?: string }) : undefined;
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,24 @@
+import type { RolloutGroup } from '../api/rolloutgroup.ts';
+import type { ReplicaSet, RolloutView, Service } from '../api/rollout.ts';
+
+/** Another group in the same namespace, as far as claims on Rollouts go. */
+export interface PeerGroup {
+  readonly name: string;
+  readonly creationTimestamp: string;
+  readonly members: readonly string[];
+}
+
+/** Everything plan() may look at. Built from informer caches; no I/O happens after this. */
+export interface Observed {
+  /** Milliseconds since the epoch; the planner has no clock of its own. */
+  readonly now: number;
+  readonly clusterDomain: string;
+  readonly group: RolloutGroup;
+  /** The group's members and former members (status.members), by name; absent when not found. */
+  readonly rollouts: ReadonlyMap<string, RolloutView>;
+  /** ReplicaSets owned by those Rollouts. */
+  readonly replicaSets: readonly ReplicaSet[];
+  /** Services in the group's namespace, by name. */
+  readonly services: ReadonlyMap<string, Service>;
+  readonly peers: readonly PeerGroup[];
+}

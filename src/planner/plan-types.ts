@@ -1,0 +1,46 @@
+import type { RolloutGroupStatus } from '../api/rolloutgroup.ts';
+import type { DesiredMetadata } from './wiring.ts';
+
+/** A write the controller makes. Rollout writes carry the resourceVersion they were planned from. */
+export type Action =
+  | { readonly kind: 'AddFinalizer' }
+  | { readonly kind: 'RemoveFinalizer' }
+  /** Server-side apply of exactly these annotations under Tandem's field manager; {} releases them all. */
+  | { readonly kind: 'ApplyMetadata'; readonly rollout: string; readonly strategy: 'blueGreen' | 'canary'; readonly metadata: DesiredMetadata }
+  | { readonly kind: 'Promote'; readonly rollout: string; readonly resourceVersion: string; readonly unpauseSpec: boolean }
+  | { readonly kind: 'Abort'; readonly rollout: string; readonly resourceVersion: string };
+
+export type EventReason =
+  | 'ReleaseStarted'
+  | 'ReleaseReady'
+  | 'PromotionStarted'
+  | 'MemberPromoted'
+  | 'ReleaseCompleted'
+  | 'ReleaseAborted'
+  | 'ReleaseRolledBack'
+  | 'InvalidSpec'
+  | 'PromoteRefused';
+
+export interface PlannedEvent {
+  readonly type: 'Normal' | 'Warning';
+  readonly reason: EventReason;
+  readonly message: string;
+}
+
+/** A handled request annotation, removed only if it still holds the value that was handled. */
+export interface HandledRequest {
+  readonly annotation: string;
+  readonly value: string;
+}
+
+export interface Plan {
+  /** In order: each is done only after the previous one succeeded. */
+  readonly actions: readonly Action[];
+  /** The whole status to persist, or undefined when the group is going away. */
+  readonly status: RolloutGroupStatus | undefined;
+  /** Removed after the status is persisted, so a crash in between loses no request. */
+  readonly handledRequests: readonly HandledRequest[];
+  /** Emitted after the status is persisted: they describe transitions recorded there. */
+  readonly events: readonly PlannedEvent[];
+  readonly requeueAfterMs: number | undefined;
+}

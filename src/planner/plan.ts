@@ -1,0 +1,405 @@
+import {
+  FINALIZER,
+  REQUEST,
+  type Condition,
+  type MemberState,
+  type MemberStatus,
+  type Phase,
+  type ReleaseStatus,
+  type ReleaseTarget,
+  type RolloutGroupStatus,
+} from '../api/rolloutgroup.ts';
+import type { DependencyGraph } from '../graph/dependency-graph.ts';
+import { setCondition, type ConditionInput } from './conditions.ts';
+import { readMember, type MemberReading } from './member-reading.ts';
+import type { Observed } from './observed.ts';
+import type { Action, HandledRequest, Plan, PlannedEvent } from './plan-types.ts';
+import { releaseId } from './release-id.ts';
+import { claimantOf, selfAsPeer, validate, type SpecProblem } from './validation.ts';
+import { desiredMetadata, metadataInSync, ownsAnyMetadata, type ServiceRole } from './wiring.ts';
+
+/** How often a release in flight is looked at even when no watch event arrives. */
+export const RESYNC_MS = 10_000;
+/** How soon to look again after Argo has yet to observe a change. */
+export const SETTLE_MS = 1_000;
+
+/**
+ * The one pure entry point: from what was observed, the writes to make and the status to persist.
+ * Holds the rules of DESIGN §2–§5 for Lockstep groups of blue-green members.
+ */
+export function plan(o: Observed): Plan {
+  if (o.group.metadata.deletionTimestamp) return planDeletion(o);
+  const actions: Action[] = [];
+  if (!o.group.metadata.finalizers.includes(FINALIZER)) actions.push({ kind: 'AddFinalizer' });
+  const validation = validate(o);
+  if (!validation.valid) return planInvalid(o, actions, validation.problems);
+  return new LockstepPlanner(o, validation.graph, actions).plan();
+}
+
+function planDeletion(o: Observed): Plan {
+  if (!o.group.metadata.finalizers.includes(FINALIZER)) return emptyPlan(undefined);
+  const self = selfAsPeer(o);
+  const names = new Set([...self.members, ...(o.group.status?.members ?? []).map((m) => m.rollout)]);
+  const actions: Action[] = [];
+  for (const name of names) {
+    const view = o.rollouts.get(name);
+    if (!view || !ownsAnyMetadata(view) || claimantOf(name, self, o.peers)) continue;
+    actions.push({ kind: 'ApplyMetadata', rollout: name, strategy: strategyKey(view.rollout), metadata: {} });
+  }
+  actions.push({ kind: 'RemoveFinalizer' });
+  return { actions, status: undefined, handledRequests: [], events: [], requeueAfterMs: undefined };
+}
+
+function planInvalid(o: Observed, actions: Action[], problems: readonly SpecProblem[]): Plan {
+  const prev = o.group.status;
+  const first = problems[0]!;
+  const message = problems.map((p) => p.message).join('; ');
+  const now = new Date(o.now).toISOString();
+  const gen = o.group.metadata.generation;
+  const prevConditions = prev?.conditions ?? [];
+  const conditions = [
+    setCondition(prevConditions, { type: 'Ready', status: 'False', reason: 'InvalidSpec', message }, gen, now),
+    setCondition(prevConditions, { type: 'SpecValid', status: 'False', reason: first.reason, message }, gen, now),
+  ];
+  const members = o.group.spec.members.map((m) => memberStatus(m.rollout, o, undefined));
+  const status: RolloutGroupStatus = {
+    observedGeneration: gen,
+    phase: 'Degraded',
+    message: `invalid spec: ${message}`,
+    readyMembers: `0/${members.length}`,
+    ...(prev?.release ? { release: prev.release } : {}),
+    members,
+    conditions,
+  };
+  const old = prevConditions.find((c) => c.type === 'SpecValid');
+  const events: PlannedEvent[] =
+    old?.status === 'False' && old.message === message ? [] : [{ type: 'Warning', reason: 'InvalidSpec', message }];
+  // Members only become valid through a watched change, but a slow poll costs little.
+  return { actions, status, handledRequests: [], events, requeueAfterMs: 60_000 };
+}
+
+function memberStatus(name: string, o: Observed, reading: MemberReading | undefined, state?: MemberState): MemberStatus {
+  if (!reading) return { rollout: name, images: [], state: o.rollouts.has(name) ? (state ?? 'Stable') : 'Missing' };
+  return {
+    rollout: name,
+    ...(reading.strategy ? { strategy: reading.strategy } : {}),
+    ...(reading.phase ? { phase: reading.phase } : {}),
+    ...(reading.stableRevision ? { stableRevision: reading.stableRevision } : {}),
+    ...(reading.desiredRevision ? { desiredRevision: reading.desiredRevision } : {}),
+    images: [...reading.images],
+    state: state ?? (reading.failed ? 'Failed' : reading.changed ? 'Deploying' : 'Stable'),
+  };
+}
+
+const strategyKey = (r: { spec: { strategy: { blueGreen?: unknown } } }): 'blueGreen' | 'canary' =>
+  r.spec.strategy.blueGreen ? 'blueGreen' : 'canary';
+
+const emptyPlan = (status: RolloutGroupStatus | undefined): Plan => ({
+  actions: [],
+  status,
+  handledRequests: [],
+  events: [],
+  requeueAfterMs: undefined,
+});
+
+/** Sorted for stable ids and comparisons. */
+const byName = (a: ReleaseTarget, b: ReleaseTarget) => (a.rollout < b.rollout ? -1 : a.rollout > b.rollout ? 1 : 0);
+
+class LockstepPlanner {
+  private readonly o: Observed;
+  private readonly graph: DependencyGraph;
+  private readonly actions: Action[];
+  private readonly events: PlannedEvent[] = [];
+  private readonly handled: HandledRequest[] = [];
+  private readonly readings = new Map<string, MemberReading>();
+  private readonly states = new Map<string, MemberState>();
+  private readonly nowIso: string;
+  private readonly paused: boolean;
+  private requeue: number | undefined;
+  /** Dependents whose active pods must reach their changed dependencies' previews (§4a). */
+  private readonly repointed = new Set<string>();
+  private release: ReleaseStatus | undefined;
+
+  constructor(o: Observed, graph: DependencyGraph, actions: Action[]) {
+    this.o = o;
+    this.graph = graph;
+    this.actions = actions;
+    this.nowIso = new Date(o.now).toISOString();
+    this.paused = o.group.spec.paused;
+    for (const name of graph.members) {
+      const view = o.rollouts.get(name);
+      if (view) this.readings.set(name, readMember(view.rollout, o.replicaSets));
+    }
+  }
+
+  plan(): Plan {
+    const prev = this.o.group.status?.release;
+    const readings = [...this.readings.values()];
+    const untrusted = readings.filter((r) => !r.trusted);
+    let phase: Phase;
+    let message: string;
+    let ready: ConditionInput;
+
+    if (untrusted.length > 0) {
+      // Argo has not caught up with a spec change or a promote; decide nothing until it has.
+      this.release = prev;
+      this.wait(SETTLE_MS);
+      phase = prev ? (this.o.group.status?.phase ?? 'Progressing') : 'Progressing';
+      message = `waiting for Argo Rollouts to observe ${names(untrusted)}`;
+      ready = { type: 'Ready', status: 'False', reason: 'WaitingForArgo', message };
+    } else {
+      const targets = readings
+        .filter((r) => r.changed)
+        .map((r) => ({ rollout: r.name, revision: r.desiredRevision! }))
+        .sort(byName);
+      this.release = this.resolveRelease(prev, targets);
+      ({ phase, message, ready } = this.release ? this.planRelease(this.release) : this.planSteady(prev));
+    }
+
+    this.planWiring();
+    if (this.paused) {
+      this.actions.splice(0, this.actions.length, ...this.actions.filter((a) => a.kind === 'AddFinalizer'));
+      this.handled.length = 0;
+      message = `paused: observing only; ${message}`;
+      ready = { type: 'Ready', status: 'False', reason: 'GroupPaused', message };
+    }
+    return {
+      actions: this.actions,
+      status: this.status(phase, message, ready),
+      handledRequests: this.handled,
+      events: this.events,
+      requeueAfterMs: this.requeue,
+    };
+  }
+
+  /** The release in flight: the persisted one while its targets still hold, else a new one. */
+  private resolveRelease(prev: ReleaseStatus | undefined, targets: ReleaseTarget[]): ReleaseStatus | undefined {
+    if (prev && this.stillHolds(prev, targets)) return { ...prev, promotedMembers: [...prev.promotedMembers] };
+    if (targets.length === 0) return undefined;
+    const id = releaseId(targets);
+    const summary = targets.map((t) => `${t.rollout}@${t.revision}`).join(', ');
+    this.events.push({
+      type: 'Normal',
+      reason: 'ReleaseStarted',
+      message: prev ? `release ${id} (${summary}) replaces release ${prev.id}` : `release ${id} started: ${summary}`,
+    });
+    return { id, targets, startedAt: this.nowIso, promotedMembers: [] };
+  }
+
+  /** Every target still heads to its revision, and no other member changed. */
+  private stillHolds(prev: ReleaseStatus, changed: readonly ReleaseTarget[]): boolean {
+    const sameTargets = prev.targets.every((t) => this.readings.get(t.rollout)?.desiredRevision === t.revision);
+    const noNewChange = changed.every((c) => prev.targets.some((t) => t.rollout === c.rollout && t.revision === c.revision));
+    return sameTargets && noNewChange && prev.targets.length > 0;
+  }
+
+  private planSteady(prev: ReleaseStatus | undefined) {
+    if (prev?.promotedAt && !prev.abortedAt) {
+      this.events.push({ type: 'Normal', reason: 'ReleaseCompleted', message: `release ${prev.id} completed` });
+    }
+    this.promoteRequest(undefined, false);
+    const message = `${this.graph.members.length}/${this.graph.members.length} members stable`;
+    return {
+      phase: 'Healthy' as Phase,
+      message,
+      ready: { type: 'Ready', status: 'True', reason: 'Stable', message } satisfies ConditionInput,
+    };
+  }
+
+  private planRelease(release: ReleaseStatus) {
+    const targets = release.targets.map((t) => t.rollout);
+    const at = (name: string) => this.readings.get(name)!;
+    for (const t of targets) this.states.set(t, at(t).promoted ? 'Promoted' : at(t).ready ? 'Ready' : 'Deploying');
+
+    const abortRequest = this.request(REQUEST.abort);
+    const failed = targets.filter((t) => at(t).failed && !at(t).promoted);
+    const allReady = targets.every((t) => at(t).ready || at(t).promoted);
+    const deadline = Date.parse(release.startedAt) + this.o.group.spec.progressDeadlineSeconds * 1000;
+    const deadlinePassed = !release.promotedAt && !allReady && this.o.now >= deadline;
+
+    if (release.abortedAt || failed.length > 0 || deadlinePassed || abortRequest !== undefined) {
+      if (!release.abortedAt) {
+        release.abortedAt = this.nowIso;
+        release.abortReason =
+          failed.length > 0
+            ? `member ${failed.map((f) => `${f} failed (${at(f).message ?? at(f).phase ?? 'aborted'})`).join(', ')}`
+            : deadlinePassed
+              ? `not ready within ${this.o.group.spec.progressDeadlineSeconds}s: waiting for ${targets.filter((t) => !at(t).ready).join(', ')}`
+              : `abort requested: ${abortRequest || 'no reason given'}`;
+        this.events.push({ type: 'Warning', reason: 'ReleaseAborted', message: `release ${release.id} aborted: ${release.abortReason}` });
+      }
+      if (abortRequest !== undefined) this.handled.push({ annotation: REQUEST.abort, value: abortRequest });
+      this.promoteRequest(release, false);
+      for (const t of targets) {
+        const r = at(t);
+        if (r.failed) this.states.set(t, 'Failed');
+        if (!r.promoted && !r.aborted) {
+          this.actions.push({ kind: 'Abort', rollout: t, resourceVersion: this.rv(t) });
+          this.states.set(t, 'Failed');
+        }
+      }
+      const kept = targets.filter((t) => at(t).promoted);
+      const message =
+        `release ${release.id} aborted: ${release.abortReason}` +
+        (kept.length > 0 ? `; ${kept.join(', ')} already promoted and left on the new revision` : '');
+      return { phase: 'Degraded' as Phase, message, ready: { type: 'Ready', status: 'False', reason: 'ReleaseAborted', message } as ConditionInput };
+    }
+
+    if (!release.promotedAt) return this.planGate(release, targets, allReady, deadline);
+    return this.planCutover(release, targets);
+  }
+
+  private planGate(release: ReleaseStatus, targets: readonly string[], allReady: boolean, deadline: number) {
+    const { auto, soakSeconds } = this.o.group.spec.promotion;
+    const readyCount = targets.filter((t) => this.readings.get(t)!.ready).length;
+    if (!allReady) {
+      delete release.readyAt;
+      this.wait(Math.max(0, Math.min(RESYNC_MS, deadline - this.o.now)));
+      this.promoteRequest(release, false);
+      const waiting = targets.filter((t) => !this.readings.get(t)!.ready);
+      const message = `release ${release.id}: ${readyCount}/${targets.length} members ready; waiting for ${waiting.join(', ')}`;
+      return { phase: 'Progressing' as Phase, message, ready: { type: 'Ready', status: 'False', reason: 'ReleaseProgressing', message } as ConditionInput };
+    }
+    if (!release.readyAt) {
+      release.readyAt = this.nowIso;
+      this.events.push({ type: 'Normal', reason: 'ReleaseReady', message: `release ${release.id} ready: ${targets.length}/${targets.length} members` });
+    }
+    const soakEnds = Date.parse(release.readyAt) + soakSeconds * 1000;
+    const requested = this.promoteRequest(release, !this.paused);
+    if (requested || (auto && this.o.now >= soakEnds && !this.paused)) {
+      release.promotedAt = this.nowIso;
+      const by = requested ? 'promote request' : 'auto promotion';
+      this.events.push({ type: 'Normal', reason: 'PromotionStarted', message: `release ${release.id}: cutover started by ${by}` });
+      this.wait(0);
+      const message = `release ${release.id} promoting: cutover started`;
+      return { phase: 'Promoting' as Phase, message, ready: { type: 'Ready', status: 'False', reason: 'Promoting', message } as ConditionInput };
+    }
+    if (auto) this.wait(Math.max(0, soakEnds - this.o.now));
+    const message = auto
+      ? `release ${release.id} ready: ${targets.length}/${targets.length} members; soaking until ${new Date(soakEnds).toISOString()}`
+      : `release ${release.id} ready: ${targets.length}/${targets.length} members; waiting for promote`;
+    return { phase: 'Paused' as Phase, message, ready: { type: 'Ready', status: 'False', reason: auto ? 'Soaking' : 'AwaitingPromotion', message } as ConditionInput };
+  }
+
+  /** Dependents first: repoint, promote, wait until promoted, then the next (§4). */
+  private planCutover(release: ReleaseStatus, targets: readonly string[]) {
+    this.promoteRequest(release, false);
+    const order = this.graph.dependenciesFirst.filter((m) => targets.includes(m)).reverse();
+    for (const m of order) {
+      const r = this.readings.get(m)!;
+      this.repointed.add(m);
+      if (r.promoted) {
+        if (!release.promotedMembers.includes(m)) {
+          release.promotedMembers.push(m);
+          this.events.push({ type: 'Normal', reason: 'MemberPromoted', message: `release ${release.id}: ${m} promoted to ${r.desiredRevision}` });
+        }
+        continue;
+      }
+      this.states.set(m, 'Promoting');
+      this.wait(SETTLE_MS * 2);
+      const message = `release ${release.id} promoting ${m} (${release.promotedMembers.length}/${targets.length} promoted)`;
+      const result = { phase: 'Promoting' as Phase, message, ready: { type: 'Ready', status: 'False', reason: 'Promoting', message } as ConditionInput };
+      if (!r.ready) return result; // switching its active Service, or waiting for availability again
+      const view = this.o.rollouts.get(m)!;
+      if (metadataInSync(view, this.desiredFor(m))) {
+        this.actions.push({ kind: 'Promote', rollout: m, resourceVersion: this.rv(m), unpauseSpec: view.rollout.spec.paused === true });
+      }
+      return result;
+    }
+    this.repointed.clear();
+    this.events.push({ type: 'Normal', reason: 'ReleaseCompleted', message: `release ${release.id} completed: ${order.join(', ')} promoted` });
+    this.release = undefined;
+    const message = `release ${release.id} completed; ${this.graph.members.length}/${this.graph.members.length} members stable`;
+    return { phase: 'Healthy' as Phase, message, ready: { type: 'Ready', status: 'True', reason: 'ReleaseCompleted', message } as ConditionInput };
+  }
+
+  /**
+   * Handles a `tandem.dev/promote` request; true when it opens the gate now. A request naming another
+   * release is refused and removed; one naming this release is kept until the release is ready.
+   */
+  private promoteRequest(release: ReleaseStatus | undefined, canAccept: boolean): boolean {
+    const value = this.request(REQUEST.promote);
+    if (value === undefined) return false;
+    const handle = () => this.handled.push({ annotation: REQUEST.promote, value });
+    const refuse = (why: string) => {
+      handle();
+      this.events.push({ type: 'Warning', reason: 'PromoteRefused', message: `promote request for release ${value} refused: ${why}` });
+      return false;
+    };
+    if (!release) return refuse('no release is in flight');
+    if (value !== release.id) return refuse(`the release in flight is ${release.id}`);
+    if (release.abortedAt) return refuse(`release ${release.id} was aborted`);
+    if (release.promotedAt) {
+      handle(); // already promoting: the request is spent
+      return false;
+    }
+    if (!canAccept) return false;
+    handle();
+    return true;
+  }
+
+  private planWiring() {
+    for (const name of this.graph.members) {
+      const view = this.o.rollouts.get(name);
+      if (!view) continue;
+      const desired = this.desiredFor(name);
+      if (!metadataInSync(view, desired)) {
+        this.actions.unshift({ kind: 'ApplyMetadata', rollout: name, strategy: strategyKey(view.rollout), metadata: desired });
+        this.wait(SETTLE_MS);
+      }
+    }
+  }
+
+  private desiredFor(name: string) {
+    const member = this.o.group.spec.members.find((m) => m.rollout === name)!;
+    const targets = new Set(this.release?.targets.map((t) => t.rollout) ?? []);
+    const repointed = this.repointed.has(name);
+    return desiredMetadata({
+      member,
+      rollouts: this.o.rollouts,
+      services: this.o.services,
+      clusterDomain: this.o.clusterDomain,
+      previewRole: (): ServiceRole => 'preview',
+      activeRole: (dep): ServiceRole => (repointed && targets.has(dep) ? 'preview' : 'active'),
+    });
+  }
+
+  private status(phase: Phase, message: string, ready: ConditionInput): RolloutGroupStatus {
+    const prev = this.o.group.status;
+    const gen = this.o.group.metadata.generation;
+    const prevConditions: readonly Condition[] = prev?.conditions ?? [];
+    const members = this.graph.members.map((m) => memberStatus(m, this.o, this.readings.get(m), this.states.get(m)));
+    const release = this.release;
+    const counted = release ? release.targets.map((t) => t.rollout) : this.graph.members;
+    const good = counted.filter((m) => {
+      const r = this.readings.get(m);
+      return r && (release ? r.ready || r.promoted : !r.changed && !r.failed);
+    }).length;
+    return {
+      observedGeneration: gen,
+      phase,
+      message,
+      readyMembers: `${good}/${counted.length}`,
+      ...(release ? { release } : {}),
+      members,
+      conditions: [
+        setCondition(prevConditions, ready, gen, this.nowIso),
+        setCondition(prevConditions, { type: 'SpecValid', status: 'True', reason: 'Valid', message: 'spec is valid' }, gen, this.nowIso),
+      ],
+    };
+  }
+
+  private request(annotation: string): string | undefined {
+    return this.o.group.metadata.annotations[annotation];
+  }
+
+  private rv(name: string): string {
+    return this.o.rollouts.get(name)!.rollout.metadata.resourceVersion;
+  }
+
+  private wait(ms: number) {
+    this.requeue = this.requeue === undefined ? ms : Math.min(this.requeue, ms);
+  }
+}
+
+const names = (rs: readonly MemberReading[]) => rs.map((r) => r.name).join(', ');

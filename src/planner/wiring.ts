@@ -1,0 +1,99 @@
+import { defaultAddressAnnotation, type Dependency, type Member } from '../api/rolloutgroup.ts';
+import type { MetadataField, Rollout, RolloutView, Service } from '../api/rollout.ts';
+
+/** Which Service of a dependency an address points at. */
+export type ServiceRole = 'preview' | 'active';
+
+export type DesiredMetadata = Partial<Record<MetadataField, Record<string, string>>>;
+
+export type AddressResult = { readonly ok: true; readonly url: string } | { readonly ok: false; readonly problem: string };
+
+export function serviceNameOf(rollout: Rollout, role: ServiceRole): string | undefined {
+  const { blueGreen, canary } = rollout.spec.strategy;
+  if (blueGreen) return role === 'preview' ? blueGreen.previewService : blueGreen.activeService;
+  if (canary) return role === 'preview' ? canary.canaryService : canary.stableService;
+  return undefined;
+}
+
+/** `scheme://svc.ns.svc.<domain>:port path` for one of a dependency's Services (DESIGN §3). */
+export function addressOf(
+  dep: Dependency,
+  dependency: Rollout,
+  role: ServiceRole,
+  services: ReadonlyMap<string, Service>,
+  clusterDomain: string,
+): AddressResult {
+  const name = serviceNameOf(dependency, role);
+  const field = role === 'preview' ? 'previewService' : 'activeService';
+  if (!name) return { ok: false, problem: `rollout ${dependency.metadata.name} has no ${field}; a dependent needs it` };
+  const svc = services.get(name);
+  if (!svc) return { ok: false, problem: `service ${name} (${field} of rollout ${dependency.metadata.name}) does not exist` };
+  const ports = svc.spec.ports;
+  let port: number | undefined;
+  if (dep.port === undefined) port = ports[0]?.port;
+  else if (typeof dep.port === 'number') port = ports.some((p) => p.port === dep.port) ? dep.port : undefined;
+  else port = ports.find((p) => p.name === dep.port)?.port;
+  if (port === undefined) {
+    const wanted = dep.port === undefined ? 'a port' : `port ${dep.port}`;
+    return { ok: false, problem: `service ${name} has no ${wanted}; set dependsOn[].port to one of its ports` };
+  }
+  const ns = dependency.metadata.namespace;
+  return { ok: true, url: `${dep.scheme}://${name}.${ns}.svc.${clusterDomain}:${port}${dep.path ?? ''}` };
+}
+
+export interface WiringInput {
+  readonly member: Member;
+  readonly rollouts: ReadonlyMap<string, RolloutView>;
+  readonly services: ReadonlyMap<string, Service>;
+  readonly clusterDomain: string;
+  /** Where D's preview pods point for dependency P (Lockstep: P's preview; Ordered: P's active). */
+  readonly previewRole: (dependency: string) => ServiceRole;
+  /** Where D's active pods point for dependency P: normally P's active, P's preview during cutover (§4a). */
+  readonly activeRole: (dependency: string) => ServiceRole;
+}
+
+/** The annotations Tandem wants on a member's ephemeral metadata. Assumes a validated spec. */
+export function desiredMetadata(input: WiringInput): DesiredMetadata {
+  const { member, rollouts, services, clusterDomain } = input;
+  const self = rollouts.get(member.rollout)?.rollout;
+  if (!self) return {};
+  const canary = self.spec.strategy.canary !== undefined && self.spec.strategy.blueGreen === undefined;
+  const previewField: MetadataField = canary ? 'canaryMetadata' : 'previewMetadata';
+  const activeField: MetadataField = canary ? 'stableMetadata' : 'activeMetadata';
+  const preview: Record<string, string> = { ...member.roleAnnotations?.preview };
+  const active: Record<string, string> = { ...member.roleAnnotations?.active };
+  for (const dep of member.dependsOn) {
+    const target = rollouts.get(dep.rollout)?.rollout;
+    if (!target) continue;
+    const key = dep.annotation ?? defaultAddressAnnotation(dep.rollout);
+    const p = addressOf(dep, target, input.previewRole(dep.rollout), services, clusterDomain);
+    const a = addressOf(dep, target, input.activeRole(dep.rollout), services, clusterDomain);
+    if (p.ok) preview[key] = p.url;
+    if (a.ok) active[key] = a.url;
+  }
+  const out: DesiredMetadata = {};
+  if (Object.keys(preview).length > 0) out[previewField] = preview;
+  if (Object.keys(active).length > 0) out[activeField] = active;
+  return out;
+}
+
+const FIELDS: readonly MetadataField[] = ['previewMetadata', 'activeMetadata', 'canaryMetadata', 'stableMetadata'];
+
+/** True when the Rollout carries exactly Tandem's desired keys: every value set, no stale owned key left. */
+export function metadataInSync(view: RolloutView, desired: DesiredMetadata): boolean {
+  const { blueGreen, canary } = view.rollout.spec.strategy;
+  const current: Partial<Record<MetadataField, Record<string, string> | undefined>> = {
+    previewMetadata: blueGreen?.previewMetadata?.annotations,
+    activeMetadata: blueGreen?.activeMetadata?.annotations,
+    canaryMetadata: canary?.canaryMetadata?.annotations,
+    stableMetadata: canary?.stableMetadata?.annotations,
+  };
+  return FIELDS.every((f) => {
+    const want = desired[f] ?? {};
+    const have = current[f] ?? {};
+    const owned = view.owned[f] ?? [];
+    return Object.entries(want).every(([k, v]) => have[k] === v) && owned.every((k) => k in want);
+  });
+}
+
+export const ownsAnyMetadata = (view: RolloutView): boolean => FIELDS.some((f) => (view.owned[f]?.length ?? 0) > 0);

@@ -1,0 +1,10 @@
+# Pinned versions of the local control plane. Kubernetes follows the minor (and patch) that
+# Argo Rollouts' own go.mod uses, so both builds share compiled packages in GOCACHE.
+K8S_VERSION=v1.34.1
+K8S_STAGING=v0.34.1
+K8S_GODEBUG=go1.24
+ETCD_VERSION=v3.6.10
+KWOK_VERSION=v0.8.0
+ROLLOUTS_VERSION=v1.9.1
+STACK_CACHE=${TANDEM_STACK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tandem}
+STACK_DIR="$STACK_CACHE/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION-rollouts-$ROLLOUTS_VERSION"
