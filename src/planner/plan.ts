@@ -108,7 +108,10 @@ const byName = (a: ReleaseTarget, b: ReleaseTarget) => (a.rollout < b.rollout ? 
 class LockstepPlanner {
   private readonly o: Observed;
   private readonly graph: DependencyGraph;
+  /** Writes to the group itself (finalizer); they come first. */
   private readonly actions: Action[];
+  private readonly wiring: Action[] = [];
+  private readonly releaseActions: Action[] = [];
   private readonly events: PlannedEvent[] = [];
   private readonly handled: HandledRequest[] = [];
   private readonly readings = new Map<string, MemberReading>();
@@ -156,15 +159,17 @@ class LockstepPlanner {
       ({ phase, message, ready } = this.release ? this.planRelease(this.release) : this.planSteady(prev));
     }
 
-    this.planWiring();
+    // Without a trusted reading of every member the cutover state is unknown: write nothing.
+    if (untrusted.length === 0) this.planWiring();
     if (this.paused) {
-      this.actions.splice(0, this.actions.length, ...this.actions.filter((a) => a.kind === 'AddFinalizer'));
+      this.wiring.length = 0;
+      this.releaseActions.length = 0;
       this.handled.length = 0;
       message = `paused: observing only; ${message}`;
       ready = { type: 'Ready', status: 'False', reason: 'GroupPaused', message };
     }
     return {
-      actions: this.actions,
+      actions: [...this.actions, ...this.wiring, ...this.releaseActions],
       status: this.status(phase, message, ready),
       handledRequests: this.handled,
       events: this.events,
@@ -234,7 +239,7 @@ class LockstepPlanner {
         const r = at(t);
         if (r.failed) this.states.set(t, 'Failed');
         if (!r.promoted && !r.aborted) {
-          this.actions.push({ kind: 'Abort', rollout: t, resourceVersion: this.rv(t) });
+          this.releaseActions.push({ kind: 'Abort', rollout: t, resourceVersion: this.rv(t) });
           this.states.set(t, 'Failed');
         }
       }
@@ -302,7 +307,7 @@ class LockstepPlanner {
       if (!r.ready) return result; // switching its active Service, or waiting for availability again
       const view = this.o.rollouts.get(m)!;
       if (metadataInSync(view, this.desiredFor(m))) {
-        this.actions.push({ kind: 'Promote', rollout: m, resourceVersion: this.rv(m), unpauseSpec: view.rollout.spec.paused === true });
+        this.releaseActions.push({ kind: 'Promote', rollout: m, resourceVersion: this.rv(m), unpauseSpec: view.rollout.spec.paused === true });
       }
       return result;
     }
@@ -344,7 +349,7 @@ class LockstepPlanner {
       if (!view) continue;
       const desired = this.desiredFor(name);
       if (!metadataInSync(view, desired)) {
-        this.actions.unshift({ kind: 'ApplyMetadata', rollout: name, strategy: strategyKey(view.rollout), metadata: desired });
+        this.wiring.push({ kind: 'ApplyMetadata', rollout: name, strategy: strategyKey(view.rollout), metadata: desired });
         this.wait(SETTLE_MS);
       }
     }
