@@ -194,12 +194,12 @@ start_controllers() {
   start kube-controller-manager "$BIN/kube-controller-manager" "${auth[@]}" --secure-port="$P_KCM" \
     --root-ca-file="$PKI/ca.crt" --service-account-private-key-file="$PKI/sa.key"
   start kube-scheduler "$BIN/kube-scheduler" "${auth[@]}" --secure-port="$P_SCHED"
-  # kwok >= 0.8 has no built-in stages: node-initialize/heartbeat and pod-ready/complete/delete
-  # come from the kwok module (see build.sh). The lease keeps the node Ready without heartbeats.
-  { printf 'apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions:\n  nodeLeaseDurationSeconds: 40\n'
-    cat "$ASSETS/kwok-stages.yaml"; } >"$DIR/kwok.yaml"
+  # kwok >= 0.8 has no built-in stages: node-initialize/heartbeat-with-lease and
+  # pod-ready/complete/delete come from the kwok module (see build.sh). No KwokConfiguration
+  # document: kwok 0.8 does not default one read from a file (lease parallelism 0 => exit);
+  # the lease duration is passed as a flag instead.
   # Node/pod IPs are placeholder status data only; kwok never connects to them.
-  start kwok "$BIN/kwok" --kubeconfig="$KCFG" --config="$DIR/kwok.yaml" \
+  start kwok "$BIN/kwok" --kubeconfig="$KCFG" --config="$ASSETS/kwok-stages.yaml" \
     --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
     --node-lease-duration-seconds=40 --node-ip=192.0.2.1 --cidr=10.244.0.0/24 \
     --server-address="127.0.0.1:$P_KWOK"

@@ -1,0 +1,164 @@
+/**
+ * A model of what the Argo Rollouts controller does to a blue-green Rollout (reference notes §1–§4),
+ * small enough to run thousands of times: observe a spec change, create the preview ReplicaSet with
+ * preview metadata, pause once the preview is available, switch the active Service after a promote,
+ * then mark the revision stable; ephemeral metadata follows stableRS and is re-synced every step.
+ */
+import { ReplicaSet, Rollout, Service, type OwnedKeys } from '../../src/api/rollout.ts';
+
+export const NS = 'shop';
+
+export interface ModelReplicaSet {
+  available: boolean;
+  /** The pod annotations Argo injected from ephemeral metadata. */
+  podAnnotations: Record<string, string>;
+}
+
+export interface ModelRollout {
+  readonly name: string;
+  generation: number;
+  observedGeneration: number;
+  /** The revision the spec asks for (the pod template hash). */
+  template: string;
+  currentPodHash: string;
+  stableRS: string;
+  activeSelector: string;
+  previewSelector: string;
+  paused: boolean;
+  controllerPause: boolean;
+  abort: boolean;
+  previewMetadata: Record<string, string>;
+  activeMetadata: Record<string, string>;
+  owned: OwnedKeys;
+  resourceVersion: number;
+  readonly replicaSets: Map<string, ModelReplicaSet>;
+}
+
+export function newRollout(name: string, revision: string, active: Record<string, string>, preview: Record<string, string>, owned: OwnedKeys): ModelRollout {
+  return {
+    name,
+    generation: 1,
+    observedGeneration: 1,
+    template: revision,
+    currentPodHash: revision,
+    stableRS: revision,
+    activeSelector: revision,
+    previewSelector: revision,
+    paused: false,
+    controllerPause: false,
+    abort: false,
+    previewMetadata: preview,
+    activeMetadata: active,
+    owned,
+    resourceVersion: 1,
+    replicaSets: new Map([[revision, { available: true, podAnnotations: { ...active } }]]),
+  };
+}
+
+/** The user (or Git) asks for a new revision. */
+export function pushRevision(r: ModelRollout, revision: string) {
+  r.template = revision;
+  r.generation++;
+  r.resourceVersion++;
+}
+
+/** One reconcile of the Argo controller for this Rollout. */
+export function argoStep(r: ModelRollout) {
+  const before = JSON.stringify(r);
+  if (r.observedGeneration !== r.generation) {
+    r.observedGeneration = r.generation;
+    if (r.template !== r.currentPodHash) {
+      r.currentPodHash = r.template;
+      r.abort = false;
+      r.paused = false;
+      r.controllerPause = false;
+      r.previewSelector = r.template;
+      if (!r.replicaSets.has(r.template)) r.replicaSets.set(r.template, { available: false, podAnnotations: { ...r.previewMetadata } });
+    }
+  } else if (r.controllerPause && !r.paused) {
+    r.activeSelector = r.currentPodHash; // the user resumed: switch the active Service
+    r.controllerPause = false;
+  } else if (!r.abort && r.activeSelector === r.currentPodHash && r.stableRS !== r.currentPodHash) {
+    r.stableRS = r.currentPodHash;
+  } else if (
+    !r.abort &&
+    r.stableRS !== r.currentPodHash &&
+    r.activeSelector !== r.currentPodHash &&
+    !r.paused &&
+    r.replicaSets.get(r.currentPodHash)?.available
+  ) {
+    r.paused = true;
+    r.controllerPause = true;
+  }
+  syncEphemeralMetadata(r);
+  if (JSON.stringify(r) !== before) r.resourceVersion++;
+}
+
+function syncEphemeralMetadata(r: ModelRollout) {
+  const fullyRolledOut = r.stableRS === r.currentPodHash;
+  for (const [hash, rs] of r.replicaSets) {
+    if (hash === r.currentPodHash) rs.podAnnotations = { ...(fullyRolledOut ? r.activeMetadata : r.previewMetadata) };
+    else if (hash === r.stableRS) rs.podAnnotations = { ...r.activeMetadata };
+    else rs.podAnnotations = {};
+  }
+}
+
+export const isPromoted = (r: ModelRollout) => r.stableRS === r.currentPodHash && r.activeSelector === r.currentPodHash;
+
+// ---- how the planner sees the model ----
+
+export function rolloutObject(r: ModelRollout) {
+  return Rollout.parse({
+    metadata: { name: r.name, namespace: NS, generation: r.generation, resourceVersion: String(r.resourceVersion) },
+    spec: {
+      replicas: 1,
+      strategy: {
+        blueGreen: {
+          activeService: `${r.name}-active`,
+          previewService: `${r.name}-preview`,
+          autoPromotionEnabled: false,
+          previewMetadata: { annotations: { ...r.previewMetadata } },
+          activeMetadata: { annotations: { ...r.activeMetadata } },
+        },
+      },
+      template: { spec: { containers: [{ image: `example/${r.name}:${r.template}` }] } },
+    },
+    status: {
+      observedGeneration: String(r.observedGeneration),
+      currentPodHash: r.currentPodHash,
+      stableRS: r.stableRS,
+      controllerPause: r.controllerPause,
+      pauseConditions: r.paused ? [{ reason: 'BlueGreenPause' }] : [],
+      abort: r.abort,
+      phase: r.abort ? 'Degraded' : r.paused ? 'Paused' : isPromoted(r) ? 'Healthy' : 'Progressing',
+      blueGreen: { activeSelector: r.activeSelector, previewSelector: r.previewSelector },
+    },
+  });
+}
+
+export function replicaSetObjects(r: ModelRollout) {
+  return [...r.replicaSets].map(([hash, rs]) =>
+    ReplicaSet.parse({
+      metadata: { name: `${r.name}-${hash}`, namespace: NS, generation: 1, labels: { 'rollouts-pod-template-hash': hash }, ownerReferences: [{ kind: 'Rollout', name: r.name }] },
+      spec: { replicas: 1 },
+      status: { observedGeneration: 1, replicas: 1, availableReplicas: rs.available ? 1 : 0 },
+    }),
+  );
+}
+
+export function serviceObjects(names: readonly string[]) {
+  return new Map(
+    names.flatMap((n) =>
+      ['active', 'preview'].map((role) => [`${n}-${role}`, Service.parse({ metadata: { name: `${n}-${role}`, namespace: NS }, spec: { ports: [{ port: 80 }] } })] as const),
+    ),
+  );
+}
+
+/** The revision the Service behind an address selects, or undefined for an unknown address. */
+export function revisionBehind(url: string, rollouts: ReadonlyMap<string, ModelRollout>): string | undefined {
+  const host = /^http:\/\/([^.]+)\./.exec(url)?.[1];
+  const m = host ? /^(.*)-(active|preview)$/.exec(host) : null;
+  const r = m ? rollouts.get(m[1]!) : undefined;
+  if (!r || !m) return undefined;
+  return m[2] === 'active' ? r.activeSelector : r.previewSelector;
+}

@@ -1,0 +1,274 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { REQUEST, RolloutGroup } from '../../../src/api/rolloutgroup.ts';
+import { plan } from '../../../src/planner/plan.ts';
+import type { Action } from '../../../src/planner/plan-types.ts';
+import {
+  NS,
+  argoStep,
+  isPromoted,
+  newRollout,
+  pushRevision,
+  replicaSetObjects,
+  revisionBehind,
+  rolloutObject,
+  serviceObjects,
+  type ModelRollout,
+} from '../../model/argo-bluegreen-model.ts';
+
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+const url = (svc: string) => `http://${svc}.${NS}.svc.cluster.local:80`;
+const key = (dep: string) => `tandem.dev/${dep}-url`;
+const oldRev = (m: string) => `${m}-v1`;
+
+type Command =
+  | { t: 'argo'; i: number }
+  | { t: 'available'; i: number }
+  | { t: 'reconcile' }
+  | { t: 'crash'; k: number }
+  | { t: 'promote' }
+  | { t: 'stalePromote' }
+  | { t: 'fail'; i: number }
+  | { t: 'tick'; ms: number };
+
+const scenario = fc.integer({ min: 1, max: 6 }).chain((n) =>
+  fc.record({
+    deps: fc.tuple(...Array.from({ length: n }, (_, i) => fc.subarray(Array.from({ length: i }, (_, j) => j)))),
+    order: fc.shuffledSubarray(Array.from({ length: n }, (_, i) => i), { minLength: n, maxLength: n }),
+    changed: fc.subarray(Array.from({ length: n }, (_, i) => i), { minLength: 1 }),
+    auto: fc.boolean(),
+    commands: fc.array(
+      fc.oneof(
+        { weight: 6, arbitrary: fc.record({ t: fc.constant('argo' as const), i: fc.nat(n - 1) }) },
+        { weight: 3, arbitrary: fc.record({ t: fc.constant('available' as const), i: fc.nat(n - 1) }) },
+        { weight: 6, arbitrary: fc.constant({ t: 'reconcile' as const }) },
+        { weight: 2, arbitrary: fc.record({ t: fc.constant('crash' as const), k: fc.nat(5) }) },
+        { weight: 2, arbitrary: fc.constant({ t: 'promote' as const }) },
+        { weight: 1, arbitrary: fc.constant({ t: 'stalePromote' as const }) },
+        { weight: 1, arbitrary: fc.record({ t: fc.constant('fail' as const), i: fc.nat(n - 1) }) },
+        { weight: 1, arbitrary: fc.record({ t: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 5_000 }) }) },
+      ),
+      { maxLength: 120 },
+    ),
+  }),
+);
+
+type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
+
+/** Runs a scenario against the model, checking DESIGN §5 after every step. */
+class World {
+  readonly names: string[];
+  readonly deps = new Map<string, string[]>();
+  readonly rollouts = new Map<string, ModelRollout>();
+  readonly changed: Set<string>;
+  readonly services: ReturnType<typeof serviceObjects>;
+  group: RolloutGroup;
+  now = T0;
+  failed = false;
+  readonly promotes = new Map<string, number>();
+
+  constructor(s: Scenario) {
+    this.names = s.deps.map((_, i) => `m${i}`);
+    s.deps.forEach((ds, i) => this.deps.set(`m${i}`, ds.map((j) => `m${j}`)));
+    this.changed = new Set(s.changed.map((i) => `m${i}`));
+    this.services = serviceObjects(this.names);
+    for (const n of this.names) {
+      const deps = this.deps.get(n)!;
+      const active = Object.fromEntries(deps.map((d) => [key(d), url(`${d}-active`)]));
+      const preview = Object.fromEntries(deps.map((d) => [key(d), url(`${d}-preview`)]));
+      const owned = deps.length > 0 ? { activeMetadata: deps.map(key), previewMetadata: deps.map(key) } : {};
+      this.rollouts.set(n, newRollout(n, oldRev(n), active, preview, owned));
+    }
+    this.group = RolloutGroup.parse({
+      metadata: { name: 'g', namespace: NS, generation: 1, resourceVersion: '1', creationTimestamp: '2025-01-01T00:00:00Z', finalizers: ['tandem.dev/release-metadata'] },
+      spec: {
+        members: s.order.map((i) => ({ rollout: `m${i}`, dependsOn: this.deps.get(`m${i}`)!.map((d) => ({ rollout: d })) })),
+        promotion: { auto: s.auto },
+        progressDeadlineSeconds: 3_600,
+      },
+    });
+    for (const n of this.changed) pushRevision(this.rollouts.get(n)!, `${n}-v2`);
+  }
+
+  newRev = (m: string) => (this.changed.has(m) ? `${m}-v2` : oldRev(m));
+  r = (m: string) => this.rollouts.get(m)!;
+  gateOpen = () => this.group.status?.release?.promotedAt !== undefined;
+
+  run(c: Command) {
+    switch (c.t) {
+      case 'argo':
+        argoStep(this.r(this.names[c.i]!));
+        break;
+      case 'available': {
+        const r = this.r(this.names[c.i]!);
+        const rs = r.replicaSets.get(r.currentPodHash);
+        if (rs) rs.available = true;
+        break;
+      }
+      case 'reconcile':
+        this.reconcile();
+        break;
+      case 'crash':
+        this.reconcile(c.k);
+        break;
+      case 'promote':
+        if (this.group.status?.release) this.annotate(REQUEST.promote, this.group.status.release.id);
+        break;
+      case 'stalePromote':
+        this.annotate(REQUEST.promote, 'deadbeef00');
+        break;
+      case 'fail': {
+        const m = this.names[c.i]!;
+        const r = this.r(m);
+        // Failures before the gate only: rollback after partial cutover is not Lockstep-blue-green v1.
+        if (!this.gateOpen() && this.changed.has(m) && !isPromoted(r)) {
+          r.abort = true;
+          r.paused = false;
+          r.resourceVersion++;
+          this.failed = true;
+        }
+        break;
+      }
+      case 'tick':
+        this.now += c.ms;
+        break;
+    }
+    this.checkInvariants();
+  }
+
+  annotate(k: string, v: string) {
+    this.group = { ...this.group, metadata: { ...this.group.metadata, annotations: { ...this.group.metadata.annotations, [k]: v } } };
+  }
+
+  /** One reconcile; with crashAfter, the process dies after that many actions, before the status write. */
+  reconcile(crashAfter?: number) {
+    const p = plan({
+      now: this.now,
+      clusterDomain: 'cluster.local',
+      group: this.group,
+      rollouts: new Map(this.names.map((n) => [n, { rollout: rolloutObject(this.r(n)), owned: this.r(n).owned }])),
+      replicaSets: this.names.flatMap((n) => replicaSetObjects(this.r(n))),
+      services: this.services,
+      peers: [],
+    });
+    const actions = crashAfter === undefined ? p.actions : p.actions.slice(0, crashAfter % (p.actions.length + 1));
+    for (const a of actions) this.apply(a);
+    if (crashAfter !== undefined) return;
+    const annotations = { ...this.group.metadata.annotations };
+    for (const h of p.handledRequests) if (annotations[h.annotation] === h.value) delete annotations[h.annotation];
+    this.group = { ...this.group, metadata: { ...this.group.metadata, annotations }, ...(p.status ? { status: p.status } : {}) };
+  }
+
+  apply(a: Action) {
+    switch (a.kind) {
+      case 'ApplyMetadata': {
+        const r = this.r(a.rollout);
+        r.previewMetadata = { ...a.metadata.previewMetadata };
+        r.activeMetadata = { ...a.metadata.activeMetadata };
+        r.owned = { previewMetadata: Object.keys(r.previewMetadata), activeMetadata: Object.keys(r.activeMetadata) };
+        r.generation++;
+        r.resourceVersion++;
+        return;
+      }
+      case 'Promote': {
+        const r = this.r(a.rollout);
+        expect(a.resourceVersion).toBe(String(r.resourceVersion));
+        expect(r.paused, `${a.rollout} promoted while not paused`).toBe(true);
+        const count = (this.promotes.get(a.rollout) ?? 0) + 1;
+        this.promotes.set(a.rollout, count);
+        expect(count, `${a.rollout} promoted twice`).toBe(1);
+        for (const t of this.changed) {
+          if (t === a.rollout) continue;
+          const other = this.r(t);
+          const ready = other.paused && other.replicaSets.get(other.currentPodHash)?.available === true;
+          expect(isPromoted(other) || ready, `${a.rollout} promoted while ${t} is neither ready nor promoted`).toBe(true);
+          if (this.deps.get(t)!.includes(a.rollout)) expect(isPromoted(other), `${a.rollout} promoted before its dependent ${t}`).toBe(true);
+        }
+        r.paused = false;
+        r.resourceVersion++;
+        return;
+      }
+      case 'Abort': {
+        expect(this.failed, `${a.rollout} aborted without a failure`).toBe(true);
+        const r = this.r(a.rollout);
+        r.abort = true;
+        r.paused = false;
+        r.resourceVersion++;
+        return;
+      }
+      case 'AddFinalizer':
+      case 'RemoveFinalizer':
+        throw new Error(`unexpected ${a.kind}`);
+    }
+  }
+
+  checkInvariants() {
+    const cutover = this.gateOpen();
+    for (const d of this.names) {
+      const rd = this.r(d);
+      const revD = rd.activeSelector;
+      const pods = rd.replicaSets.get(revD)!;
+      for (const p of this.deps.get(d)!) {
+        const address = pods.podAnnotations[key(p)];
+        expect(address, `pods of ${d}@${revD} behind its active Service have no address for ${p}`).toBeDefined();
+        const revP = revisionBehind(address!, this.rollouts);
+        const ok =
+          oldRev(d) === this.newRev(d)
+            ? revP === oldRev(p) || revP === this.newRev(p)
+            : revD === this.newRev(d)
+              ? revP === this.newRev(p)
+              : revP === oldRev(p) || (cutover && revP === this.newRev(p));
+        expect(ok, `matched versions: ${d}@${revD} reaches ${p}@${revP} (cutover ${cutover})`).toBe(true);
+      }
+    }
+    if (this.failed) {
+      for (const t of this.changed) expect(this.r(t).stableRS, `${t} promoted although the release failed`).toBe(oldRev(t));
+    }
+  }
+
+  /** Lets everything finish: previews become available, promote requests are made, until nothing moves. */
+  drain() {
+    for (const n of this.changed) {
+      const r = this.r(n);
+      argoStep(r);
+      const rs = r.replicaSets.get(r.currentPodHash);
+      if (rs) rs.available = true;
+    }
+    for (let round = 0; round < 300; round++) {
+      for (const n of this.names) this.run({ t: 'argo', i: this.names.indexOf(n) });
+      this.run({ t: 'reconcile' });
+      const s = this.group.status;
+      if (s?.phase === 'Paused' && s.release && !this.group.metadata.annotations[REQUEST.promote]) this.run({ t: 'promote' });
+      if (s?.phase === 'Healthy' || s?.phase === 'Degraded') {
+        if (this.names.every((n) => JSON.stringify(this.r(n)) === JSON.stringify((argoStep(this.r(n)), this.r(n))))) break;
+      }
+    }
+  }
+}
+
+describe('Lockstep blue-green against a model of Argo Rollouts', () => {
+  it('keeps versions matched, promotes in order once, aborts all or nothing, and converges', () => {
+    fc.assert(
+      fc.property(scenario, (s) => {
+        const w = new World(s);
+        w.checkInvariants();
+        for (const c of s.commands) w.run(c);
+        w.drain();
+        const status = w.group.status!;
+        if (w.failed) {
+          expect(status.phase).toBe('Degraded');
+          for (const t of w.changed) expect(w.r(t).stableRS).toBe(oldRev(t));
+          for (const t of w.changed) expect(w.r(t).abort, `${t} left running its new revision`).toBe(true);
+        } else {
+          expect(status.phase, status.message).toBe('Healthy');
+          expect(status.release).toBeUndefined();
+          for (const n of w.names) expect(isPromoted(w.r(n)) && w.r(n).stableRS === w.newRev(n)).toBe(true);
+          // Active addresses are restored to the active Services once the release is done.
+          for (const n of w.names) for (const d of w.deps.get(n)!) expect(w.r(n).activeMetadata[key(d)]).toBe(url(`${d}-active`));
+          for (const t of w.changed) expect(w.promotes.get(t)).toBe(1);
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
