@@ -55,6 +55,14 @@ export function newRollout(name: string, revision: string, active: Record<string
   };
 }
 
+/** Argo's abort: the pause ends, the active Service stays on the stable revision. */
+export function abort(r: ModelRollout) {
+  r.abort = true;
+  r.paused = false;
+  r.controllerPause = false;
+  r.resourceVersion++;
+}
+
 /** The user (or Git) asks for a new revision. */
 export function pushRevision(r: ModelRollout, revision: string) {
   r.template = revision;
@@ -75,6 +83,10 @@ export function argoStep(r: ModelRollout) {
       r.previewSelector = r.template;
       if (!r.replicaSets.has(r.template)) r.replicaSets.set(r.template, { available: false, podAnnotations: { ...r.previewMetadata } });
     }
+  } else if (r.abort) {
+    // Aborted: Argo drops the pause and keeps the stable revision active.
+    r.paused = false;
+    r.controllerPause = false;
   } else if (r.controllerPause && !r.paused) {
     r.activeSelector = r.currentPodHash; // the user resumed: switch the active Service
     r.controllerPause = false;

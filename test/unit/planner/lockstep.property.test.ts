@@ -5,6 +5,7 @@ import { plan } from '../../../src/planner/plan.ts';
 import type { Action } from '../../../src/planner/plan-types.ts';
 import {
   NS,
+  abort,
   argoStep,
   isPromoted,
   newRollout,
@@ -122,9 +123,7 @@ class World {
         const r = this.r(m);
         // Failures before the gate only: rollback after partial cutover is not Lockstep-blue-green v1.
         if (!this.gateOpen() && this.changed.has(m) && !isPromoted(r)) {
-          r.abort = true;
-          r.paused = false;
-          r.resourceVersion++;
+          abort(r);
           this.failed = true;
         }
         break;
@@ -190,10 +189,7 @@ class World {
       }
       case 'Abort': {
         expect(this.failed, `${a.rollout} aborted without a failure`).toBe(true);
-        const r = this.r(a.rollout);
-        r.abort = true;
-        r.paused = false;
-        r.resourceVersion++;
+        abort(this.r(a.rollout));
         return;
       }
       case 'AddFinalizer':
