@@ -1,7 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
+// Each npm script writes its own JSON report; .ci/run sums them into one closing line.
+const report = `test-results/${process.env['npm_lifecycle_event'] ?? 'vitest'}.json`;
+
 export default defineConfig({
   test: {
+    reporters: ['default', ['json', { outputFile: report }]],
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {

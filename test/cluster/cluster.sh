@@ -175,6 +175,9 @@ start_etcd() {
 start_apiserver() {
   # --advertise-address: hosts without a default route cannot derive one.
   # --endpoint-reconciler-type=none: no in-cluster clients need the kubernetes Service endpoints.
+  # --requestheader-*: KCM/scheduler delegated authn expects that CA in the
+  # extension-apiserver-authentication ConfigMap and logs an error every few seconds without it.
+  # No front-proxy-client cert is ever issued, so header authentication stays unused.
   start kube-apiserver "$BIN/kube-apiserver" \
     --etcd-servers="http://127.0.0.1:$P_ETCD" \
     --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$P_API" \
@@ -183,7 +186,10 @@ start_apiserver() {
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
     --service-cluster-ip-range=10.96.0.0/16 --allow-privileged=true \
-    --endpoint-reconciler-type=none --cert-dir="$DIR/apiserver-certs" --profiling=false
+    --endpoint-reconciler-type=none --cert-dir="$DIR/apiserver-certs" --profiling=false \
+    --requestheader-client-ca-file="$PKI/ca.crt" --requestheader-allowed-names=front-proxy-client \
+    --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+    --requestheader-extra-headers-prefix=X-Remote-Extra-
   wait_for kube-apiserver 90 "apiserver /readyz" api_ready
 }
 

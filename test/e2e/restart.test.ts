@@ -1,0 +1,48 @@
+/** DESIGN §5 restart-safe: a controller killed mid-cutover is replaced and finishes the release. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { activeSwitches, matchedVersionViolations } from './support/invariants.ts';
+import { Recorder } from './support/recorder.ts';
+import { Scenario } from './support/scenario.ts';
+import { waitFor } from './support/wait.ts';
+
+let s: Scenario | undefined;
+afterEach(async () => {
+  await s?.cleanup();
+  s = undefined;
+});
+
+describe('restart', () => {
+  it('SIGKILL right after the first member is promoted, then a new controller finishes without promoting twice', async () => {
+    s = await Scenario.create('restart', 'loans', ['interest', 'loan']);
+    const sc = s;
+    await sc.kube.applyFile(sc.ns, 'examples/loan-interest/interest.yaml');
+    await sc.kube.applyFile(sc.ns, 'examples/loan-interest/loan.yaml');
+    await sc.kube.applyFile(sc.ns, 'examples/loan-interest/group.yaml');
+    const first = sc.startController('first');
+    await sc.waitGroup('Healthy', (g) => g.status?.phase === 'Healthy');
+    const recorder = await Recorder.start(sc.kube, sc.ns);
+    try {
+      await sc.kube.setImage(sc.ns, 'interest', 'ghcr.io/acme/interest:2.0');
+      await sc.kube.setImage(sc.ns, 'loan', 'ghcr.io/acme/loan:2.0');
+      const paused = await sc.waitPhase('Paused');
+      await sc.kube.annotateGroup(sc.ns, 'loans', { 'tandem.dev/promote': paused.status!.release!.id });
+      await waitFor('loan promoted', async () => {
+        const g = await sc.kube.group(sc.ns, 'loans');
+        return (g.status?.release?.promotedMembers ?? []).includes('loan');
+      }, { intervalMs: 50, dump: sc.dump });
+      await first.kill('SIGKILL');
+      const interest = await sc.kube.rollout(sc.ns, 'interest');
+      expect(interest.status!['stableRS']).not.toBe(interest.status!['currentPodHash']);
+
+      sc.startController('second');
+      await sc.waitGroup('Healthy after restart', (g) => g.status?.phase === 'Healthy' && !g.status.release, 120_000);
+    } finally {
+      await recorder.stop();
+    }
+    const switches = activeSwitches(recorder);
+    expect(switches.map((w) => w.rollout)).toEqual(['loan', 'interest']);
+    expect(matchedVersionViolations(recorder, [{ dependent: 'loan', dependency: 'interest', annotation: 'tandem.dev/interest-url' }], 'loans')).toEqual([]);
+    const promoted = (await sc.kube.events(sc.ns, 'loans')).filter((e) => e.reason === 'MemberPromoted');
+    expect(promoted.map((e) => e.message.split(':')[1]?.trim().split(' ')[0]).sort()).toEqual(['interest', 'loan']);
+  });
+});

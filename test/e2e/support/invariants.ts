@@ -1,0 +1,88 @@
+/** DESIGN §5 over a recorded history. Each function returns the violations it found, as sentences. */
+import type { ClusterState, Recorder } from './recorder.ts';
+
+export interface Edge {
+  readonly dependent: string;
+  readonly dependency: string;
+  readonly annotation: string;
+}
+
+const HASH = 'rollouts-pod-template-hash';
+const tag = (image: string | undefined) => image?.slice(image.lastIndexOf(':') + 1);
+const selects = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
+  Object.entries(selector).every(([k, v]) => labels[k] === v);
+const ready = (pod: any) =>
+  !pod.metadata.deletionTimestamp && (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+
+/** The image tag of the revision a Service selects, read from the dependency's ReplicaSets. */
+function versionBehind(state: ClusterState, service: string, owner: string): string | undefined {
+  const hash = state.Service.get(service)?.spec?.selector?.[HASH];
+  if (!hash) return undefined;
+  for (const rs of state.ReplicaSet.values()) {
+    if (rs.metadata.labels?.[HASH] === hash && (rs.metadata.ownerReferences ?? []).some((o: any) => o.name === owner)) {
+      return tag(rs.spec.template.spec.containers[0].image);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Matched versions: each ready pod behind a dependent's active Service has, for each dependency, an
+ * address whose Service selects the dependency revision of the same version. The one exception is
+ * the outgoing (stable) revision of a dependent during cutover (DESIGN §4a).
+ */
+export function matchedVersionViolations(recorder: Recorder, edges: readonly Edge[], group: string): string[] {
+  const out: string[] = [];
+  for (const { event, state } of recorder.states()) {
+    const cutover = state.RolloutGroup.get(group)?.status?.release?.promotedAt !== undefined;
+    for (const e of edges) {
+      const d = state.Rollout.get(e.dependent);
+      const activeSvc = state.Service.get(d?.spec?.strategy?.blueGreen?.activeService);
+      const selector = activeSvc?.spec?.selector;
+      if (!selector?.[HASH]) continue;
+      for (const pod of state.Pod.values()) {
+        if (!ready(pod) || !selects(selector, pod.metadata.labels)) continue;
+        const where = `#${event.seq} ${event.kind} ${event.verb} ${event.object.metadata.name}: pod ${pod.metadata.name}`;
+        const url: string | undefined = pod.metadata.annotations?.[e.annotation];
+        if (!url) {
+          out.push(`${where} behind ${activeSvc.metadata.name} has no ${e.annotation}`);
+          continue;
+        }
+        const service = /^[a-z]+:\/\/([^.]+)\./.exec(url)?.[1] ?? '';
+        const theirs = versionBehind(state, service, e.dependency);
+        const mine = tag(pod.spec.containers[0].image);
+        if (theirs === mine) continue;
+        const outgoing = pod.metadata.labels?.[HASH] === d.status?.stableRS;
+        if (cutover && outgoing) continue;
+        out.push(`${where} (${e.dependent}:${mine}) reaches ${service} (${e.dependency}:${theirs})`);
+      }
+    }
+  }
+  return out;
+}
+
+/** The order in which Rollouts switched their active Service, and how many times each did. */
+export function activeSwitches(recorder: Recorder): { rollout: string; from: string; to: string; seq: number }[] {
+  const last = new Map<string, string>();
+  const out: { rollout: string; from: string; to: string; seq: number }[] = [];
+  for (const { event } of recorder.states()) {
+    if (event.kind !== 'Rollout') continue;
+    const r = event.object;
+    const active = r.status?.blueGreen?.activeSelector;
+    const before = last.get(r.metadata.name);
+    if (active && before && active !== before) out.push({ rollout: r.metadata.name, from: before, to: active, seq: event.seq });
+    if (active) last.set(r.metadata.name, active);
+  }
+  return out;
+}
+
+/** The first event at which each Rollout was paused with BlueGreenPause on the given revision. */
+export function firstReady(recorder: Recorder): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const { event } of recorder.states()) {
+    if (event.kind !== 'Rollout' || out.has(event.object.metadata.name)) continue;
+    const s = event.object.status ?? {};
+    if ((s.pauseConditions ?? []).some((p: any) => p.reason === 'BlueGreenPause')) out.set(event.object.metadata.name, event.seq);
+  }
+  return out;
+}
