@@ -16,7 +16,7 @@ export const REQUEST = {
 } as const;
 
 export const MAX_MEMBERS = 50;
-export const MAX_DEPENDENCIES = 50;
+export const MAX_DEPENDENCIES = 25; // bounded so the CRD's CEL rules fit the API server's cost budget
 export const MAX_NAME = 253;
 export const MAX_ANNOTATION_KEY = 316; // 253 prefix + '/' + 63 name
 export const MAX_ANNOTATION_VALUE = 4096;
@@ -27,7 +27,6 @@ export const MAX_PATH = 1024;
 export const ANNOTATION_KEY_PATTERN =
   '^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
 export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
-export const PORT_NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 
 const rolloutName = z.string().min(1).max(MAX_NAME).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
 const annotationKey = z.string().min(1).max(MAX_ANNOTATION_KEY).regex(new RegExp(ANNOTATION_KEY_PATTERN));
@@ -38,7 +37,7 @@ const annotationMap = z
 export const Dependency = z.object({
   rollout: rolloutName,
   annotation: annotationKey.optional(),
-  port: z.union([z.number().int().min(1).max(65535), z.string().min(1).max(15).regex(new RegExp(PORT_NAME_PATTERN))]).optional(),
+  port: z.union([z.number().int().min(1).max(65535), z.string().min(1).max(15)]).optional(),
   scheme: z.string().min(1).max(32).regex(/^[a-z][a-z0-9+.-]*$/).default('http'),
   path: z.string().max(MAX_PATH).optional(),
 });

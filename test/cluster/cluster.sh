@@ -12,7 +12,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=versions.sh
+# shellcheck source-path=SCRIPTDIR source=versions.sh
 . "$here/versions.sh"
 
 DIR=${TANDEM_CLUSTER_DIR:-$HOME/.cache/tandem/cluster}
@@ -225,13 +225,14 @@ metadata:
   labels: {kubernetes.io/hostname: kwok-node-0, kubernetes.io/os: linux, kubernetes.io/arch: amd64, type: kwok}
 EOF
   wait_for kwok 60 "node kwok-node-0 Ready" kc wait --for=condition=Ready node/kwok-node-0 --timeout=5s
-  # Pods created before this exist would be rejected by ServiceAccount admission.
+  # Until the controller-manager creates it, ServiceAccount admission rejects pods in `default`.
   wait_for kube-controller-manager 60 "ServiceAccount default/default" kc get serviceaccount default -n default
 }
 
 start_rollouts() {
   kc create namespace argo-rollouts >/dev/null
-  # Server-side apply: the CRDs exceed the 256 KiB last-applied annotation limit of client-side apply.
+  # Server-side apply: client-side apply copies each 170-230 KB CRD into the last-applied
+  # annotation, which runs into the 256 KiB annotation limit.
   kc apply --server-side -f "$ASSETS/rollouts-crds/" >/dev/null
   wait_for kube-apiserver 60 "Argo CRDs Established" kc wait --for=condition=Established crd --all --timeout=5s
   # --ingress-api-version skips parsing the server version; healthz/metrics always bind 0.0.0.0.

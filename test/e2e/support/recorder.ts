@@ -17,6 +17,8 @@ export type ClusterState = Record<Kind, Map<string, any>>;
 
 export class Recorder {
   readonly events: Recorded[] = [];
+  /** Events before this index replay the initial lists, kind by kind: not a state the cluster was in. */
+  private baseline = 0;
   private readonly watches: ListWatch<KubernetesObject>[] = [];
   private readonly errors: unknown[] = [];
 
@@ -53,6 +55,7 @@ export class Recorder {
         await lw.start();
       }),
     );
+    r.baseline = r.events.length;
     return r;
   }
 
@@ -64,14 +67,14 @@ export class Recorder {
     await Promise.all(this.watches.map((w) => w.stop()));
   }
 
-  /** Every state the recorder saw, in order. The yielded state is mutated by the next step. */
+  /** Every state the recorder saw once its initial lists were complete, in order. The yielded state is mutated by the next step. */
   *states(): Generator<{ event: Recorded; state: ClusterState }> {
     const state: ClusterState = { Rollout: new Map(), ReplicaSet: new Map(), Pod: new Map(), Service: new Map(), RolloutGroup: new Map() };
     for (const event of this.events) {
       const name = event.object.metadata.name as string;
       if (event.verb === 'delete') state[event.kind].delete(name);
       else state[event.kind].set(name, event.object);
-      yield { event, state };
+      if (event.seq >= this.baseline - 1) yield { event, state };
     }
   }
 }
