@@ -33,7 +33,9 @@ program
       });
     }
     log.info({ namespace: opts.namespace ?? '*', clusterDomain: opts.clusterDomain, identity }, 'controller starting');
-    await runController({ gateway, clusterDomain: opts.clusterDomain, concurrency: opts.concurrency, log }, stop.signal);
+    const failpoint = process.env['TANDEM_FAILPOINT'];
+    if (failpoint) log.warn({ failpoint }, 'failpoint armed: this process will crash on purpose');
+    await runController({ gateway, clusterDomain: opts.clusterDomain, concurrency: opts.concurrency, log, failpoint }, stop.signal);
     log.info({}, 'controller stopped');
   });
 

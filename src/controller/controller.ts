@@ -15,6 +15,7 @@ export interface ControllerOptions {
   readonly log: Logger;
   /** Every group is reconciled at least this often, events or not. */
   readonly resyncMs?: number;
+  readonly failpoint?: string | undefined;
 }
 
 /** Maps watch events to group keys and runs reconciles until the signal aborts. */
@@ -22,7 +23,7 @@ export async function runController(options: ControllerOptions, signal: AbortSig
   const { gateway, log } = options;
   const queue = new WorkQueue();
   const index = new MembershipIndex();
-  const reconciler = new Reconciler({ gateway, clusterDomain: options.clusterDomain, log });
+  const reconciler = new Reconciler({ gateway, clusterDomain: options.clusterDomain, log, failpoint: options.failpoint });
 
   gateway.onChange((c) => {
     for (const key of keysFor(c, gateway, index)) queue.add(key);

@@ -8,12 +8,15 @@ import type { Action, Plan } from '../planner/plan-types.ts';
 import type { ReconcileResult } from '../runtime/workers.ts';
 import { parseGroupKey } from './group-key.ts';
 import { canonicalJson } from './canonical-json.ts';
+import { crashIfArmed } from './failpoint.ts';
 
 export interface ReconcilerOptions {
   readonly gateway: KubeGateway;
   readonly clusterDomain: string;
   readonly log: Logger;
   readonly now?: () => number;
+  /** See failpoint.ts; tests only. */
+  readonly failpoint?: string | undefined;
 }
 
 /** Observe (from caches) → plan (pure) → act (gateway), for one RolloutGroup. */
@@ -22,12 +25,14 @@ export class Reconciler {
   private readonly clusterDomain: string;
   private readonly log: Logger;
   private readonly now: () => number;
+  private readonly failpoint: string | undefined;
 
   constructor(options: ReconcilerOptions) {
     this.gw = options.gateway;
     this.clusterDomain = options.clusterDomain;
     this.log = options.log;
     this.now = options.now ?? Date.now;
+    this.failpoint = options.failpoint;
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
@@ -83,6 +88,7 @@ export class Reconciler {
     if (p.status && canonicalJson(raw.status ?? {}) !== canonicalJson(p.status)) {
       rv = await this.gw.patchGroupStatus(namespace, name, rv, raw.status, p.status satisfies RolloutGroupStatus);
       log.info({ phase: p.status.phase, message: p.status.message }, 'status updated');
+      for (const e of p.events) crashIfArmed(this.failpoint, `after-status:${e.reason}`);
     }
     for (const r of p.handledRequests) {
       rv = await this.gw.patchGroupMetadata(namespace, name, rv, { annotations: { [r.annotation]: null } });

@@ -293,10 +293,15 @@ class LockstepPlanner {
     for (const m of order) {
       const r = this.readings.get(m)!;
       this.repointed.add(m);
+      if (r.promoted && release.promotedMembers.includes(m)) continue;
       if (r.promoted) {
-        if (!release.promotedMembers.includes(m)) {
-          release.promotedMembers.push(m);
-          this.events.push({ type: 'Normal', reason: 'MemberPromoted', message: `release ${release.id}: ${m} promoted to ${r.desiredRevision}` });
+        // Persist the progress before the next member moves, so a restart resumes from here (§4b).
+        release.promotedMembers.push(m);
+        this.events.push({ type: 'Normal', reason: 'MemberPromoted', message: `release ${release.id}: ${m} promoted to ${r.desiredRevision}` });
+        if (release.promotedMembers.length < targets.length) {
+          this.wait(0);
+          const message = `release ${release.id} promoting: ${m} promoted (${release.promotedMembers.length}/${targets.length})`;
+          return { phase: 'Promoting' as Phase, message, ready: { type: 'Ready', status: 'False', reason: 'Promoting', message } as ConditionInput };
         }
         continue;
       }

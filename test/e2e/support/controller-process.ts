@@ -18,14 +18,14 @@ export class ControllerProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
-  static start(kubeconfig: string, namespace: string, name = 'controller', extraArgs: string[] = []): ControllerProcess {
+  static start(kubeconfig: string, namespace: string, name = 'controller', extraArgs: string[] = [], env: Record<string, string> = {}): ControllerProcess {
     mkdirSync(LOG_DIR, { recursive: true });
     const logFile = join(LOG_DIR, `${namespace}-${name}-${Date.now()}.log`);
     const out = createWriteStream(logFile);
     const child = spawn(
       process.execPath,
       [CLI, 'controller', '--kubeconfig', kubeconfig, '--namespace', namespace, '--log-level', 'debug', ...extraArgs],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
     );
     child.stdout!.pipe(out);
     child.stderr!.pipe(out);
@@ -34,6 +34,12 @@ export class ControllerProcess {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** Resolves with the signal that ended the process, once it has exited. */
+  async exit(): Promise<NodeJS.Signals | null> {
+    await this.exited;
+    return this.child.signalCode;
   }
 
   /** Sends the signal and waits for the process to exit; returns its exit code. */

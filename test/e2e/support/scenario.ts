@@ -24,8 +24,8 @@ export class Scenario {
     return new Scenario(kube, await kube.namespace(prefix), group, members);
   }
 
-  startController(name = 'controller', args: string[] = []): ControllerProcess {
-    const c = ControllerProcess.start(this.kube.kubeconfig, this.ns, name, args);
+  startController(name = 'controller', args: string[] = [], env: Record<string, string> = {}): ControllerProcess {
+    const c = ControllerProcess.start(this.kube.kubeconfig, this.ns, name, args, env);
     this.controllers.push(c);
     return c;
   }

@@ -219,15 +219,17 @@ describe('cutover, dependents first', () => {
     expect(p.status?.phase).toBe('Promoting');
   });
 
-  it('promotes the dependency after the dependent, and records the dependent', () => {
+  it('records the promoted dependent first, without moving the next member in the same step', () => {
     const p = run({ status: gateOpen() }, { desired: 'i2' }, { stable: 'l2', desired: 'l2', ...repointedLoan, activeSwitched: true });
-    expect(p.actions).toEqual([{ kind: 'Promote', rollout: 'interest', resourceVersion: 'rv-interest-i2', unpauseSpec: false }]);
+    expect(p.actions).toEqual([]);
     expect(p.status?.release?.promotedMembers).toEqual(['loan']);
     expect(p.events.map((e) => e.reason)).toEqual(['MemberPromoted']);
+    expect(p.requeueAfterMs).toBe(0);
   });
 
-  it('records a promoted member once', () => {
+  it('then promotes the dependency, recording the dependent once', () => {
     const p = run({ status: gateOpen(['loan']) }, { desired: 'i2' }, { stable: 'l2', desired: 'l2', ...repointedLoan, activeSwitched: true });
+    expect(p.actions).toEqual([{ kind: 'Promote', rollout: 'interest', resourceVersion: 'rv-interest-i2', unpauseSpec: false }]);
     expect(p.events).toEqual([]);
     expect(p.status?.release?.promotedMembers).toEqual(['loan']);
   });
