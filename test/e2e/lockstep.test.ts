@@ -120,5 +120,10 @@ describe('Lockstep blue-green', () => {
       return pods.length === 2 && pods.every((a) => a['tandem.dev/interest-url'] === undefined);
     }, { dump: s.dump });
     expect((await s.kube.rollout(s.ns, 'interest')).status!['phase']).toBe('Healthy');
+
+    // SIGTERM: the controller finishes what it is doing and exits 0.
+    expect(await s.controller.kill('SIGTERM')).toBe(0);
+    const messages = s.controller.logLines().map((l) => (JSON.parse(l) as { msg: string }).msg);
+    expect(messages.slice(-2)).toEqual(['shutting down; finishing reconciles in flight', 'controller stopped']);
   });
 });
