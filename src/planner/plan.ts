@@ -147,7 +147,7 @@ class LockstepPlanner {
       // Argo has not caught up with a spec change or a promote; decide nothing until it has.
       this.release = prev;
       this.wait(SETTLE_MS);
-      phase = prev ? (this.o.group.status?.phase ?? 'Progressing') : 'Progressing';
+      phase = prev?.abortedAt ? 'Degraded' : prev?.promotedAt ? 'Promoting' : 'Progressing';
       message = `waiting for Argo Rollouts to observe ${names(untrusted)}`;
       ready = { type: 'Ready', status: 'False', reason: 'WaitingForArgo', message };
     } else {

@@ -208,9 +208,10 @@ describe('cutover, dependents first', () => {
   });
 
   it('waits while Argo acts on the promote, without promoting anything', () => {
-    const p = run({ status: gateOpen() }, { desired: 'i2' }, { desired: 'l2', ...repointedLoan, unpausing: true });
+    const p = run({ status: { ...gateOpen(), phase: 'Paused' } }, { desired: 'i2' }, { desired: 'l2', ...repointedLoan, unpausing: true });
     expect(p.actions).toEqual([]);
     expect(p.requeueAfterMs).toBe(1_000);
+    expect(p.status?.phase).toBe('Promoting');
   });
 
   it('waits while the dependent’s active Service switches', () => {
