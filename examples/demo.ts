@@ -20,7 +20,7 @@ const show = (...args: string[]) => {
 console.log(`export KUBECONFIG=${kubeconfig}`);
 
 step(2, 'Install the RolloutGroup CRD and create a namespace');
-show('apply', '--server-side', '-f', 'crds/');
+show('apply', '--server-side', '-f', 'crds/rolloutgroup.yaml');
 show('wait', '--for=condition=Established', 'crd/rolloutgroups.tandem.dev');
 show('create', 'namespace', ns);
 

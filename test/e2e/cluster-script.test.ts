@@ -1,11 +1,12 @@
 /** Issue 3: the cluster script itself — a second, private cluster goes up, is reused, and goes down clean. */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { blueGreenApp } from './support/apps.ts';
-import { TestKube } from './support/kube.ts';
+import { ControllerProcess } from './support/controller-process.ts';
+import { ARGO, TANDEM, TestKube } from './support/kube.ts';
 import { waitFor } from './support/wait.ts';
 
 const dir = join(mkdtempSync(join(tmpdir(), 'tandem-cluster-')), 'state');
@@ -31,8 +32,33 @@ afterAll(() => {
   cluster('down');
 });
 
+/** SIGKILLs the private cluster's kube-apiserver and starts it again with the same arguments. */
+async function restartApiServer(kube: TestKube) {
+  const pidFile = `${dir}/pids/kube-apiserver`;
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  process.kill(pid, 'SIGKILL');
+  await waitFor('old apiserver gone', async () => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] === 'Z';
+    } catch {
+      return true;
+    }
+  }, { timeoutMs: 10_000 });
+  await new Promise((r) => setTimeout(r, 2_000)); // the controller's watches and lists fail meanwhile
+  const log = openSync(`${dir}/logs/kube-apiserver.log`, 'a');
+  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log] });
+  child.unref();
+  writeFileSync(pidFile, String(child.pid)); // so that `down` stops the new one
+  await waitFor('apiserver serving Rollouts and RolloutGroups again', async () => {
+    await kube.custom.listClusterCustomObject({ ...ARGO });
+    await kube.custom.listClusterCustomObject({ ...TANDEM });
+    return true;
+  }, { timeoutMs: 60_000 });
+}
+
 describe('npm run cluster', () => {
-  it('up reaches a ready cluster, is idempotent, runs a blue-green Rollout, and down leaves no process', async () => {
+  it('up reaches a ready cluster, is idempotent, and runs a blue-green Rollout', async () => {
     const up = cluster('up');
     expect(up.status, up.stderr).toBe(0);
     const last = up.stdout.trim().split('\n').at(-1)!;
@@ -58,12 +84,43 @@ describe('npm run cluster', () => {
         pods.every((p) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
       );
     });
-    const kubectl = execFileSync('bash', ['-c', '. test/cluster/versions.sh && echo "$STACK_DIR/bin/kubectl"'], { encoding: 'utf8' }).trim();
-    expect(execFileSync(kubectl, ['--kubeconfig', `${dir}/kubeconfig`, 'get', 'nodes', '-o', 'name'], { encoding: 'utf8' }).trim()).toBe('node/kwok-node-0');
+    expect(execFileSync(kubectl(), ['--kubeconfig', `${dir}/kubeconfig`, 'get', 'nodes', '-o', 'name'], { encoding: 'utf8' }).trim()).toBe('node/kwok-node-0');
+  });
 
+  it('the controller relists after its watches fail (kube-apiserver killed and restarted) and still releases', async () => {
+    const kube = new TestKube(`${dir}/kubeconfig`);
+    execFileSync(kubectl(), ['--kubeconfig', `${dir}/kubeconfig`, 'apply', '--server-side', '-f', 'crds/rolloutgroup.yaml'], { stdio: 'ignore' });
+    execFileSync(kubectl(), ['--kubeconfig', `${dir}/kubeconfig`, 'wait', '--for=condition=Established', 'crd/rolloutgroups.tandem.dev'], { stdio: 'ignore' });
+    const ns = await kube.namespace('relist');
+    for (const f of ['interest', 'loan', 'group']) await kube.applyFile(ns, `examples/loan-interest/${f}.yaml`);
+    const controller = ControllerProcess.start(kube.kubeconfig, ns, 'relist');
+    const dump = async () => `${await kube.describe(ns, 'loans', ['interest', 'loan'])}\n${controller.tail(30)}`;
+    const phase = (p: string) => waitFor(`loans ${p}`, async () => (await kube.group(ns, 'loans')).status?.phase === p, { dump, timeoutMs: 120_000 });
+    try {
+      await phase('Healthy');
+      await restartApiServer(kube);
+      await waitFor('the controller logged a relist', async () => controller.logLines().some((l) => l.includes('informer failed; relisting')), { dump });
+      for (const m of ['interest', 'loan']) await kube.setImage(ns, m, `ghcr.io/acme/${m}:2.0`);
+      await phase('Paused');
+      const id = (await kube.group(ns, 'loans')).status!.release!.id;
+      await kube.annotateGroup(ns, 'loans', { 'tandem.dev/promote': id });
+      await waitFor('release completed after the restart', async () => {
+        const g = await kube.group(ns, 'loans');
+        return g.status?.phase === 'Healthy' && !g.status.release;
+      }, { dump, timeoutMs: 120_000 });
+    } finally {
+      await controller.kill('SIGTERM');
+    }
+  });
+
+  it('down leaves no process behind', async () => {
     const down = cluster('down');
     expect(down.status, down.stderr).toBe(0);
     await waitFor('no process of the private cluster left', async () => processesUsing(dir).length === 0, { timeoutMs: 15_000 });
     expect(cluster('status').status).not.toBe(0);
   });
 });
+
+function kubectl(): string {
+  return execFileSync('bash', ['-c', '. test/cluster/versions.sh && echo "$STACK_DIR/bin/kubectl"'], { encoding: 'utf8' }).trim();
+}

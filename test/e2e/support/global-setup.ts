@@ -21,7 +21,7 @@ export default function setup(project: TestProject) {
   const stackDir = execFileSync('bash', ['-c', '. test/cluster/versions.sh && echo "$STACK_DIR"'], { encoding: 'utf8' }).trim();
   const kubectl = `${stackDir}/bin/kubectl`;
   const k = (...args: string[]) => execFileSync(kubectl, ['--kubeconfig', kubeconfig, ...args], { stdio: 'inherit' });
-  k('apply', '--server-side', '--force-conflicts', '-f', 'crds/');
+  k('apply', '--server-side', '--force-conflicts', '-f', 'crds/rolloutgroup.yaml');
   k('wait', '--for=condition=Established', 'crd/rolloutgroups.tandem.dev', '--timeout=60s');
   project.provide('kubeconfig', kubeconfig);
   project.provide('kubectl', kubectl);
