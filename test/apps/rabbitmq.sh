@@ -48,44 +48,55 @@ fi
 
 installed() { dpkg-query -W -f='${Status}' rabbitmq-server 2>/dev/null | grep -q 'install ok installed'; }
 
-# Debian's package may start its own broker (user rabbitmq, 0.0.0.0:5672, epmd on *:4369) when
-# invoke-rc.d lets it: not on an image whose policy-rc.d says 101, but don't count on that.
+# Live (non-zombie) processes of the package's system user, if that user exists.
+pkg_pids() { { ps -u rabbitmq -o pid=,stat= 2>/dev/null || true; } | awk '$2 !~ /^Z/ {print $1}' | xargs; }
+
+# Debian's package may start its own broker (user rabbitmq, *:5672, *:25672, epmd on *:4369) when
+# invoke-rc.d lets it: not on an image whose policy-rc.d exits 101, but don't count on that. Only
+# processes that appeared during our apt-get run are stopped, never a system broker run on purpose.
 stop_package_broker() {
-  local pids
-  pids=$(pgrep -u rabbitmq 2>/dev/null | xargs) || true
-  [ -n "$pids" ] || return 0
-  log "the package started its own broker (pids $pids); stopping it"
+  local before=" $1 " pids p new=
+  pids=$(pkg_pids)
+  for p in $pids; do [[ $before == *" $p "* ]] || new+=" $p"; done
+  [ -n "$new" ] || return 0
+  log "the package started its own broker (pids$new); stopping it"
   if [ -x /etc/init.d/rabbitmq-server ]; then timeout 60 /etc/init.d/rabbitmq-server stop >&2 || true; fi
-  for _ in $(seq 50); do pgrep -u rabbitmq >/dev/null || return 0; sleep 0.2; done
-  pids=$(pgrep -u rabbitmq | xargs) || return 0
-  # shellcheck disable=SC2086  # a list of pids
-  kill $pids 2>/dev/null || true
-  sleep 2
-  pids=$(pgrep -u rabbitmq | xargs) || return 0
-  # shellcheck disable=SC2086
-  kill -KILL $pids 2>/dev/null || true
+  local sig
+  for sig in TERM KILL; do   # whatever init.d left (epmd -daemon always), by pid
+    pids=
+    for p in $new; do [ -d "/proc/$p" ] && [[ " $(pkg_pids) " == *" $p "* ]] && pids+=" $p"; done
+    [ -n "$pids" ] || break
+    # shellcheck disable=SC2086  # a list of pids
+    kill "-$sig" $pids 2>/dev/null || true
+    for _ in $(seq 25); do
+      [[ -z $(for p in $pids; do [[ " $(pkg_pids) " == *" $p "* ]] && echo "$p"; done) ]] && break
+      sleep 0.2
+    done
+  done
+  [ -z "$(pkg_pids)" ] || log "WARNING: processes of user rabbitmq still running: $(pkg_pids)"
 }
 
 cmd_install() {
   if installed; then
     log "rabbitmq-server $(dpkg-query -W -f='${Version}' rabbitmq-server) already installed"
-  else
-    [ "$(id -u)" = 0 ] || die "rabbitmq-server is not installed and installing it needs root"
-    export DEBIAN_FRONTEND=noninteractive
-    local t=$SECONDS
-    # An apt list that never saw an update has no candidate: update first. A stale list whose
-    # files are gone from the mirror fails the install: update and retry once.
-    if ! apt-cache policy rabbitmq-server 2>/dev/null | grep -q 'Candidate: [0-9]'; then
-      apt-get update -qq >&2
-    fi
-    if ! apt-get install -y -qq --no-install-recommends rabbitmq-server >&2; then
-      log "install failed; apt-get update and retry"
-      apt-get update -qq >&2
-      apt-get install -y -qq --no-install-recommends rabbitmq-server >&2
-    fi
-    log "installed rabbitmq-server $(dpkg-query -W -f='${Version}' rabbitmq-server) in $((SECONDS - t))s"
+    return 0
   fi
-  stop_package_broker
+  [ "$(id -u)" = 0 ] || die "rabbitmq-server is not installed and installing it needs root"
+  export DEBIAN_FRONTEND=noninteractive
+  local t=$SECONDS before
+  before=$(pkg_pids)
+  # An apt list that never saw an update has no candidate: update first. A stale list whose
+  # files are gone from the mirror fails the install: update and retry once.
+  if ! apt-cache policy rabbitmq-server 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    apt-get update -qq >&2
+  fi
+  if ! apt-get install -y -qq --no-install-recommends rabbitmq-server >&2; then
+    log "install failed; apt-get update and retry"
+    apt-get update -qq >&2
+    apt-get install -y -qq --no-install-recommends rabbitmq-server >&2
+  fi
+  log "installed rabbitmq-server $(dpkg-query -W -f='${Version}' rabbitmq-server) in $((SECONDS - t))s"
+  stop_package_broker "$before"
 }
 
 # ---------------------------------------------------------------------------------- environment
@@ -148,7 +159,7 @@ pid_of() { cat "$PIDS/$1" 2>/dev/null || true; }
 is_ours() {
   local pid=$1
   [ -n "$pid" ] && [ -r "/proc/$pid/environ" ] || return 1
-  tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "$OWNER_VAR=$DIR"
+  tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ" | grep -qxF "$OWNER_VAR=$DIR"
 }
 alive() { is_ours "$(pid_of "$1")"; }
 # Every live process that carries our owner variable (the broker's children included).
@@ -176,6 +187,11 @@ fail() {
   local f
   for f in "$LOGS/rabbit.log" "$LOGS/server.out" "$LOGS/epmd.out"; do
     [ -s "$f" ] || continue
+    # A boot failure's cause (e.g. a bad config key) comes first, before a long crash report.
+    if grep -qE '\[(error|critical)\]' "$f"; then
+      echo "----- first errors in $f -----" >&2
+      grep -m 12 -E '\[(error|critical)\]' "$f" >&2
+    fi
     echo "----- last 40 lines of $f -----" >&2
     tail -n 40 "$f" >&2
   done
