@@ -126,4 +126,27 @@ describe('Lockstep blue-green', () => {
     const messages = s.controller.logLines().map((l) => (JSON.parse(l) as { msg: string }).msg);
     expect(messages.slice(-2)).toEqual(['shutting down; finishing reconciles in flight', 'controller stopped']);
   });
+
+  it('the shop example: role annotations give preview pods the preview queue, live pods the production queue', async () => {
+    s = await Scenario.create('shop', 'shop', ['interest', 'loan', 'worker']);
+    const sc = s;
+    for (const f of ['interest', 'loan', 'worker', 'group']) await sc.kube.applyFile(sc.ns, `examples/shop/${f}.yaml`);
+    sc.startController();
+    await sc.waitGroup('Healthy', (g) => g.status?.phase === 'Healthy');
+    const queueOf = async (hash: string) => (await sc.podAnnotations('worker', hash)).map((a) => a['tandem.dev/queue']);
+    const v1 = (await sc.kube.rollout(sc.ns, 'worker')).status!['stableRS'] as string;
+    await waitFor('live worker reads loans', async () => (await queueOf(v1)).every((q) => q === 'loans') && (await queueOf(v1)).length === 1, { dump: sc.dump });
+
+    await sc.kube.patchRollout(sc.ns, 'worker', { spec: { template: { spec: { containers: [{ name: 'worker', image: 'ghcr.io/tandem-dev/example-worker:2.0' }] } } } });
+    const paused = await sc.waitPhase('Paused');
+    const v2 = paused.status!.release!.targets[0]!.revision;
+    await waitFor('preview worker reads loans-preview, live worker still loans', async () => {
+      const [preview, live] = [await queueOf(v2), await queueOf(v1)];
+      return preview.length === 1 && preview[0] === 'loans-preview' && live.length === 1 && live[0] === 'loans';
+    }, { dump: sc.dump });
+
+    await sc.kube.annotateGroup(sc.ns, 'shop', { 'tandem.dev/promote': paused.status!.release!.id });
+    await sc.waitGroup('Healthy after the release', (g) => g.status?.phase === 'Healthy' && !g.status.release);
+    await waitFor('the new worker reads loans', async () => (await queueOf(v2)).every((q) => q === 'loans') && (await queueOf(v2)).length === 1, { dump: sc.dump });
+  });
 });
