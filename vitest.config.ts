@@ -8,6 +8,9 @@ export default defineConfig({
     reporters: ['default', ['json', { outputFile: report }]],
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      'packages/podinfo',
+      // The demo apps as real processes (loan, interest) and against a real RabbitMQ (worker).
+      { test: { name: 'apps', include: ['test/apps/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 180_000 } },
       {
         test: {
           name: 'e2e',
