@@ -349,6 +349,13 @@ class LockstepPlanner {
   }
 
   private planWiring() {
+    // Members removed from the spec keep Tandem's keys until released here (status.members remembers them).
+    const self = selfAsPeer(this.o);
+    for (const former of this.o.group.status?.members ?? []) {
+      const view = this.o.rollouts.get(former.rollout);
+      if (this.graph.members.includes(former.rollout) || !view || !ownsAnyMetadata(view) || claimantOf(former.rollout, self, this.o.peers)) continue;
+      this.wiring.push({ kind: 'ApplyMetadata', rollout: former.rollout, strategy: strategyKey(view.rollout), metadata: {} });
+    }
     for (const name of this.graph.members) {
       const view = this.o.rollouts.get(name);
       if (!view) continue;

@@ -127,6 +127,22 @@ describe('Lockstep blue-green', () => {
     expect(messages.slice(-2)).toEqual(['shutting down; finishing reconciles in flight', 'controller stopped']);
   });
 
+  it('removing a member from the group releases Tandem’s keys from it', async () => {
+    s = await Scenario.create('remove', 'loans', ['interest', 'loan']);
+    const sc = s;
+    for (const f of ['interest', 'loan', 'group']) await sc.kube.applyFile(sc.ns, `examples/loan-interest/${f}.yaml`);
+    sc.startController();
+    await sc.waitGroup('Healthy', (g) => g.status?.phase === 'Healthy');
+    const hash = (await sc.kube.rollout(sc.ns, 'loan')).status!['stableRS'];
+    await waitFor('loan pods wired', async () => (await sc.podAnnotations('loan', hash)).every((a) => a['tandem.dev/interest-url']), { dump: sc.dump });
+    await sc.kube.apply(sc.ns, groupManifest('loans', [{ rollout: 'interest' }]));
+    await sc.waitGroup('loan forgotten', (g) => (g.status?.members ?? []).map((m) => m.rollout).join() === 'interest');
+    const bg = (await sc.kube.rollout(sc.ns, 'loan')).spec['strategy']['blueGreen'];
+    expect(bg.activeMetadata?.annotations?.['tandem.dev/interest-url']).toBeUndefined();
+    expect(bg.previewMetadata?.annotations?.['tandem.dev/interest-url']).toBeUndefined();
+    await waitFor('loan pods lose the address', async () => (await sc.podAnnotations('loan', hash)).every((a) => a['tandem.dev/interest-url'] === undefined), { dump: sc.dump });
+  });
+
   it('the shop example: role annotations give preview pods the preview queue, live pods the production queue', async () => {
     s = await Scenario.create('shop', 'shop', ['interest', 'loan', 'worker']);
     const sc = s;

@@ -326,6 +326,26 @@ describe('hands off', () => {
   });
 });
 
+describe('a member removed from the spec', () => {
+  const formerLoan = (peers: { name: string; creationTimestamp: string; members: string[] }[] = []) => {
+    const grp = group({
+      members: [{ rollout: 'interest' }],
+      status: { members: [{ rollout: 'interest', images: [], state: 'Stable' }, { rollout: 'loan', images: [], state: 'Stable' }], conditions: [] },
+    });
+    return plan(observed(grp, [blueGreen({ name: 'interest', stable: 'i1' }), blueGreen({ name: 'loan', stable: 'l1', ...steadyLoan })], { peers }));
+  };
+
+  it('gets Tandem’s keys released, and is forgotten', () => {
+    const p = formerLoan();
+    expect(p.actions).toEqual([{ kind: 'ApplyMetadata', rollout: 'loan', strategy: 'blueGreen', metadata: {} }]);
+    expect(p.status?.members.map((m) => m.rollout)).toEqual(['interest']);
+  });
+
+  it('is left alone when an older group lists it', () => {
+    expect(formerLoan([{ name: 'older', creationTimestamp: '2025-01-01T00:00:00Z', members: ['loan'] }]).actions).toEqual([]);
+  });
+});
+
 describe('deletion', () => {
   it('removes Tandem’s keys from members, then the finalizer', () => {
     const p = run({ deletionTimestamp: '2026-01-01T00:00:00Z' }, {}, {});
