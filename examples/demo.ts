@@ -34,13 +34,17 @@ process.on('exit', () => controller.kill('SIGTERM'));
 const group = () => JSON.parse(kubectl('get', 'rolloutgroup', 'loans', '-o', 'json')) as { status?: { phase?: string; message?: string; release?: { id: string; promotedMembers?: string[] } } };
 async function until(what: string, done: (g: ReturnType<typeof group>) => boolean) {
   let last = '';
-  for (let i = 0; i < 600; i++) {
+  const started = performance.now();
+  for (let i = 0; i < 1200; i++) {
     const g = group();
     const line = `   ${g.status?.phase ?? '-'}: ${g.status?.message ?? ''}`;
     if (line !== last) console.log(line);
     last = line;
-    if (done(g)) return g;
-    await sleep(500);
+    if (done(g)) {
+      console.log(`   (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+      return g;
+    }
+    await sleep(250);
   }
   throw new Error(`gave up waiting for ${what}; see tandem-demo.log`);
 }
