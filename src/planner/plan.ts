@@ -199,7 +199,9 @@ class LockstepPlanner {
   }
 
   private planSteady(prev: ReleaseStatus | undefined) {
-    if (prev?.promotedAt && !prev.abortedAt) {
+    // Completed while this controller was down; a release Git walked away from is not announced.
+    const completed = prev?.targets.every((t) => this.readings.get(t.rollout)?.stableRevision === t.revision);
+    if (prev?.promotedAt && !prev.abortedAt && completed) {
       this.events.push({ type: 'Normal', reason: 'ReleaseCompleted', message: `release ${prev.id} completed` });
     }
     this.promoteRequest(undefined, false);

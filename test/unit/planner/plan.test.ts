@@ -250,6 +250,12 @@ describe('cutover, dependents first', () => {
     expect(p.events.map((e) => e.reason)).toEqual(['MemberPromoted', 'ReleaseCompleted']);
   });
 
+  it('does not announce completion of a release that Git reverted mid-cutover', () => {
+    const p = run({ status: gateOpen(['loan']) }, {}, { stable: 'l2', desired: 'l2', ...repointedLoan, activeSwitched: true });
+    expect(p.status?.release).toBeUndefined();
+    expect(p.events.map((e) => e.reason)).not.toContain('ReleaseCompleted');
+  });
+
   it('promotes only changed members: an unchanged dependent is not repointed or promoted', () => {
     const status = { ...gateOpen(), release: { ...gateOpen().release!, id: 'x', targets: [{ rollout: 'interest', revision: 'i2' }] } };
     const p = run({ status }, { desired: 'i2' }, {});
