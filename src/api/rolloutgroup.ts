@@ -93,7 +93,10 @@ export const ReleaseStatus = z.object({
   /** The changed members and the revision each moves to; the id hashes these. */
   targets: z.array(ReleaseTarget),
   startedAt: z.string(),
+  /** Since when every changed member has been ready without a break (the soak counts from here). */
   readyAt: z.string().optional(),
+  /** When the release was first ready: the progress deadline no longer applies after it. */
+  firstReadyAt: z.string().optional(),
   /** When the gate opened (promote request accepted, or auto after soak). */
   promotedAt: z.string().optional(),
   promotedMembers: z.array(z.string()).default([]),

@@ -116,7 +116,9 @@ export class Reconciler {
         return undefined;
       case 'Promote':
         await this.gw.patchRolloutStatus(namespace, a.rollout, a.resourceVersion, { pauseConditions: null });
-        if (a.unpauseSpec) await this.gw.patchRolloutSpec(namespace, a.rollout, { paused: false });
+        return undefined;
+      case 'Unpause':
+        await this.gw.patchRolloutSpec(namespace, a.rollout, { paused: false });
         return undefined;
       case 'Abort':
         await this.gw.patchRolloutStatus(namespace, a.rollout, a.resourceVersion, { abort: true });

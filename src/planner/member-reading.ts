@@ -10,6 +10,8 @@ export interface MemberReading {
   readonly unpausing: boolean;
   readonly changed: boolean;
   readonly ready: boolean;
+  /** Paused at the blue-green gate (BlueGreenPause), whether or not its preview is available. */
+  readonly atGate: boolean;
   readonly promoted: boolean;
   readonly failed: boolean;
   readonly aborted: boolean;
@@ -34,17 +36,20 @@ export function readMember(rollout: Rollout, replicaSets: readonly ReplicaSet[])
 
   let promoted = desired !== undefined && stable === desired;
   let ready = false;
+  const atGate = pauses.some((p) => p.reason === 'BlueGreenPause');
   if (strategy === 'BlueGreen') {
     const bg = status.blueGreen ?? {};
     promoted &&= bg.activeSelector === desired;
     const previewRs = replicaSets.find(
       (rs) => rs.metadata.labels[POD_TEMPLATE_HASH] === desired && ownedBy(rs, metadata.name),
     );
+    // Without a preview Service Argo leaves previewSelector empty; the ReplicaSet still tells readiness.
+    const previewSelected = bg.previewSelector === desired || !spec.strategy.blueGreen?.previewService;
     ready =
       changed &&
       !failed &&
-      pauses.some((p) => p.reason === 'BlueGreenPause') &&
-      bg.previewSelector === desired &&
+      atGate &&
+      previewSelected &&
       previewRs !== undefined &&
       fullyAvailable(previewRs);
   }
@@ -55,6 +60,7 @@ export function readMember(rollout: Rollout, replicaSets: readonly ReplicaSet[])
     unpausing,
     changed,
     ready,
+    atGate,
     promoted,
     failed,
     aborted,

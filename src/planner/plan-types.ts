@@ -7,7 +7,10 @@ export type Action =
   | { readonly kind: 'RemoveFinalizer' }
   /** Server-side apply of exactly these annotations under Tandem's field manager; {} releases them all. */
   | { readonly kind: 'ApplyMetadata'; readonly rollout: string; readonly strategy: 'blueGreen' | 'canary'; readonly metadata: DesiredMetadata }
-  | { readonly kind: 'Promote'; readonly rollout: string; readonly resourceVersion: string; readonly unpauseSpec: boolean }
+  /** `{"status":{"pauseConditions":null}}` on /status, as `kubectl argo rollouts promote` sends it. */
+  | { readonly kind: 'Promote'; readonly rollout: string; readonly resourceVersion: string }
+  /** `{"spec":{"paused":false}}`: the plugin's second write, for a Rollout also paused by hand. */
+  | { readonly kind: 'Unpause'; readonly rollout: string }
   | { readonly kind: 'Abort'; readonly rollout: string; readonly resourceVersion: string };
 
 export type EventReason =
@@ -19,7 +22,8 @@ export type EventReason =
   | 'ReleaseAborted'
   | 'ReleaseRolledBack'
   | 'InvalidSpec'
-  | 'PromoteRefused';
+  | 'PromoteRefused'
+  | 'AbortRefused';
 
 export interface PlannedEvent {
   readonly type: 'Normal' | 'Warning';

@@ -15,7 +15,7 @@ import { readMember, type MemberReading } from './member-reading.ts';
 import type { Observed } from './observed.ts';
 import type { Action, HandledRequest, Plan, PlannedEvent } from './plan-types.ts';
 import { releaseId } from './release-id.ts';
-import { claimantOf, selfAsPeer, validate, type SpecProblem } from './validation.ts';
+import { validate, type SpecProblem } from './validation.ts';
 import { desiredMetadata, metadataInSync, ownsAnyMetadata, type ServiceRole } from './wiring.ts';
 
 /** How often a release in flight is looked at even when no watch event arrives. */
@@ -38,12 +38,11 @@ export function plan(o: Observed): Plan {
 
 function planDeletion(o: Observed): Plan {
   if (!o.group.metadata.finalizers.includes(FINALIZER)) return emptyPlan(undefined);
-  const self = selfAsPeer(o);
-  const names = new Set([...self.members, ...(o.group.status?.members ?? []).map((m) => m.rollout)]);
+  const names = new Set([...o.group.spec.members.map((m) => m.rollout), ...(o.group.status?.members ?? []).map((m) => m.rollout)]);
   const actions: Action[] = [];
   for (const name of names) {
     const view = o.rollouts.get(name);
-    if (!view || !ownsAnyMetadata(view) || claimantOf(name, self, o.peers)) continue;
+    if (!view || !ownsAnyMetadata(view) || listedByPeer(name, o)) continue;
     actions.push({ kind: 'ApplyMetadata', rollout: name, strategy: strategyKey(view.rollout), metadata: {} });
   }
   actions.push({ kind: 'RemoveFinalizer' });
@@ -61,7 +60,7 @@ function planInvalid(o: Observed, actions: Action[], problems: readonly SpecProb
     setCondition(prevConditions, { type: 'Ready', status: 'False', reason: 'InvalidSpec', message }, gen, now),
     setCondition(prevConditions, { type: 'SpecValid', status: 'False', reason: first.reason, message }, gen, now),
   ];
-  const members = o.group.spec.members.map((m) => memberStatus(m.rollout, o, undefined));
+  const members = [...o.group.spec.members.map((m) => m.rollout), ...formerMembers(o)].map((m) => memberStatus(m, o, undefined));
   const status: RolloutGroupStatus = {
     observedGeneration: gen,
     phase: 'Degraded',
@@ -89,6 +88,20 @@ function memberStatus(name: string, o: Observed, reading: MemberReading | undefi
     images: [...reading.images],
     state: state ?? (reading.failed ? 'Failed' : reading.changed ? 'Deploying' : 'Stable'),
   };
+}
+
+/** All groups share Tandem's field manager: a Rollout another group lists keeps its keys. */
+const listedByPeer = (rollout: string, o: Observed): boolean => o.peers.some((p) => p.members.includes(rollout));
+
+/** Rollouts removed from the spec that still carry Tandem's keys: remembered until released. */
+function formerMembers(o: Observed): string[] {
+  const current = new Set(o.group.spec.members.map((m) => m.rollout));
+  return (o.group.status?.members ?? [])
+    .map((m) => m.rollout)
+    .filter((r) => {
+      const view = o.rollouts.get(r);
+      return !current.has(r) && view !== undefined && ownsAnyMetadata(view) && !listedByPeer(r, o);
+    });
 }
 
 const strategyKey = (r: { spec: { strategy: { blueGreen?: unknown } } }): 'blueGreen' | 'canary' =>
@@ -136,6 +149,7 @@ class LockstepPlanner {
   }
 
   plan(): Plan {
+    if (this.paused) return this.planPaused();
     const prev = this.o.group.status?.release;
     const readings = [...this.readings.values()];
     const untrusted = readings.filter((r) => !r.trusted);
@@ -161,19 +175,27 @@ class LockstepPlanner {
 
     // Without a trusted reading of every member the cutover state is unknown: write nothing.
     if (untrusted.length === 0) this.planWiring();
-    if (this.paused) {
-      this.wiring.length = 0;
-      this.releaseActions.length = 0;
-      this.handled.length = 0;
-      message = `paused: observing only; ${message}`;
-      ready = { type: 'Ready', status: 'False', reason: 'GroupPaused', message };
-    }
     return {
       actions: [...this.actions, ...this.wiring, ...this.releaseActions],
       status: this.status(phase, message, ready),
       handledRequests: this.handled,
       events: this.events,
       requeueAfterMs: this.requeue,
+    };
+  }
+
+  /** `spec.paused`: report what is observed; decide, write and announce nothing (not even the deadline). */
+  private planPaused(): Plan {
+    this.release = this.o.group.status?.release;
+    const changed = [...this.readings.values()].filter((r) => r.changed).map((r) => r.name);
+    const seen = changed.length > 0 ? `changed: ${changed.join(', ')}` : `${this.graph.members.length}/${this.graph.members.length} members stable`;
+    const message = `paused: observing only; ${seen}`;
+    return {
+      actions: this.actions,
+      status: this.status('Paused', message, { type: 'Ready', status: 'False', reason: 'GroupPaused', message }),
+      handledRequests: [],
+      events: [],
+      requeueAfterMs: undefined,
     };
   }
 
@@ -205,6 +227,7 @@ class LockstepPlanner {
       this.events.push({ type: 'Normal', reason: 'ReleaseCompleted', message: `release ${prev.id} completed` });
     }
     this.promoteRequest(undefined, false);
+    this.refuseAbort('no release is in flight');
     const message = `${this.graph.members.length}/${this.graph.members.length} members stable`;
     return {
       phase: 'Healthy' as Phase,
@@ -218,11 +241,13 @@ class LockstepPlanner {
     const at = (name: string) => this.readings.get(name)!;
     for (const t of targets) this.states.set(t, at(t).promoted ? 'Promoted' : at(t).ready ? 'Ready' : 'Deploying');
 
-    const abortRequest = this.request(REQUEST.abort);
+    const live = targets.filter((t) => at(t).promoted);
+    // Rolling promoted members back is not implemented yet: an abort now would split the versions.
+    const abortRequest = live.length > 0 && !release.abortedAt ? this.refuseAbort(`${live.join(', ')} already promoted; rollback after a partial cutover is not supported yet`) : this.request(REQUEST.abort);
     const failed = targets.filter((t) => at(t).failed && !at(t).promoted);
     const allReady = targets.every((t) => at(t).ready || at(t).promoted);
     const deadline = Date.parse(release.startedAt) + this.o.group.spec.progressDeadlineSeconds * 1000;
-    const deadlinePassed = !release.promotedAt && !allReady && this.o.now >= deadline;
+    const deadlinePassed = !release.promotedAt && !release.firstReadyAt && !allReady && this.o.now >= deadline;
 
     if (release.abortedAt || failed.length > 0 || deadlinePassed || abortRequest !== undefined) {
       if (!release.abortedAt) {
@@ -261,12 +286,13 @@ class LockstepPlanner {
     const readyCount = targets.filter((t) => this.readings.get(t)!.ready).length;
     if (!allReady) {
       delete release.readyAt;
-      this.wait(Math.max(0, Math.min(RESYNC_MS, deadline - this.o.now)));
+      this.wait(release.firstReadyAt ? RESYNC_MS : Math.max(0, Math.min(RESYNC_MS, deadline - this.o.now)));
       this.promoteRequest(release, false);
       const waiting = targets.filter((t) => !this.readings.get(t)!.ready);
       const message = `release ${release.id}: ${readyCount}/${targets.length} members ready; waiting for ${waiting.join(', ')}`;
       return { phase: 'Progressing' as Phase, message, ready: { type: 'Ready', status: 'False', reason: 'ReleaseProgressing', message } as ConditionInput };
     }
+    release.firstReadyAt ??= this.nowIso;
     if (!release.readyAt) {
       release.readyAt = this.nowIso;
       this.events.push({ type: 'Normal', reason: 'ReleaseReady', message: `release ${release.id} ready: ${targets.length}/${targets.length} members` });
@@ -294,7 +320,7 @@ class LockstepPlanner {
     const order = this.graph.dependenciesFirst.filter((m) => targets.includes(m)).reverse();
     for (const m of order) {
       const r = this.readings.get(m)!;
-      this.repointed.add(m);
+      if (r.promoted) this.repointed.add(m);
       if (r.promoted && release.promotedMembers.includes(m)) continue;
       if (r.promoted) {
         // Persist the progress before the next member moves, so a restart resumes from here (§4b).
@@ -309,14 +335,29 @@ class LockstepPlanner {
       }
       this.states.set(m, 'Promoting');
       this.wait(SETTLE_MS * 2);
-      const message = `release ${release.id} promoting ${m} (${release.promotedMembers.length}/${targets.length} promoted)`;
-      const result = { phase: 'Promoting' as Phase, message, ready: { type: 'Ready', status: 'False', reason: 'Promoting', message } as ConditionInput };
-      if (!r.ready) return result; // switching its active Service, or waiting for availability again
       const view = this.o.rollouts.get(m)!;
-      if (metadataInSync(view, this.desiredFor(m))) {
-        this.releaseActions.push({ kind: 'Promote', rollout: m, resourceVersion: this.rv(m), unpauseSpec: view.rollout.spec.paused === true });
+      const unpause = () => {
+        if (view.rollout.spec.paused === true) this.releaseActions.push({ kind: 'Unpause', rollout: m });
+      };
+      const promoting = (message: string) => ({ phase: 'Promoting' as Phase, message, ready: { type: 'Ready', status: 'False', reason: 'Promoting', message } as ConditionInput });
+      const progress = `${release.promotedMembers.length}/${targets.length} promoted`;
+      if (!r.atGate) {
+        // Promoted already (its pause is gone): Argo is switching its active Service.
+        this.repointed.add(m);
+        unpause();
+        return promoting(`release ${release.id} promoting ${m} (${progress})`);
       }
-      return result;
+      const notReady = order.filter((t) => !this.readings.get(t)!.promoted && !this.readings.get(t)!.ready);
+      if (notReady.length > 0) {
+        // No member moves while another changed member is not ready (§5 Order).
+        return promoting(`release ${release.id} promoting: waiting for ${notReady.join(', ')} to be ready again before ${m} (${progress})`);
+      }
+      this.repointed.add(m);
+      if (metadataInSync(view, this.desiredFor(m))) {
+        this.releaseActions.push({ kind: 'Promote', rollout: m, resourceVersion: this.rv(m) });
+        unpause();
+      }
+      return promoting(`release ${release.id} promoting ${m} (${progress})`);
     }
     this.repointed.clear();
     this.events.push({ type: 'Normal', reason: 'ReleaseCompleted', message: `release ${release.id} completed: ${order.join(', ')} promoted` });
@@ -350,13 +391,20 @@ class LockstepPlanner {
     return true;
   }
 
+  /** Removes an abort request that cannot be honoured, with a Warning saying why; returns undefined. */
+  private refuseAbort(why: string): undefined {
+    const value = this.request(REQUEST.abort);
+    if (value === undefined) return undefined;
+    this.handled.push({ annotation: REQUEST.abort, value });
+    this.events.push({ type: 'Warning', reason: 'AbortRefused', message: `abort request refused: ${why}` });
+    return undefined;
+  }
+
   private planWiring() {
     // Members removed from the spec keep Tandem's keys until released here (status.members remembers them).
-    const self = selfAsPeer(this.o);
-    for (const former of this.o.group.status?.members ?? []) {
-      const view = this.o.rollouts.get(former.rollout);
-      if (this.graph.members.includes(former.rollout) || !view || !ownsAnyMetadata(view) || claimantOf(former.rollout, self, this.o.peers)) continue;
-      this.wiring.push({ kind: 'ApplyMetadata', rollout: former.rollout, strategy: strategyKey(view.rollout), metadata: {} });
+    for (const former of formerMembers(this.o)) {
+      const view = this.o.rollouts.get(former)!;
+      this.wiring.push({ kind: 'ApplyMetadata', rollout: former, strategy: strategyKey(view.rollout), metadata: {} });
     }
     for (const name of this.graph.members) {
       const view = this.o.rollouts.get(name);
@@ -387,7 +435,12 @@ class LockstepPlanner {
     const prev = this.o.group.status;
     const gen = this.o.group.metadata.generation;
     const prevConditions: readonly Condition[] = prev?.conditions ?? [];
-    const members = this.graph.members.map((m) => memberStatus(m, this.o, this.readings.get(m), this.states.get(m)));
+    const released = new Set(this.wiring.flatMap((a) => (a.kind === 'ApplyMetadata' && Object.keys(a.metadata).length === 0 ? [a.rollout] : [])));
+    const pending = formerMembers(this.o).filter((f) => !released.has(f));
+    const members = [
+      ...this.graph.members.map((m) => memberStatus(m, this.o, this.readings.get(m), this.states.get(m))),
+      ...pending.map((m) => memberStatus(m, this.o, undefined)),
+    ];
     const release = this.release;
     const counted = release ? release.targets.map((t) => t.rollout) : this.graph.members;
     const good = counted.filter((m) => {

@@ -25,6 +25,7 @@ const oldRev = (m: string) => `${m}-v1`;
 type Command =
   | { t: 'argo'; i: number }
   | { t: 'available'; i: number }
+  | { t: 'dip'; i: number }
   | { t: 'reconcile' }
   | { t: 'crash'; k: number }
   | { t: 'promote' }
@@ -42,6 +43,7 @@ const scenario = fc.integer({ min: 1, max: 6 }).chain((n) =>
       fc.oneof(
         { weight: 6, arbitrary: fc.record({ t: fc.constant('argo' as const), i: fc.nat(n - 1) }) },
         { weight: 3, arbitrary: fc.record({ t: fc.constant('available' as const), i: fc.nat(n - 1) }) },
+        { weight: 2, arbitrary: fc.record({ t: fc.constant('dip' as const), i: fc.nat(n - 1) }) },
         { weight: 6, arbitrary: fc.constant({ t: 'reconcile' as const }) },
         { weight: 2, arbitrary: fc.record({ t: fc.constant('crash' as const), k: fc.nat(5) }) },
         { weight: 2, arbitrary: fc.constant({ t: 'promote' as const }) },
@@ -104,6 +106,13 @@ class World {
         const r = this.r(this.names[c.i]!);
         const rs = r.replicaSets.get(r.currentPodHash);
         if (rs) rs.available = true;
+        break;
+      }
+      case 'dip': {
+        // A preview pod restarts: availability drops, Argo keeps the pause (reference notes §3).
+        const r = this.r(this.names[c.i]!);
+        const rs = r.replicaSets.get(r.currentPodHash);
+        if (rs && r.stableRS !== r.currentPodHash && r.activeSelector !== r.currentPodHash) rs.available = false;
         break;
       }
       case 'reconcile':
@@ -173,6 +182,7 @@ class World {
         const r = this.r(a.rollout);
         expect(a.resourceVersion).toBe(String(r.resourceVersion));
         expect(r.paused, `${a.rollout} promoted while not paused`).toBe(true);
+        expect(r.replicaSets.get(r.currentPodHash)?.available, `${a.rollout} promoted while its preview is not available`).toBe(true);
         const count = (this.promotes.get(a.rollout) ?? 0) + 1;
         this.promotes.set(a.rollout, count);
         expect(count, `${a.rollout} promoted twice`).toBe(1);

@@ -199,12 +199,15 @@ describe('cutover, dependents first', () => {
 
   it('promotes the dependent once its repointed metadata is in place', () => {
     const p = run({ status: gateOpen() }, { desired: 'i2' }, { desired: 'l2', ...repointedLoan });
-    expect(p.actions).toEqual([{ kind: 'Promote', rollout: 'loan', resourceVersion: 'rv-loan-l2', unpauseSpec: false }]);
+    expect(p.actions).toEqual([{ kind: 'Promote', rollout: 'loan', resourceVersion: 'rv-loan-l2' }]);
   });
 
   it('also clears spec.paused when the Rollout was paused by hand', () => {
     const p = run({ status: gateOpen() }, { desired: 'i2' }, { desired: 'l2', ...repointedLoan, specPaused: true });
-    expect(p.actions).toEqual([{ kind: 'Promote', rollout: 'loan', resourceVersion: 'rv-loan-l2', unpauseSpec: true }]);
+    expect(p.actions).toEqual([
+      { kind: 'Promote', rollout: 'loan', resourceVersion: 'rv-loan-l2' },
+      { kind: 'Unpause', rollout: 'loan' },
+    ]);
   });
 
   it('waits while Argo acts on the promote, without promoting anything', () => {
@@ -212,6 +215,17 @@ describe('cutover, dependents first', () => {
     expect(p.actions).toEqual([]);
     expect(p.requeueAfterMs).toBe(1_000);
     expect(p.status?.phase).toBe('Promoting');
+  });
+
+  it('re-sends spec.paused=false for a member promoted but still paused by hand', () => {
+    const p = run({ status: gateOpen() }, { desired: 'i2' }, { desired: 'l2', ...repointedLoan, paused: false, specPaused: true });
+    expect(p.actions).toEqual([{ kind: 'Unpause', rollout: 'loan' }]);
+  });
+
+  it('neither repoints nor promotes while another changed member is not ready', () => {
+    const p = run({ status: gateOpen() }, { desired: 'i2', paused: true, previewAvailable: false }, { desired: 'l2' });
+    expect(p.actions).toEqual([]);
+    expect(p.status?.message).toContain('waiting for interest to be ready again before loan');
   });
 
   it('waits while the dependent’s active Service switches', () => {
@@ -230,7 +244,7 @@ describe('cutover, dependents first', () => {
 
   it('then promotes the dependency, recording the dependent once', () => {
     const p = run({ status: gateOpen(['loan']) }, { desired: 'i2' }, { stable: 'l2', desired: 'l2', ...repointedLoan, activeSwitched: true });
-    expect(p.actions).toEqual([{ kind: 'Promote', rollout: 'interest', resourceVersion: 'rv-interest-i2', unpauseSpec: false }]);
+    expect(p.actions).toEqual([{ kind: 'Promote', rollout: 'interest', resourceVersion: 'rv-interest-i2' }]);
     expect(p.events).toEqual([]);
     expect(p.status?.release?.promotedMembers).toEqual(['loan']);
   });
@@ -259,7 +273,7 @@ describe('cutover, dependents first', () => {
   it('promotes only changed members: an unchanged dependent is not repointed or promoted', () => {
     const status = { ...gateOpen(), release: { ...gateOpen().release!, id: 'x', targets: [{ rollout: 'interest', revision: 'i2' }] } };
     const p = run({ status }, { desired: 'i2' }, {});
-    expect(p.actions).toEqual([{ kind: 'Promote', rollout: 'interest', resourceVersion: 'rv-interest-i2', unpauseSpec: false }]);
+    expect(p.actions).toEqual([{ kind: 'Promote', rollout: 'interest', resourceVersion: 'rv-interest-i2' }]);
   });
 });
 
@@ -280,6 +294,15 @@ describe('failure and abort', () => {
     expect(p.status?.message).toContain('not ready within 60s: waiting for interest');
   });
 
+  it('does not abort a release that was ready in time and dips while waiting at the gate', () => {
+    const ready = inFlight({ firstReadyAt: new Date(T0).toISOString(), readyAt: new Date(T0).toISOString() });
+    const p = run({ status: ready, progressDeadlineSeconds: 60 }, { desired: 'i2', paused: true, previewAvailable: false }, { desired: 'l2' }, T0 + 3_600_000);
+    expect(p.actions).toEqual([]);
+    expect(p.status?.phase).toBe('Progressing');
+    expect(p.status?.release?.readyAt).toBeUndefined();
+    expect(p.status?.release?.firstReadyAt).toBe(new Date(T0).toISOString());
+  });
+
   it('wakes up at the deadline', () => {
     const p = run({ status: inFlight(), progressDeadlineSeconds: 5 }, { desired: 'i2', previewAvailable: false }, { desired: 'l2' }, T0 + 2_000);
     expect(p.requeueAfterMs).toBe(3_000);
@@ -290,6 +313,19 @@ describe('failure and abort', () => {
     expect(p.actions.map((a) => a.kind)).toEqual(['Abort', 'Abort']);
     expect(p.handledRequests).toEqual([{ annotation: REQUEST.abort, value: 'bad data' }]);
     expect(p.status?.message).toContain('abort requested: bad data');
+  });
+
+  it('refuses and removes an abort request when no release is in flight', () => {
+    const p = run({ annotations: { [REQUEST.abort]: 'oops' } }, {}, {});
+    expect(p.handledRequests).toEqual([{ annotation: REQUEST.abort, value: 'oops' }]);
+    expect(p.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'AbortRefused' })]);
+  });
+
+  it('refuses an abort request once a member is live, rather than split the versions', () => {
+    const p = run({ status: gateOpen(['loan']), annotations: { [REQUEST.abort]: 'stop' } }, { desired: 'i2' }, { stable: 'l2', desired: 'l2', ...repointedLoan, activeSwitched: true });
+    expect(p.actions).toEqual([{ kind: 'Promote', rollout: 'interest', resourceVersion: 'rv-interest-i2' }]);
+    expect(p.handledRequests).toEqual([{ annotation: REQUEST.abort, value: 'stop' }]);
+    expect(p.events).toEqual([expect.objectContaining({ reason: 'AbortRefused', message: expect.stringContaining('loan already promoted') })]);
   });
 
   it('stays Degraded without aborting twice', () => {
@@ -326,9 +362,17 @@ describe('hands off', () => {
     expect(p.status?.conditions.find((c) => c.type === 'Ready')?.reason).toBe('GroupPaused');
   });
 
-  it('a paused group does not abort a failed release', () => {
-    const p = run({ paused: true, status: inFlight() }, { desired: 'i2', abort: true }, { desired: 'l2' });
+  it('a paused group does not abort a failed release, nor record or announce anything', () => {
+    const p = run({ paused: true, status: inFlight(), progressDeadlineSeconds: 1 }, { desired: 'i2', abort: true }, { desired: 'l2' }, T0 + 60_000);
     expect(p.actions).toEqual([]);
+    expect(p.events).toEqual([]);
+    expect(p.status?.release).toEqual(inFlight().release);
+  });
+
+  it('a paused group leaves a refused promote request for later', () => {
+    const p = run({ paused: true, annotations: { [REQUEST.promote]: 'abc' } }, {}, {});
+    expect(p.handledRequests).toEqual([]);
+    expect(p.events).toEqual([]);
   });
 });
 
@@ -347,8 +391,20 @@ describe('a member removed from the spec', () => {
     expect(p.status?.members.map((m) => m.rollout)).toEqual(['interest']);
   });
 
-  it('is left alone when an older group lists it', () => {
+  it('is left alone when another group lists it, older or younger', () => {
     expect(formerLoan([{ name: 'older', creationTimestamp: '2025-01-01T00:00:00Z', members: ['loan'] }]).actions).toEqual([]);
+    expect(formerLoan([{ name: 'younger', creationTimestamp: '2026-06-01T00:00:00Z', members: ['loan'] }]).actions).toEqual([]);
+  });
+
+  it('is remembered while the group cannot release it (paused)', () => {
+    const grp = group({
+      members: [{ rollout: 'interest' }],
+      paused: true,
+      status: { members: [{ rollout: 'interest', images: [], state: 'Stable' }, { rollout: 'loan', images: [], state: 'Stable' }], conditions: [] },
+    });
+    const p = plan(observed(grp, [blueGreen({ name: 'interest', stable: 'i1' }), blueGreen({ name: 'loan', stable: 'l1', ...steadyLoan })]));
+    expect(p.actions).toEqual([]);
+    expect(p.status?.members.map((m) => m.rollout)).toEqual(['interest', 'loan']);
   });
 });
 
@@ -367,6 +423,16 @@ describe('deletion', () => {
     const p = plan(
       observed(grp, [blueGreen({ name: 'interest', stable: 'i1' }), blueGreen({ name: 'loan', stable: 'l1', ...steadyLoan })], {
         peers: [{ name: 'older', creationTimestamp: '2025-11-01T00:00:00Z', members: ['loan'] }],
+      }),
+    );
+    expect(p.actions).toEqual([{ kind: 'RemoveFinalizer' }]);
+  });
+
+  it('leaves a Rollout that a younger group also lists', () => {
+    const grp = group({ members: loanDependsOnInterest, deletionTimestamp: '2026-01-01T00:00:00Z' });
+    const p = plan(
+      observed(grp, [blueGreen({ name: 'interest', stable: 'i1' }), blueGreen({ name: 'loan', stable: 'l1', ...steadyLoan })], {
+        peers: [{ name: 'younger', creationTimestamp: '2026-06-01T00:00:00Z', members: ['loan'] }],
       }),
     );
     expect(p.actions).toEqual([{ kind: 'RemoveFinalizer' }]);
