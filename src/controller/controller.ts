@@ -28,7 +28,12 @@ export async function runController(options: ControllerOptions, signal: AbortSig
   gateway.onChange((c) => {
     for (const key of keysFor(c, gateway, index)) queue.add(key);
   });
+  gateway.onRelist((kind) => {
+    log.info({ kind }, 'cache relisted; reconciling every group');
+    for (const g of gateway.listGroups()) enqueueRaw(g, queue);
+  });
   await gateway.start();
+  if (signal.aborted) return gateway.stop(); // SIGTERM while the caches were filling
   log.info({ groups: gateway.listGroups().length }, 'caches synced');
   for (const g of gateway.listGroups()) enqueueRaw(g, queue);
 
@@ -42,7 +47,7 @@ export async function runController(options: ControllerOptions, signal: AbortSig
   await runWorkers(queue, (key) => reconciler.reconcile(key), {
     concurrency: options.concurrency,
     log,
-    isRetryNow: isConflict,
+    isReplan: isConflict,
   });
   await gateway.stop();
 }

@@ -63,8 +63,9 @@ export class KubeGateway {
   private readonly custom: CustomObjectsApi;
   private readonly core: CoreV1Api;
   private readonly apps: AppsV1Api;
-  private readonly informers = new Map<WatchedKind, Informer>();
+  private readonly informers = new Map<WatchedKind, ListWatch<KubernetesObject>>();
   private readonly listeners: ((c: ObjectChange) => void)[] = [];
+  private readonly relistListeners: ((kind: WatchedKind) => void)[] = [];
   private readonly options: GatewayOptions;
   private stopped = false;
 
@@ -128,46 +129,64 @@ export class KubeGateway {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.all([...this.informers.values()].map((i) => i.watch.stop()));
+    await Promise.all([...this.informers.values()].map((w) => w.stop()));
   }
 
-  /** True while every informer has a full list and a live watch. */
+  /** True once every cache holds a full list (a cache keeps serving its last list while it relists). */
   synced(): boolean {
-    return this.informers.size === 4 && [...this.informers.values()].every((i) => i.synced);
+    return this.informers.size === 4;
   }
 
-  // Informers restart from scratch (a fresh LIST) after any error, with capped exponential backoff.
-  private startInformer(spec: InformerSpec, attempt = 0): Promise<void> {
+  /** Called after a cache was replaced by a fresh list: events may have been missed meanwhile. */
+  onRelist(listener: (kind: WatchedKind) => void): void {
+    this.relistListeners.push(listener);
+  }
+
+  /**
+   * Lists and watches one kind. After any error a fresh ListWatch lists everything again; it serves
+   * reads only once its list succeeded, so a relist never shows an empty cache. Resolves on the
+   * first successful list.
+   */
+  private async startInformer(spec: InformerSpec): Promise<void> {
     const { log } = this.options;
-    const watch = new ListWatch<KubernetesObject>(
-      spec.path,
-      new Watch(this.kc),
-      spec.list as () => Promise<KubernetesListObject<KubernetesObject>>,
-      false,
-      spec.labelSelector,
-    );
-    const informer: Informer = { watch, synced: false };
-    this.informers.set(spec.kind, informer);
-    const notify = (obj: KubernetesObject) => this.notify(spec.kind, obj);
-    watch.on('add', notify);
-    watch.on('update', notify);
-    watch.on('delete', notify);
-    let failed = false;
-    watch.on('error', (err: unknown) => {
-      failed = true;
-      informer.synced = false;
-      if (this.stopped) return;
-      const delay = Math.min(30_000, 500 * 2 ** attempt);
-      log.warn({ kind: spec.kind, err: describe(err), delayMs: delay }, 'informer failed; relisting');
-      setTimeout(() => {
-        if (!this.stopped) void this.startInformer(spec, attempt + 1);
-      }, delay).unref();
-    });
-    return watch.start().then(() => {
-      if (failed) return;
-      informer.synced = true;
-      attempt = 0;
-    });
+    for (let attempt = 0; !this.stopped; attempt++) {
+      const watch = new ListWatch<KubernetesObject>(
+        spec.path,
+        new Watch(this.kc),
+        spec.list as () => Promise<KubernetesListObject<KubernetesObject>>,
+        false,
+        spec.labelSelector,
+      );
+      let serving = false;
+      // Events of the first list are not passed on: start() and onRelist listeners cover them.
+      const notify = (obj: KubernetesObject) => {
+        if (serving) this.notify(spec.kind, obj);
+      };
+      watch.on('add', notify);
+      watch.on('update', notify);
+      watch.on('delete', notify);
+      let failed = false;
+      watch.on('error', (err: unknown) => {
+        failed = true;
+        if (!serving || this.stopped) return; // a failed first list is retried by the loop below
+        log.warn({ kind: spec.kind, err: describe(err) }, 'informer failed; relisting');
+        void this.startInformer(spec).then(() => {
+          for (const l of this.relistListeners) l(spec.kind);
+        });
+      });
+      await watch.start();
+      if (!failed) {
+        const replaced = this.informers.get(spec.kind);
+        this.informers.set(spec.kind, watch);
+        serving = true;
+        if (replaced) await replaced.stop();
+        return;
+      }
+      await watch.stop();
+      const delayMs = Math.min(30_000, 500 * 2 ** attempt);
+      log.warn({ kind: spec.kind, attempt, delayMs }, 'informer list failed; retrying');
+      await new Promise((r) => setTimeout(r, delayMs).unref());
+    }
   }
 
   private notify(kind: WatchedKind, obj: KubernetesObject) {
@@ -181,7 +200,7 @@ export class KubeGateway {
   private cache(kind: WatchedKind): ListWatch<KubernetesObject> {
     const informer = this.informers.get(kind);
     if (!informer) throw new Error(`informer ${kind} not started`);
-    return informer.watch;
+    return informer;
   }
 
   // ---- reads (from caches) ----
@@ -297,11 +316,6 @@ interface InformerSpec {
   readonly path: string;
   readonly labelSelector?: string;
   readonly list: () => Promise<unknown>;
-}
-
-interface Informer {
-  readonly watch: ListWatch<KubernetesObject>;
-  synced: boolean;
 }
 
 /** Typed lists deserialize into model classes with Dates; the schemas want plain JSON. */

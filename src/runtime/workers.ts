@@ -12,7 +12,7 @@ export interface WorkerOptions {
   readonly concurrency: number;
   readonly log: Logger;
   /** Errors that mean "the world moved; plan again", not failures (HTTP 409). */
-  readonly isRetryNow: (err: unknown) => boolean;
+  readonly isReplan: (err: unknown) => boolean;
   readonly onResult?: (key: string, outcome: 'success' | 'error' | 'requeue', seconds: number) => void;
 }
 
@@ -36,9 +36,10 @@ export async function runWorkers(queue: WorkQueue, reconcile: Reconcile, options
         if (result.requeueAfterMs !== undefined) queue.addAfter(key, result.requeueAfterMs);
         options.onResult?.(key, result.requeueAfterMs !== undefined ? 'requeue' : 'success', seconds());
       } catch (err) {
-        if (options.isRetryNow(err)) {
-          log.debug({ key, err: String(err) }, 'conflict; planning again');
-          queue.addAfter(key, 50);
+        if (options.isReplan(err)) {
+          // Normal after our own writes (the cache lags): plan again soon, backing off if it persists.
+          const delayMs = queue.addRateLimited(key);
+          log.debug({ key, err: String(err), delayMs }, 'conflict; planning again');
           options.onResult?.(key, 'requeue', seconds());
         } else {
           const delayMs = queue.addRateLimited(key);

@@ -1,6 +1,7 @@
 /** DESIGN §4.2: a member failing before cutover aborts every changed member; the group is Degraded. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Scenario } from './support/scenario.ts';
+import { waitFor } from './support/wait.ts';
 
 let s: Scenario | undefined;
 afterEach(async () => {
@@ -47,8 +48,7 @@ describe('failure before cutover', () => {
     expect(degraded.status!.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ReleaseAborted' });
     await s.waitGroup('both aborted', (g) => (g.status?.members ?? []).every((m) => m.state === 'Failed'));
     await expectAllAborted(s, stable);
-    const events = await s.kube.events(s.ns, 'loans');
-    expect(events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'ReleaseAborted' }));
+    await waitFor('ReleaseAborted event', async () => (await s!.kube.events(s!.ns, 'loans')).some((e) => e.type === 'Warning' && e.reason === 'ReleaseAborted'));
   });
 
   it('an abort of one member aborts the other; the message names the member', async () => {
@@ -83,8 +83,8 @@ describe('failure before cutover', () => {
     await s.waitPhase('Paused');
     await s.kube.annotateGroup(s.ns, 'loans', { 'tandem.dev/promote': 'feedface00' });
     await s.waitGroup('request removed', (g) => g.metadata.annotations?.['tandem.dev/promote'] === undefined);
-    const events = await s.kube.events(s.ns, 'loans');
-    expect(events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'PromoteRefused' }));
+    // Events follow the request's removal.
+    await waitFor('PromoteRefused event', async () => (await s!.kube.events(s!.ns, 'loans')).some((e) => e.type === 'Warning' && e.reason === 'PromoteRefused'));
     const g = await s.kube.group(s.ns, 'loans');
     expect(g.status!.phase).toBe('Paused');
     expect(g.status!.release!.promotedAt).toBeUndefined();

@@ -55,7 +55,8 @@ describe('invalid groups', () => {
     expect(c.message).toContain(message);
     const g = await kube.group(ns, group);
     expect(g.status!.phase).toBe('Degraded');
-    expect((await kube.events(ns, group)).some((e) => e.type === 'Warning' && e.reason === 'InvalidSpec')).toBe(true);
+    // Events follow the status write.
+    await waitFor(`InvalidSpec event for ${group}`, async () => (await kube.events(ns, group)).some((e) => e.type === 'Warning' && e.reason === 'InvalidSpec'));
   });
 
   it('the older group keeps its member and is valid', async () => {

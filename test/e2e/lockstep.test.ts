@@ -68,7 +68,10 @@ async function releaseAll(sc: Scenario, edges: readonly Edge[], expectedOrder: r
   expect(switches.map((w) => w.rollout)).toEqual(expectedOrder);
   const ready = firstReady(recorder);
   for (const m of sc.members) expect(ready.get(m), `${m} never ready`).toBeLessThan(switches[0]!.seq);
-  const reasons = (await kube.events(ns, group)).map((e) => e.reason);
+  const reasons = await waitFor('release events', async () => {
+    const rs = (await kube.events(ns, group)).map((e) => e.reason);
+    return rs.includes('ReleaseCompleted') ? rs : undefined;
+  });
   for (const r of ['ReleaseStarted', 'ReleaseReady', 'PromotionStarted', 'MemberPromoted', 'ReleaseCompleted']) expect(reasons).toContain(r);
   expect(reasons.filter((r) => r === 'MemberPromoted')).toHaveLength(sc.members.length);
 }

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { activeSwitches, matchedVersionViolations } from './support/invariants.ts';
 import { Recorder } from './support/recorder.ts';
 import { Scenario } from './support/scenario.ts';
+import { waitFor } from './support/wait.ts';
 
 let s: Scenario | undefined;
 afterEach(async () => {
@@ -42,7 +43,11 @@ describe('restart', () => {
     expect(switches.map((w) => w.rollout)).toEqual(['loan', 'interest']);
     expect(matchedVersionViolations(recorder, [{ dependent: 'loan', dependency: 'interest', annotation: 'tandem.dev/interest-url' }], 'loans')).toEqual([]);
     // Events go out after the status write, so the crash lost loan's event; none is ever sent twice.
-    const promoted = (await sc.kube.events(sc.ns, 'loans')).filter((e) => e.reason === 'MemberPromoted');
+    const events = await waitFor('ReleaseCompleted event', async () => {
+      const es = await sc.kube.events(sc.ns, 'loans');
+      return es.some((e) => e.reason === 'ReleaseCompleted') ? es : undefined;
+    });
+    const promoted = events.filter((e) => e.reason === 'MemberPromoted');
     expect(promoted.map((e) => e.message.split(':')[1]?.trim().split(' ')[0])).toEqual(['interest']);
   });
 });
