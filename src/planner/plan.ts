@@ -115,6 +115,19 @@ const emptyPlan = (status: RolloutGroupStatus | undefined): Plan => ({
   requeueAfterMs: undefined,
 });
 
+interface Outcome {
+  readonly phase: Phase;
+  readonly message: string;
+  readonly ready: ConditionInput;
+}
+
+/** The phase and message of a plan, and the Ready condition that says the same. */
+const outcome = (phase: Phase, status: 'True' | 'False', reason: string, message: string): Outcome => ({
+  phase,
+  message,
+  ready: { type: 'Ready', status, reason, message },
+});
+
 /** Sorted for stable ids and comparisons. */
 const byName = (a: ReleaseTarget, b: ReleaseTarget) => (a.rollout < b.rollout ? -1 : a.rollout > b.rollout ? 1 : 0);
 
@@ -153,31 +166,27 @@ class LockstepPlanner {
     const prev = this.o.group.status?.release;
     const readings = [...this.readings.values()];
     const untrusted = readings.filter((r) => !r.trusted);
-    let phase: Phase;
-    let message: string;
-    let ready: ConditionInput;
-
+    let result: Outcome;
     if (untrusted.length > 0) {
       // Argo has not caught up with a spec change or a promote; decide nothing until it has.
       this.release = prev;
       this.wait(SETTLE_MS);
-      phase = prev?.abortedAt ? 'Degraded' : prev?.promotedAt ? 'Promoting' : 'Progressing';
-      message = `waiting for Argo Rollouts to observe ${names(untrusted)}`;
-      ready = { type: 'Ready', status: 'False', reason: 'WaitingForArgo', message };
+      const phase = prev?.abortedAt ? 'Degraded' : prev?.promotedAt ? 'Promoting' : 'Progressing';
+      result = outcome(phase, 'False', 'WaitingForArgo', `waiting for Argo Rollouts to observe ${names(untrusted)}`);
     } else {
       const targets = readings
         .filter((r) => r.changed)
         .map((r) => ({ rollout: r.name, revision: r.desiredRevision! }))
         .sort(byName);
       this.release = this.resolveRelease(prev, targets);
-      ({ phase, message, ready } = this.release ? this.planRelease(this.release) : this.planSteady(prev));
+      result = this.release ? this.planRelease(this.release) : this.planSteady(prev);
     }
 
     // Without a trusted reading of every member the cutover state is unknown: write nothing.
     if (untrusted.length === 0) this.planWiring();
     return {
       actions: [...this.actions, ...this.wiring, ...this.releaseActions],
-      status: this.status(phase, message, ready),
+      status: this.status(result),
       handledRequests: this.handled,
       events: this.events,
       requeueAfterMs: this.requeue,
@@ -192,7 +201,7 @@ class LockstepPlanner {
     const message = `paused: observing only; ${seen}`;
     return {
       actions: this.actions,
-      status: this.status('Paused', message, { type: 'Ready', status: 'False', reason: 'GroupPaused', message }),
+      status: this.status(outcome('Paused', 'False', 'GroupPaused', message)),
       handledRequests: [],
       events: [],
       requeueAfterMs: undefined,
@@ -229,11 +238,7 @@ class LockstepPlanner {
     this.promoteRequest(undefined, false);
     this.refuseAbort('no release is in flight');
     const message = `${this.graph.members.length}/${this.graph.members.length} members stable`;
-    return {
-      phase: 'Healthy' as Phase,
-      message,
-      ready: { type: 'Ready', status: 'True', reason: 'Stable', message } satisfies ConditionInput,
-    };
+    return outcome('Healthy', 'True', 'Stable', message);
   }
 
   private planRelease(release: ReleaseStatus) {
@@ -274,7 +279,7 @@ class LockstepPlanner {
       const message =
         `release ${release.id} aborted: ${release.abortReason}` +
         (kept.length > 0 ? `; ${kept.join(', ')} already promoted and left on the new revision` : '');
-      return { phase: 'Degraded' as Phase, message, ready: { type: 'Ready', status: 'False', reason: 'ReleaseAborted', message } as ConditionInput };
+      return outcome('Degraded', 'False', 'ReleaseAborted', message);
     }
 
     if (!release.promotedAt) return this.planGate(release, targets, allReady, deadline);
@@ -290,7 +295,7 @@ class LockstepPlanner {
       this.promoteRequest(release, false);
       const waiting = targets.filter((t) => !this.readings.get(t)!.ready);
       const message = `release ${release.id}: ${readyCount}/${targets.length} members ready; waiting for ${waiting.join(', ')}`;
-      return { phase: 'Progressing' as Phase, message, ready: { type: 'Ready', status: 'False', reason: 'ReleaseProgressing', message } as ConditionInput };
+      return outcome('Progressing', 'False', 'ReleaseProgressing', message);
     }
     release.firstReadyAt ??= this.nowIso;
     if (!release.readyAt) {
@@ -305,13 +310,13 @@ class LockstepPlanner {
       this.events.push({ type: 'Normal', reason: 'PromotionStarted', message: `release ${release.id}: cutover started by ${by}` });
       this.wait(0);
       const message = `release ${release.id} promoting: cutover started`;
-      return { phase: 'Promoting' as Phase, message, ready: { type: 'Ready', status: 'False', reason: 'Promoting', message } as ConditionInput };
+      return outcome('Promoting', 'False', 'Promoting', message);
     }
     if (auto) this.wait(Math.max(0, soakEnds - this.o.now));
     const message = auto
       ? `release ${release.id} ready: ${targets.length}/${targets.length} members; soaking until ${new Date(soakEnds).toISOString()}`
       : `release ${release.id} ready: ${targets.length}/${targets.length} members; waiting for promote`;
-    return { phase: 'Paused' as Phase, message, ready: { type: 'Ready', status: 'False', reason: auto ? 'Soaking' : 'AwaitingPromotion', message } as ConditionInput };
+    return outcome('Paused', 'False', auto ? 'Soaking' : 'AwaitingPromotion', message);
   }
 
   /** Dependents first: repoint, promote, wait until promoted, then the next (§4). */
@@ -329,7 +334,7 @@ class LockstepPlanner {
         if (release.promotedMembers.length < targets.length) {
           this.wait(0);
           const message = `release ${release.id} promoting: ${m} promoted (${release.promotedMembers.length}/${targets.length})`;
-          return { phase: 'Promoting' as Phase, message, ready: { type: 'Ready', status: 'False', reason: 'Promoting', message } as ConditionInput };
+          return outcome('Promoting', 'False', 'Promoting', message);
         }
         continue;
       }
@@ -339,7 +344,7 @@ class LockstepPlanner {
       const unpause = () => {
         if (view.rollout.spec.paused === true) this.releaseActions.push({ kind: 'Unpause', rollout: m });
       };
-      const promoting = (message: string) => ({ phase: 'Promoting' as Phase, message, ready: { type: 'Ready', status: 'False', reason: 'Promoting', message } as ConditionInput });
+      const promoting = (message: string) => (outcome('Promoting', 'False', 'Promoting', message));
       const progress = `${release.promotedMembers.length}/${targets.length} promoted`;
       if (!r.atGate) {
         // Promoted already (its pause is gone): Argo is switching its active Service.
@@ -363,7 +368,7 @@ class LockstepPlanner {
     this.events.push({ type: 'Normal', reason: 'ReleaseCompleted', message: `release ${release.id} completed: ${order.join(', ')} promoted` });
     this.release = undefined;
     const message = `release ${release.id} completed; ${this.graph.members.length}/${this.graph.members.length} members stable`;
-    return { phase: 'Healthy' as Phase, message, ready: { type: 'Ready', status: 'True', reason: 'ReleaseCompleted', message } as ConditionInput };
+    return outcome('Healthy', 'True', 'ReleaseCompleted', message);
   }
 
   /**
@@ -431,7 +436,7 @@ class LockstepPlanner {
     });
   }
 
-  private status(phase: Phase, message: string, ready: ConditionInput): RolloutGroupStatus {
+  private status({ phase, message, ready }: Outcome): RolloutGroupStatus {
     const prev = this.o.group.status;
     const gen = this.o.group.metadata.generation;
     const prevConditions: readonly Condition[] = prev?.conditions ?? [];
