@@ -28,18 +28,24 @@ export async function runController(options: ControllerOptions, signal: AbortSig
   gateway.onChange((c) => {
     for (const key of keysFor(c, gateway, index)) queue.add(key);
   });
+  // A full list (at start, after a relist) comes without events: index and reconcile every group.
+  const resyncAll = () => {
+    for (const g of gateway.listGroups()) {
+      indexGroup(g, index);
+      const m = (g as { metadata?: { namespace?: string; name?: string } }).metadata;
+      if (m?.namespace && m.name) queue.add(groupKey(m.namespace, m.name)); // unreadable ones too: they get their error
+    }
+  };
   gateway.onRelist((kind) => {
     log.info({ kind }, 'cache relisted; reconciling every group');
-    for (const g of gateway.listGroups()) enqueueRaw(g, queue);
+    resyncAll();
   });
   await gateway.start();
   if (signal.aborted) return gateway.stop(); // SIGTERM while the caches were filling
   log.info({ groups: gateway.listGroups().length }, 'caches synced');
-  for (const g of gateway.listGroups()) enqueueRaw(g, queue);
+  resyncAll();
 
-  const resync = setInterval(() => {
-    for (const g of gateway.listGroups()) enqueueRaw(g, queue);
-  }, options.resyncMs ?? 300_000);
+  const resync = setInterval(resyncAll, options.resyncMs ?? 300_000);
   signal.addEventListener('abort', () => {
     clearInterval(resync);
     queue.shutDown();
@@ -57,11 +63,8 @@ function keysFor(c: ObjectChange, gateway: KubeGateway, index: MembershipIndex):
     case 'RolloutGroup': {
       const key = groupKey(c.namespace, c.name);
       const raw = gateway.getGroup(c.namespace, c.name);
-      const g = raw ? RolloutGroup.safeParse(raw) : undefined;
-      if (g?.success) {
-        const former = (g.data.status?.members ?? []).map((m) => m.rollout);
-        index.set(c.namespace, key, [...g.data.spec.members.map((m) => m.rollout), ...former]);
-      } else if (!raw) index.remove(key);
+      if (raw) indexGroup(raw, index);
+      else index.remove(key);
       // Claims are decided between groups of a namespace, so any group change may matter to the others.
       return [...new Set([key, ...index.groupsIn(c.namespace)])];
     }
@@ -74,7 +77,11 @@ function keysFor(c: ObjectChange, gateway: KubeGateway, index: MembershipIndex):
   }
 }
 
-function enqueueRaw(raw: unknown, queue: WorkQueue) {
-  const m = (raw as { metadata?: { namespace?: string; name?: string } }).metadata;
-  if (m?.namespace && m.name) queue.add(groupKey(m.namespace, m.name));
+/** Records which Rollouts a group names (spec members and former members). */
+function indexGroup(raw: unknown, index: MembershipIndex): void {
+  const g = RolloutGroup.safeParse(raw);
+  if (!g.success) return;
+  const { namespace, name } = g.data.metadata;
+  const former = (g.data.status?.members ?? []).map((m) => m.rollout);
+  index.set(namespace, groupKey(namespace, name), [...g.data.spec.members.map((m) => m.rollout), ...former]);
 }

@@ -50,4 +50,19 @@ describe('restart', () => {
     const promoted = events.filter((e) => e.reason === 'MemberPromoted');
     expect(promoted.map((e) => e.message.split(':')[1]?.trim().split(' ')[0])).toEqual(['interest']);
   });
+
+  it('a controller started after the group exists reacts to Rollout changes at once', async () => {
+    s = await Scenario.create('warmstart', 'loans', ['interest', 'loan']);
+    const sc = s;
+    for (const f of ['interest', 'loan', 'group']) await sc.kube.applyFile(sc.ns, `examples/loan-interest/${f}.yaml`);
+    const first = sc.startController('first');
+    await sc.waitGroup('Healthy', (g) => g.status?.phase === 'Healthy');
+    expect(await first.kill('SIGTERM')).toBe(0);
+    const second = sc.startController('second');
+    await waitFor('second controller synced', async () => second.logLines().some((l) => l.includes('caches synced')));
+    await new Promise((r) => setTimeout(r, 1_000)); // its first reconcile changes nothing: no group event follows
+    await sc.kube.setImage(sc.ns, 'interest', 'ghcr.io/acme/interest:2.0');
+    // Well before the periodic resync (5 minutes): the Rollout event must wake the group.
+    await sc.waitGroup('release started', (g) => g.status?.release !== undefined, 20_000);
+  });
 });
