@@ -26,7 +26,6 @@ export const MAX_PATH = 1024;
 // A Kubernetes qualified annotation key: optional DNS-subdomain prefix, then a 1..63 char name.
 export const ANNOTATION_KEY_PATTERN =
   '^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
-export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 
 const rolloutName = z.string().min(1).max(MAX_NAME).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
 const annotationKey = z.string().min(1).max(MAX_ANNOTATION_KEY).regex(new RegExp(ANNOTATION_KEY_PATTERN));
