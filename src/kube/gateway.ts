@@ -132,11 +132,6 @@ export class KubeGateway {
     await Promise.all([...this.informers.values()].map((w) => w.stop()));
   }
 
-  /** True once every cache holds a full list (a cache keeps serving its last list while it relists). */
-  synced(): boolean {
-    return this.informers.size === 4;
-  }
-
   /** Called after a cache was replaced by a fresh list: events may have been missed meanwhile. */
   onRelist(listener: (kind: WatchedKind) => void): void {
     this.relistListeners.push(listener);

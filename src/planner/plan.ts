@@ -37,7 +37,9 @@ export function plan(o: Observed): Plan {
 }
 
 function planDeletion(o: Observed): Plan {
-  if (!o.group.metadata.finalizers.includes(FINALIZER)) return emptyPlan(undefined);
+  if (!o.group.metadata.finalizers.includes(FINALIZER)) {
+    return { actions: [], status: undefined, handledRequests: [], events: [], requeueAfterMs: undefined };
+  }
   const names = new Set([...o.group.spec.members.map((m) => m.rollout), ...(o.group.status?.members ?? []).map((m) => m.rollout)]);
   const actions: Action[] = [];
   for (const name of names) {
@@ -107,14 +109,6 @@ function formerMembers(o: Observed): string[] {
 const strategyKey = (r: { spec: { strategy: { blueGreen?: unknown } } }): 'blueGreen' | 'canary' =>
   r.spec.strategy.blueGreen ? 'blueGreen' : 'canary';
 
-const emptyPlan = (status: RolloutGroupStatus | undefined): Plan => ({
-  actions: [],
-  status,
-  handledRequests: [],
-  events: [],
-  requeueAfterMs: undefined,
-});
-
 interface Outcome {
   readonly phase: Phase;
   readonly message: string;
@@ -147,6 +141,10 @@ class LockstepPlanner {
   private requeue: number | undefined;
   /** Dependents whose active pods must reach their changed dependencies' previews (§4a). */
   private readonly repointed = new Set<string>();
+  /** Rollouts removed from the spec that still carry Tandem's keys. */
+  private readonly formers: readonly string[];
+  /** Whether this plan releases the formers' keys (it does whenever it writes wiring at all). */
+  private formersReleased = false;
   private release: ReleaseStatus | undefined;
 
   constructor(o: Observed, graph: DependencyGraph, actions: Action[]) {
@@ -155,6 +153,7 @@ class LockstepPlanner {
     this.actions = actions;
     this.nowIso = new Date(o.now).toISOString();
     this.paused = o.group.spec.paused;
+    this.formers = formerMembers(o);
     for (const name of graph.members) {
       const view = o.rollouts.get(name);
       if (view) this.readings.set(name, readMember(view.rollout, o.replicaSets));
@@ -248,7 +247,9 @@ class LockstepPlanner {
 
     const live = targets.filter((t) => at(t).promoted);
     // Rolling promoted members back is not implemented yet: an abort now would split the versions.
-    const abortRequest = live.length > 0 && !release.abortedAt ? this.refuseAbort(`${live.join(', ')} already promoted; rollback after a partial cutover is not supported yet`) : this.request(REQUEST.abort);
+    const abortRefused = live.length > 0 && !release.abortedAt;
+    if (abortRefused) this.refuseAbort(`${live.join(', ')} already promoted; rollback after a partial cutover is not supported yet`);
+    const abortRequest = abortRefused ? undefined : this.request(REQUEST.abort);
     const failed = targets.filter((t) => at(t).failed && !at(t).promoted);
     const allReady = targets.every((t) => at(t).ready || at(t).promoted);
     const deadline = Date.parse(release.startedAt) + this.o.group.spec.progressDeadlineSeconds * 1000;
@@ -396,21 +397,21 @@ class LockstepPlanner {
     return true;
   }
 
-  /** Removes an abort request that cannot be honoured, with a Warning saying why; returns undefined. */
-  private refuseAbort(why: string): undefined {
+  /** Removes an abort request that cannot be honoured, with a Warning saying why. */
+  private refuseAbort(why: string): void {
     const value = this.request(REQUEST.abort);
-    if (value === undefined) return undefined;
+    if (value === undefined) return;
     this.handled.push({ annotation: REQUEST.abort, value });
     this.events.push({ type: 'Warning', reason: 'AbortRefused', message: `abort request refused: ${why}` });
-    return undefined;
   }
 
   private planWiring() {
     // Members removed from the spec keep Tandem's keys until released here (status.members remembers them).
-    for (const former of formerMembers(this.o)) {
+    for (const former of this.formers) {
       const view = this.o.rollouts.get(former)!;
       this.wiring.push({ kind: 'ApplyMetadata', rollout: former, strategy: strategyKey(view.rollout), metadata: {} });
     }
+    this.formersReleased = true;
     for (const name of this.graph.members) {
       const view = this.o.rollouts.get(name);
       if (!view) continue;
@@ -440,8 +441,7 @@ class LockstepPlanner {
     const prev = this.o.group.status;
     const gen = this.o.group.metadata.generation;
     const prevConditions: readonly Condition[] = prev?.conditions ?? [];
-    const released = new Set(this.wiring.flatMap((a) => (a.kind === 'ApplyMetadata' && Object.keys(a.metadata).length === 0 ? [a.rollout] : [])));
-    const pending = formerMembers(this.o).filter((f) => !released.has(f));
+    const pending = this.formersReleased ? [] : this.formers;
     const members = [
       ...this.graph.members.map((m) => memberStatus(m, this.o, this.readings.get(m), this.states.get(m))),
       ...pending.map((m) => memberStatus(m, this.o, undefined)),

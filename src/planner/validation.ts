@@ -23,13 +23,13 @@ export type Validation =
   | { readonly valid: false; readonly problems: readonly SpecProblem[] };
 
 /** The peer that keeps a Rollout both groups list: the older one, ties broken by name. */
-export function claimantOf(rollout: string, self: PeerGroup, peers: readonly PeerGroup[]): PeerGroup | undefined {
+function claimantOf(rollout: string, self: PeerGroup, peers: readonly PeerGroup[]): PeerGroup | undefined {
   const older = (a: PeerGroup, b: PeerGroup) =>
     a.creationTimestamp < b.creationTimestamp || (a.creationTimestamp === b.creationTimestamp && a.name < b.name);
   return peers.find((p) => p.name !== self.name && p.members.includes(rollout) && older(p, self));
 }
 
-export function selfAsPeer(o: Observed): PeerGroup {
+function selfAsPeer(o: Observed): PeerGroup {
   const { metadata, spec } = o.group;
   return { name: metadata.name, creationTimestamp: metadata.creationTimestamp ?? '', members: spec.members.map((m) => m.rollout) };
 }
