@@ -1,4 +1,4 @@
-import { POD_TEMPLATE_HASH, type ReplicaSet, type Rollout } from '../api/rollout.ts';
+import { POD_TEMPLATE_HASH, type ReplicaSet, type Rollout, type Service } from '../api/rollout.ts';
 
 /** What a member's Rollout says about it (DESIGN §2). */
 export interface MemberReading {
@@ -29,7 +29,8 @@ export interface MemberReading {
   readonly images: readonly string[];
 }
 
-export function readMember(rollout: Rollout, replicaSets: readonly ReplicaSet[]): MemberReading {
+/** `services`: the namespace's Services by name; a canary is promoted only once its stable Service selects the new pods. */
+export function readMember(rollout: Rollout, replicaSets: readonly ReplicaSet[], services?: ReadonlyMap<string, Service>): MemberReading {
   const { spec, status, metadata } = rollout;
   const strategy = spec.strategy.blueGreen ? 'BlueGreen' : spec.strategy.canary ? 'Canary' : undefined;
   const pauses = status.pauseConditions ?? [];
@@ -55,6 +56,10 @@ export function readMember(rollout: Rollout, replicaSets: readonly ReplicaSet[])
     atGate = pauses.some((p) => p.reason === 'CanaryPauseStep') && barrier >= 0;
     atBarrier = atGate ? barrier : undefined;
     ready = changed && !failed && atGate && ownRs !== undefined && fullyAvailable(ownRs);
+    // Argo moves the stable Service after it sets stableRS; until then stable traffic is still old.
+    const stableService = spec.strategy.canary?.stableService;
+    const selected = stableService ? services?.get(stableService)?.spec.selector[POD_TEMPLATE_HASH] : desired;
+    promoted &&= services === undefined || selected === desired;
   }
   if (strategy === 'BlueGreen') {
     const bg = status.blueGreen ?? {};

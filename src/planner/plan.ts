@@ -160,7 +160,7 @@ class ReleasePlanner {
     this.formers = formerMembers(o);
     for (const name of graph.members) {
       const view = o.rollouts.get(name);
-      if (view) this.readings.set(name, readMember(view.rollout, o.replicaSets));
+      if (view) this.readings.set(name, readMember(view.rollout, o.replicaSets, o.services));
     }
   }
 
@@ -270,7 +270,7 @@ class ReleasePlanner {
     const abortRequest = this.request(REQUEST.abort);
     this.refuseRetry(`release ${release.id} is not aborted`);
     const failed = targets.filter((t) => this.at(t).failed && !this.at(t).promoted);
-    const stageReady = stage.movers.every((m) => this.readyAt(m, stage) || hasPassed(this.at(m), stage.barrier));
+    const stageReady = stage.movers.every((m) => this.readyAt(m, stage) || this.movedOn(m, stage));
     const deadline = Date.parse(release.stageStartedAt ?? release.startedAt) + this.o.group.spec.progressDeadlineSeconds * 1000;
     const deadlinePassed = !release.promotedAt && !release.firstReadyAt && !stageReady && this.o.now >= deadline;
 
@@ -289,6 +289,12 @@ class ReleasePlanner {
     return this.planCutover(release, stage, stages, targets);
   }
 
+  /** Past this stage's barrier; at the last one that means promoted, not merely resumed (Argo still scales). */
+  private movedOn(m: string, stage: Stage): boolean {
+    const r = this.at(m);
+    return stage.final ? r.promoted : hasPassed(r, stage.barrier);
+  }
+
   /** Paused at exactly this stage's barrier with the new pods available. */
   private readyAt(m: string, stage: Stage): boolean {
     const r = this.at(m);
@@ -305,7 +311,7 @@ class ReleasePlanner {
     const { auto, soakSeconds } = this.o.group.spec.promotion;
     const label = this.stageLabel(release, stage);
     const movers = stage.movers;
-    if (movers.every((m) => hasPassed(this.at(m), stage.barrier))) {
+    if (movers.every((m) => this.movedOn(m, stage))) {
       // Moved on already (a restart, or a retry of an Ordered release whose first members stayed).
       return this.advance(release, stage, movers);
     }
@@ -347,7 +353,7 @@ class ReleasePlanner {
     const movers = stage.movers;
     for (const m of movers) {
       const r = this.at(m);
-      const done = hasPassed(r, stage.barrier);
+      const done = this.movedOn(m, stage);
       if (repoint && r.promoted) this.repointed.add(m);
       if (done && release.promotedMembers.includes(m)) continue;
       if (done) {
@@ -375,7 +381,7 @@ class ReleasePlanner {
         unpause();
         return promoting(`${label} promoting ${m} (${progress})`);
       }
-      const notReady = movers.filter((t) => !hasPassed(this.at(t), stage.barrier) && !this.readyAt(t, stage));
+      const notReady = movers.filter((t) => !this.movedOn(t, stage) && !this.readyAt(t, stage));
       if (notReady.length > 0) {
         // No member moves while another is not ready (§5 Order).
         return promoting(`${label} promoting: waiting for ${notReady.join(', ')} to be ready again before ${m} (${progress})`);

@@ -110,6 +110,16 @@ describe('Lockstep canary, barrier by barrier', () => {
     ]);
   });
 
+  it('does not count a canary as promoted until its stable Service selects the new pods', () => {
+    const repointed = { ...wiredLoan, stableMetadata: { [KEY]: url('interest-canary') } };
+    const g = group({ members, status: opened({ stage: 1, promotedMembers: ['loan'] }) });
+    const o = observed(g, [canary({ name: 'interest', stable: 'i2' }), canary({ name: 'loan', stable: 'l2', ...repointed })]);
+    o.services.get('interest-stable')!.spec.selector['rollouts-pod-template-hash'] = 'i1';
+    const p = plan(o);
+    expect(p.status?.phase).toBe('Promoting');
+    expect(p.actions).toEqual([]);
+  });
+
   it('aborts every member when one fails at an intermediate barrier: none is promoted yet', () => {
     const p = run({ status: opened({ promotedMembers: ['loan'] }) }, { desired: 'i2', abort: true }, { desired: 'l2', stepIndex: 2 });
     expect(kinds(p)).toEqual(['Abort:loan']);
