@@ -489,17 +489,20 @@ class ReleasePlanner {
     const value = this.request(REQUEST.retry);
     if (value === undefined) return false;
     if (value !== release.id) return this.refuseRetry(`the release in flight is ${release.id}`);
-    const actions: Action[] = [];
-    for (const target of release.targets) {
-      const r = this.at(target.rollout);
-      if (r.desiredRevision !== target.revision) {
-        const template = templateOf(this.o.replicaSets, target.rollout, target.revision);
-        if (!template) return this.refuseRetry(`the ReplicaSet of ${target.rollout}@${target.revision} is gone; change the Rollout in Git instead`);
-        actions.push({ kind: 'RestoreTemplate', rollout: target.rollout, resourceVersion: this.rv(target.rollout), revision: target.revision, template });
-      } else if (r.aborted) {
-        actions.push({ kind: 'Retry', rollout: target.rollout, resourceVersion: this.rv(target.rollout) });
-      }
+    if (release.promotedAt) {
+      // Argo re-promotes a member that already passed its pause as soon as its abort is cleared, and
+      // returns at once to a ReplicaSet still up: no gate, no order. A new revision in Git is the way on.
+      return this.refuseRetry(`release ${release.id} failed during its cutover, and Argo would switch its members again without a gate or order; change the Rollouts in Git to start a new release`);
     }
+    const blueGreen = release.targets.filter((t) => this.at(t.rollout).aborted && this.at(t.rollout).strategy === 'BlueGreen').map((t) => t.rollout);
+    if (blueGreen.length > 0) {
+      // Argo 1.9 answers `abort: false` on a blue-green update whose preview was up by going live at once.
+      return this.refuseRetry(`Argo Rollouts would switch ${blueGreen.join(', ')} live at once, skipping the gate and the order; change the Rollouts in Git to start a new release`);
+    }
+    // A retried canary starts its steps again from the first and pauses at its first barrier.
+    const actions: Action[] = release.targets
+      .filter((t) => this.at(t.rollout).aborted)
+      .map((t) => ({ kind: 'Retry', rollout: t.rollout, resourceVersion: this.rv(t.rollout) }));
     this.handled.push({ annotation: REQUEST.retry, value });
     this.releaseActions.push(...actions);
     const retries = (release.retries ?? 0) + 1;
@@ -509,7 +512,6 @@ class ReleasePlanner {
       startedAt: this.nowIso,
       stageStartedAt: this.nowIso,
       promotedMembers: [],
-      ...(release.rolledBack ? { rolledBack: release.rolledBack } : {}),
       retries,
     };
     for (const t of targets) this.states.set(t, 'Deploying');

@@ -76,4 +76,32 @@ describe('Lockstep canary', () => {
     expect(reasons.filter((r) => r === 'PromotionStarted')).toHaveLength(2);
     expect(reasons.filter((r) => r === 'MemberPromoted')).toHaveLength(4);
   });
+
+  it('an abort request aborts both canaries; a retry starts them again from the first barrier and the release completes', async () => {
+    s = await Scenario.create('canretry', 'shop', ['api', 'web']);
+    const { kube, ns } = s;
+    await kube.apply(ns, canaryApp('api', '1.0', [50]));
+    await kube.apply(ns, canaryApp('web', '1.0', [50]));
+    await kube.apply(ns, groupManifest('shop', [{ rollout: 'api' }, { rollout: 'web', dependsOn: ['api'] }]));
+    s.startController();
+    await s.waitGroup('Healthy', (g) => g.status?.phase === 'Healthy');
+    for (const m of ['api', 'web']) await kube.setImage(ns, m, `ghcr.io/acme/${m}:2.0`);
+    const paused = await s.waitPhase('Paused');
+    const id = paused.status!.release!.id;
+    await kube.annotateGroup(ns, 'shop', { 'tandem.dev/abort': 'wrong config' });
+    await s.waitGroup('aborted', (g) => g.status?.phase === 'Degraded' && (g.status.members ?? []).every((m) => m.state === 'Failed'));
+    for (const m of ['api', 'web']) expect((await kube.rollout(ns, m)).status!['abort'], m).toBe(true);
+
+    await kube.annotateGroup(ns, 'shop', { 'tandem.dev/retry': id });
+    const again = await s.waitGroup('retried, at the first barrier', (g) => g.status?.phase === 'Paused' && g.status.release?.retries === 1, 120_000);
+    expect(again.status!.release!.id).toBe(id);
+    for (const m of ['api', 'web']) {
+      const r = await kube.rollout(ns, m);
+      expect(r.status!['currentStepIndex'], m).toBe(1);
+      expect(r.status!['stableRS'], m).not.toBe(r.status!['currentPodHash']);
+    }
+    await kube.annotateGroup(ns, 'shop', { 'tandem.dev/promote': id });
+    await s.waitGroup('Healthy after the retried release', (g) => g.status?.phase === 'Healthy' && !g.status.release, 180_000);
+    for (const t of again.status!.release!.targets) expect((await kube.rollout(ns, t.rollout)).status!['stableRS']).toBe(t.revision);
+  });
 });

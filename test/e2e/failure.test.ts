@@ -64,7 +64,7 @@ describe('failure before cutover', () => {
     await expectAllAborted(s, stable);
   });
 
-  it('an abort request aborts the release and is removed', async () => {
+  it('an abort request aborts the release and is removed; a retry of blue-green members is refused', async () => {
     s = await loansWithDeadline('abortreq', 900);
     const stable = await stableRevisions(s);
     await s.kube.setImage(s.ns, 'interest', 'ghcr.io/acme/interest:2.0');
@@ -74,6 +74,13 @@ describe('failure before cutover', () => {
     const degraded = await s.waitPhase('Degraded');
     expect(degraded.status!.message).toContain('abort requested: bad data in staging');
     await s.waitGroup('request removed', (g) => g.metadata.annotations?.['tandem.dev/abort'] === undefined);
+    await expectAllAborted(s, stable);
+
+    // Argo would switch blue-green members live at once on `abort: false`: the retry is refused, nothing moves.
+    await s.kube.annotateGroup(s.ns, 'loans', { 'tandem.dev/retry': degraded.status!.release!.id });
+    await s.waitGroup('retry removed', (g) => g.metadata.annotations?.['tandem.dev/retry'] === undefined);
+    await waitFor('RetryRefused event', async () => (await s!.kube.events(s!.ns, 'loans')).some((e) => e.type === 'Warning' && e.reason === 'RetryRefused'));
+    await new Promise((r) => setTimeout(r, 2_000));
     await expectAllAborted(s, stable);
   });
 

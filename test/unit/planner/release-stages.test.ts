@@ -120,6 +120,15 @@ describe('Lockstep canary, barrier by barrier', () => {
     expect(p.actions).toEqual([]);
   });
 
+  it('a retry request restarts an aborted canary release from its first barrier', () => {
+    const status = inFlight({ stage: 1, abortedAt: iso(), abortReason: 'abort requested: x' });
+    const p = run({ status, annotations: { [REQUEST.retry]: id } }, { desired: 'i2', abort: true }, { desired: 'l2', abort: true });
+    expect(kinds(p)).toEqual(['Retry:interest', 'Retry:loan']);
+    expect(p.status?.release).toMatchObject({ id, retries: 1, promotedMembers: [] });
+    expect(p.status?.release?.stage).toBeUndefined();
+    expect(p.events.map((e) => e.reason)).toEqual(['ReleaseRetried']);
+  });
+
   it('aborts every member when one fails at an intermediate barrier: none is promoted yet', () => {
     const p = run({ status: opened({ promotedMembers: ['loan'] }) }, { desired: 'i2', abort: true }, { desired: 'l2', stepIndex: 2 });
     expect(kinds(p)).toEqual(['Abort:loan']);

@@ -99,19 +99,21 @@ describe('rollback after a partial cutover (Lockstep)', () => {
 });
 
 describe('retry requests', () => {
-  it('restart an aborted release: template forward again for the rolled back, abort:false for the aborted', () => {
-    const p = run({ status: aborted({ rolledBack: ['loan'] }), annotations: { [REQUEST.retry]: id } }, { desired: 'i2', abort: true }, { stable: 'l1', desired: 'l1' });
-    const restarts = p.actions.filter((a) => a.kind === 'RestoreTemplate' || a.kind === 'Retry');
-    expect(restarts).toEqual([
-      { kind: 'Retry', rollout: 'interest', resourceVersion: 'rv-interest-i2' },
-      { kind: 'RestoreTemplate', rollout: 'loan', resourceVersion: 'rv-loan-l1', revision: 'l2', template: podTemplate('loan', 'l2') },
-    ]);
+  it('are refused for blue-green members: Argo would switch them live at once', () => {
+    const status = aborted({ promotedAt: undefined, promotedMembers: [], abortReason: 'abort requested: bad data' });
+    const p = run({ status, annotations: { [REQUEST.retry]: id } }, { desired: 'i2', abort: true }, { desired: 'l2', abort: true });
+    expect(p.actions.filter((a) => a.kind !== 'ApplyMetadata')).toEqual([]);
     expect(p.handledRequests).toEqual([{ annotation: REQUEST.retry, value: id }]);
-    expect(p.status?.release).toMatchObject({ id, retries: 1, promotedMembers: [], rolledBack: ['loan'] });
-    expect(p.status?.release?.abortedAt).toBeUndefined();
-    expect(p.status?.release?.promotedAt).toBeUndefined();
-    expect(p.status?.phase).toBe('Progressing');
-    expect(p.events.map((e) => e.reason)).toEqual(['ReleaseRetried']);
+    expect(p.events).toEqual([expect.objectContaining({ reason: 'RetryRefused', message: expect.stringContaining('would switch interest, loan live at once') })]);
+    expect(p.status?.phase).toBe('Degraded');
+  });
+
+  it('are refused for a release that failed during its cutover: Argo would switch members again without a gate', () => {
+    const p = run({ status: aborted({ rolledBack: ['loan'] }), annotations: { [REQUEST.retry]: id } }, { desired: 'i2', abort: true }, { stable: 'l1', desired: 'l1' });
+    expect(p.actions).toEqual([]);
+    expect(p.handledRequests).toEqual([{ annotation: REQUEST.retry, value: id }]);
+    expect(p.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'RetryRefused', message: expect.stringContaining('failed during its cutover') })]);
+    expect(p.status?.release?.abortedAt).toBe(iso);
   });
 
   it('after a retry, waits while Argo has yet to act on abort:false', () => {
