@@ -439,6 +439,8 @@ class ReleasePlanner {
       const live = r.desiredRevision === target.revision && r.promoted;
       if (this.lockstep && (live || rolledBack.has(t))) {
         this.states.set(t, 'RolledBack');
+        // Its new pods stay on the dependencies' previews (still the new pods) until they are gone.
+        if (r.desiredRevision === target.revision) this.repointed.add(t);
         if (!rolledBack.has(t)) {
           // Persisted before the template is touched, so a restart knows the revision it finds is Tandem's doing.
           rolledBack.add(t);

@@ -55,13 +55,20 @@ export function newRollout(name: string, revision: string, active: Record<string
   };
 }
 
-/** Argo's abort: the pause ends, the active Service stays on the stable revision. */
+/** Argo's abort (by hand, or a failed analysis): the pause ends, the active Service goes back to the stable revision. */
 export function abort(r: ModelRollout) {
   r.abort = true;
+  r.activeSelector = r.stableRS;
   r.paused = false;
   r.controllerPause = false;
   r.resourceVersion++;
 }
+
+/** The revision a pod template (as the planner restores it) stands for. */
+export const revisionOfTemplate = (template: Record<string, unknown>): string => {
+  const image = (template as { spec?: { containers?: { image?: string }[] } }).spec?.containers?.[0]?.image ?? '';
+  return image.slice(image.lastIndexOf(':') + 1);
+};
 
 /** The user (or Git) asks for a new revision. */
 export function pushRevision(r: ModelRollout, revision: string) {
@@ -82,6 +89,11 @@ export function argoStep(r: ModelRollout) {
       r.controllerPause = false;
       r.previewSelector = r.template;
       if (!r.replicaSets.has(r.template)) r.replicaSets.set(r.template, { available: false, podAnnotations: { ...r.previewMetadata } });
+      else if (r.replicaSets.get(r.template)!.available && r.activeSelector !== r.template) {
+        // Back to a ReplicaSet still up within scaleDownDelaySeconds: a fast rollback, no pause (reference §4).
+        r.activeSelector = r.template;
+        r.stableRS = r.template;
+      }
     }
   } else if (r.abort) {
     // Aborted: Argo drops the pause and keeps the stable revision active.
@@ -152,7 +164,7 @@ export function replicaSetObjects(r: ModelRollout) {
   return [...r.replicaSets].map(([hash, rs]) =>
     ReplicaSet.parse({
       metadata: { name: `${r.name}-${hash}`, namespace: NS, generation: 1, labels: { 'rollouts-pod-template-hash': hash }, ownerReferences: [{ kind: 'Rollout', name: r.name }] },
-      spec: { replicas: 1 },
+      spec: { replicas: 1, template: { metadata: { labels: { 'rollouts-pod-template-hash': hash } }, spec: { containers: [{ image: `example/${r.name}:${hash}` }] } } },
       status: { observedGeneration: 1, replicas: 1, availableReplicas: rs.available ? 1 : 0 },
     }),
   );

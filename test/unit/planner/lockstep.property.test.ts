@@ -12,6 +12,7 @@ import {
   pushRevision,
   replicaSetObjects,
   revisionBehind,
+  revisionOfTemplate,
   rolloutObject,
   serviceObjects,
   type ModelRollout,
@@ -39,6 +40,8 @@ const scenario = fc.integer({ min: 1, max: 6 }).chain((n) =>
     order: fc.shuffledSubarray(Array.from({ length: n }, (_, i) => i), { minLength: n, maxLength: n }),
     changed: fc.subarray(Array.from({ length: n }, (_, i) => i), { minLength: 1 }),
     auto: fc.boolean(),
+    /** Fail the n-th not yet promoted member once the first is live (a failed post-promotion analysis). */
+    failAfterFirstPromoted: fc.option(fc.nat(5), { nil: undefined }),
     commands: fc.array(
       fc.oneof(
         { weight: 6, arbitrary: fc.record({ t: fc.constant('argo' as const), i: fc.nat(n - 1) }) },
@@ -68,9 +71,15 @@ class World {
   group: RolloutGroup;
   now = T0;
   failed = false;
+  /** The failure came after the gate opened: promoted members are rolled back, not merely kept old. */
+  failedInCutover = false;
   readonly promotes = new Map<string, number>();
+  readonly failAfterFirstPromoted: number | undefined;
+  /** The last reconcile wrote nothing: the planner has nothing more to do. */
+  settled = false;
 
   constructor(s: Scenario) {
+    this.failAfterFirstPromoted = s.failAfterFirstPromoted;
     this.names = s.deps.map((_, i) => `m${i}`);
     s.deps.forEach((ds, i) => this.deps.set(`m${i}`, ds.map((j) => `m${j}`)));
     this.changed = new Set(s.changed.map((i) => `m${i}`));
@@ -130,8 +139,9 @@ class World {
       case 'fail': {
         const m = this.names[c.i]!;
         const r = this.r(m);
-        // Failures before the gate only: rollback after partial cutover is not Lockstep-blue-green v1.
-        if (!this.gateOpen() && this.changed.has(m) && !isPromoted(r)) {
+        // Before the gate (a preview that never works) or during cutover (a failed post-promotion analysis).
+        if (this.changed.has(m) && !isPromoted(r) && !r.abort) {
+          if (this.gateOpen()) this.failedInCutover = true;
           abort(r);
           this.failed = true;
         }
@@ -160,6 +170,7 @@ class World {
       peers: [],
     });
     const actions = crashAfter === undefined ? p.actions : p.actions.slice(0, crashAfter % (p.actions.length + 1));
+    this.settled = actions.length === 0 && crashAfter === undefined && JSON.stringify(p.status) === JSON.stringify(this.group.status);
     for (const a of actions) this.apply(a);
     if (crashAfter !== undefined) return;
     const annotations = { ...this.group.metadata.annotations };
@@ -202,6 +213,17 @@ class World {
         abort(this.r(a.rollout));
         return;
       }
+      case 'RestoreTemplate': {
+        const r = this.r(a.rollout);
+        expect(this.failedInCutover, `${a.rollout} rolled back without a failure in cutover`).toBe(true);
+        expect(a.resourceVersion).toBe(String(r.resourceVersion));
+        expect(revisionOfTemplate(a.template)).toBe(a.revision);
+        expect(a.revision, `${a.rollout} rolled back to another revision than its previous one`).toBe(oldRev(a.rollout));
+        pushRevision(r, a.revision);
+        return;
+      }
+      case 'Retry':
+      case 'Unpause':
       case 'AddFinalizer':
       case 'RemoveFinalizer':
         throw new Error(`unexpected ${a.kind}`);
@@ -227,7 +249,7 @@ class World {
         expect(ok, `matched versions: ${d}@${revD} reaches ${p}@${revP} (cutover ${cutover})`).toBe(true);
       }
     }
-    if (this.failed) {
+    if (this.failed && !this.failedInCutover) {
       for (const t of this.changed) expect(this.r(t).stableRS, `${t} promoted although the release failed`).toBe(oldRev(t));
     }
   }
@@ -243,9 +265,13 @@ class World {
     for (let round = 0; round < 300; round++) {
       for (const n of this.names) this.run({ t: 'argo', i: this.names.indexOf(n) });
       this.run({ t: 'reconcile' });
+      const waiting = [...this.changed].filter((t) => !isPromoted(this.r(t)));
+      if (this.failAfterFirstPromoted !== undefined && !this.failed && waiting.length > 0 && waiting.length < this.changed.size) {
+        this.run({ t: 'fail', i: this.names.indexOf(waiting[this.failAfterFirstPromoted % waiting.length]!) });
+      }
       const s = this.group.status;
       if (s?.phase === 'Paused' && s.release && !this.group.metadata.annotations[REQUEST.promote]) this.run({ t: 'promote' });
-      if (s?.phase === 'Healthy' || s?.phase === 'Degraded') {
+      if ((s?.phase === 'Healthy' || s?.phase === 'Degraded') && this.settled) {
         if (this.names.every((n) => JSON.stringify(this.r(n)) === JSON.stringify((argoStep(this.r(n)), this.r(n))))) break;
       }
     }
@@ -263,8 +289,10 @@ describe('Lockstep blue-green against a model of Argo Rollouts', () => {
         const status = w.group.status!;
         if (w.failed) {
           expect(status.phase).toBe('Degraded');
-          for (const t of w.changed) expect(w.r(t).stableRS).toBe(oldRev(t));
-          for (const t of w.changed) expect(w.r(t).abort, `${t} left running its new revision`).toBe(true);
+          // All or nothing: every member back on its old revision, aborted or rolled back.
+          for (const t of w.changed) expect(w.r(t).stableRS, `${t} left on its new revision`).toBe(oldRev(t));
+          for (const t of w.changed) expect(w.r(t).activeSelector).toBe(oldRev(t));
+          for (const t of w.changed) expect(w.r(t).abort || w.r(t).currentPodHash === oldRev(t), `${t} left running its new revision`).toBe(true);
         } else {
           expect(status.phase, status.message).toBe('Healthy');
           expect(status.release).toBeUndefined();
@@ -274,7 +302,7 @@ describe('Lockstep blue-green against a model of Argo Rollouts', () => {
           for (const t of w.changed) expect(w.promotes.get(t)).toBe(1);
         }
       }),
-      { numRuns: Number(process.env["TANDEM_PROPERTY_RUNS"] ?? 400) },
+      { numRuns: Number(process.env['TANDEM_PROPERTY_RUNS'] ?? 400) },
     );
-  });
+  }, 60_000);
 });
