@@ -3,7 +3,7 @@ import { RolloutGroup } from '../api/rolloutgroup.ts';
 import { isConflict } from '../kube/errors.ts';
 import type { KubeGateway, ObjectChange } from '../kube/gateway.ts';
 import { ExponentialBackoff } from '../runtime/backoff.ts';
-import type { ControllerMetrics } from '../runtime/metrics.ts';
+import type { ControllerMetrics, ReconcileOutcome } from '../runtime/metrics.ts';
 import { WorkQueue } from '../runtime/work-queue.ts';
 import { runWorkers } from '../runtime/workers.ts';
 import { groupKey } from './group-key.ts';
@@ -71,7 +71,7 @@ export async function runController(options: ControllerOptions, signal: AbortSig
     concurrency: options.concurrency,
     log,
     isReplan: isConflict,
-    ...(metrics ? { onResult: (_key: string, outcome: Parameters<ControllerMetrics['reconciled']>[0], seconds: number) => metrics.reconciled(outcome, seconds) } : {}),
+    ...(metrics ? { onResult: (_key: string, outcome: ReconcileOutcome, seconds: number) => metrics.reconciled(outcome, seconds) } : {}),
   });
   await gateway.stop();
 }

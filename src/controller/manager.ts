@@ -54,7 +54,9 @@ export async function runManager(o: ManagerOptions, signal: AbortSignal): Promis
   const waitForLeadership = elector
     ? async (s: AbortSignal) => {
         log.info({ lease: `${le!.namespace}/${le!.name}`, identity: o.identity }, 'attempting to acquire leader lease');
+        metrics.leader(le!.name, false);
         if (!(await elector.acquire(s))) return false;
+        metrics.leader(le!.name, true);
         renewing = elector.keepLeading(stopRenewing.signal).then((r) => r === 'lost' && o.onLeadershipLost());
         return true;
       }

@@ -27,6 +27,7 @@ export class ControllerMetrics {
   private readonly reconcileErrors: Counter<'controller'>;
   private readonly reconcileTime: Histogram<'controller'>;
   private readonly activeWorkers: Gauge<'controller'>;
+  private readonly leaderStatus: Gauge<'name'>;
   private readonly inFlight = new Map<number, number>();
   private nextWork = 0;
   readonly queue: WorkQueueMetrics;
@@ -43,6 +44,9 @@ export class ControllerMetrics {
     this.activeWorkers.set({ controller }, 0);
     for (const result of ['success', 'error', 'requeue', 'requeue_after'] as const) this.reconcileTotal.inc({ controller, result }, 0);
     this.reconcileErrors.inc({ controller }, 0);
+
+    // controller-runtime's leader-election gauge: 1 while this process holds the lease.
+    this.leaderStatus = new Gauge({ name: 'leader_election_master_status', help: 'Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master', labelNames: ['name'], registers });
 
     const q = { name: controller, controller };
     const labelNames = ['name', 'controller'] as const;
@@ -95,6 +99,11 @@ export class ControllerMetrics {
         this.activeWorkers.dec({ controller: this.controller });
       }
     };
+  }
+
+  /** Records whether this process holds the lease `name`. */
+  leader(name: string, isLeader: boolean): void {
+    this.leaderStatus.set({ name }, isLeader ? 1 : 0);
   }
 
   reconciled(outcome: ReconcileOutcome, seconds: number): void {

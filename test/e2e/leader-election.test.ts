@@ -45,6 +45,7 @@ describe('leader election', () => {
     // A standby is ready (caches warm) and live, yet acts on nothing.
     expect((await b.get('health', '/readyz')).status).toBe(200);
     expect((await b.get('health', '/healthz')).status).toBe(200);
+    expect((await b.get('metrics', '/metrics')).body).toContain(`leader_election_master_status{name="${leaseName}"} 0`);
 
     const recorder = await Recorder.start(sc.kube, sc.ns);
     let killedAt: number;
@@ -68,6 +69,7 @@ describe('leader election', () => {
     expect(tookOver - killedAt).toBeLessThanOrEqual(LEASE_S * 1000 + 2 * RETRY_MS + 1_000);
     expect(writes(b).length).toBeGreaterThan(0);
     expect((await lease()).holderIdentity).toBe(b.identity());
+    expect((await b.get('metrics', '/metrics')).body).toContain(`leader_election_master_status{name="${leaseName}"} 1`);
 
     // Nothing promoted twice; versions matched throughout the handover.
     expect(activeSwitches(recorder).map((w) => w.rollout)).toEqual(['loan', 'interest']);
