@@ -19,7 +19,7 @@ const Canary = z.looseObject({
   stableService: z.string().optional(),
   canaryMetadata: PodTemplateMetadata.optional(),
   stableMetadata: PodTemplateMetadata.optional(),
-  steps: z.array(z.looseObject({})).optional(),
+  steps: z.array(z.looseObject({ pause: z.looseObject({ duration: z.union([z.string(), z.number()]).optional() }).optional() })).optional(),
 });
 
 export const Rollout = z.looseObject({
@@ -39,6 +39,7 @@ export const Rollout = z.looseObject({
     template: z
       .looseObject({
         spec: z.looseObject({ containers: z.array(z.looseObject({ image: z.string().optional() })).default([]) }).optional(),
+        metadata: PodTemplateMetadata.optional(),
       })
       .optional(),
   }),
@@ -46,6 +47,7 @@ export const Rollout = z.looseObject({
     .looseObject({
       observedGeneration: z.string().optional(),
       currentPodHash: z.string().optional(),
+      currentStepIndex: z.number().int().optional(),
       stableRS: z.string().optional(),
       controllerPause: z.boolean().optional(),
       abort: z.boolean().optional(),
@@ -78,7 +80,13 @@ export const ReplicaSet = z.looseObject({
     annotations: z.record(z.string(), z.string()).default({}),
     ownerReferences: z.array(z.looseObject({ kind: z.string(), name: z.string() })).default([]),
   }),
-  spec: z.looseObject({ replicas: z.number().int().default(0) }).default({ replicas: 0 }),
+  spec: z
+    .looseObject({
+      replicas: z.number().int().default(0),
+      /** The pod template as Argo created it, plus Argo's injected ephemeral metadata and API defaults. */
+      template: z.looseObject({ metadata: PodTemplateMetadata.optional() }).optional(),
+    })
+    .default({ replicas: 0 }),
   status: z
     .looseObject({
       observedGeneration: z.number().int().default(0),
@@ -101,3 +109,5 @@ export const Service = z.looseObject({
 export type Service = z.infer<typeof Service>;
 
 export const POD_TEMPLATE_HASH = 'rollouts-pod-template-hash';
+/** JSON of the labels and annotations Argo injected into a ReplicaSet's template from ephemeral metadata. */
+export const EPHEMERAL_METADATA = 'rollout.argoproj.io/ephemeral-metadata';

@@ -71,7 +71,7 @@ export type RolloutGroupSpec = z.infer<typeof RolloutGroupSpec>;
 
 export const Phase = z.enum(['Healthy', 'Progressing', 'Paused', 'Promoting', 'Degraded']);
 export type Phase = z.infer<typeof Phase>;
-export const MemberState = z.enum(['Stable', 'Deploying', 'Ready', 'Promoting', 'Promoted', 'Failed', 'Missing']);
+export const MemberState = z.enum(['Stable', 'Deploying', 'Ready', 'Promoting', 'Promoted', 'Failed', 'RolledBack', 'Missing']);
 export type MemberState = z.infer<typeof MemberState>;
 
 export const Condition = z.object({
@@ -84,7 +84,12 @@ export const Condition = z.object({
 });
 export type Condition = z.infer<typeof Condition>;
 
-export const ReleaseTarget = z.object({ rollout: z.string(), revision: z.string() });
+export const ReleaseTarget = z.object({
+  rollout: z.string(),
+  revision: z.string(),
+  /** The stable revision when the release started: where a rollback returns to. */
+  from: z.string().optional(),
+});
 export type ReleaseTarget = z.infer<typeof ReleaseTarget>;
 
 export const ReleaseStatus = z.object({
@@ -98,9 +103,19 @@ export const ReleaseStatus = z.object({
   firstReadyAt: z.string().optional(),
   /** When the gate opened (promote request accepted, or auto after soak). */
   promotedAt: z.string().optional(),
+  /** Members moved on at the current stage (resumed past its barrier, or promoted at the last). */
   promotedMembers: z.array(z.string()).default([]),
+  /** Index of the current stage: a barrier (Lockstep) or one member's barrier (Ordered). */
+  stage: z.number().int().min(0).optional(),
+  stages: z.number().int().min(1).optional(),
+  /** When the current stage began: its progress deadline counts from here. */
+  stageStartedAt: z.string().optional(),
   abortedAt: z.string().optional(),
   abortReason: z.string().optional(),
+  /** Promoted members Tandem rolled back to their previous revision after the release failed. */
+  rolledBack: z.array(z.string()).optional(),
+  /** How many times a retry request restarted this release. */
+  retries: z.number().int().min(0).optional(),
 });
 export type ReleaseStatus = z.infer<typeof ReleaseStatus>;
 

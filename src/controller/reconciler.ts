@@ -10,6 +10,10 @@ import { parseGroupKey } from './group-key.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { crashIfArmed } from './failpoint.ts';
 import type { ReleaseMetrics } from './release-metrics.ts';
+import { WriteExpectations } from './write-expectations.ts';
+
+/** How soon to look again while the cache has yet to show this controller's own write. */
+const CACHE_LAG_MS = 200;
 
 export interface ReconcilerOptions {
   readonly gateway: KubeGateway;
@@ -29,6 +33,7 @@ export class Reconciler {
   private readonly now: () => number;
   private readonly failpoint: string | undefined;
   private readonly metrics: ReleaseMetrics | undefined;
+  private readonly expectations = new WriteExpectations();
 
   constructor(options: ReconcilerOptions) {
     this.gw = options.gateway;
@@ -51,9 +56,13 @@ export class Reconciler {
     if (!parsed.success) return this.reportUnreadable(namespace, name, raw, parsed.error.issues);
     const group = parsed.data;
     const observed = this.observe(group);
+    const now = observed.now;
+    if ([...observed.rollouts.values()].some((v) => this.expectations.stale(rolloutKey(v.rollout.metadata), v.rollout.metadata.resourceVersion, now))) {
+      return { requeueAfterMs: CACHE_LAG_MS };
+    }
     const p = plan(observed);
     const log = this.log.child({ group: key, release: p.status?.release?.id });
-    await this.act(group, raw, p, log);
+    await this.act(group, raw, observed, p, log);
     return { requeueAfterMs: p.requeueAfterMs };
   }
 
@@ -86,11 +95,18 @@ export class Reconciler {
     });
   }
 
-  private async act(group: RolloutGroup, raw: { status?: unknown }, p: Plan, log: Logger): Promise<void> {
+  private async act(group: RolloutGroup, raw: { status?: unknown }, observed: Observed, p: Plan, log: Logger): Promise<void> {
     const { namespace, name } = group.metadata;
     let rv = group.metadata.resourceVersion;
     for (const a of p.actions) {
-      rv = (await this.timed(a.kind, () => this.perform(group, rv, a))) ?? rv;
+      if ('rollout' in a) {
+        const before = observed.rollouts.get(a.rollout)?.rollout.metadata.resourceVersion ?? '';
+        const after = await this.timed(a.kind, () => this.performOnRollout(namespace, a));
+        this.expectations.wrote(rolloutKey({ namespace, name: a.rollout }), before, after, this.now());
+      } else {
+        const current = rv;
+        rv = await this.timed(a.kind, () => this.performOnGroup(group, current, a));
+      }
       log.info({ action: a.kind, rollout: 'rollout' in a ? a.rollout : undefined }, 'action done');
     }
     const status = p.status;
@@ -113,26 +129,28 @@ export class Reconciler {
     }
   }
 
-  /** Performs one action; returns the group's new resourceVersion when it wrote the group. */
-  private async perform(group: RolloutGroup, rv: string, a: Action): Promise<string | undefined> {
+  /** Writes the group itself; returns its new resourceVersion. */
+  private performOnGroup(group: RolloutGroup, rv: string, a: Extract<Action, { kind: 'AddFinalizer' | 'RemoveFinalizer' }>): Promise<string> {
     const { namespace, name, finalizers } = group.metadata;
+    const kept = finalizers.filter((f) => f !== FINALIZER);
+    return this.gw.patchGroupMetadata(namespace, name, rv, { finalizers: a.kind === 'AddFinalizer' ? [...kept, FINALIZER] : kept });
+  }
+
+  /** Writes a member Rollout; returns its new resourceVersion. */
+  private performOnRollout(namespace: string, a: Exclude<Action, { kind: 'AddFinalizer' | 'RemoveFinalizer' }>): Promise<string> {
     switch (a.kind) {
-      case 'AddFinalizer':
-        return this.gw.patchGroupMetadata(namespace, name, rv, { finalizers: [...finalizers, FINALIZER] });
-      case 'RemoveFinalizer':
-        return this.gw.patchGroupMetadata(namespace, name, rv, { finalizers: finalizers.filter((f) => f !== FINALIZER) });
       case 'ApplyMetadata':
-        await this.gw.applyRolloutMetadata(namespace, a.rollout, a.strategy, a.metadata);
-        return undefined;
+        return this.gw.applyRolloutMetadata(namespace, a.rollout, a.strategy, a.metadata);
       case 'Promote':
-        await this.gw.patchRolloutStatus(namespace, a.rollout, a.resourceVersion, { pauseConditions: null });
-        return undefined;
+        return this.gw.patchRolloutStatus(namespace, a.rollout, a.resourceVersion, { pauseConditions: null });
       case 'Unpause':
-        await this.gw.patchRolloutSpec(namespace, a.rollout, { paused: false });
-        return undefined;
+        return this.gw.patchRolloutSpec(namespace, a.rollout, { paused: false });
       case 'Abort':
-        await this.gw.patchRolloutStatus(namespace, a.rollout, a.resourceVersion, { abort: true });
-        return undefined;
+        return this.gw.patchRolloutStatus(namespace, a.rollout, a.resourceVersion, { abort: true });
+      case 'Retry':
+        return this.gw.patchRolloutStatus(namespace, a.rollout, a.resourceVersion, { abort: false });
+      case 'RestoreTemplate':
+        return this.gw.replaceRolloutTemplate(namespace, a.rollout, a.resourceVersion, a.template);
     }
   }
 
@@ -153,3 +171,5 @@ export class Reconciler {
     return {};
   }
 }
+
+const rolloutKey = (m: { namespace: string; name: string }) => `${m.namespace}/${m.name}`;

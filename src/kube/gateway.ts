@@ -23,6 +23,7 @@ const ARGO = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } a
 const TANDEM = { group: GROUP, version: VERSION, plural: PLURAL } as const;
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const APPLY = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 
 export type WatchedKind = 'RolloutGroup' | 'Rollout' | 'ReplicaSet' | 'Service';
 
@@ -244,7 +245,7 @@ export class KubeGateway {
     name: string,
     strategy: 'blueGreen' | 'canary',
     metadata: Partial<Record<MetadataField, Record<string, string>>>,
-  ): Promise<void> {
+  ): Promise<string> {
     const fields = Object.fromEntries(Object.entries(metadata).map(([f, annotations]) => [f, { annotations }]));
     const body = {
       apiVersion: `${ARGO.group}/${ARGO.version}`,
@@ -252,23 +253,42 @@ export class KubeGateway {
       metadata: { name, namespace },
       ...(Object.keys(fields).length > 0 ? { spec: { strategy: { [strategy]: fields } } } : {}),
     };
-    await call(`apply metadata to rollout ${namespace}/${name}`, () =>
+    const updated = await call(`apply metadata to rollout ${namespace}/${name}`, () =>
       this.custom.patchNamespacedCustomObject({ ...ARGO, namespace, name, body, fieldManager: FIELD_MANAGER, force: true }, APPLY),
     );
+    return resourceVersionOf(updated);
   }
 
   /** A merge patch on the Rollout's status subresource, as `kubectl argo rollouts` sends it. */
-  async patchRolloutStatus(namespace: string, name: string, resourceVersion: string, status: Record<string, unknown>): Promise<void> {
+  async patchRolloutStatus(namespace: string, name: string, resourceVersion: string, status: Record<string, unknown>): Promise<string> {
     const body = { metadata: { resourceVersion }, status };
-    await call(`patch status of rollout ${namespace}/${name}`, () =>
+    const updated = await call(`patch status of rollout ${namespace}/${name}`, () =>
       this.custom.patchNamespacedCustomObjectStatus({ ...ARGO, namespace, name, body, fieldManager: FIELD_MANAGER }, MERGE),
     );
+    return resourceVersionOf(updated);
   }
 
-  async patchRolloutSpec(namespace: string, name: string, spec: Record<string, unknown>): Promise<void> {
-    await call(`patch spec of rollout ${namespace}/${name}`, () =>
+  async patchRolloutSpec(namespace: string, name: string, spec: Record<string, unknown>): Promise<string> {
+    const updated = await call(`patch spec of rollout ${namespace}/${name}`, () =>
       this.custom.patchNamespacedCustomObject({ ...ARGO, namespace, name, body: { spec }, fieldManager: FIELD_MANAGER }, MERGE),
     );
+    return resourceVersionOf(updated);
+  }
+
+  /**
+   * Replaces `spec.template` whole, as `kubectl argo rollouts undo` does (a JSON patch: a merge patch
+   * would keep keys the old template lacks).
+   */
+  async replaceRolloutTemplate(namespace: string, name: string, resourceVersion: string, template: Record<string, unknown>): Promise<string> {
+    const body = [
+      // A resourceVersion in the patched object is a precondition: 409 when the Rollout moved on.
+      { op: 'replace', path: '/metadata/resourceVersion', value: resourceVersion },
+      { op: 'replace', path: '/spec/template', value: template },
+    ];
+    const updated = await call(`replace template of rollout ${namespace}/${name}`, () =>
+      this.custom.patchNamespacedCustomObject({ ...ARGO, namespace, name, body, fieldManager: FIELD_MANAGER }, JSON_PATCH),
+    );
+    return resourceVersionOf(updated);
   }
 
   /** Replaces the group's status, guarded by the resourceVersion it was computed from. */

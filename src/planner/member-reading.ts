@@ -1,4 +1,4 @@
-import { POD_TEMPLATE_HASH, type ReplicaSet, type Rollout } from '../api/rollout.ts';
+import { POD_TEMPLATE_HASH, type ReplicaSet, type Rollout, type Service } from '../api/rollout.ts';
 
 /** What a member's Rollout says about it (DESIGN §2). */
 export interface MemberReading {
@@ -17,17 +17,27 @@ export interface MemberReading {
   readonly aborted: boolean;
   readonly phase: string | undefined;
   readonly message: string | undefined;
+  /** How many barriers the member passes in a release: 1 for blue-green, its `pause: {}` steps for canary. */
+  readonly barrierCount: number;
+  /** The barrier (0-based) it is paused at, if any. */
+  readonly atBarrier: number | undefined;
+  /** Indexes into `canary.steps` of its barriers; empty for blue-green. */
+  readonly barrierSteps: readonly number[];
+  readonly stepIndex: number | undefined;
   readonly stableRevision: string | undefined;
   readonly desiredRevision: string | undefined;
   readonly images: readonly string[];
 }
 
-export function readMember(rollout: Rollout, replicaSets: readonly ReplicaSet[]): MemberReading {
+/** `services`: the namespace's Services by name; a canary is promoted only once its stable Service selects the new pods. */
+export function readMember(rollout: Rollout, replicaSets: readonly ReplicaSet[], services?: ReadonlyMap<string, Service>): MemberReading {
   const { spec, status, metadata } = rollout;
   const strategy = spec.strategy.blueGreen ? 'BlueGreen' : spec.strategy.canary ? 'Canary' : undefined;
   const pauses = status.pauseConditions ?? [];
   const unpausing = status.controllerPause === true && pauses.length === 0;
-  const trusted = status.observedGeneration === String(metadata.generation) && !unpausing;
+  // A retry (`abort: false`) Argo has yet to act on: the phase still says the update was aborted.
+  const retrying = status.abort !== true && status.phase === 'Degraded' && (status.message ?? '').startsWith('RolloutAborted');
+  const trusted = status.observedGeneration === String(metadata.generation) && !unpausing && !retrying;
   const desired = status.currentPodHash || undefined;
   const stable = status.stableRS || undefined;
   const changed = desired !== undefined && stable !== undefined && desired !== stable;
@@ -36,13 +46,25 @@ export function readMember(rollout: Rollout, replicaSets: readonly ReplicaSet[])
 
   let promoted = desired !== undefined && stable === desired;
   let ready = false;
-  const atGate = pauses.some((p) => p.reason === 'BlueGreenPause');
+  let atGate = pauses.some((p) => p.reason === 'BlueGreenPause');
+  let atBarrier: number | undefined = atGate ? 0 : undefined;
+  const barrierSteps = barrierStepsOf(rollout);
+  const stepIndex = status.currentStepIndex;
+  const ownRs = replicaSets.find((rs) => rs.metadata.labels[POD_TEMPLATE_HASH] === desired && ownedBy(rs, metadata.name));
+  if (strategy === 'Canary') {
+    const barrier = stepIndex === undefined ? -1 : barrierSteps.indexOf(stepIndex);
+    atGate = pauses.some((p) => p.reason === 'CanaryPauseStep') && barrier >= 0;
+    atBarrier = atGate ? barrier : undefined;
+    ready = changed && !failed && atGate && ownRs !== undefined && fullyAvailable(ownRs);
+    // Argo moves the stable Service after it sets stableRS; until then stable traffic is still old.
+    const stableService = spec.strategy.canary?.stableService;
+    const selected = stableService ? services?.get(stableService)?.spec.selector[POD_TEMPLATE_HASH] : desired;
+    promoted &&= services === undefined || selected === desired;
+  }
   if (strategy === 'BlueGreen') {
     const bg = status.blueGreen ?? {};
     promoted &&= bg.activeSelector === desired;
-    const previewRs = replicaSets.find(
-      (rs) => rs.metadata.labels[POD_TEMPLATE_HASH] === desired && ownedBy(rs, metadata.name),
-    );
+    const previewRs = ownRs;
     // Without a preview Service Argo leaves previewSelector empty; the ReplicaSet still tells readiness.
     const previewSelected = bg.previewSelector === desired || !spec.strategy.blueGreen?.previewService;
     ready =
@@ -66,10 +88,28 @@ export function readMember(rollout: Rollout, replicaSets: readonly ReplicaSet[])
     aborted,
     phase: status.phase,
     message: status.message,
+    barrierCount: strategy === 'Canary' ? barrierSteps.length : 1,
+    atBarrier,
+    barrierSteps,
+    stepIndex,
     stableRevision: stable,
     desiredRevision: desired,
     images: (spec.template?.spec?.containers ?? []).flatMap((c) => (c.image ? [c.image] : [])),
   };
+}
+
+/** Indexes of the canary steps that are barriers: an indefinite `pause: {}` (a timed pause moves on by itself). */
+export function barrierStepsOf(rollout: Rollout): number[] {
+  const steps = rollout.spec.strategy.canary?.steps ?? [];
+  return steps.flatMap((step, i) => (step.pause && step.pause.duration === undefined ? [i] : []));
+}
+
+/** The member has moved on past its barrier `i`: resumed from it, or promoted altogether. */
+export function hasPassed(r: MemberReading, i: number): boolean {
+  if (r.promoted) return true;
+  if (r.strategy !== 'Canary') return false;
+  const step = r.barrierSteps[i];
+  return step !== undefined && r.stepIndex !== undefined && r.stepIndex > step;
 }
 
 const ownedBy = (rs: ReplicaSet, rollout: string): boolean =>

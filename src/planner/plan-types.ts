@@ -1,4 +1,5 @@
 import type { RolloutGroupStatus } from '../api/rolloutgroup.ts';
+import type { PodTemplate } from './template-restore.ts';
 import type { DesiredMetadata } from './wiring.ts';
 
 /** A write the controller makes. Rollout writes carry the resourceVersion they were planned from. */
@@ -11,7 +12,11 @@ export type Action =
   | { readonly kind: 'Promote'; readonly rollout: string; readonly resourceVersion: string }
   /** `{"spec":{"paused":false}}`: the plugin's second write, for a Rollout also paused by hand. */
   | { readonly kind: 'Unpause'; readonly rollout: string }
-  | { readonly kind: 'Abort'; readonly rollout: string; readonly resourceVersion: string };
+  | { readonly kind: 'Abort'; readonly rollout: string; readonly resourceVersion: string }
+  /** `{"status":{"abort":false}}`: Argo restarts the aborted update (`kubectl argo rollouts retry`). */
+  | { readonly kind: 'Retry'; readonly rollout: string; readonly resourceVersion: string }
+  /** Replaces `spec.template` (Argo's `undo`): back to `revision`, or forward again on a retry. */
+  | { readonly kind: 'RestoreTemplate'; readonly rollout: string; readonly resourceVersion: string; readonly revision: string; readonly template: PodTemplate };
 
 export type EventReason =
   | 'ReleaseStarted'
@@ -23,7 +28,9 @@ export type EventReason =
   | 'ReleaseRolledBack'
   | 'InvalidSpec'
   | 'PromoteRefused'
-  | 'AbortRefused';
+  | 'AbortRefused'
+  | 'RetryRefused'
+  | 'ReleaseRetried';
 
 export interface PlannedEvent {
   readonly type: 'Normal' | 'Warning';

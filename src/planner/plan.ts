@@ -11,10 +11,12 @@ import {
 } from '../api/rolloutgroup.ts';
 import type { DependencyGraph } from '../graph/dependency-graph.ts';
 import { setCondition, type ConditionInput } from './conditions.ts';
-import { readMember, type MemberReading } from './member-reading.ts';
+import { hasPassed, readMember, type MemberReading } from './member-reading.ts';
 import type { Observed } from './observed.ts';
 import type { Action, HandledRequest, Plan, PlannedEvent } from './plan-types.ts';
 import { releaseId } from './release-id.ts';
+import { stagesOf, type Stage } from './stages.ts';
+import { templateOf } from './template-restore.ts';
 import { validate, type SpecProblem } from './validation.ts';
 import { desiredMetadata, metadataInSync, ownsAnyMetadata, type ServiceRole } from './wiring.ts';
 
@@ -25,7 +27,7 @@ export const SETTLE_MS = 1_000;
 
 /**
  * The one pure entry point: from what was observed, the writes to make and the status to persist.
- * Holds the rules of DESIGN §2–§5 for Lockstep groups of blue-green members.
+ * Holds the rules of DESIGN §2–§5: Lockstep and Ordered groups of blue-green and canary members.
  */
 export function plan(o: Observed): Plan {
   if (o.group.metadata.deletionTimestamp) return planDeletion(o);
@@ -33,7 +35,7 @@ export function plan(o: Observed): Plan {
   if (!o.group.metadata.finalizers.includes(FINALIZER)) actions.push({ kind: 'AddFinalizer' });
   const validation = validate(o);
   if (!validation.valid) return planInvalid(o, actions, validation.problems);
-  return new LockstepPlanner(o, validation.graph, actions).plan();
+  return new ReleasePlanner(o, validation.graph, actions).plan();
 }
 
 function planDeletion(o: Observed): Plan {
@@ -125,7 +127,7 @@ const outcome = (phase: Phase, status: 'True' | 'False', reason: string, message
 /** Sorted for stable ids and comparisons. */
 const byName = (a: ReleaseTarget, b: ReleaseTarget) => (a.rollout < b.rollout ? -1 : a.rollout > b.rollout ? 1 : 0);
 
-class LockstepPlanner {
+class ReleasePlanner {
   private readonly o: Observed;
   private readonly graph: DependencyGraph;
   /** Writes to the group itself (finalizer); they come first. */
@@ -138,6 +140,7 @@ class LockstepPlanner {
   private readonly states = new Map<string, MemberState>();
   private readonly nowIso: string;
   private readonly paused: boolean;
+  private readonly lockstep: boolean;
   private requeue: number | undefined;
   /** Dependents whose active pods must reach their changed dependencies' previews (§4a). */
   private readonly repointed = new Set<string>();
@@ -153,10 +156,11 @@ class LockstepPlanner {
     this.actions = actions;
     this.nowIso = new Date(o.now).toISOString();
     this.paused = o.group.spec.paused;
+    this.lockstep = o.group.spec.strategy === 'Lockstep';
     this.formers = formerMembers(o);
     for (const name of graph.members) {
       const view = o.rollouts.get(name);
-      if (view) this.readings.set(name, readMember(view.rollout, o.replicaSets));
+      if (view) this.readings.set(name, readMember(view.rollout, o.replicaSets, o.services));
     }
   }
 
@@ -175,7 +179,7 @@ class LockstepPlanner {
     } else {
       const targets = readings
         .filter((r) => r.changed)
-        .map((r) => ({ rollout: r.name, revision: r.desiredRevision! }))
+        .map((r) => ({ rollout: r.name, revision: r.desiredRevision!, ...(r.stableRevision ? { from: r.stableRevision } : {}) }))
         .sort(byName);
       this.release = this.resolveRelease(prev, targets);
       result = this.release ? this.planRelease(this.release) : this.planSteady(prev);
@@ -209,7 +213,9 @@ class LockstepPlanner {
 
   /** The release in flight: the persisted one while its targets still hold, else a new one. */
   private resolveRelease(prev: ReleaseStatus | undefined, targets: ReleaseTarget[]): ReleaseStatus | undefined {
-    if (prev && this.stillHolds(prev, targets)) return { ...prev, promotedMembers: [...prev.promotedMembers] };
+    if (prev && this.stillHolds(prev, targets)) {
+      return { ...prev, promotedMembers: [...prev.promotedMembers], ...(prev.rolledBack ? { rolledBack: [...prev.rolledBack] } : {}) };
+    }
     if (targets.length === 0) return undefined;
     const id = releaseId(targets);
     const summary = targets.map((t) => `${t.rollout}@${t.revision}`).join(', ');
@@ -218,13 +224,16 @@ class LockstepPlanner {
       reason: 'ReleaseStarted',
       message: prev ? `release ${id} (${summary}) replaces release ${prev.id}` : `release ${id} started: ${summary}`,
     });
-    return { id, targets, startedAt: this.nowIso, promotedMembers: [] };
+    return { id, targets, startedAt: this.nowIso, stageStartedAt: this.nowIso, promotedMembers: [] };
   }
 
-  /** Every target still heads to its revision, and no other member changed. */
+  /** Every target still heads to its revision (or was rolled back by Tandem), and no other member changed. */
   private stillHolds(prev: ReleaseStatus, changed: readonly ReleaseTarget[]): boolean {
-    const sameTargets = prev.targets.every((t) => this.readings.get(t.rollout)?.desiredRevision === t.revision);
-    const noNewChange = changed.every((c) => prev.targets.some((t) => t.rollout === c.rollout && t.revision === c.revision));
+    const rolledBack = new Set(prev.rolledBack ?? []);
+    const expected = (t: ReleaseTarget, revision: string | undefined) =>
+      revision === t.revision || (rolledBack.has(t.rollout) && revision === t.from);
+    const sameTargets = prev.targets.every((t) => expected(t, this.readings.get(t.rollout)?.desiredRevision));
+    const noNewChange = changed.every((c) => prev.targets.some((t) => t.rollout === c.rollout && expected(t, c.revision)));
     return sameTargets && noNewChange && prev.targets.length > 0;
   }
 
@@ -236,106 +245,125 @@ class LockstepPlanner {
     }
     this.promoteRequest(undefined, false);
     this.refuseAbort('no release is in flight');
+    this.refuseRetry('no release is in flight');
     const message = `${this.graph.members.length}/${this.graph.members.length} members stable`;
     return outcome('Healthy', 'True', 'Stable', message);
   }
 
-  private planRelease(release: ReleaseStatus) {
-    const targets = release.targets.map((t) => t.rollout);
-    const at = (name: string) => this.readings.get(name)!;
-    for (const t of targets) this.states.set(t, at(t).promoted ? 'Promoted' : at(t).ready ? 'Ready' : 'Deploying');
-
-    const live = targets.filter((t) => at(t).promoted);
-    // Rolling promoted members back is not implemented yet: an abort now would split the versions.
-    const abortRefused = live.length > 0 && !release.abortedAt;
-    if (abortRefused) this.refuseAbort(`${live.join(', ')} already promoted; rollback after a partial cutover is not supported yet`);
-    const abortRequest = abortRefused ? undefined : this.request(REQUEST.abort);
-    const failed = targets.filter((t) => at(t).failed && !at(t).promoted);
-    const allReady = targets.every((t) => at(t).ready || at(t).promoted);
-    const deadline = Date.parse(release.startedAt) + this.o.group.spec.progressDeadlineSeconds * 1000;
-    const deadlinePassed = !release.promotedAt && !release.firstReadyAt && !allReady && this.o.now >= deadline;
-
-    if (release.abortedAt || failed.length > 0 || deadlinePassed || abortRequest !== undefined) {
-      if (!release.abortedAt) {
-        release.abortedAt = this.nowIso;
-        release.abortReason =
-          failed.length > 0
-            ? `member ${failed.map((f) => `${f} failed (${at(f).message ?? at(f).phase ?? 'aborted'})`).join(', ')}`
-            : deadlinePassed
-              ? `not ready within ${this.o.group.spec.progressDeadlineSeconds}s: waiting for ${targets.filter((t) => !at(t).ready).join(', ')}`
-              : `abort requested: ${abortRequest || 'no reason given'}`;
-        this.events.push({ type: 'Warning', reason: 'ReleaseAborted', message: `release ${release.id} aborted: ${release.abortReason}` });
-      }
-      if (abortRequest !== undefined) this.handled.push({ annotation: REQUEST.abort, value: abortRequest });
-      this.promoteRequest(release, false);
-      for (const t of targets) {
-        const r = at(t);
-        if (r.failed) this.states.set(t, 'Failed');
-        if (!r.promoted && !r.aborted) {
-          this.releaseActions.push({ kind: 'Abort', rollout: t, resourceVersion: this.rv(t) });
-          this.states.set(t, 'Failed');
-        }
-      }
-      const kept = targets.filter((t) => at(t).promoted);
-      const message =
-        `release ${release.id} aborted: ${release.abortReason}` +
-        (kept.length > 0 ? `; ${kept.join(', ')} already promoted and left on the new revision` : '');
-      return outcome('Degraded', 'False', 'ReleaseAborted', message);
-    }
-
-    if (!release.promotedAt) return this.planGate(release, targets, allReady, deadline);
-    return this.planCutover(release, targets);
+  private at(name: string): MemberReading {
+    return this.readings.get(name)!;
   }
 
-  private planGate(release: ReleaseStatus, targets: readonly string[], allReady: boolean, deadline: number) {
+  private planRelease(release: ReleaseStatus): Outcome {
+    const targets = release.targets.map((t) => t.rollout);
+    const stages = stagesOf(this.o.group.spec, this.graph, targets, this.readings);
+    release.stages = stages.length;
+    for (const t of targets) {
+      const r = this.at(t);
+      const onTarget = r.desiredRevision === release.targets.find((x) => x.rollout === t)!.revision;
+      this.states.set(t, !onTarget ? 'RolledBack' : r.promoted ? 'Promoted' : r.ready ? 'Ready' : 'Deploying');
+    }
+    if (release.abortedAt) return this.planAborted(release, targets);
+
+    const stage = stages[release.stage ?? 0];
+    if (!stage) return this.complete(release, targets);
+    const abortRequest = this.request(REQUEST.abort);
+    this.refuseRetry(`release ${release.id} is not aborted`);
+    const failed = targets.filter((t) => this.at(t).failed && !this.at(t).promoted);
+    const stageReady = stage.movers.every((m) => this.readyAt(m, stage) || this.movedOn(m, stage));
+    const deadline = Date.parse(release.stageStartedAt ?? release.startedAt) + this.o.group.spec.progressDeadlineSeconds * 1000;
+    const deadlinePassed = !release.promotedAt && !release.firstReadyAt && !stageReady && this.o.now >= deadline;
+
+    if (failed.length > 0 || deadlinePassed || abortRequest !== undefined) {
+      release.abortedAt = this.nowIso;
+      release.abortReason =
+        failed.length > 0
+          ? `member ${failed.map((f) => `${f} failed (${this.at(f).message ?? this.at(f).phase ?? 'aborted'})`).join(', ')}`
+          : deadlinePassed
+            ? `not ready within ${this.o.group.spec.progressDeadlineSeconds}s: waiting for ${stage.movers.filter((m) => !this.readyAt(m, stage)).join(', ')}`
+            : `abort requested: ${abortRequest || 'no reason given'}`;
+      this.events.push({ type: 'Warning', reason: 'ReleaseAborted', message: `release ${release.id} aborted: ${release.abortReason}` });
+      return this.planAborted(release, targets);
+    }
+    if (!release.promotedAt) return this.planGate(release, stage, stageReady, deadline);
+    return this.planCutover(release, stage, stages, targets);
+  }
+
+  /** Past this stage's barrier; at the last one that means promoted, not merely resumed (Argo still scales). */
+  private movedOn(m: string, stage: Stage): boolean {
+    const r = this.at(m);
+    return stage.final ? r.promoted : hasPassed(r, stage.barrier);
+  }
+
+  /** Paused at exactly this stage's barrier with the new pods available. */
+  private readyAt(m: string, stage: Stage): boolean {
+    const r = this.at(m);
+    return r.ready && r.atBarrier === stage.barrier;
+  }
+
+  private stageLabel(release: ReleaseStatus, stage: Stage): string {
+    if (this.lockstep) return stage.barriers > 1 ? `release ${release.id} (barrier ${stage.barrier + 1}/${stage.barriers})` : `release ${release.id}`;
+    const step = stage.barriers > 1 ? ` barrier ${stage.barrier + 1}/${stage.barriers}` : '';
+    return `release ${release.id} (${stage.movers[0]}${step}, stage ${(release.stage ?? 0) + 1}/${release.stages})`;
+  }
+
+  private planGate(release: ReleaseStatus, stage: Stage, stageReady: boolean, deadline: number): Outcome {
     const { auto, soakSeconds } = this.o.group.spec.promotion;
-    const readyCount = targets.filter((t) => this.readings.get(t)!.ready).length;
-    if (!allReady) {
+    const label = this.stageLabel(release, stage);
+    const movers = stage.movers;
+    if (movers.every((m) => this.movedOn(m, stage))) {
+      // Moved on already (a restart, or a retry of an Ordered release whose first members stayed).
+      return this.advance(release, stage, movers);
+    }
+    const readyCount = movers.filter((m) => this.readyAt(m, stage)).length;
+    if (!stageReady) {
       delete release.readyAt;
       this.wait(release.firstReadyAt ? RESYNC_MS : Math.max(0, Math.min(RESYNC_MS, deadline - this.o.now)));
       this.promoteRequest(release, false);
-      const waiting = targets.filter((t) => !this.readings.get(t)!.ready);
-      const message = `release ${release.id}: ${readyCount}/${targets.length} members ready; waiting for ${waiting.join(', ')}`;
+      const waiting = movers.filter((m) => !this.readyAt(m, stage));
+      const message = `${label}: ${readyCount}/${movers.length} members ready; waiting for ${waiting.join(', ')}`;
       return outcome('Progressing', 'False', 'ReleaseProgressing', message);
     }
     release.firstReadyAt ??= this.nowIso;
     if (!release.readyAt) {
       release.readyAt = this.nowIso;
-      this.events.push({ type: 'Normal', reason: 'ReleaseReady', message: `release ${release.id} ready: ${targets.length}/${targets.length} members` });
+      this.events.push({ type: 'Normal', reason: 'ReleaseReady', message: `${label} ready: ${movers.length}/${movers.length} members` });
     }
     const soakEnds = Date.parse(release.readyAt) + soakSeconds * 1000;
-    const requested = this.promoteRequest(release, !this.paused);
-    if (requested || (auto && this.o.now >= soakEnds && !this.paused)) {
+    const requested = this.promoteRequest(release, true);
+    if (requested || (auto && this.o.now >= soakEnds)) {
       release.promotedAt = this.nowIso;
       const by = requested ? 'promote request' : 'auto promotion';
-      this.events.push({ type: 'Normal', reason: 'PromotionStarted', message: `release ${release.id}: cutover started by ${by}` });
+      this.events.push({ type: 'Normal', reason: 'PromotionStarted', message: `${label}: ${stage.final ? 'cutover' : 'resume'} started by ${by}` });
       this.wait(0);
-      const message = `release ${release.id} promoting: cutover started`;
-      return outcome('Promoting', 'False', 'Promoting', message);
+      return outcome('Promoting', 'False', 'Promoting', `${label} promoting: ${stage.final ? 'cutover' : 'resume'} started`);
     }
     if (auto) this.wait(Math.max(0, soakEnds - this.o.now));
     const message = auto
-      ? `release ${release.id} ready: ${targets.length}/${targets.length} members; soaking until ${new Date(soakEnds).toISOString()}`
-      : `release ${release.id} ready: ${targets.length}/${targets.length} members; waiting for promote`;
+      ? `${label} ready: ${movers.length}/${movers.length} members; soaking until ${new Date(soakEnds).toISOString()}`
+      : `${label} ready: ${movers.length}/${movers.length} members; waiting for promote`;
     return outcome('Paused', 'False', auto ? 'Soaking' : 'AwaitingPromotion', message);
   }
 
-  /** Dependents first: repoint, promote, wait until promoted, then the next (§4). */
-  private planCutover(release: ReleaseStatus, targets: readonly string[]) {
-    this.promoteRequest(release, false);
-    const order = this.graph.dependenciesFirst.filter((m) => targets.includes(m)).reverse();
-    for (const m of order) {
-      const r = this.readings.get(m)!;
-      if (r.promoted) this.repointed.add(m);
-      if (r.promoted && release.promotedMembers.includes(m)) continue;
-      if (r.promoted) {
+  /** Dependents first: (repoint,) resume, wait until moved on, then the next (§4). */
+  private planCutover(release: ReleaseStatus, stage: Stage, stages: readonly Stage[], targets: readonly string[]): Outcome {
+    this.promoteRequest(release, false, (release.stage ?? 0) + 1 < stages.length);
+    const label = this.stageLabel(release, stage);
+    const repoint = this.lockstep && stage.final;
+    const movers = stage.movers;
+    for (const m of movers) {
+      const r = this.at(m);
+      const done = this.movedOn(m, stage);
+      if (repoint && r.promoted) this.repointed.add(m);
+      if (done && release.promotedMembers.includes(m)) continue;
+      if (done) {
         // Persist the progress before the next member moves, so a restart resumes from here (§4b).
         release.promotedMembers.push(m);
-        this.events.push({ type: 'Normal', reason: 'MemberPromoted', message: `release ${release.id}: ${m} promoted to ${r.desiredRevision}` });
-        if (release.promotedMembers.length < targets.length) {
+        const what = stage.final ? `promoted to ${r.desiredRevision}` : `resumed past barrier ${stage.barrier + 1}/${stage.barriers}`;
+        this.events.push({ type: 'Normal', reason: 'MemberPromoted', message: `${label}: ${m} ${what}` });
+        if (release.promotedMembers.length < movers.length) {
           this.wait(0);
-          const message = `release ${release.id} promoting: ${m} promoted (${release.promotedMembers.length}/${targets.length})`;
-          return outcome('Promoting', 'False', 'Promoting', message);
+          return outcome('Promoting', 'False', 'Promoting', `${label} promoting: ${m} ${what} (${release.promotedMembers.length}/${movers.length})`);
         }
         continue;
       }
@@ -345,38 +373,156 @@ class LockstepPlanner {
       const unpause = () => {
         if (view.rollout.spec.paused === true) this.releaseActions.push({ kind: 'Unpause', rollout: m });
       };
-      const promoting = (message: string) => (outcome('Promoting', 'False', 'Promoting', message));
-      const progress = `${release.promotedMembers.length}/${targets.length} promoted`;
-      if (!r.atGate) {
-        // Promoted already (its pause is gone): Argo is switching its active Service.
-        this.repointed.add(m);
+      const promoting = (message: string) => outcome('Promoting', 'False', 'Promoting', message);
+      const progress = `${release.promotedMembers.length}/${movers.length} ${stage.final ? 'promoted' : 'resumed'}`;
+      if (r.atBarrier !== stage.barrier) {
+        // Resumed already (its pause is gone): Argo is moving it on.
+        if (repoint) this.repointed.add(m);
         unpause();
-        return promoting(`release ${release.id} promoting ${m} (${progress})`);
+        return promoting(`${label} promoting ${m} (${progress})`);
       }
-      const notReady = order.filter((t) => !this.readings.get(t)!.promoted && !this.readings.get(t)!.ready);
+      const notReady = movers.filter((t) => !this.movedOn(t, stage) && !this.readyAt(t, stage));
       if (notReady.length > 0) {
-        // No member moves while another changed member is not ready (§5 Order).
-        return promoting(`release ${release.id} promoting: waiting for ${notReady.join(', ')} to be ready again before ${m} (${progress})`);
+        // No member moves while another is not ready (§5 Order).
+        return promoting(`${label} promoting: waiting for ${notReady.join(', ')} to be ready again before ${m} (${progress})`);
       }
-      this.repointed.add(m);
+      if (repoint) this.repointed.add(m);
       if (metadataInSync(view, this.desiredFor(m))) {
         this.releaseActions.push({ kind: 'Promote', rollout: m, resourceVersion: this.rv(m) });
         unpause();
       }
-      return promoting(`release ${release.id} promoting ${m} (${progress})`);
+      return promoting(`${label} promoting ${m} (${progress})`);
     }
+    return this.advance(release, stage, targets);
+  }
+
+  /** Every mover of the stage moved on: the next stage starts, or the release is complete. */
+  private advance(release: ReleaseStatus, stage: Stage, targets: readonly string[]): Outcome {
+    if ((release.stage ?? 0) + 1 >= (release.stages ?? 1)) return this.complete(release, targets);
+    release.stage = (release.stage ?? 0) + 1;
+    release.stageStartedAt = this.nowIso;
+    release.promotedMembers = [];
+    delete release.readyAt;
+    delete release.firstReadyAt;
+    delete release.promotedAt;
+    this.wait(0);
+    const passed = stage.final ? `${stage.movers.join(', ')} promoted` : `barrier ${stage.barrier + 1}/${stage.barriers} passed`;
+    return outcome('Progressing', 'False', 'ReleaseProgressing', `release ${release.id}: ${passed}; stage ${release.stage + 1}/${release.stages} next`);
+  }
+
+  private complete(release: ReleaseStatus, targets: readonly string[]): Outcome {
     this.repointed.clear();
-    this.events.push({ type: 'Normal', reason: 'ReleaseCompleted', message: `release ${release.id} completed: ${order.join(', ')} promoted` });
+    this.events.push({ type: 'Normal', reason: 'ReleaseCompleted', message: `release ${release.id} completed: ${targets.join(', ')} promoted` });
     this.release = undefined;
     const message = `release ${release.id} completed; ${this.graph.members.length}/${this.graph.members.length} members stable`;
     return outcome('Healthy', 'True', 'ReleaseCompleted', message);
   }
 
   /**
-   * Handles a `tandem.dev/promote` request; true when it opens the gate now. A request naming another
-   * release is refused and removed; one naming this release is kept until the release is ready.
+   * After a failure: abort what has not gone live. Lockstep also rolls the members that went live back
+   * to their previous revision (§4.6), so no member is left on the new revision while another is on the
+   * old; Ordered leaves the members before the failed one where they are.
    */
-  private promoteRequest(release: ReleaseStatus | undefined, canAccept: boolean): boolean {
+  private planAborted(release: ReleaseStatus, targets: readonly string[]): Outcome {
+    this.promoteRequest(release, false);
+    const abortRequest = this.request(REQUEST.abort);
+    if (abortRequest !== undefined) this.handled.push({ annotation: REQUEST.abort, value: abortRequest });
+    if (this.retry(release, targets)) {
+      return outcome('Progressing', 'False', 'ReleaseRetried', `release ${release.id} retried (attempt ${(release.retries ?? 0) + 1})`);
+    }
+    const rolledBack = new Set(release.rolledBack ?? []);
+    const stuck: string[] = [];
+    const returning: string[] = [];
+    for (const target of release.targets) {
+      const t = target.rollout;
+      const r = this.at(t);
+      const live = r.desiredRevision === target.revision && r.promoted;
+      if (this.lockstep && (live || rolledBack.has(t))) {
+        this.states.set(t, 'RolledBack');
+        if (!rolledBack.has(t)) {
+          // Persisted before the template is touched, so a restart knows the revision it finds is Tandem's doing.
+          rolledBack.add(t);
+          returning.push(t);
+          this.events.push({
+            type: 'Warning',
+            reason: 'ReleaseRolledBack',
+            message: `release ${release.id}: ${t} rolled back from ${target.revision} to ${target.from ?? 'its previous revision'} because the release failed; Git still declares ${target.revision}: fix or revert it there, or send a retry request`,
+          });
+          continue;
+        }
+        if (r.desiredRevision === target.revision) {
+          const template = target.from ? templateOf(this.o.replicaSets, t, target.from) : undefined;
+          if (!template) {
+            stuck.push(t);
+            continue;
+          }
+          this.releaseActions.push({ kind: 'RestoreTemplate', rollout: t, resourceVersion: this.rv(t), revision: target.from!, template });
+          returning.push(t);
+        } else if (!r.promoted) {
+          // Back on the previous revision but its old ReplicaSet was gone: Argo waits at the gate again.
+          if (r.atGate) this.releaseActions.push({ kind: 'Promote', rollout: t, resourceVersion: this.rv(t) });
+          returning.push(t);
+        }
+        continue;
+      }
+      if (r.failed) this.states.set(t, 'Failed');
+      if (!r.promoted && !r.aborted) {
+        this.releaseActions.push({ kind: 'Abort', rollout: t, resourceVersion: this.rv(t) });
+        this.states.set(t, 'Failed');
+      }
+    }
+    if (rolledBack.size > 0) release.rolledBack = [...rolledBack].sort();
+    if (returning.length > 0) this.wait(SETTLE_MS * 2);
+    const kept = targets.filter((t) => this.at(t).promoted && !rolledBack.has(t) && this.at(t).desiredRevision === release.targets.find((x) => x.rollout === t)!.revision);
+    let message = `release ${release.id} aborted: ${release.abortReason}`;
+    if (rolledBack.size > 0) {
+      message += returning.length > 0 ? `; rolling back ${returning.join(', ')}` : `; rolled back ${[...rolledBack].join(', ')}`;
+      message += '; Git still declares the new revisions';
+    }
+    if (stuck.length > 0) message += `; cannot roll back ${stuck.join(', ')}: the ReplicaSet of the previous revision is gone`;
+    if (kept.length > 0) message += `; ${kept.join(', ')} already promoted and left on the new revision`;
+    return outcome('Degraded', 'False', rolledBack.size > 0 ? 'ReleaseRolledBack' : 'ReleaseAborted', message);
+  }
+
+  /** A `tandem.dev/retry` request for this aborted release: restart every member's update. */
+  private retry(release: ReleaseStatus, targets: readonly string[]): boolean {
+    const value = this.request(REQUEST.retry);
+    if (value === undefined) return false;
+    if (value !== release.id) return this.refuseRetry(`the release in flight is ${release.id}`);
+    const actions: Action[] = [];
+    for (const target of release.targets) {
+      const r = this.at(target.rollout);
+      if (r.desiredRevision !== target.revision) {
+        const template = templateOf(this.o.replicaSets, target.rollout, target.revision);
+        if (!template) return this.refuseRetry(`the ReplicaSet of ${target.rollout}@${target.revision} is gone; change the Rollout in Git instead`);
+        actions.push({ kind: 'RestoreTemplate', rollout: target.rollout, resourceVersion: this.rv(target.rollout), revision: target.revision, template });
+      } else if (r.aborted) {
+        actions.push({ kind: 'Retry', rollout: target.rollout, resourceVersion: this.rv(target.rollout) });
+      }
+    }
+    this.handled.push({ annotation: REQUEST.retry, value });
+    this.releaseActions.push(...actions);
+    const retries = (release.retries ?? 0) + 1;
+    this.release = {
+      id: release.id,
+      targets: release.targets,
+      startedAt: this.nowIso,
+      stageStartedAt: this.nowIso,
+      promotedMembers: [],
+      ...(release.rolledBack ? { rolledBack: release.rolledBack } : {}),
+      retries,
+    };
+    for (const t of targets) this.states.set(t, 'Deploying');
+    this.events.push({ type: 'Normal', reason: 'ReleaseRetried', message: `release ${release.id} retried (attempt ${retries + 1}): ${targets.join(', ')}` });
+    this.wait(SETTLE_MS);
+    return true;
+  }
+
+  /**
+   * Handles a `tandem.dev/promote` request; true when it opens the gate now. A request naming another
+   * release is refused and removed; one naming this release is kept until a gate can take it.
+   */
+  private promoteRequest(release: ReleaseStatus | undefined, canAccept: boolean, keepForNextStage = false): boolean {
     const value = this.request(REQUEST.promote);
     if (value === undefined) return false;
     const handle = () => this.handled.push({ annotation: REQUEST.promote, value });
@@ -389,7 +535,7 @@ class LockstepPlanner {
     if (value !== release.id) return refuse(`the release in flight is ${release.id}`);
     if (release.abortedAt) return refuse(`release ${release.id} was aborted`);
     if (release.promotedAt) {
-      handle(); // already promoting: the request is spent
+      if (!keepForNextStage) handle(); // already promoting the last stage: the request is spent
       return false;
     }
     if (!canAccept) return false;
@@ -403,6 +549,14 @@ class LockstepPlanner {
     if (value === undefined) return;
     this.handled.push({ annotation: REQUEST.abort, value });
     this.events.push({ type: 'Warning', reason: 'AbortRefused', message: `abort request refused: ${why}` });
+  }
+
+  private refuseRetry(why: string): false {
+    const value = this.request(REQUEST.retry);
+    if (value === undefined) return false;
+    this.handled.push({ annotation: REQUEST.retry, value });
+    this.events.push({ type: 'Warning', reason: 'RetryRefused', message: `retry request for release ${value} refused: ${why}` });
+    return false;
   }
 
   private planWiring() {
@@ -432,7 +586,8 @@ class LockstepPlanner {
       rollouts: this.o.rollouts,
       services: this.o.services,
       clusterDomain: this.o.clusterDomain,
-      previewRole: (): ServiceRole => 'preview',
+      // Ordered: a dependency is complete before its dependent moves, so previews talk to the active side (§3).
+      previewRole: (): ServiceRole => (this.lockstep ? 'preview' : 'active'),
       activeRole: (dep): ServiceRole => (repointed && targets.has(dep) ? 'preview' : 'active'),
     });
   }

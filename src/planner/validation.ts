@@ -1,5 +1,6 @@
 import { buildGraph, describeGraphIssue, type DependencyGraph } from '../graph/dependency-graph.ts';
 import type { Observed, PeerGroup } from './observed.ts';
+import { barrierStepsOf } from './member-reading.ts';
 import { addressOf } from './wiring.ts';
 
 export type InvalidReason =
@@ -45,9 +46,6 @@ export function validate(o: Observed): Validation {
     };
   }
   const problems: SpecProblem[] = [];
-  if (spec.strategy === 'Ordered') {
-    problems.push({ reason: 'UnsupportedStrategy', message: 'strategy Ordered is not supported by this version of Tandem; use Lockstep' });
-  }
   const self = selfAsPeer(o);
   for (const m of spec.members) {
     const owner = claimantOf(m.rollout, self, o.peers);
@@ -65,24 +63,43 @@ export function validate(o: Observed): Validation {
       message: `rollout${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not found in namespace ${o.group.metadata.namespace}; create ${missing.length > 1 ? 'them' : 'it'} or remove ${missing.length > 1 ? 'them' : 'it'} from members`,
     });
   }
+  const barriers = new Map<string, number>();
   for (const m of spec.members) {
     const rollout = o.rollouts.get(m.rollout)?.rollout;
     if (!rollout) continue;
     const { blueGreen, canary } = rollout.spec.strategy;
     const bad = (what: string) => problems.push({ reason: 'MemberMisconfigured', message: `rollout ${m.rollout}: ${what}` });
-    if (!blueGreen && !canary) bad('has neither a blueGreen nor a canary strategy');
-    else if (!blueGreen) bad('canary members are not supported by this version of Tandem; use a blueGreen strategy');
-    else if (blueGreen.autoPromotionEnabled !== false) {
-      bad('set spec.strategy.blueGreen.autoPromotionEnabled: false so that Tandem decides when it is promoted');
+    if (blueGreen) {
+      barriers.set(m.rollout, 1);
+      if (blueGreen.autoPromotionEnabled !== false) bad('set spec.strategy.blueGreen.autoPromotionEnabled: false so that Tandem decides when it is promoted');
+    } else if (canary) {
+      const steps = barrierStepsOf(rollout);
+      barriers.set(m.rollout, steps.length);
+      const last = (canary.steps?.length ?? 0) - 1;
+      if (steps.length === 0 || steps.at(-1) !== last) {
+        bad('end spec.strategy.canary.steps with an indefinite pause (`- pause: {}`) so that Tandem decides when it completes');
+      }
+    } else {
+      bad('has neither a blueGreen nor a canary strategy');
     }
     for (const dep of m.dependsOn) {
       const target = o.rollouts.get(dep.rollout)?.rollout;
-      if (!target?.spec.strategy.blueGreen) continue;
-      for (const role of ['preview', 'active'] as const) {
+      if (!target || (!target.spec.strategy.blueGreen && !target.spec.strategy.canary)) continue;
+      // Ordered previews talk to the active side only (DESIGN §3).
+      const roles = spec.strategy === 'Ordered' ? (['active'] as const) : (['preview', 'active'] as const);
+      for (const role of roles) {
         const a = addressOf(dep, target, role, o.services, o.clusterDomain);
         if (!a.ok) problems.push({ reason: 'MemberMisconfigured', message: `dependency of ${m.rollout}: ${a.problem}` });
       }
     }
+  }
+  const counts = new Set(barriers.values());
+  if (spec.strategy === 'Lockstep' && counts.size > 1) {
+    const list = [...barriers].map(([name, n]) => `${name}: ${n}`).join(', ');
+    problems.push({
+      reason: 'MemberMisconfigured',
+      message: `members of a Lockstep group must pass the same number of barriers (${list}; a blue-green member counts as one): give every canary member the same number of \`pause: {}\` steps`,
+    });
   }
   return problems.length > 0 ? { valid: false, problems: dedupe(problems) } : { valid: true, graph: built.graph };
 }

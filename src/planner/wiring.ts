@@ -24,7 +24,8 @@ export function addressOf(
   clusterDomain: string,
 ): AddressResult {
   const name = serviceNameOf(dependency, role);
-  const field = role === 'preview' ? 'previewService' : 'activeService';
+  const canary = dependency.spec.strategy.blueGreen === undefined;
+  const field = canary ? (role === 'preview' ? 'canaryService' : 'stableService') : role === 'preview' ? 'previewService' : 'activeService';
   if (!name) return { ok: false, problem: `rollout ${dependency.metadata.name} has no ${field}; a dependent needs it` };
   const svc = services.get(name);
   if (!svc) return { ok: false, problem: `service ${name} (${field} of rollout ${dependency.metadata.name}) does not exist` };

@@ -1,5 +1,9 @@
 /** Manifests for blue-green apps and groups, shaped like examples/loan-interest. */
-export function blueGreenApp(name: string, version: string, options: { replicas?: number; autoPromotionEnabled?: boolean } = {}): string {
+export function blueGreenApp(
+  name: string,
+  version: string,
+  options: { replicas?: number; autoPromotionEnabled?: boolean; postPromotionAnalysis?: string } = {},
+): string {
   const service = (role: string) => `apiVersion: v1
 kind: Service
 metadata: {name: ${name}-${role}, labels: {app: ${name}}}
@@ -26,7 +30,58 @@ spec:
       activeService: ${name}-active
       previewService: ${name}-preview
       autoPromotionEnabled: ${options.autoPromotionEnabled ?? false}
-      scaleDownDelaySeconds: 30
+      scaleDownDelaySeconds: 30${options.postPromotionAnalysis ? `\n      postPromotionAnalysis: {templates: [{templateName: ${options.postPromotionAnalysis}}]}` : ''}
+`;
+}
+
+/** A basic canary Rollout with its canary and stable Services; `weights` gives one barrier per weight. */
+export function canaryApp(name: string, version: string, weights: readonly number[] = [25, 75]): string {
+  const service = (role: string) => `apiVersion: v1
+kind: Service
+metadata: {name: ${name}-${role}, labels: {app: ${name}}}
+spec:
+  selector: {app: ${name}}
+  ports: [{name: http, port: 8080, targetPort: http}]
+`;
+  const steps = weights.map((w) => `      - setWeight: ${w}\n      - pause: {}`).join('\n');
+  return `${service('stable')}---
+${service('canary')}---
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: ${name}}
+spec:
+  replicas: 4
+  revisionHistoryLimit: 3
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      containers:
+      - {name: app, image: "ghcr.io/acme/${name}:${version}", ports: [{name: http, containerPort: 8080}]}
+  strategy:
+    canary:
+      stableService: ${name}-stable
+      canaryService: ${name}-canary
+      steps:
+${steps}
+`;
+}
+
+/** An AnalysisTemplate with one `web` metric: successful while the endpoint answers {"ok": true}. */
+export function webAnalysis(name: string, url: string): string {
+  return `apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: ${name}}
+spec:
+  metrics:
+  - name: ok
+    count: 1
+    failureLimit: 0
+    successCondition: result == true
+    provider:
+      web:
+        url: ${url}
+        jsonPath: "{$.ok}"
 `;
 }
 

@@ -37,7 +37,7 @@ export function matchedVersionViolations(recorder: Recorder, edges: readonly Edg
     const cutover = state.RolloutGroup.get(group)?.status?.release?.promotedAt !== undefined;
     for (const e of edges) {
       const d = state.Rollout.get(e.dependent);
-      const activeSvc = state.Service.get(d?.spec?.strategy?.blueGreen?.activeService);
+      const activeSvc = state.Service.get(d?.spec?.strategy?.blueGreen?.activeService ?? d?.spec?.strategy?.canary?.stableService);
       const selector = activeSvc?.spec?.selector;
       if (!selector?.[HASH]) continue;
       for (const pod of state.Pod.values()) {
@@ -72,6 +72,32 @@ export function activeSwitches(recorder: Recorder): { rollout: string; from: str
     const before = last.get(r.metadata.name);
     if (active && before && active !== before) out.push({ rollout: r.metadata.name, from: before, to: active, seq: event.seq });
     if (active) last.set(r.metadata.name, active);
+  }
+  return out;
+}
+
+/** The first event at which each Rollout's canary step index reached `step` or beyond. */
+export function firstAtStep(recorder: Recorder, step: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const { event } of recorder.states()) {
+    if (event.kind !== 'Rollout' || out.has(event.object.metadata.name)) continue;
+    if ((event.object.status?.currentStepIndex ?? -1) >= step && event.object.status?.currentPodHash !== event.object.status?.stableRS) {
+      out.set(event.object.metadata.name, event.seq);
+    }
+  }
+  return out;
+}
+
+/** The event at which each Rollout's stable revision changed, in order. */
+export function stableChanges(recorder: Recorder): { rollout: string; to: string; seq: number }[] {
+  const last = new Map<string, string>();
+  const out: { rollout: string; to: string; seq: number }[] = [];
+  for (const { event } of recorder.states()) {
+    if (event.kind !== 'Rollout') continue;
+    const stable = event.object.status?.stableRS;
+    const before = last.get(event.object.metadata.name);
+    if (stable && before && stable !== before) out.push({ rollout: event.object.metadata.name, to: stable, seq: event.seq });
+    if (stable) last.set(event.object.metadata.name, stable);
   }
   return out;
 }

@@ -274,7 +274,7 @@ describe('Lockstep blue-green against a model of Argo Rollouts', () => {
           for (const t of w.changed) expect(w.promotes.get(t)).toBe(1);
         }
       }),
-      { numRuns: 400 },
+      { numRuns: Number(process.env["TANDEM_PROPERTY_RUNS"] ?? 400) },
     );
   });
 });

@@ -321,11 +321,22 @@ describe('failure and abort', () => {
     expect(p.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'AbortRefused' })]);
   });
 
-  it('refuses an abort request once a member is live, rather than split the versions', () => {
+  it('takes an abort request after a member went live: aborts the rest and marks the live one for rollback', () => {
     const p = run({ status: gateOpen(['loan']), annotations: { [REQUEST.abort]: 'stop' } }, { desired: 'i2' }, { stable: 'l2', desired: 'l2', ...repointedLoan, activeSwitched: true });
-    expect(p.actions).toEqual([{ kind: 'Promote', rollout: 'interest', resourceVersion: 'rv-interest-i2' }]);
+    // loan's active pods go back to interest's active (old) Service: interest will not move now.
+    expect(p.actions.map((a) => [a.kind, 'rollout' in a ? a.rollout : ''])).toEqual([
+      ['ApplyMetadata', 'loan'],
+      ['Abort', 'interest'],
+    ]);
+    expect(p.actions[0]).toMatchObject({ metadata: { activeMetadata: { [KEY]: url('interest-active') } } });
     expect(p.handledRequests).toEqual([{ annotation: REQUEST.abort, value: 'stop' }]);
-    expect(p.events).toEqual([expect.objectContaining({ reason: 'AbortRefused', message: expect.stringContaining('loan already promoted') })]);
+    expect(p.status?.release?.rolledBack).toEqual(['loan']);
+    expect(p.status?.phase).toBe('Degraded');
+    expect(p.events.map((e) => [e.type, e.reason])).toEqual([
+      ['Warning', 'ReleaseAborted'],
+      ['Warning', 'ReleaseRolledBack'],
+    ]);
+    expect(p.events[1]!.message).toContain('Git still declares l2');
   });
 
   it('stays Degraded without aborting twice', () => {

@@ -1,0 +1,36 @@
+import type { RolloutGroupSpec } from '../api/rolloutgroup.ts';
+import type { DependencyGraph } from '../graph/dependency-graph.ts';
+import type { MemberReading } from './member-reading.ts';
+
+/**
+ * One gated step of a release. Lockstep: every changed member at barrier i, resumed dependents
+ * first. Ordered: one member at one of its barriers. `final` resumes complete the members.
+ */
+export interface Stage {
+  readonly movers: readonly string[];
+  readonly barrier: number;
+  readonly barriers: number;
+  readonly final: boolean;
+}
+
+/** The stages of a release over `targets`, in the order they are gated (DESIGN §4). */
+export function stagesOf(
+  spec: Pick<RolloutGroupSpec, 'strategy' | 'order'>,
+  graph: DependencyGraph,
+  targets: readonly string[],
+  readings: ReadonlyMap<string, MemberReading>,
+): Stage[] {
+  const barriersOf = (m: string) => Math.max(1, readings.get(m)?.barrierCount ?? 1);
+  const dependenciesFirst = graph.dependenciesFirst.filter((m) => targets.includes(m));
+  if (spec.strategy === 'Lockstep') {
+    const movers = [...dependenciesFirst].reverse();
+    // Validation makes every member's count the same; the largest is the safe reading if not.
+    const barriers = Math.max(1, ...movers.map(barriersOf));
+    return Array.from({ length: barriers }, (_, i) => ({ movers, barrier: i, barriers, final: i === barriers - 1 }));
+  }
+  const sequence = spec.order === 'DependentsFirst' ? [...dependenciesFirst].reverse() : dependenciesFirst;
+  return sequence.flatMap((m) => {
+    const barriers = barriersOf(m);
+    return Array.from({ length: barriers }, (_, i) => ({ movers: [m], barrier: i, barriers, final: i === barriers - 1 }));
+  });
+}

@@ -1,0 +1,36 @@
+import { EPHEMERAL_METADATA, POD_TEMPLATE_HASH, type ReplicaSet } from '../api/rollout.ts';
+
+export type PodTemplate = Record<string, unknown>;
+
+/**
+ * The Rollout pod template that produced `revision`, read back from its ReplicaSet: Argo's `undo`,
+ * minus the labels and annotations Argo injected from ephemeral metadata, which would otherwise be
+ * baked into the template, change its hash and start a new revision instead of returning to the old one.
+ */
+export function templateOf(replicaSets: readonly ReplicaSet[], rollout: string, revision: string): PodTemplate | undefined {
+  const rs = replicaSets.find(
+    (r) => r.metadata.labels[POD_TEMPLATE_HASH] === revision && r.metadata.ownerReferences.some((o) => o.kind === 'Rollout' && o.name === rollout),
+  );
+  if (!rs?.spec.template) return undefined;
+  const template = structuredClone(rs.spec.template) as PodTemplate & { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } };
+  const injected = parseInjected(rs.metadata.annotations[EPHEMERAL_METADATA]);
+  const meta = template.metadata ?? {};
+  for (const field of ['labels', 'annotations'] as const) {
+    const values = meta[field];
+    if (!values) continue;
+    for (const [k, v] of Object.entries(injected[field] ?? {})) if (values[k] === v) delete values[k];
+    if (field === 'labels') delete values[POD_TEMPLATE_HASH];
+    if (Object.keys(values).length === 0) delete meta[field];
+  }
+  return template;
+}
+
+function parseInjected(json: string | undefined): { labels?: Record<string, string>; annotations?: Record<string, string> } {
+  if (!json) return {};
+  try {
+    const v = JSON.parse(json) as unknown;
+    return typeof v === 'object' && v !== null ? (v as { labels?: Record<string, string>; annotations?: Record<string, string> }) : {};
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,136 @@
+/** Rollback after a partial cutover, and retry and abort requests (DESIGN §4.6, §6). */
+import { describe, expect, it } from 'vitest';
+import { REQUEST, type ReleaseStatus, type RolloutGroupStatus } from '../../../src/api/rolloutgroup.ts';
+import { plan } from '../../../src/planner/plan.ts';
+import { releaseId } from '../../../src/planner/release-id.ts';
+import { T0, blueGreen, group, observed, podTemplate, url, type BlueGreenState, type GroupInput } from '../../fixtures/builders.ts';
+
+const KEY = 'tandem.dev/interest-url';
+const members = [{ rollout: 'interest' }, { rollout: 'loan', dependsOn: [{ rollout: 'interest' }] }];
+const loanWiring = {
+  previewMetadata: { [KEY]: url('interest-preview') },
+  activeMetadata: { [KEY]: url('interest-active') },
+  owned: { previewMetadata: [KEY], activeMetadata: [KEY] },
+};
+const id = releaseId([
+  { rollout: 'interest', revision: 'i2' },
+  { rollout: 'loan', revision: 'l2' },
+]);
+const iso = new Date(T0).toISOString();
+
+const aborted = (extra: Partial<ReleaseStatus> = {}): RolloutGroupStatus => ({
+  phase: 'Degraded',
+  members: [],
+  conditions: [],
+  release: {
+    id,
+    targets: [
+      { rollout: 'interest', revision: 'i2', from: 'i1' },
+      { rollout: 'loan', revision: 'l2', from: 'l1' },
+    ],
+    startedAt: iso,
+    readyAt: iso,
+    promotedAt: iso,
+    promotedMembers: ['loan'],
+    abortedAt: iso,
+    abortReason: 'member interest failed (RolloutAborted: metric "ok" assessed Failed)',
+    ...extra,
+  },
+});
+
+function run(g: Partial<GroupInput>, interest: Partial<BlueGreenState>, loan: Partial<BlueGreenState>) {
+  const l = blueGreen({ name: 'loan', stable: 'l1', ...loanWiring, ...loan });
+  // The old ReplicaSet is still up (scaleDownDelaySeconds) whatever the loan Rollout now says.
+  const keep = blueGreen({ name: 'loan', stable: 'l1', desired: 'l2', ...loanWiring });
+  const replicaSets = [...l.replicaSets, ...keep.replicaSets.filter((rs) => !l.replicaSets.some((x) => x.metadata.name === rs.metadata.name))];
+  return plan(observed(group({ members, ...g }), [blueGreen({ name: 'interest', stable: 'i1', ...interest }), { ...l, replicaSets }]));
+}
+const liveLoan = { stable: 'l2', desired: 'l2', activeSwitched: true };
+
+describe('rollback after a partial cutover (Lockstep)', () => {
+  it('a member failing after another went live: records the rollback first, touching no template yet', () => {
+    const status = aborted({ abortedAt: undefined, abortReason: undefined });
+    const p = run({ status }, { desired: 'i2', abort: true }, liveLoan);
+    expect(p.status?.release?.rolledBack).toEqual(['loan']);
+    expect(p.actions.some((a) => a.kind === 'RestoreTemplate')).toBe(false);
+    expect(p.status?.conditions.find((c) => c.type === 'Ready')?.reason).toBe('ReleaseRolledBack');
+    expect(p.events.map((e) => [e.type, e.reason])).toEqual([
+      ['Warning', 'ReleaseAborted'],
+      ['Warning', 'ReleaseRolledBack'],
+    ]);
+  });
+
+  it('then restores the previous template, as Argo’s undo does, without the metadata Argo injected', () => {
+    const p = run({ status: aborted({ rolledBack: ['loan'] }) }, { desired: 'i2', abort: true }, liveLoan);
+    const restore = p.actions.find((a) => a.kind === 'RestoreTemplate');
+    expect(restore).toEqual({ kind: 'RestoreTemplate', rollout: 'loan', resourceVersion: 'rv-loan-l2', revision: 'l1', template: podTemplate('loan', 'l1') });
+    expect(p.status?.phase).toBe('Degraded');
+    expect(p.status?.message).toContain('rolling back loan; Git still declares the new revisions');
+  });
+
+  it('is done once the member is stable on its previous revision, and stays Degraded', () => {
+    const p = run({ status: aborted({ rolledBack: ['loan'] }) }, { desired: 'i2', abort: true }, { stable: 'l1', desired: 'l1' });
+    expect(p.actions).toEqual([]);
+    expect(p.events).toEqual([]);
+    expect(p.status?.release?.id).toBe(id);
+    expect(p.status?.members.find((m) => m.rollout === 'loan')?.state).toBe('RolledBack');
+    expect(p.status?.message).toContain('rolled back loan');
+  });
+
+  it('promotes the previous revision when Argo did not fast-track it (old ReplicaSet already gone)', () => {
+    const p = run({ status: aborted({ rolledBack: ['loan'] }) }, { desired: 'i2', abort: true }, { stable: 'l2', desired: 'l1' });
+    expect(p.actions).toContainEqual({ kind: 'Promote', rollout: 'loan', resourceVersion: 'rv-loan-l1' });
+  });
+
+  it('says so when the previous ReplicaSet is gone', () => {
+    const status = aborted({ rolledBack: ['loan'] });
+    status.release!.targets[1] = { rollout: 'loan', revision: 'l2', from: 'l0' };
+    const p = run({ status }, { desired: 'i2', abort: true }, liveLoan);
+    expect(p.actions.some((a) => a.kind === 'RestoreTemplate')).toBe(false);
+    expect(p.status?.message).toContain('cannot roll back loan');
+  });
+
+  it('Ordered groups leave earlier members where they are', () => {
+    const status = aborted({ abortedAt: undefined, abortReason: undefined, promotedMembers: [], stage: 1 });
+    const p = run({ status, strategy: 'Ordered' }, { stable: 'i2', desired: 'i2', activeSwitched: true }, { desired: 'l2', abort: true });
+    expect(p.status?.release?.rolledBack).toBeUndefined();
+    expect(p.status?.message).toContain('interest already promoted and left on the new revision');
+  });
+});
+
+describe('retry requests', () => {
+  it('restart an aborted release: template forward again for the rolled back, abort:false for the aborted', () => {
+    const p = run({ status: aborted({ rolledBack: ['loan'] }), annotations: { [REQUEST.retry]: id } }, { desired: 'i2', abort: true }, { stable: 'l1', desired: 'l1' });
+    const restarts = p.actions.filter((a) => a.kind === 'RestoreTemplate' || a.kind === 'Retry');
+    expect(restarts).toEqual([
+      { kind: 'Retry', rollout: 'interest', resourceVersion: 'rv-interest-i2' },
+      { kind: 'RestoreTemplate', rollout: 'loan', resourceVersion: 'rv-loan-l1', revision: 'l2', template: podTemplate('loan', 'l2') },
+    ]);
+    expect(p.handledRequests).toEqual([{ annotation: REQUEST.retry, value: id }]);
+    expect(p.status?.release).toMatchObject({ id, retries: 1, promotedMembers: [], rolledBack: ['loan'] });
+    expect(p.status?.release?.abortedAt).toBeUndefined();
+    expect(p.status?.release?.promotedAt).toBeUndefined();
+    expect(p.status?.phase).toBe('Progressing');
+    expect(p.events.map((e) => e.reason)).toEqual(['ReleaseRetried']);
+  });
+
+  it('after a retry, waits while Argo has yet to act on abort:false', () => {
+    const status = aborted({ abortedAt: undefined, abortReason: undefined, promotedAt: undefined, promotedMembers: [], retries: 1 });
+    const interest = blueGreen({ name: 'interest', stable: 'i1', desired: 'i2', phase: 'Degraded' });
+    (interest.view.rollout.status as { message?: string }).message = 'RolloutAborted: Rollout aborted update to revision 2';
+    const p = plan(observed(group({ members, status }), [interest, blueGreen({ name: 'loan', stable: 'l1', desired: 'l2', ...loanWiring })]));
+    expect(p.actions).toEqual([]);
+    expect(p.status?.message).toBe('waiting for Argo Rollouts to observe interest');
+  });
+
+  it('are refused for another release, or when nothing was aborted', () => {
+    const other = run({ status: aborted(), annotations: { [REQUEST.retry]: 'feedbeef00' } }, { desired: 'i2', abort: true }, { desired: 'l2', abort: true });
+    expect(other.events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'RetryRefused' }));
+    expect(other.handledRequests).toEqual([{ annotation: REQUEST.retry, value: 'feedbeef00' }]);
+    expect(other.actions.some((a) => a.kind === 'Retry')).toBe(false);
+    const running = run({ status: aborted({ abortedAt: undefined }), annotations: { [REQUEST.retry]: id } }, { desired: 'i2' }, { desired: 'l2' });
+    expect(running.events).toContainEqual(expect.objectContaining({ reason: 'RetryRefused', message: expect.stringContaining('is not aborted') }));
+    const steady = run({ annotations: { [REQUEST.retry]: id } }, {}, {});
+    expect(steady.events).toContainEqual(expect.objectContaining({ reason: 'RetryRefused', message: expect.stringContaining('no release is in flight') }));
+  });
+});
