@@ -1,24 +1,29 @@
-# Multi-stage: compile with the full toolchain, ship only production dependencies on a
-# non-root distroless Node 24 runtime. The root filesystem can be read-only: nothing writes to it.
-FROM node:24-bookworm-slim AS build
+# Multi-stage: compile with the full toolchain, ship only production dependencies on a non-root
+# distroless Node 24 runtime. The root filesystem can be read-only: nothing writes to it (the
+# Deployment mounts an emptyDir at /tmp all the same). Base images are pinned by digest; bump them
+# together with the tag (test/unit/dockerfile.test.ts checks the pins, the user and the entry point).
+FROM node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 # --ignore-scripts: the image already has Node 24; the `node` dev dependency's download is not needed.
-RUN npm ci --ignore-scripts
+# --workspaces=false: the example apps and the podinfo library are not part of the image.
+RUN npm ci --ignore-scripts --workspaces=false --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npx tsc -p tsconfig.build.json
 
-FROM node:24-bookworm-slim AS deps
+FROM node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts
+RUN npm ci --omit=dev --ignore-scripts --workspaces=false --no-audit --no-fund
 
-FROM gcr.io/distroless/nodejs24-debian12:nonroot
+FROM gcr.io/distroless/nodejs24-debian12:nonroot@sha256:14d42e2511532589a7c7e01a753667a74fcc96266e137e8125006b87b0c32d0a
 WORKDIR /app
+ENV NODE_ENV=production
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY package.json ./
-USER nonroot
+# Numeric, so that runAsNonRoot can verify it (distroless "nonroot" is 65532).
+USER 65532:65532
 ENTRYPOINT ["/nodejs/bin/node", "dist/cli.js"]
 CMD ["controller"]

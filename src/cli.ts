@@ -1,15 +1,43 @@
 #!/usr/bin/env node
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
-import { runController } from './controller/controller.ts';
+import { runManager } from './controller/manager.ts';
 import { KubeGateway } from './kube/gateway.ts';
+import { inClusterNamespace } from './kube/in-cluster.ts';
 import { createLogger } from './log.ts';
+import { parseDuration } from './runtime/duration.ts';
+import { DEFAULT_TIMINGS } from './runtime/leader-election.ts';
 
 const positiveInt = (v: string): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
   return n;
 };
+const duration = (v: string): number => {
+  try {
+    return parseDuration(v);
+  } catch (err) {
+    throw new InvalidArgumentError(String((err as Error).message));
+  }
+};
+const seconds = (ms: number) => `${ms / 1000}s`;
+
+interface ControllerFlags {
+  kubeconfig?: string;
+  namespace?: string;
+  clusterDomain: string;
+  concurrency: number;
+  logLevel: string;
+  metricsBindAddress: string;
+  healthProbeBindAddress: string;
+  leaderElect: boolean;
+  leaderElectionNamespace?: string;
+  leaderElectionId: string;
+  leaderElectLeaseDuration: number;
+  leaderElectRenewDeadline: number;
+  leaderElectRetryPeriod: number;
+}
 
 const program = new Command('tandem').description('Coordinates Argo Rollouts across dependent services');
 
@@ -21,10 +49,29 @@ program
   .option('--cluster-domain <domain>', 'cluster DNS domain used in the addresses Tandem writes', 'cluster.local')
   .option('--concurrency <n>', 'groups reconciled at once', positiveInt, 4)
   .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
-  .action(async (opts: { kubeconfig?: string; namespace?: string; clusterDomain: string; concurrency: number; logLevel: string }) => {
+  .option('--metrics-bind-address <addr>', 'address of /metrics: host:port, :port for every interface, 0 for off', '127.0.0.1:8080')
+  .option('--health-probe-bind-address <addr>', 'address of /healthz and /readyz: host:port, :port or 0', '127.0.0.1:8081')
+  .option('--leader-elect', 'act only while holding a coordination.k8s.io Lease (run several replicas)', false)
+  .option('--leader-election-namespace <ns>', 'namespace of the Lease (default: the pod namespace, from POD_NAMESPACE or the service account)')
+  .option('--leader-election-id <name>', 'name of the Lease', 'tandem-controller-leader')
+  .option('--leader-elect-lease-duration <d>', 'how long a standby waits before taking an unrenewed lease', duration, DEFAULT_TIMINGS.leaseDurationMs)
+  .option('--leader-elect-renew-deadline <d>', 'how long the leader retries renewing before it gives up and exits', duration, DEFAULT_TIMINGS.renewDeadlineMs)
+  .option('--leader-elect-retry-period <d>', 'interval between acquire and renew attempts', duration, DEFAULT_TIMINGS.retryPeriodMs)
+  .action(async (opts: ControllerFlags) => {
     const log = createLogger(opts.logLevel);
-    const identity = process.env['POD_NAME'] ?? `${hostname()}-${process.pid}`;
+    // hostname + uuid, as client-go: two processes on one host must not share an identity.
+    const identity = `${process.env['POD_NAME'] ?? hostname()}_${randomUUID()}`;
     const gateway = new KubeGateway({ kubeconfig: opts.kubeconfig, namespace: opts.namespace, log, identity });
+    let leaderElection;
+    if (opts.leaderElect) {
+      const namespace = opts.leaderElectionNamespace ?? inClusterNamespace();
+      if (!namespace) return program.error('--leader-elect needs --leader-election-namespace when not running in a pod');
+      leaderElection = {
+        namespace,
+        name: opts.leaderElectionId,
+        timings: { leaseDurationMs: opts.leaderElectLeaseDuration, renewDeadlineMs: opts.leaderElectRenewDeadline, retryPeriodMs: opts.leaderElectRetryPeriod },
+      };
+    }
     const stop = new AbortController();
     for (const sig of ['SIGTERM', 'SIGINT'] as const) {
       process.once(sig, () => {
@@ -32,10 +79,37 @@ program
         stop.abort();
       });
     }
-    log.info({ namespace: opts.namespace ?? '*', clusterDomain: opts.clusterDomain, identity }, 'controller starting');
+    log.info(
+      {
+        namespace: opts.namespace ?? '*',
+        clusterDomain: opts.clusterDomain,
+        identity,
+        leaderElection: leaderElection
+          ? { lease: `${leaderElection.namespace}/${leaderElection.name}`, leaseDuration: seconds(opts.leaderElectLeaseDuration), renewDeadline: seconds(opts.leaderElectRenewDeadline), retryPeriod: seconds(opts.leaderElectRetryPeriod) }
+          : false,
+      },
+      'controller starting',
+    );
     const failpoint = process.env['TANDEM_FAILPOINT'];
     if (failpoint) log.warn({ failpoint }, 'failpoint armed: this process will crash on purpose');
-    await runController({ gateway, clusterDomain: opts.clusterDomain, concurrency: opts.concurrency, log, failpoint }, stop.signal);
+    await runManager(
+      {
+        gateway,
+        clusterDomain: opts.clusterDomain,
+        concurrency: opts.concurrency,
+        log,
+        identity,
+        metricsBindAddress: opts.metricsBindAddress,
+        healthProbeBindAddress: opts.healthProbeBindAddress,
+        leaderElection,
+        failpoint,
+        onLeadershipLost: () => {
+          log.fatal({ identity }, 'leadership lost; exiting');
+          process.exit(1);
+        },
+      },
+      stop.signal,
+    );
     log.info({}, 'controller stopped');
   });
 

@@ -2,11 +2,17 @@ import type { Logger } from 'pino';
 import { RolloutGroup } from '../api/rolloutgroup.ts';
 import { isConflict } from '../kube/errors.ts';
 import type { KubeGateway, ObjectChange } from '../kube/gateway.ts';
+import { ExponentialBackoff } from '../runtime/backoff.ts';
+import type { ControllerMetrics, ReconcileOutcome } from '../runtime/metrics.ts';
 import { WorkQueue } from '../runtime/work-queue.ts';
 import { runWorkers } from '../runtime/workers.ts';
 import { groupKey } from './group-key.ts';
 import { MembershipIndex } from './membership-index.ts';
 import { Reconciler } from './reconciler.ts';
+import { ReleaseMetrics } from './release-metrics.ts';
+
+/** The controller's name in metrics (controller-runtime's `controller` and `name` labels). */
+export const CONTROLLER_NAME = 'rolloutgroup';
 
 export interface ControllerOptions {
   readonly gateway: KubeGateway;
@@ -16,14 +22,21 @@ export interface ControllerOptions {
   /** Every group is reconciled at least this often, events or not. */
   readonly resyncMs?: number;
   readonly failpoint?: string | undefined;
+  readonly metrics?: ControllerMetrics | undefined;
+  /** Called once every cache holds a full list. */
+  readonly onSynced?: () => void;
+  /** Resolves true once this process may act (leader election), false if it never will. */
+  readonly waitForLeadership?: (signal: AbortSignal) => Promise<boolean>;
 }
 
 /** Maps watch events to group keys and runs reconciles until the signal aborts. */
 export async function runController(options: ControllerOptions, signal: AbortSignal): Promise<void> {
   const { gateway, log } = options;
-  const queue = new WorkQueue();
+  const { metrics } = options;
+  const queue = new WorkQueue(new ExponentialBackoff(), Date.now, metrics?.queue);
   const index = new MembershipIndex();
-  const reconciler = new Reconciler({ gateway, clusterDomain: options.clusterDomain, log, failpoint: options.failpoint });
+  const releaseMetrics = metrics ? new ReleaseMetrics(metrics.registry) : undefined;
+  const reconciler = new Reconciler({ gateway, clusterDomain: options.clusterDomain, log, failpoint: options.failpoint, metrics: releaseMetrics });
 
   gateway.onChange((c) => {
     for (const key of keysFor(c, gateway, index)) queue.add(key);
@@ -43,6 +56,9 @@ export async function runController(options: ControllerOptions, signal: AbortSig
   await gateway.start();
   if (signal.aborted) return gateway.stop(); // SIGTERM while the caches were filling
   log.info({ groups: gateway.listGroups().length }, 'caches synced');
+  options.onSynced?.();
+  // A standby keeps its caches warm and acts on nothing until it leads.
+  if (options.waitForLeadership && !(await options.waitForLeadership(signal))) return gateway.stop();
   resyncAll();
 
   const resync = setInterval(resyncAll, options.resyncMs ?? 300_000);
@@ -50,10 +66,12 @@ export async function runController(options: ControllerOptions, signal: AbortSig
     clearInterval(resync);
     queue.shutDown();
   });
-  await runWorkers(queue, (key) => reconciler.reconcile(key), {
+  const reconcile = (key: string) => reconciler.reconcile(key);
+  await runWorkers(queue, metrics ? metrics.instrument(reconcile) : reconcile, {
     concurrency: options.concurrency,
     log,
     isReplan: isConflict,
+    ...(metrics ? { onResult: (_key: string, outcome: ReconcileOutcome, seconds: number) => metrics.reconciled(outcome, seconds) } : {}),
   });
   await gateway.stop();
 }

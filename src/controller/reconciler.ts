@@ -9,6 +9,7 @@ import type { ReconcileResult } from '../runtime/workers.ts';
 import { parseGroupKey } from './group-key.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { crashIfArmed } from './failpoint.ts';
+import type { ReleaseMetrics } from './release-metrics.ts';
 import { WriteExpectations } from './write-expectations.ts';
 
 /** How soon to look again while the cache has yet to show this controller's own write. */
@@ -21,6 +22,7 @@ export interface ReconcilerOptions {
   readonly now?: () => number;
   /** See failpoint.ts; tests only. */
   readonly failpoint?: string | undefined;
+  readonly metrics?: ReleaseMetrics | undefined;
 }
 
 /** Observe (from caches) → plan (pure) → act (gateway), for one RolloutGroup. */
@@ -30,6 +32,7 @@ export class Reconciler {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly failpoint: string | undefined;
+  private readonly metrics: ReleaseMetrics | undefined;
   private readonly expectations = new WriteExpectations();
 
   constructor(options: ReconcilerOptions) {
@@ -38,6 +41,11 @@ export class Reconciler {
     this.log = options.log;
     this.now = options.now ?? Date.now;
     this.failpoint = options.failpoint;
+    this.metrics = options.metrics;
+  }
+
+  private timed<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    return this.metrics ? this.metrics.action(action, fn) : fn();
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
@@ -93,25 +101,28 @@ export class Reconciler {
     for (const a of p.actions) {
       if ('rollout' in a) {
         const before = observed.rollouts.get(a.rollout)?.rollout.metadata.resourceVersion ?? '';
-        const after = await this.performOnRollout(namespace, a);
+        const after = await this.timed(a.kind, () => this.performOnRollout(namespace, a));
         this.expectations.wrote(rolloutKey({ namespace, name: a.rollout }), before, after, this.now());
       } else {
-        rv = await this.performOnGroup(group, rv, a);
+        const current = rv;
+        rv = await this.timed(a.kind, () => this.performOnGroup(group, current, a));
       }
       log.info({ action: a.kind, rollout: 'rollout' in a ? a.rollout : undefined }, 'action done');
     }
-    if (p.status && canonicalJson(raw.status ?? {}) !== canonicalJson(p.status)) {
-      rv = await this.gw.patchGroupStatus(namespace, name, rv, raw.status, p.status satisfies RolloutGroupStatus);
+    const status = p.status;
+    if (status && canonicalJson(raw.status ?? {}) !== canonicalJson(status)) {
+      rv = await this.timed('UpdateStatus', () => this.gw.patchGroupStatus(namespace, name, rv, raw.status, status satisfies RolloutGroupStatus));
+      this.metrics?.recorded(p.events, group.status?.release, status.release, this.now());
       log.info({ phase: p.status.phase, message: p.status.message }, 'status updated');
       for (const e of p.events) crashIfArmed(this.failpoint, `after-status:${e.reason}`);
     }
     for (const r of p.handledRequests) {
-      rv = await this.gw.patchGroupMetadata(namespace, name, rv, { annotations: { [r.annotation]: null } });
+      rv = await this.timed('RemoveRequest', () => this.gw.patchGroupMetadata(namespace, name, rv, { annotations: { [r.annotation]: null } }));
       log.info({ request: r.annotation, value: r.value }, 'request handled');
     }
     for (const e of p.events) {
       try {
-        await this.gw.createEvent({ namespace, name, uid: group.metadata.uid }, e);
+        await this.timed('RecordEvent', () => this.gw.createEvent({ namespace, name, uid: group.metadata.uid }, e));
       } catch (err) {
         log.warn({ reason: e.reason, err: String(err) }, 'event not recorded');
       }

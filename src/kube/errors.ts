@@ -16,3 +16,5 @@ export class ObjectShapeError extends Error {
 }
 
 export const isConflict = (e: unknown): boolean => e instanceof KubeError && e.code === 409;
+
+export const isNotFound = (e: unknown): boolean => e instanceof KubeError && e.code === 404;

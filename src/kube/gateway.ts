@@ -1,5 +1,4 @@
 import {
-  ApiException,
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
@@ -14,7 +13,9 @@ import {
 import type { Logger } from 'pino';
 import { API_VERSION, FIELD_MANAGER, GROUP, KIND, PLURAL, VERSION } from '../api/rolloutgroup.ts';
 import { POD_TEMPLATE_HASH, ReplicaSet, Rollout, Service, type MetadataField, type RolloutView } from '../api/rollout.ts';
-import { KubeError, ObjectShapeError } from './errors.ts';
+import { call, describe } from './call.ts';
+import { ObjectShapeError } from './errors.ts';
+import { KubeLeaseStore } from './lease-store.ts';
 import { ownedAnnotationKeys } from './managed-fields.ts';
 import { mergePatch } from './merge-patch.ts';
 
@@ -83,6 +84,11 @@ export class KubeGateway {
   /** The namespace a kubeconfig context names, used when no namespace is given. */
   get contextNamespace(): string | undefined {
     return this.kc.getContextObject(this.kc.getCurrentContext())?.namespace;
+  }
+
+  /** The Lease used for leader election. */
+  leaseStore(namespace: string, name: string): KubeLeaseStore {
+    return new KubeLeaseStore(this.kc, namespace, name);
   }
 
   onChange(listener: (c: ObjectChange) => void): void {
@@ -338,31 +344,3 @@ const plain = (o: unknown): unknown => JSON.parse(JSON.stringify(o));
 
 const resourceVersionOf = (o: unknown): string =>
   (o as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion ?? '';
-
-async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof ApiException) {
-      const body = parseBody(err.body);
-      throw new KubeError(`${what}: ${body?.message ?? `HTTP ${err.code}`}`, err.code, body?.reason, { cause: err });
-    }
-    throw new KubeError(`${what}: ${describe(err)}`, undefined, undefined, { cause: err });
-  }
-}
-
-function parseBody(body: unknown): { message?: string; reason?: string } | undefined {
-  if (typeof body === 'string') {
-    try {
-      return JSON.parse(body) as { message?: string; reason?: string };
-    } catch {
-      return { message: body };
-    }
-  }
-  return typeof body === 'object' && body !== null ? (body as { message?: string; reason?: string }) : undefined;
-}
-
-function describe(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
-}

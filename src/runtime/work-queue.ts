@@ -1,4 +1,5 @@
 import { ExponentialBackoff } from './backoff.ts';
+import type { WorkQueueMetrics } from './metrics.ts';
 
 /**
  * A de-duplicating queue of keys with client-go's semantics: a key waits at most once, is never
@@ -12,11 +13,16 @@ export class WorkQueue {
   private readonly waiters: ((key: string | undefined) => void)[] = [];
   private readonly backoff: ExponentialBackoff;
   private readonly now: () => number;
+  private readonly metrics: WorkQueueMetrics | undefined;
+  /** When each waiting key was added and each processed key was handed out (performance.now()). */
+  private readonly addedAt = new Map<string, number>();
+  private readonly startedAt = new Map<string, number>();
   private shuttingDown = false;
 
-  constructor(backoff = new ExponentialBackoff(), now: () => number = Date.now) {
+  constructor(backoff = new ExponentialBackoff(), now: () => number = Date.now, metrics?: WorkQueueMetrics) {
     this.backoff = backoff;
     this.now = now;
+    this.metrics = metrics;
   }
 
   get length(): number {
@@ -25,14 +31,27 @@ export class WorkQueue {
 
   add(key: string): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
+    this.metrics?.added();
     this.dirty.add(key);
+    this.addedAt.set(key, performance.now());
     if (this.processing.has(key)) return;
     const waiter = this.waiters.shift();
     if (waiter) {
       this.dirty.delete(key);
-      this.processing.add(key);
+      this.start(key);
       waiter(key);
-    } else this.queue.push(key);
+    } else {
+      this.queue.push(key);
+      this.metrics?.depth(this.queue.length);
+    }
+  }
+
+  private start(key: string): void {
+    this.processing.add(key);
+    const now = performance.now();
+    this.metrics?.queued((now - (this.addedAt.get(key) ?? now)) / 1000);
+    this.addedAt.delete(key);
+    this.startedAt.set(key, now);
   }
 
   /** Adds key after ms; of several pending delays for one key the earliest wins. */
@@ -53,6 +72,7 @@ export class WorkQueue {
 
   /** Adds key after its next backoff delay; returns the delay. */
   addRateLimited(key: string): number {
+    this.metrics?.retried();
     const ms = this.backoff.next(key);
     this.addAfter(key, ms);
     return ms;
@@ -70,8 +90,9 @@ export class WorkQueue {
   get(): Promise<string | undefined> {
     const key = this.queue.shift();
     if (key !== undefined) {
+      this.metrics?.depth(this.queue.length);
       this.dirty.delete(key);
-      this.processing.add(key);
+      this.start(key);
       return Promise.resolve(key);
     }
     if (this.shuttingDown) return Promise.resolve(undefined);
@@ -79,6 +100,9 @@ export class WorkQueue {
   }
 
   done(key: string): void {
+    const started = this.startedAt.get(key);
+    if (started !== undefined) this.metrics?.worked((performance.now() - started) / 1000);
+    this.startedAt.delete(key);
     this.processing.delete(key);
     if (this.dirty.has(key)) {
       this.dirty.delete(key);

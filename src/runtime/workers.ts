@@ -1,5 +1,6 @@
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
+import type { ReconcileOutcome } from './metrics.ts';
 import type { WorkQueue } from './work-queue.ts';
 
 export interface ReconcileResult {
@@ -13,7 +14,7 @@ export interface WorkerOptions {
   readonly log: Logger;
   /** Errors that mean "the world moved; plan again", not failures (HTTP 409). */
   readonly isReplan: (err: unknown) => boolean;
-  readonly onResult?: (key: string, outcome: 'success' | 'error' | 'requeue', seconds: number) => void;
+  readonly onResult?: (key: string, outcome: ReconcileOutcome, seconds: number) => void;
 }
 
 /**
@@ -34,7 +35,7 @@ export async function runWorkers(queue: WorkQueue, reconcile: Reconcile, options
         const result = await reconcile(key);
         queue.forget(key);
         if (result.requeueAfterMs !== undefined) queue.addAfter(key, result.requeueAfterMs);
-        options.onResult?.(key, result.requeueAfterMs !== undefined ? 'requeue' : 'success', seconds());
+        options.onResult?.(key, result.requeueAfterMs !== undefined ? 'requeue_after' : 'success', seconds());
       } catch (err) {
         if (options.isReplan(err)) {
           // Normal after our own writes (the cache lags): plan again soon, backing off if it persists.

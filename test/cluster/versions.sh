@@ -8,3 +8,6 @@ KWOK_VERSION=v0.8.0
 ROLLOUTS_VERSION=v1.9.1
 STACK_CACHE=${TANDEM_STACK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tandem}
 STACK_DIR="$STACK_CACHE/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION-rollouts-$ROLLOUTS_VERSION"
+# helm renders charts/tandem in the e2e suite (test/e2e/install.test.ts); built by build-helm.sh.
+HELM_VERSION=v3.19.5
+HELM_DIR="$STACK_CACHE/helm-$HELM_VERSION"

@@ -29,7 +29,7 @@ beforeAll(async () => {
   await kube.apply(ns, groupManifest('missing', [{ rollout: 'front', dependsOn: ['ghost'] }, { rollout: 'ghost' }]));
   await kube.apply(ns, groupManifest('second', [{ rollout: 'solo' }]));
   await kube.apply(ns, groupManifest('autopromote', [{ rollout: 'eager' }]));
-  controller = ControllerProcess.start(kube.kubeconfig, ns);
+  controller = ControllerProcess.start(inject('controllerKubeconfig'), ns);
 });
 
 afterAll(async () => {

@@ -24,7 +24,8 @@ export class ControllerProcess {
     const out = createWriteStream(logFile);
     const child = spawn(
       process.execPath,
-      [CLI, 'controller', '--kubeconfig', kubeconfig, '--namespace', namespace, '--log-level', 'debug', ...extraArgs],
+      // Ephemeral loopback ports: many controllers run at once; serverPort() reads them from the log.
+      [CLI, 'controller', '--kubeconfig', kubeconfig, '--namespace', namespace, '--log-level', 'debug', '--metrics-bind-address', '127.0.0.1:0', '--health-probe-bind-address', '127.0.0.1:0', ...extraArgs],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
     );
     child.stdout!.pipe(out);
@@ -54,6 +55,39 @@ export class ControllerProcess {
     } catch {
       return [];
     }
+  }
+
+  /** The JSON log records with this message. */
+  records(msg: string): Record<string, any>[] {
+    return this.logLines().flatMap((l) => {
+      try {
+        const r = JSON.parse(l) as Record<string, any>;
+        return r['msg'] === msg ? [r] : [];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** Resolves with the port the named server ('metrics' or 'health') listens on. */
+  async serverPort(server: 'metrics' | 'health'): Promise<number> {
+    for (let i = 0; i < 200; i++) {
+      const r = this.records('serving').find((x) => x['server'] === server);
+      if (r) return r['port'] as number;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    throw new Error(`controller never logged its ${server} port:\n${this.tail()}`);
+  }
+
+  /** GET on one of the controller's servers. */
+  async get(server: 'metrics' | 'health', path: string): Promise<{ status: number; body: string }> {
+    const res = await fetch(`http://127.0.0.1:${await this.serverPort(server)}${path}`);
+    return { status: res.status, body: await res.text() };
+  }
+
+  /** Its leader-election identity, from the start-up log line. */
+  identity(): string | undefined {
+    return this.records('controller starting')[0]?.['identity'] as string | undefined;
   }
 
   tail(n = 40): string {

@@ -1,16 +1,25 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
+import { LOG_DIR } from './controller-process.ts';
+import { CONTROLLER_NAMESPACE, serviceAccountKubeconfig } from './service-account.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     kubeconfig: string;
     kubectl: string;
+    /** The controller's kubeconfig: config/rbac's ServiceAccount, with a TokenRequest token. */
+    controllerKubeconfig: string;
+    /** Where the controller's ServiceAccount and lease Role live. */
+    controllerNamespace: string;
   }
 }
 
 const cluster = (cmd: string) => ['test/cluster/cluster.sh', cmd];
 
-/** Starts the local control plane once for the e2e suite (reusing one already up) and installs the CRD. */
+/**
+ * Starts the local control plane once for the e2e suite (reusing one already up), installs the CRD,
+ * and the controller's RBAC from config/rbac: every e2e controller runs as that ServiceAccount.
+ */
 export default function setup(project: TestProject) {
   const wasUp = spawnSync('bash', cluster('status'), { stdio: 'ignore' }).status === 0;
   const started = performance.now();
@@ -25,6 +34,8 @@ export default function setup(project: TestProject) {
   k('wait', '--for=condition=Established', 'crd/rolloutgroups.tandem.dev', '--timeout=60s');
   project.provide('kubeconfig', kubeconfig);
   project.provide('kubectl', kubectl);
+  project.provide('controllerKubeconfig', serviceAccountKubeconfig(kubectl, kubeconfig, LOG_DIR));
+  project.provide('controllerNamespace', CONTROLLER_NAMESPACE);
   return () => {
     if (!wasUp && !process.env['TANDEM_KEEP_CLUSTER']) execFileSync('bash', cluster('down'), { stdio: 'inherit' });
   };

@@ -24,8 +24,9 @@ export class Scenario {
     return new Scenario(kube, await kube.namespace(prefix), group, members);
   }
 
-  startController(name = 'controller', args: string[] = [], env: Record<string, string> = {}): ControllerProcess {
-    const c = ControllerProcess.start(this.kube.kubeconfig, this.ns, name, args, env);
+  /** The real controller, authenticated as config/rbac's ServiceAccount (see service-account.ts). */
+  startController(name = 'controller', args: string[] = [], env: Record<string, string> = {}, kubeconfig = inject('controllerKubeconfig')): ControllerProcess {
+    const c = ControllerProcess.start(kubeconfig, this.ns, name, args, env);
     this.controllers.push(c);
     return c;
   }

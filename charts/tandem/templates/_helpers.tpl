@@ -1,0 +1,4 @@
+{{- define "tandem.labels" -}}
+app.kubernetes.io/name: tandem
+app.kubernetes.io/component: controller
+{{- end -}}

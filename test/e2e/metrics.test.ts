@@ -1,0 +1,75 @@
+/** DESIGN §6: /metrics, /healthz and /readyz of a controller that ran a release. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Scenario } from './support/scenario.ts';
+import { waitFor } from './support/wait.ts';
+
+/** The value of one sample in Prometheus text format, or undefined. */
+const sample = (text: string, name: string, labels: Record<string, string> = {}): number | undefined => {
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+  }
+  return undefined;
+};
+
+let s: Scenario | undefined;
+afterEach(async () => {
+  await s?.cleanup();
+  s = undefined;
+});
+
+describe('metrics and health', () => {
+  it('counts reconciles, queue work, the release and its cutover', async () => {
+    s = await Scenario.create('metrics', 'loans', ['interest', 'loan']);
+    const sc = s;
+    for (const f of ['interest', 'loan', 'group']) await sc.kube.applyFile(sc.ns, `examples/loan-interest/${f}.yaml`);
+    const c = sc.startController();
+    expect((await c.get('health', '/healthz')).status).toBe(200);
+    await sc.waitGroup('Healthy', (g) => g.status?.phase === 'Healthy');
+    expect(await c.get('health', '/readyz')).toEqual({ status: 200, body: 'ok\n' });
+
+    const before = (await c.get('metrics', '/metrics')).body;
+    expect(sample(before, 'tandem_release_duration_seconds_count', { outcome: 'completed' }) ?? 0).toBe(0);
+
+    for (const m of sc.members) await sc.kube.setImage(sc.ns, m, `ghcr.io/acme/${m}:2.0`);
+    const paused = await sc.waitPhase('Paused');
+    await sc.kube.annotateGroup(sc.ns, 'loans', { 'tandem.dev/promote': paused.status!.release!.id });
+    const done = await sc.waitGroup('Healthy after the release', (g) => g.status?.phase === 'Healthy' && !g.status.release, 120_000);
+    expect(done.status?.phase).toBe('Healthy');
+
+    const text = await waitFor('release histogram', async () => {
+      const t = (await c.get('metrics', '/metrics')).body;
+      return (sample(t, 'tandem_release_duration_seconds_count', { outcome: 'completed' }) ?? 0) >= 1 ? t : undefined;
+    });
+    const rg = { controller: 'rolloutgroup' };
+    const q = { name: 'rolloutgroup', controller: 'rolloutgroup' };
+    expect(sample(text, 'tandem_release_duration_seconds_count', { outcome: 'completed' })).toBe(1);
+    expect(sample(text, 'tandem_release_duration_seconds_sum', { outcome: 'completed' })).toBeGreaterThan(0);
+    expect(sample(text, 'tandem_cutover_seconds_count')).toBe(1);
+    expect(sample(text, 'tandem_cutover_seconds_sum')).toBeGreaterThan(0);
+    // Cutover is part of the release.
+    expect(sample(text, 'tandem_cutover_seconds_sum')!).toBeLessThanOrEqual(sample(text, 'tandem_release_duration_seconds_sum', { outcome: 'completed' })!);
+    // Two promotions and the metadata writes, each timed.
+    expect(sample(text, 'tandem_action_latency_seconds_count', { action: 'Promote' })).toBe(2);
+    expect(sample(text, 'tandem_action_latency_seconds_count', { action: 'ApplyMetadata' })).toBeGreaterThanOrEqual(2);
+    expect(sample(text, 'tandem_action_latency_seconds_count', { action: 'UpdateStatus' })).toBeGreaterThanOrEqual(4);
+
+    const successes = sample(text, 'controller_runtime_reconcile_total', { ...rg, result: 'success' })!;
+    expect(successes).toBeGreaterThanOrEqual(4);
+    expect(sample(text, 'controller_runtime_reconcile_time_seconds_count', rg)).toBeGreaterThanOrEqual(successes);
+    expect(sample(text, 'controller_runtime_reconcile_errors_total', rg)).toBe(0);
+    expect(sample(text, 'controller_runtime_max_concurrent_reconciles', rg)).toBe(4);
+    expect(sample(text, 'controller_runtime_active_workers', rg)).toBe(0);
+    expect(sample(text, 'workqueue_depth', q)).toBe(0);
+    expect(sample(text, 'workqueue_adds_total', q)).toBeGreaterThanOrEqual(successes);
+    expect(sample(text, 'workqueue_queue_duration_seconds_count', q)).toBeGreaterThanOrEqual(successes);
+    expect(sample(text, 'workqueue_work_duration_seconds_count', q)).toBeGreaterThanOrEqual(successes);
+    // Present (a missing sample is undefined and fails these).
+    expect(sample(text, 'workqueue_retries_total', q)).toBeGreaterThanOrEqual(0);
+    expect(sample(text, 'workqueue_longest_running_processor_seconds', q)).toBeGreaterThanOrEqual(0);
+    expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect((await c.get('metrics', '/nothing')).status).toBe(404);
+  });
+});
