@@ -11,8 +11,7 @@ export type InvalidReason =
   | 'DuplicateDependency'
   | 'MemberNotFound'
   | 'MemberClaimed'
-  | 'MemberMisconfigured'
-  | 'UnsupportedStrategy';
+  | 'MemberMisconfigured';
 
 export interface SpecProblem {
   readonly reason: InvalidReason;
