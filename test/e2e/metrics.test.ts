@@ -39,12 +39,14 @@ describe('metrics and health', () => {
     const done = await sc.waitGroup('Healthy after the release', (g) => g.status?.phase === 'Healthy' && !g.status.release, 120_000);
     expect(done.status?.phase).toBe('Healthy');
 
-    const text = await waitFor('release histogram', async () => {
-      const t = (await c.get('metrics', '/metrics')).body;
-      return (sample(t, 'tandem_release_duration_seconds_count', { outcome: 'completed' }) ?? 0) >= 1 ? t : undefined;
-    });
     const rg = { controller: 'rolloutgroup' };
     const q = { name: 'rolloutgroup', controller: 'rolloutgroup' };
+    // A scrape at a quiet moment: the release recorded and no reconcile running (follow-ups still come).
+    const text = await waitFor('release histogram, workers idle', async () => {
+      const t = (await c.get('metrics', '/metrics')).body;
+      const recorded = (sample(t, 'tandem_release_duration_seconds_count', { outcome: 'completed' }) ?? 0) >= 1;
+      return recorded && sample(t, 'controller_runtime_active_workers', rg) === 0 && sample(t, 'workqueue_depth', q) === 0 ? t : undefined;
+    });
     expect(sample(text, 'tandem_release_duration_seconds_count', { outcome: 'completed' })).toBe(1);
     expect(sample(text, 'tandem_release_duration_seconds_sum', { outcome: 'completed' })).toBeGreaterThan(0);
     expect(sample(text, 'tandem_cutover_seconds_count')).toBe(1);
