@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { runController } from './controller/controller.ts';
 import { KubeGateway } from './kube/gateway.ts';
 import { createLogger } from './log.ts';
+import { addPluginCommands, runProgram } from './plugin/commands.ts';
 
 const positiveInt = (v: string): number => {
   const n = Number(v);
@@ -39,4 +40,7 @@ program
     log.info({}, 'controller stopped');
   });
 
-await program.parseAsync(process.argv);
+// The kubectl plugin's commands, also as `tandem get|list|promote|abort|retry|status|lint`.
+addPluginCommands(program);
+
+await runProgram(program, process.argv);
