@@ -64,8 +64,8 @@ export function renderTree(group: RolloutGroup, live: ReadonlyMap<string, Member
   out.push(`⟳ ${metadata.name}  RolloutGroup  ${phase}`);
   order.forEach((name, i) => {
     const last = i === order.length - 1;
-    const branch = last ? '└──' : '├──';
-    const pad = last ? '   ' : '│  ';
+    const branch = last ? '└── ' : '├── ';
+    const pad = last ? '    ' : '│   ';
     out.push(...renderMember(i + 1, name, deps.get(name) ?? [], known.get(name), live.get(name)).map((l, j) => (j === 0 ? `${branch}${l}` : `${pad}${l}`)));
   });
   return `${out.join('\n')}\n`;
