@@ -128,8 +128,8 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Maps an API error to the class a user can act on. Exported for its unit test. */
-export function toTypedError(what: string, err: unknown): Error {
+/** Maps an API error to the class a user can act on. */
+function toTypedError(what: string, err: unknown): Error {
   if (!(err instanceof ApiException)) return new ApiCallError(`${what}: ${messageOf(err)}`, { cause: err });
   const body = parseStatus(err.body);
   if (err.code === 404) {

@@ -104,7 +104,7 @@ describe('kubectl rolloutgroup', () => {
 
     for (const m of s.members) await s.kube.setImage(s.ns, m, `ghcr.io/acme/${m}:2.0`);
     // The previews come up in seconds: the Progressing phase is checked when it lasts long enough to be seen.
-    await catchPhase(s, 'Progressing', 'progressing_release', 'Progressing', (g) => g['status']?.['phase'] === 'Paused');
+    await catchPhase(s, 'Progressing', 'progressing_waitingForArgo', 'Progressing', (g) => g['status']?.['phase'] === 'Paused');
 
     // status --until Paused returns at the gate, exit 0.
     const gate = plugin(s.ns, 'status', 'loans', '--until', 'Paused', '--timeout', '2m');
