@@ -3,7 +3,7 @@
  * health check and action discovery run (in Lua 5.1) on the live group at every phase.
  * With TANDEM_CAPTURE_ARGOCD=1 the live objects are written to config/argocd/testdata/.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +102,14 @@ describe('kubectl rolloutgroup', () => {
     await s.waitPhase('Healthy');
     await expectArgoHealth(s, 'healthy', 'Healthy', { promote: true, abort: true, retry: true });
 
+    // get -w redraws on change: started while Healthy, it must show the release reach the gate.
+    const watch = spawn(inject('kubectl'), ['rolloutgroup', 'get', 'loans', '-w', '--interval', '200ms', '-n', s.ns, '--kubeconfig', inject('kubeconfig')], {
+      env: { ...process.env, PATH: `${pluginDir}:${process.env['PATH'] ?? ''}` },
+    });
+    let watched = '';
+    watch.stdout.on('data', (b: Buffer) => (watched += b.toString()));
+    await waitFor('get -w shows Healthy', async () => watched.includes('Phase:        ✔ Healthy'));
+
     for (const m of s.members) await s.kube.setImage(s.ns, m, `ghcr.io/acme/${m}:2.0`);
     // The previews come up in seconds: the Progressing phase is checked when it lasts long enough to be seen.
     await catchPhase(s, 'Progressing', 'progressing_waitingForArgo', 'Progressing', (g) => g['status']?.['phase'] === 'Paused');
@@ -112,6 +120,12 @@ describe('kubectl rolloutgroup', () => {
     expect(gate.status).toBe(0);
     expect(gate.stdout).toMatch(/^Paused: release \w+ ready: 2\/2 members; waiting for promote$/m);
     const paused = await s.kube.group(s.ns, 'loans');
+    try {
+      await waitFor('get -w redraws at the gate', async () => watched.includes('Phase:        ॥ Paused'), { timeoutMs: 10_000 });
+      expect(watched.split('Name:         loans').length - 1, 'drawn more than once').toBeGreaterThan(1);
+    } finally {
+      watch.kill();
+    }
     const release = paused.status!.release!;
     const atGate = await expectArgoHealth(s, 'suspended_awaitingPromotion', 'Suspended', { promote: false, abort: false, retry: true });
     captureActionOutput(atGate, 'suspended_awaitingPromotion_promoted', 'tandem.dev/promote', release.id);
