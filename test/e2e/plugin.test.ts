@@ -232,4 +232,45 @@ describe('kubectl rolloutgroup', () => {
     }
     expect(plugin(s.ns, 'list').stdout).toBe('No rolloutgroups found.\n');
   });
+
+  it('takes the namespace from --context, and says plainly when the user may not read groups', async () => {
+    const s = await Scenario.create('plugin-rbac', 'loans', []);
+    scenarios.push(s);
+    await s.kube.apply(s.ns, groupManifest('loans', [{ rollout: 'interest' }]));
+    // A kubeconfig with a context per user: the admin (namespace from the context) and a ServiceAccount
+    // that no Role grants anything.
+    const admin = JSON.parse(s.kubectl('config', 'view', '--raw', '--minify', '-o', 'json')) as Record<string, any>;
+    await s.kube.core.createNamespacedServiceAccount({ namespace: s.ns, body: { metadata: { name: 'nobody' } } });
+    const token = s.kubectl('create', 'token', 'nobody', '--duration', '10m').trim();
+    const cluster = admin['clusters'][0];
+    const config = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [cluster],
+      users: [admin['users'][0], { name: 'nobody', user: { token } }],
+      contexts: [
+        { name: 'admin-in-ns', context: { cluster: cluster.name, user: admin['users'][0].name, namespace: s.ns } },
+        { name: 'nobody', context: { cluster: cluster.name, user: 'nobody', namespace: s.ns } },
+      ],
+      'current-context': 'nobody',
+    };
+    const kubeconfig = join(mkdtempSync(join(tmpdir(), 'tandem-plugin-kubeconfig-')), 'config');
+    writeFileSync(kubeconfig, JSON.stringify(config));
+    const raw = (...args: string[]) =>
+      spawnSync(inject('kubectl'), ['rolloutgroup', ...args, '--kubeconfig', kubeconfig], {
+        encoding: 'utf8',
+        env: { ...process.env, PATH: `${pluginDir}:${process.env['PATH'] ?? ''}` },
+      });
+
+    const list = raw('list', '--context', 'admin-in-ns');
+    expect(list.status).toBe(0);
+    expect(list.stdout.split('\n')[1]).toMatch(/^loans\s+Lockstep\s+-/);
+    const denied = raw('get', 'loans');
+    expect(denied.status).toBe(1);
+    expect(denied.stderr).toMatch(new RegExp(`^error: rolloutgroup ${s.ns}/loans: forbidden: .*cannot get resource "rolloutgroups"`));
+    const promote = raw('promote', 'loans', '--release', 'abc');
+    expect(promote.status).toBe(1);
+    expect(promote.stderr).toContain('forbidden');
+    expect(raw('get', 'loans', '--context', 'prod')).toMatchObject({ status: 1, stderr: 'error: context "prod" does not exist in the kubeconfig\n' });
+  });
 });
