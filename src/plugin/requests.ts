@@ -17,7 +17,9 @@ export function promoteRequest(group: RolloutGroup, pinned?: string): RequestRes
   }
   if (!release) return { ok: false, problem: `rolloutgroup ${name} has no release in flight; nothing to promote` };
   if (release.abortedAt) return { ok: false, problem: `release ${release.id} of rolloutgroup ${name} was aborted; retry it or change a member` };
-  if (release.promotedAt) return { ok: false, problem: `release ${release.id} of rolloutgroup ${name} is already promoting` };
+  // While a stage other than the last is promoting, a request is kept for the next gate.
+  const lastStage = (release.stage ?? 0) + 1 >= (release.stages ?? 1);
+  if (release.promotedAt && lastStage) return { ok: false, problem: `release ${release.id} of rolloutgroup ${name} is already promoting` };
   return { ok: true, annotations: { [REQUEST.promote]: release.id }, summary: `promote of release ${release.id} requested` };
 }
 

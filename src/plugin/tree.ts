@@ -50,8 +50,11 @@ export function renderTree(group: RolloutGroup, live: ReadonlyMap<string, Member
       ...(release.promotedAt ? [`promoted ${release.promotedAt}`] : []),
       ...(release.abortedAt ? [`aborted ${release.abortedAt}`] : []),
     ];
-    field('Release', `${release.id} (${milestones.join(', ')})`);
-    if (release.promotedMembers.length > 0) field('Promoted', release.promotedMembers.join(', '));
+    const stage = (release.stages ?? 1) > 1 ? `stage ${(release.stage ?? 0) + 1}/${release.stages}, ` : '';
+    const retries = release.retries ? `, retried ${release.retries}×` : '';
+    field('Release', `${release.id} (${stage}${milestones.join(', ')}${retries})`);
+    if (release.promotedMembers.length > 0) field('Moved on', release.promotedMembers.join(', '));
+    if (release.rolledBack?.length) field('Rolled back', release.rolledBack.join(', '));
   } else {
     field('Release', '-');
   }

@@ -16,14 +16,12 @@ local annotations = {}
 if obj.metadata.annotations ~= nil then
   annotations = obj.metadata.annotations
 end
-local promotedMembers = release.promotedMembers or {}
 
--- Promote: a release not yet promoted nor aborted, and not already requested.
+-- Promote: a release (or its current stage) not yet promoted, not aborted, and not already requested.
 actions["promote"]["disabled"] = release.promotedAt ~= nil or release.abortedAt ~= nil or
   annotations["tandem.dev/promote"] == release.id
--- Abort: Tandem refuses it once a member of the release is live.
-actions["abort"]["disabled"] = release.abortedAt ~= nil or #promotedMembers > 0 or
-  annotations["tandem.dev/abort"] ~= nil
+-- Abort: any release not aborted yet (members already live are rolled back).
+actions["abort"]["disabled"] = release.abortedAt ~= nil or annotations["tandem.dev/abort"] ~= nil
 -- Retry: only an aborted release.
 actions["retry"]["disabled"] = release.abortedAt == nil or annotations["tandem.dev/retry"] == release.id
 return actions

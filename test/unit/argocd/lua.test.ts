@@ -63,6 +63,12 @@ describe('actions', () => {
     for (const n of names) expect(actionTests.actionTests.some((t) => t.action === n && t.expectedOutputPath)).toBe(true);
   });
 
+  it('abort stays offered once members are live: Tandem rolls them back', () => {
+    const g = load('testdata/progressing_promoting.yaml');
+    g.status.release.promotedMembers = ['loan'];
+    expect(discovery(g)).toEqual({ promote: true, abort: false, retry: true });
+  });
+
   it.each(actionTests.discoveryTests.map((t) => [t.inputPath, t] as const))('discovery on %s', (_, t) => {
     const expected = Object.fromEntries(t.result.map((r) => [r.name, r.disabled]));
     expect(discovery(load(fromActions(t.inputPath)))).toEqual(expected);

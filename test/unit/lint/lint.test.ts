@@ -57,6 +57,13 @@ describe('lint accepts the examples', () => {
   });
 });
 
+describe('lint accepts the good fixtures', () => {
+  const GOOD = 'test/fixtures/lint/good';
+  it.each(readdirSync(GOOD).filter((f) => f.endsWith('.yaml')))('%s', (name) => {
+    expect(lintFiles([join(GOOD, name)])).toEqual([]);
+  });
+});
+
 describe('lint, rules of its own', () => {
   const doc = (object: unknown, index = 1): ManifestDoc => ({ file: 'f.yaml', index, object });
   const rollout = (name: string, namespace?: string) => ({

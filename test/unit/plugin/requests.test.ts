@@ -19,6 +19,11 @@ describe('request annotations', () => {
     expect(promoteRequest(group(undefined))).toMatchObject({ ok: false });
     expect(promoteRequest(group({ release: release({ abortedAt: 't' }) }))).toEqual({ ok: false, problem: 'release r1 of rolloutgroup loans was aborted; retry it or change a member' });
     expect(promoteRequest(group({ release: release({ promotedAt: 't' }) }))).toEqual({ ok: false, problem: 'release r1 of rolloutgroup loans is already promoting' });
+    expect(promoteRequest(group({ release: release({ promotedAt: 't', stage: 1, stages: 2 }) }))).toMatchObject({ ok: false });
+  });
+
+  it('promote during a stage before the last is a request for the next gate', () => {
+    expect(promoteRequest(group({ release: release({ promotedAt: 't', stage: 0, stages: 2 }) }))).toMatchObject({ ok: true, annotations: { 'tandem.dev/promote': 'r1' } });
   });
 
   it('abort carries the reason; only with a release in flight', () => {

@@ -93,6 +93,16 @@ Ready:        2/2
     expect(out).toContain('preview:    loan-preview → Service not found');
   });
 
+  it('shows the stage of a canary release, the members moved on, and those rolled back', () => {
+    const out = renderTree(
+      group({ ...midRelease, release: { ...midRelease.release, stage: 1, stages: 2, promotedMembers: ['loan'], rolledBack: ['interest'], retries: 1 } }),
+      new Map(),
+    );
+    expect(out).toContain('Release:      c6d38bfebe (stage 2/2, started 2026-01-01T00:00:00Z, ready 2026-01-01T00:00:20Z, retried 1×)');
+    expect(out).toContain('Moved on:     loan');
+    expect(out).toContain('Rolled back:  interest');
+  });
+
   it('shows a group without status or release', () => {
     const out = renderTree(group(undefined), new Map());
     expect(out).toContain('Phase:        ? Unknown');
