@@ -80,6 +80,27 @@ async function catchPhase(s: Scenario, phase: string, capture: string, expected:
   }
 }
 
+/** Runs an action's Lua on the live group and patches the annotations it set, as Argo CD does with its output. */
+async function applyAction(s: Scenario, name: string): Promise<Record<string, any>> {
+  const before = await liveGroup(s);
+  const acted = action(name, before);
+  if (!acted.ok) throw new Error(`${name}: ${acted.error}`);
+  const after = (acted.result as { metadata: { annotations: Record<string, string> } }).metadata.annotations;
+  const added = Object.fromEntries(Object.entries(after).filter(([k, v]) => before['metadata']['annotations']?.[k] !== v));
+  expect(Object.keys(added)).toEqual([`tandem.dev/${name}`]);
+  await s.kube.annotateGroup(s.ns, s.group, added);
+  return before;
+}
+
+/** The controller took a retry request for this release: the annotation is gone and a ReleaseRetried event says so. */
+async function retryHandled(s: Scenario, release: string, count: number) {
+  await s.waitGroup('retry request handled', (g) => g.metadata.annotations?.['tandem.dev/retry'] === undefined, 60_000);
+  await waitFor(`ReleaseRetried event #${count}`, async () => {
+    const retried = (await s.kube.events(s.ns, s.group)).filter((e) => e.reason === 'ReleaseRetried');
+    return retried.length === count && retried.every((e) => e.message.startsWith('release ')) && retried.some((e) => e.message.includes(release));
+  }, { timeoutMs: 60_000, dump: s.dump });
+}
+
 let scenarios: Scenario[] = [];
 afterAll(async () => {
   await Promise.all(scenarios.map((s) => s.cleanup()));
@@ -171,12 +192,7 @@ describe('kubectl rolloutgroup', () => {
     // A second release, promoted by Argo CD's promote action: its output's annotations, patched on.
     await s.kube.setImage(s.ns, 'interest', 'ghcr.io/acme/interest:3.0');
     expect(plugin(s.ns, 'status', 'loans', '--until', 'Paused', '--timeout', '2m').status).toBe(0);
-    const before = await liveGroup(s);
-    const acted = action('promote', before);
-    if (!acted.ok) throw new Error(acted.error);
-    const annotations = (acted.result as { metadata: { annotations: Record<string, string> } }).metadata.annotations;
-    expect(annotations).toEqual({ ...(before['metadata']['annotations'] ?? {}), 'tandem.dev/promote': before['status']['release']['id'] });
-    await s.kube.annotateGroup(s.ns, 'loans', annotations);
+    const before = await applyAction(s, 'promote');
     expect(plugin(s.ns, 'status', 'loans', '--timeout', '3m').status).toBe(0);
     expect((await s.kube.rollout(s.ns, 'interest')).status!['stableRS']).toBe(before['status']['release']['targets'][0]['revision']);
 
@@ -192,6 +208,27 @@ describe('kubectl rolloutgroup', () => {
     expect(degraded.stderr).toBe('error: rolloutgroup loans is Degraded\n');
     const abortedGroup = await expectArgoHealth(s, 'degraded_releaseAborted', 'Degraded', { promote: true, abort: true, retry: false });
     captureActionOutput(abortedGroup, 'degraded_releaseAborted_retried', 'tandem.dev/retry', abortedGroup['status']['release']['id']);
+    // Argo CD's retry action, applied as Argo CD applies an action's output: the controller takes the
+    // request for this release (what happens next is the controller's business, tested elsewhere).
+    const retriedId = abortedGroup['status']['release']['id'] as string;
+    await applyAction(s, 'retry');
+    await retryHandled(s, retriedId, 1);
+
+    // A fourth release: aborted by Argo CD's abort action, retried through the plugin.
+    await s.kube.setImage(s.ns, 'interest', 'ghcr.io/acme/interest:5.0');
+    expect(plugin(s.ns, 'status', 'loans', '--until', 'Paused', '--timeout', '2m').status).toBe(0);
+    await applyAction(s, 'abort');
+    const abortedByArgo = plugin(s.ns, 'status', 'loans', '--timeout', '2m');
+    expect(abortedByArgo.status).toBe(1);
+    expect(abortedByArgo.stdout).toContain('abort requested: requested from Argo CD');
+    const fourth = (await s.kube.group(s.ns, 'loans')).status!.release!.id;
+    expect(plugin(s.ns, 'retry', 'loans')).toMatchObject({ status: 0, stdout: `rolloutgroup 'loans': retry of release ${fourth} requested\n` });
+    await retryHandled(s, fourth, 2);
+    await s.kube.setImage(s.ns, 'interest', 'ghcr.io/acme/interest:6.0');
+    expect(plugin(s.ns, 'status', 'loans', '--until', 'Paused', '--timeout', '2m').status).toBe(0);
+    expect(plugin(s.ns, 'abort', 'loans').status).toBe(0);
+    expect(plugin(s.ns, 'status', 'loans', '--timeout', '2m').status).toBe(1);
+
     const list = plugin(s.ns, 'list');
     expect(list.stdout.split('\n')[1]).toMatch(/^loans\s+Lockstep\s+Degraded\s+\w+\s+\d\/1\s+release \w+ aborted/);
 
