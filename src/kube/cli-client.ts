@@ -46,7 +46,6 @@ export class KubeconfigError extends CliClientError {
  */
 export class CliClient {
   readonly namespace: string;
-  readonly context: string;
   private readonly custom: CustomObjectsApi;
   private readonly core: CoreV1Api;
 
@@ -62,8 +61,7 @@ export class CliClient {
       if (!kc.getContextObject(options.context)) throw new KubeconfigError(`context "${options.context}" does not exist in the kubeconfig`);
       kc.setCurrentContext(options.context);
     }
-    this.context = kc.getCurrentContext();
-    this.namespace = options.namespace || kc.getContextObject(this.context)?.namespace || 'default';
+    this.namespace = options.namespace || kc.getContextObject(kc.getCurrentContext())?.namespace || 'default';
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.core = kc.makeApiClient(CoreV1Api);
   }

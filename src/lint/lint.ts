@@ -5,7 +5,7 @@ import { validate, type InvalidReason } from '../planner/validation.ts';
 import type { ManifestDoc } from './manifests.ts';
 
 /** Objects without a namespace are applied to one namespace together; lint calls it this. */
-export const UNSET_NAMESPACE = 'default';
+const UNSET_NAMESPACE = 'default';
 
 export type LintReason = InvalidReason | 'SchemaInvalid' | 'DuplicateGroup';
 

@@ -12,7 +12,7 @@ import { statusVerdict, type StatusTarget } from './status-verdict.ts';
 import { renderTree, type MemberLive, type ServicePointer } from './tree.ts';
 
 /** A command failed in a way the user should see as one line and an exit code. */
-export class CommandFailure extends Error {
+class CommandFailure extends Error {
   override readonly name = 'CommandFailure';
   readonly exitCode: number;
   constructor(message: string, exitCode = 1, options?: { cause?: unknown }) {
@@ -22,7 +22,7 @@ export class CommandFailure extends Error {
 }
 
 /** `status` ran out of time: distinct from Degraded (1) so a pipeline can tell them apart. */
-export const EXIT_TIMEOUT = 2;
+const EXIT_TIMEOUT = 2;
 
 interface KubeFlags {
   kubeconfig?: string;
@@ -41,7 +41,7 @@ function withKubeFlags(cmd: Command): Command {
 const clientFor = (flags: KubeFlags): CliClient => new CliClient(flags satisfies CliClientOptions);
 
 /** Milliseconds from `90s`, `10m`, `1h`, `500ms` or plain seconds; 0 means no limit. */
-export function parseDuration(v: string): number {
+function parseDuration(v: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
   if (!m) throw new InvalidArgumentError('use a duration such as 90s, 10m or 1h');
   const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
