@@ -6,6 +6,7 @@ import { runManager } from './controller/manager.ts';
 import { KubeGateway } from './kube/gateway.ts';
 import { inClusterNamespace } from './kube/in-cluster.ts';
 import { createLogger } from './log.ts';
+import { addPluginCommands, runProgram } from './plugin/commands.ts';
 import { parseDuration } from './runtime/duration.ts';
 import { DEFAULT_TIMINGS } from './runtime/leader-election.ts';
 
@@ -113,4 +114,7 @@ program
     log.info({}, 'controller stopped');
   });
 
-await program.parseAsync(process.argv);
+// The kubectl plugin's commands, also as `tandem get|list|promote|abort|retry|status|lint`.
+addPluginCommands(program);
+
+await runProgram(program, process.argv);

@@ -1,0 +1,27 @@
+-- Which RolloutGroup actions Argo CD offers: each writes one of Tandem's request annotations.
+local actions = {}
+actions["promote"] = {["disabled"] = true, ["iconClass"] = "fa fa-fw fa-forward"}
+actions["abort"] = {["disabled"] = true, ["iconClass"] = "fa fa-fw fa-times-circle"}
+actions["retry"] = {["disabled"] = true, ["iconClass"] = "fa fa-fw fa-redo-alt"}
+
+local release = nil
+if obj.status ~= nil then
+  release = obj.status.release
+end
+if release == nil or release.id == nil then
+  return actions
+end
+
+local annotations = {}
+if obj.metadata.annotations ~= nil then
+  annotations = obj.metadata.annotations
+end
+
+-- Promote: a release (or its current stage) not yet promoted, not aborted, and not already requested.
+actions["promote"]["disabled"] = release.promotedAt ~= nil or release.abortedAt ~= nil or
+  annotations["tandem.dev/promote"] == release.id
+-- Abort: any release not aborted yet (members already live are rolled back).
+actions["abort"]["disabled"] = release.abortedAt ~= nil or annotations["tandem.dev/abort"] ~= nil
+-- Retry: only an aborted release.
+actions["retry"]["disabled"] = release.abortedAt == nil or annotations["tandem.dev/retry"] == release.id
+return actions

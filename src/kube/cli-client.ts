@@ -1,0 +1,157 @@
+import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { GROUP, PLURAL, VERSION } from '../api/rolloutgroup.ts';
+
+const ARGO = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } as const;
+const TANDEM = { group: GROUP, version: VERSION, plural: PLURAL } as const;
+const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export interface CliClientOptions {
+  readonly kubeconfig?: string | undefined;
+  readonly context?: string | undefined;
+  /** Defaults to the context's namespace, then `default`, as kubectl does. */
+  readonly namespace?: string | undefined;
+}
+
+/** Base of the errors below: each is a one-line message a user can act on, with the API error as cause. */
+export class CliClientError extends Error {}
+
+/** The object asked for does not exist (404 with a NotFound Status naming it). */
+export class ObjectNotFoundError extends CliClientError {
+  override readonly name = 'ObjectNotFoundError';
+}
+
+/** The API server does not serve the resource type at all: the CRD is not installed (404 without a Status). */
+export class ResourceTypeNotFoundError extends CliClientError {
+  override readonly name = 'ResourceTypeNotFoundError';
+}
+
+/** 403: the user's credentials may not do this. */
+export class ForbiddenError extends CliClientError {
+  override readonly name = 'ForbiddenError';
+}
+
+/** Any other failure talking to the API server. */
+export class ApiCallError extends CliClientError {
+  override readonly name = 'ApiCallError';
+}
+
+/** The kubeconfig could not be loaded or names no such context. */
+export class KubeconfigError extends CliClientError {
+  override readonly name = 'KubeconfigError';
+}
+
+/**
+ * One-shot reads and request patches for the `kubectl rolloutgroup` plugin: no informers, no cache.
+ * Returns plain JSON; callers validate it. Errors are the typed classes above with the API error as cause.
+ */
+export class CliClient {
+  readonly namespace: string;
+  private readonly custom: CustomObjectsApi;
+  private readonly core: CoreV1Api;
+
+  constructor(options: CliClientOptions) {
+    const kc = new KubeConfig();
+    try {
+      if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
+      else kc.loadFromDefault();
+    } catch (err) {
+      throw new KubeconfigError(`cannot load kubeconfig ${options.kubeconfig ?? '(default)'}: ${messageOf(err)}`, { cause: err });
+    }
+    if (options.context) {
+      if (!kc.getContextObject(options.context)) throw new KubeconfigError(`context "${options.context}" does not exist in the kubeconfig`);
+      kc.setCurrentContext(options.context);
+    }
+    this.namespace = options.namespace || kc.getContextObject(kc.getCurrentContext())?.namespace || 'default';
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.core = kc.makeApiClient(CoreV1Api);
+  }
+
+  getGroup(name: string): Promise<unknown> {
+    return call(`rolloutgroup ${this.namespace}/${name}`, () => this.custom.getNamespacedCustomObject({ ...TANDEM, namespace: this.namespace, name }));
+  }
+
+  async listGroups(allNamespaces = false): Promise<unknown[]> {
+    const list = await call(allNamespaces ? 'rolloutgroups in all namespaces' : `rolloutgroups in namespace ${this.namespace}`, () =>
+      allNamespaces
+        ? this.custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, resourcePlural: PLURAL })
+        : this.custom.listNamespacedCustomObject({ ...TANDEM, namespace: this.namespace }),
+    );
+    return (list as { items?: unknown[] }).items ?? [];
+  }
+
+  /** A member's Rollout, or undefined when it does not exist. */
+  getRollout(name: string): Promise<unknown> {
+    return orUndefined(call(`rollout ${this.namespace}/${name}`, () => this.custom.getNamespacedCustomObject({ ...ARGO, namespace: this.namespace, name })));
+  }
+
+  /** A Service as plain JSON, or undefined when it does not exist. */
+  async getService(name: string): Promise<unknown> {
+    const svc = await orUndefined(call(`service ${this.namespace}/${name}`, () => this.core.readNamespacedService({ name, namespace: this.namespace })));
+    return svc === undefined ? undefined : JSON.parse(JSON.stringify(svc));
+  }
+
+  /**
+   * Sets (or with null removes) annotations on a group. A merge patch without resourceVersion: a
+   * request must land even while the controller writes the group's status.
+   */
+  annotateGroup(name: string, annotations: Readonly<Record<string, string | null>>): Promise<unknown> {
+    const body = { metadata: { annotations } };
+    return call(`rolloutgroup ${this.namespace}/${name}`, () =>
+      this.custom.patchNamespacedCustomObject({ ...TANDEM, namespace: this.namespace, name, body }, MERGE),
+    );
+  }
+}
+
+async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof ObjectNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+interface StatusBody {
+  kind?: string;
+  reason?: string;
+  message?: string;
+  details?: { name?: string };
+}
+
+async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toTypedError(what, err);
+  }
+}
+
+/** Maps an API error to the class a user can act on. */
+function toTypedError(what: string, err: unknown): Error {
+  if (!(err instanceof ApiException)) return new ApiCallError(`${what}: ${messageOf(err)}`, { cause: err });
+  const body = parseStatus(err.body);
+  if (err.code === 404) {
+    // A missing object comes with a Status naming it; an unserved resource type gets a bare 404 page.
+    if (body?.kind === 'Status' && body.reason === 'NotFound' && body.details?.name) return new ObjectNotFoundError(`${what} not found`, { cause: err });
+    return new ResourceTypeNotFoundError(`${what}: the server does not know this resource type; is the CRD installed?`, { cause: err });
+  }
+  if (err.code === 403) return new ForbiddenError(`${what}: forbidden: ${body?.message ?? 'no permission'}`, { cause: err });
+  if (err.code === 401) return new ForbiddenError(`${what}: unauthorized: check the credentials in the kubeconfig`, { cause: err });
+  return new ApiCallError(`${what}: ${body?.message ?? `HTTP ${err.code}`}`, { cause: err });
+}
+
+function parseStatus(body: unknown): StatusBody | undefined {
+  if (typeof body === 'string') {
+    try {
+      return JSON.parse(body) as StatusBody;
+    } catch {
+      return undefined;
+    }
+  }
+  return typeof body === 'object' && body !== null ? (body as StatusBody) : undefined;
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

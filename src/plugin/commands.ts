@@ -1,0 +1,221 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { RolloutGroup } from '../api/rolloutgroup.ts';
+import { POD_TEMPLATE_HASH, Rollout, Service } from '../api/rollout.ts';
+import { CliClient, CliClientError, type CliClientOptions } from '../kube/cli-client.ts';
+import { formatProblem, lintManifests } from '../lint/lint.ts';
+import { parseManifests, type ManifestDoc } from '../lint/manifests.ts';
+import { abortRequest, promoteRequest, retryRequest, type RequestResult } from './requests.ts';
+import { statusVerdict, type StatusTarget } from './status-verdict.ts';
+import { renderTree, type MemberLive, type ServicePointer } from './tree.ts';
+
+/** A command failed in a way the user should see as one line and an exit code. */
+class CommandFailure extends Error {
+  override readonly name = 'CommandFailure';
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1, options?: { cause?: unknown }) {
+    super(message, options);
+    this.exitCode = exitCode;
+  }
+}
+
+/** `status` ran out of time: distinct from Degraded (1) so a pipeline can tell them apart. */
+const EXIT_TIMEOUT = 2;
+
+interface KubeFlags {
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+}
+
+/** The flags kubectl users expect on every command that talks to a cluster. */
+function withKubeFlags(cmd: Command): Command {
+  return cmd
+    .option('-n, --namespace <ns>', 'namespace (default: the kubeconfig context’s, then "default")')
+    .option('--context <name>', 'kubeconfig context to use')
+    .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)');
+}
+
+const clientFor = (flags: KubeFlags): CliClient => new CliClient(flags satisfies CliClientOptions);
+
+/** Milliseconds from `90s`, `10m`, `1h`, `500ms` or plain seconds; 0 means no limit. */
+function parseDuration(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
+  if (!m) throw new InvalidArgumentError('use a duration such as 90s, 10m or 1h');
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * factor);
+}
+
+async function readGroup(client: CliClient, name: string): Promise<RolloutGroup> {
+  const raw = await client.getGroup(name);
+  const parsed = RolloutGroup.safeParse(raw);
+  if (!parsed.success) throw new CommandFailure(`rolloutgroup ${client.namespace}/${name} cannot be read: ${parsed.error.issues[0]?.message ?? 'bad shape'}`);
+  return parsed.data;
+}
+
+/** Everything `get` shows about the members: their Rollouts and the Services those name. */
+async function readMembers(client: CliClient, group: RolloutGroup): Promise<Map<string, MemberLive>> {
+  const live = new Map<string, MemberLive>();
+  for (const m of group.spec.members) {
+    const raw = await client.getRollout(m.rollout);
+    const parsed = raw === undefined ? undefined : Rollout.safeParse(raw);
+    const rollout = parsed?.success ? parsed.data : undefined;
+    const services: ServicePointer[] = [];
+    const { blueGreen, canary } = rollout?.spec.strategy ?? {};
+    const named: [ServicePointer['role'], string | undefined][] = blueGreen
+      ? [['active', blueGreen.activeService], ['preview', blueGreen.previewService]]
+      : [['stable', canary?.stableService], ['canary', canary?.canaryService]];
+    for (const [role, name] of named) {
+      if (!name) continue;
+      const svc = Service.safeParse(await client.getService(name));
+      services.push({ role, name, exists: svc.success, selects: svc.success ? svc.data.spec.selector[POD_TEMPLATE_HASH] : undefined });
+    }
+    live.set(m.rollout, { rollout, services });
+  }
+  return live;
+}
+
+async function snapshot(client: CliClient, name: string): Promise<string> {
+  const group = await readGroup(client, name);
+  return renderTree(group, await readMembers(client, group));
+}
+
+async function request(flags: KubeFlags, name: string, make: (g: RolloutGroup) => RequestResult): Promise<void> {
+  const client = clientFor(flags);
+  const result = make(await readGroup(client, name));
+  if (!result.ok) throw new CommandFailure(result.problem);
+  await client.annotateGroup(name, result.annotations);
+  process.stdout.write(`rolloutgroup '${name}': ${result.summary}\n`);
+}
+
+function listTable(groups: readonly unknown[], allNamespaces: boolean): string {
+  const rows = groups.flatMap((raw) => {
+    const g = RolloutGroup.safeParse(raw);
+    if (!g.success) return [];
+    const { metadata, spec, status } = g.data;
+    return [[...(allNamespaces ? [metadata.namespace] : []), metadata.name, spec.strategy, status?.phase ?? '-', status?.release?.id ?? '-', status?.readyMembers ?? '-', status?.message ?? '']];
+  });
+  if (rows.length === 0) return 'No rolloutgroups found.\n';
+  const header = [...(allNamespaces ? ['NAMESPACE'] : []), 'NAME', 'STRATEGY', 'PHASE', 'RELEASE', 'READY', 'MESSAGE'];
+  const table = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+  return table.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n') + '\n';
+}
+
+/** Manifest files; a directory stands for its *.yaml and *.yml files. */
+function readManifestFiles(paths: readonly string[]) {
+  const files = paths.flatMap((p) => {
+    let isDir: boolean;
+    try {
+      isDir = statSync(p).isDirectory();
+    } catch (err) {
+      throw new CommandFailure(`${p}: no such file or directory`, 1, { cause: err });
+    }
+    return isDir ? readdirSync(p).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(p, f)) : [p];
+  });
+  const docs: ManifestDoc[] = [];
+  const problems: string[] = [];
+  for (const file of files) {
+    const parsed = parseManifests(file, readFileSync(file, 'utf8'));
+    docs.push(...parsed.docs);
+    problems.push(...parsed.problems.map((p) => `${p.file}: ${p.message}`));
+  }
+  return { files, docs, problems };
+}
+
+/** Adds get, list, promote, abort, retry, status and lint to a program (the plugin, or `tandem`). */
+export function addPluginCommands(program: Command): Command {
+  withKubeFlags(program.command('get').argument('<name>', 'rolloutgroup name'))
+    .description('show a group and its members in promotion order, with revisions, images and Services')
+    .option('-w, --watch', 'redraw whenever something changes')
+    .option('--interval <duration>', 'how often to look again with --watch', parseDuration, 1000)
+    .action(async (name: string, opts: KubeFlags & { watch?: boolean; interval: number }) => {
+      const client = clientFor(opts);
+      let last = await snapshot(client, name);
+      process.stdout.write(last);
+      if (!opts.watch) return;
+      const clear = process.stdout.isTTY ? '\x1b[2J\x1b[H' : '\n';
+      for (;;) {
+        await sleep(opts.interval);
+        const next = await snapshot(client, name);
+        if (next === last) continue;
+        last = next;
+        process.stdout.write(`${clear}${next}`);
+      }
+    });
+
+  withKubeFlags(program.command('list'))
+    .description('list rolloutgroups with their phase, release and message')
+    .option('-A, --all-namespaces', 'list groups in every namespace')
+    .action(async (opts: KubeFlags & { allNamespaces?: boolean }) => {
+      const client = clientFor(opts);
+      process.stdout.write(listTable(await client.listGroups(opts.allNamespaces === true), opts.allNamespaces === true));
+    });
+
+  withKubeFlags(program.command('promote').argument('<name>', 'rolloutgroup name'))
+    .description('request the promotion of the release in flight (writes tandem.dev/promote)')
+    .option('--release <id>', 'promote this release id only (default: the one in status.release.id)')
+    .action((name: string, opts: KubeFlags & { release?: string }) => request(opts, name, (g) => promoteRequest(g, opts.release)));
+
+  withKubeFlags(program.command('abort').argument('<name>', 'rolloutgroup name'))
+    .description('request an abort of the release in flight (writes tandem.dev/abort)')
+    .option('--reason <text>', 'why; shown in the group’s status and events', 'requested with kubectl rolloutgroup abort')
+    .action((name: string, opts: KubeFlags & { reason: string }) => request(opts, name, (g) => abortRequest(g, opts.reason)));
+
+  withKubeFlags(program.command('retry').argument('<name>', 'rolloutgroup name'))
+    .description('request a retry of the aborted release (writes tandem.dev/retry)')
+    .action((name: string, opts: KubeFlags) => request(opts, name, retryRequest));
+
+  withKubeFlags(program.command('status').argument('<name>', 'rolloutgroup name'))
+    .description('wait until the group is Healthy (or --until Paused); exit 1 if Degraded, 2 on timeout')
+    .addOption(new Option('--until <phase>', 'phase to wait for').choices(['Healthy', 'Paused']).default('Healthy'))
+    .option('--timeout <duration>', 'give up after this long, e.g. 10m (0: wait forever)', parseDuration, 0)
+    .option('--interval <duration>', 'how often to look', parseDuration, 1000)
+    .action(async (name: string, opts: KubeFlags & { until: StatusTarget; timeout: number; interval: number }) => {
+      const client = clientFor(opts);
+      const deadline = opts.timeout > 0 ? Date.now() + opts.timeout : Infinity;
+      let said = '';
+      for (;;) {
+        const verdict = statusVerdict(await readGroup(client, name), opts.until);
+        if (verdict.message !== said) process.stdout.write(`${verdict.message}\n`);
+        said = verdict.message;
+        if (verdict.done) {
+          if (!verdict.ok) throw new CommandFailure(`rolloutgroup ${name} is Degraded`);
+          return;
+        }
+        if (Date.now() + opts.interval > deadline) throw new CommandFailure(`timed out waiting for rolloutgroup ${name} to be ${opts.until}`, EXIT_TIMEOUT);
+        await sleep(opts.interval);
+      }
+    });
+
+  program
+    .command('lint')
+    .argument('<files...>', 'manifest files or directories (multi-document YAML)')
+    .description('check RolloutGroups against the Rollouts and Services in the same files, offline; exit 1 on any problem')
+    .action((paths: string[]) => {
+      const { files, docs, problems } = readManifestFiles(paths);
+      const result = lintManifests(docs);
+      const all = [...problems, ...result.problems.map(formatProblem)];
+      for (const line of all) process.stderr.write(`${line}\n`);
+      if (all.length > 0) throw new CommandFailure(`${all.length} problem${all.length === 1 ? '' : 's'} in ${files.length} file${files.length === 1 ? '' : 's'}`);
+      process.stdout.write(`${files.length} file${files.length === 1 ? '' : 's'}, ${result.groups} rolloutgroup${result.groups === 1 ? '' : 's'}: no problems\n`);
+    });
+
+  return program;
+}
+
+/**
+ * Runs a program, turning a user-facing failure into one line on stderr and its exit code. Anything
+ * else is a bug (or the controller failing) and keeps its stack trace.
+ */
+export async function runProgram(program: Command, argv: readonly string[]): Promise<void> {
+  try {
+    await program.parseAsync(argv as string[]);
+  } catch (err) {
+    if (!(err instanceof CommandFailure || err instanceof CliClientError)) throw err;
+    process.stderr.write(`error: ${err.message}\n`);
+    process.exitCode = err instanceof CommandFailure ? err.exitCode : 1;
+  }
+}

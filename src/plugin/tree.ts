@@ -1,0 +1,100 @@
+import type { MemberStatus, RolloutGroup } from '../api/rolloutgroup.ts';
+import type { Rollout } from '../api/rollout.ts';
+import { promotionOrder } from './promotion-order.ts';
+
+/** One Service a member's Rollout names, and the pod-template-hash its selector holds now. */
+export interface ServicePointer {
+  readonly role: 'active' | 'preview' | 'stable' | 'canary';
+  readonly name: string;
+  /** false when the Service does not exist. */
+  readonly exists: boolean;
+  /** The `rollouts-pod-template-hash` in its selector; undefined when it selects no revision. */
+  readonly selects: string | undefined;
+}
+
+export interface MemberLive {
+  /** The member's Rollout as read now; undefined when it does not exist. */
+  readonly rollout: Rollout | undefined;
+  readonly services: readonly ServicePointer[];
+}
+
+const ICON: Record<string, string> = {
+  Healthy: '✔',
+  Progressing: '◌',
+  Paused: '॥',
+  Promoting: '⇡',
+  Degraded: '✖',
+};
+
+/**
+ * The `kubectl rolloutgroup get` view: the group, then its members in promotion order with their
+ * strategy, phase, revisions, images and where their Services point. Pure: the caller reads the world.
+ */
+export function renderTree(group: RolloutGroup, live: ReadonlyMap<string, MemberLive>): string {
+  const { metadata, spec, status } = group;
+  const out: string[] = [];
+  const field = (k: string, v: string) => out.push(`${`${k}:`.padEnd(14)}${v}`);
+  field('Name', metadata.name);
+  field('Namespace', metadata.namespace);
+  const promotion = spec.promotion.auto ? `auto after ${spec.promotion.soakSeconds}s soak` : 'on promote request';
+  field('Strategy', `${spec.strategy}, promotion ${promotion}${spec.paused ? ', PAUSED (observing only)' : ''}`);
+  const observed = status?.observedGeneration === metadata.generation;
+  const phase = status?.phase ?? 'Unknown';
+  field('Phase', `${ICON[phase] ?? '?'} ${phase}${status && !observed ? ' (spec change not yet observed)' : ''}`);
+  if (status?.message) field('Message', status.message);
+  const release = status?.release;
+  if (release) {
+    const milestones = [
+      `started ${release.startedAt}`,
+      ...(release.readyAt ? [`ready ${release.readyAt}`] : []),
+      ...(release.promotedAt ? [`promoted ${release.promotedAt}`] : []),
+      ...(release.abortedAt ? [`aborted ${release.abortedAt}`] : []),
+    ];
+    const stage = (release.stages ?? 1) > 1 ? `stage ${(release.stage ?? 0) + 1}/${release.stages}, ` : '';
+    const retries = release.retries ? `, retried ${release.retries}×` : '';
+    field('Release', `${release.id} (${stage}${milestones.join(', ')}${retries})`);
+    if (release.promotedMembers.length > 0) field('Moved on', release.promotedMembers.join(', '));
+    if (release.rolledBack?.length) field('Rolled back', release.rolledBack.join(', '));
+  } else {
+    field('Release', '-');
+  }
+  if (status?.readyMembers) field('Ready', status.readyMembers);
+  out.push('');
+
+  const order = promotionOrder(spec);
+  const known = new Map((status?.members ?? []).map((m) => [m.rollout, m]));
+  const deps = new Map(spec.members.map((m) => [m.rollout, m.dependsOn.map((d) => d.rollout)]));
+  out.push(`⟳ ${metadata.name}  RolloutGroup  ${phase}`);
+  order.forEach((name, i) => {
+    const last = i === order.length - 1;
+    const branch = last ? '└── ' : '├── ';
+    const pad = last ? '    ' : '│   ';
+    out.push(...renderMember(i + 1, name, deps.get(name) ?? [], known.get(name), live.get(name)).map((l, j) => (j === 0 ? `${branch}${l}` : `${pad}${l}`)));
+  });
+  return `${out.join('\n')}\n`;
+}
+
+function renderMember(position: number, name: string, dependsOn: readonly string[], reported: MemberStatus | undefined, live: MemberLive | undefined): string[] {
+  const rollout = live?.rollout;
+  if (!rollout) return [`${position}. ${name}  Rollout not found  ${reported?.state ?? 'Missing'}`];
+  const strategy = rollout.spec.strategy.blueGreen ? 'BlueGreen' : rollout.spec.strategy.canary ? 'Canary' : '?';
+  const phase = rollout.status.phase ?? 'Unknown';
+  const stable = rollout.status.stableRS || undefined;
+  const desired = rollout.status.currentPodHash || undefined;
+  const images = (rollout.spec.template?.spec?.containers ?? []).flatMap((c) => (c.image ? [c.image] : []));
+  const lines = [`${position}. ${name}  ${strategy}  ${phase}  ${reported?.state ?? '-'}`];
+  const revision = (hash: string | undefined) => {
+    if (!hash) return '-';
+    const roles = [...(hash === stable ? ['stable'] : []), ...(hash === desired ? ['desired'] : [])];
+    return roles.length > 0 ? `${hash} (${roles.join(', ')})` : `${hash} (old)`;
+  };
+  lines.push(`   revisions:  stable ${stable ?? '-'}  desired ${desired ?? '-'}${stable !== undefined && stable === desired ? '  (promoted)' : ''}`);
+  lines.push(`   images:     ${images.length > 0 ? images.join(', ') : '-'}`);
+  for (const s of live.services) {
+    const target = s.exists ? revision(s.selects) : 'Service not found';
+    lines.push(`   ${`${s.role}:`.padEnd(12)}${s.name} → ${target}`);
+  }
+  if (dependsOn.length > 0) lines.push(`   depends on: ${dependsOn.join(', ')}`);
+  if (rollout.status.message && phase !== 'Healthy') lines.push(`   message:    ${rollout.status.message}`);
+  return lines;
+}

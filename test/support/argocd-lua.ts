@@ -1,0 +1,112 @@
+/**
+ * Runs Tandem's Argo CD Lua scripts with a real Lua 5.1 interpreter (Argo CD embeds gopher-lua, a Lua
+ * 5.1), the way Argo CD calls them: a global `obj`, only the base, string, table and math libraries.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ARGOCD_DIR = new URL('../../config/argocd/', import.meta.url).pathname;
+export const LUA = process.env['LUA'] ?? 'lua5.1';
+
+export type LuaOutcome = { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: string };
+
+/** A JSON value as a Lua expression. JSON null becomes nil, as in Argo CD. */
+export function toLua(v: unknown): string {
+  if (v === null || v === undefined) return 'nil';
+  if (typeof v === 'boolean' || typeof v === 'number') return String(v);
+  if (typeof v === 'string') return luaString(v);
+  if (Array.isArray(v)) return `{${v.map(toLua).join(', ')}}`;
+  return `{${Object.entries(v as Record<string, unknown>).map(([k, x]) => `[${luaString(k)}] = ${toLua(x)}`).join(', ')}}`;
+}
+
+const luaString = (s: string): string =>
+  `"${[...Buffer.from(s, 'utf8')].map((b) => (b === 0x22 || b === 0x5c ? `\\${String.fromCharCode(b)}` : b < 0x20 || b > 0x7e ? `\\${b}` : String.fromCharCode(b))).join('')}"`;
+
+// Tables with keys 1..n are arrays; an empty table is written {} (see normalize).
+const HARNESS = `
+local function encode(v)
+  local t = type(v)
+  if t == "nil" then return "null" end
+  if t == "boolean" then return tostring(v) end
+  if t == "number" then
+    if v == math.floor(v) and math.abs(v) < 2^53 then return string.format("%d", v) end
+    return string.format("%.17g", v)
+  end
+  if t == "string" then
+    return '"' .. v:gsub('[%c"\\\\]', function(c) return string.format("\\\\u%04x", c:byte()) end) .. '"'
+  end
+  if t == "table" then
+    local n = 0
+    for _ in pairs(v) do n = n + 1 end
+    local parts = {}
+    if n > 0 and n == #v then
+      for i = 1, n do parts[i] = encode(v[i]) end
+      return "[" .. table.concat(parts, ",") .. "]"
+    end
+    for k, x in pairs(v) do parts[#parts + 1] = encode(tostring(k)) .. ":" .. encode(x) end
+    return "{" .. table.concat(parts, ",") .. "}"
+  end
+  error("cannot encode a " .. t)
+end
+local script = assert(loadfile(SCRIPT))
+local env = {
+  obj = OBJ, ipairs = ipairs, pairs = pairs, next = next, type = type, tostring = tostring, tonumber = tonumber,
+  error = error, pcall = pcall, select = select, unpack = unpack, string = string, table = table, math = math,
+}
+setfenv(script, env)
+local ok, result = pcall(script)
+if ok then
+  io.write('{"ok":true,"result":' .. encode(result) .. '}')
+else
+  io.write('{"ok":false,"error":' .. encode(tostring(result)) .. '}')
+end
+`;
+
+/** Runs one script (a path under config/argocd/) against an object. */
+export function runLua(script: string, obj: unknown): LuaOutcome {
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-lua-'));
+  try {
+    const main = join(dir, 'main.lua');
+    writeFileSync(main, `SCRIPT = ${toLua(join(ARGOCD_DIR, script))}\nOBJ = ${toLua(obj)}\n${HARNESS}`);
+    return JSON.parse(execFileSync(LUA, [main], { encoding: 'utf8' })) as LuaOutcome;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface HealthStatus {
+  readonly status: string;
+  readonly message: string;
+}
+
+export function health(obj: unknown): HealthStatus {
+  const out = runLua('health.lua', obj);
+  if (!out.ok) throw new Error(`health.lua failed: ${out.error}`);
+  return out.result as HealthStatus;
+}
+
+/** discovery.lua's answer as {name: disabled}. */
+export function discovery(obj: unknown): Record<string, boolean> {
+  const out = runLua('actions/discovery.lua', obj);
+  if (!out.ok) throw new Error(`discovery.lua failed: ${out.error}`);
+  return Object.fromEntries(Object.entries(out.result as Record<string, { disabled: boolean }>).map(([k, v]) => [k, v.disabled]));
+}
+
+export function action(name: string, obj: unknown): LuaOutcome {
+  return runLua(`actions/${name}/action.lua`, obj);
+}
+
+/**
+ * What survives the trip through Lua: nulls vanish and an empty list cannot be told from an empty
+ * map. Argo CD diffs an action's output the same lossy way, so comparisons use this form.
+ */
+export function normalize(v: unknown): unknown {
+  if (Array.isArray(v)) return v.length === 0 ? {} : v.map(normalize);
+  if (v !== null && typeof v === 'object') {
+    const entries = Object.entries(v).filter(([, x]) => x !== null && x !== undefined);
+    return Object.fromEntries(entries.map(([k, x]) => [k, normalize(x)]));
+  }
+  return v;
+}
