@@ -174,8 +174,14 @@ class ReleasePlanner {
       // Argo has not caught up with a spec change or a promote; decide nothing until it has.
       this.release = prev;
       this.wait(SETTLE_MS);
-      const phase = prev?.abortedAt ? 'Degraded' : prev?.promotedAt ? 'Promoting' : 'Progressing';
-      result = outcome(phase, 'False', 'WaitingForArgo', `waiting for Argo Rollouts to observe ${names(untrusted)}`);
+      const waiting = `waiting for Argo Rollouts to observe ${names(untrusted)}`;
+      if (!prev && this.o.group.status?.phase === 'Healthy') {
+        // Nothing in flight (often Argo catching up with Tandem's own metadata write): stay Healthy, no flicker.
+        result = outcome('Healthy', 'True', 'Stable', `${this.graph.members.length}/${this.graph.members.length} members stable; ${waiting}`);
+      } else {
+        const phase = prev?.abortedAt ? 'Degraded' : prev?.promotedAt ? 'Promoting' : 'Progressing';
+        result = outcome(phase, 'False', 'WaitingForArgo', waiting);
+      }
     } else {
       const targets = readings
         .filter((r) => r.changed)

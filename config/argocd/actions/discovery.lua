@@ -22,6 +22,17 @@ actions["promote"]["disabled"] = release.promotedAt ~= nil or release.abortedAt 
   annotations["tandem.dev/promote"] == release.id
 -- Abort: any release not aborted yet (members already live are rolled back).
 actions["abort"]["disabled"] = release.abortedAt ~= nil or annotations["tandem.dev/abort"] ~= nil
--- Retry: only an aborted release.
-actions["retry"]["disabled"] = release.abortedAt == nil or annotations["tandem.dev/retry"] == release.id
+-- Retry: what Tandem accepts, an aborted release whose cutover had not started and whose members
+-- are all canary (Argo would switch blue-green members live at once, so Tandem refuses those).
+local retryable = release.abortedAt ~= nil and release.promotedAt == nil
+local strategies = {}
+for _, m in ipairs(obj.status.members or {}) do
+  strategies[m.rollout] = m.strategy
+end
+for _, t in ipairs(release.targets or {}) do
+  if strategies[t.rollout] ~= "Canary" then
+    retryable = false
+  end
+end
+actions["retry"]["disabled"] = not retryable or annotations["tandem.dev/retry"] == release.id
 return actions

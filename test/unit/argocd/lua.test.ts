@@ -69,6 +69,15 @@ describe('actions', () => {
     expect(discovery(g)).toEqual({ promote: true, abort: false, retry: true });
   });
 
+  it('retry is offered for an aborted release of canary members only, before its cutover', () => {
+    const g = load('testdata/degraded_releaseAborted.yaml');
+    expect(discovery(g).retry).toBe(true);
+    for (const m of g.status.members) m.strategy = 'Canary';
+    expect(discovery(g)).toEqual({ promote: true, abort: true, retry: false });
+    g.status.release.promotedAt = g.status.release.abortedAt;
+    expect(discovery(g).retry).toBe(true);
+  });
+
   it.each(actionTests.discoveryTests.map((t) => [t.inputPath, t] as const))('discovery on %s', (_, t) => {
     const expected = Object.fromEntries(t.result.map((r) => [r.name, r.disabled]));
     expect(discovery(load(fromActions(t.inputPath)))).toEqual(expected);
