@@ -1,14 +1,18 @@
-// How long one plan() takes for groups of growing size, in the most expensive state: mid-cutover,
-// every member changed and ready. Run with `npm run bench`; figures go to docs/development.md.
+// How long one plan() takes for groups of growing size, in the most expensive states: mid-cutover
+// (blue-green) or mid-resume at a barrier (canary), every member changed and ready. Run with `npm run bench`; figures go to docs/development.md.
 import { Bench } from 'tinybench';
 import { plan } from '../src/planner/plan.ts';
-import { blueGreen, group, observed, url } from '../test/fixtures/builders.ts';
+import { blueGreen, canary, group, observed, url } from '../test/fixtures/builders.ts';
 
-function chain(n: number) {
+function chain(n: number, kind: 'blueGreen' | 'canary' = 'blueGreen') {
   const names = Array.from({ length: n }, (_, i) => `m${i}`);
   const members = names.map((m, i) => ({ rollout: m, dependsOn: i > 0 ? [{ rollout: names[i - 1]! }] : [] }));
   const rollouts = names.map((m, i) => {
     const key = i > 0 ? `tandem.dev/${names[i - 1]}-url` : undefined;
+    if (kind === 'canary') {
+      const meta = key ? { canaryMetadata: { [key]: url(`${names[i - 1]}-canary`) }, stableMetadata: { [key]: url(`${names[i - 1]}-stable`) }, owned: { canaryMetadata: [key], stableMetadata: [key] } } : {};
+      return canary({ name: m, stable: `${m}-1`, desired: `${m}-2`, atBarrier: 0, ...meta });
+    }
     const meta = key ? { previewMetadata: { [key]: url(`${names[i - 1]}-preview`) }, activeMetadata: { [key]: url(`${names[i - 1]}-active`) }, owned: { previewMetadata: [key], activeMetadata: [key] } } : {};
     return blueGreen({ name: m, stable: `${m}-1`, desired: `${m}-2`, ...meta });
   });
@@ -29,6 +33,10 @@ for (const n of [2, 10, 50]) {
   const o = chain(n);
   b.add(`plan(): ${n} members, mid-cutover`, () => {
     plan(o);
+  });
+  const c = chain(n, 'canary');
+  b.add(`plan(): ${n} canary members, resuming at barrier 1 of 2`, () => {
+    plan(c);
   });
 }
 await b.run();

@@ -8,7 +8,7 @@ import { inClusterNamespace } from './kube/in-cluster.ts';
 import { createLogger } from './log.ts';
 import { addPluginCommands, runProgram } from './plugin/commands.ts';
 import { parseDuration } from './runtime/duration.ts';
-import { DEFAULT_TIMINGS } from './runtime/leader-election.ts';
+import { DEFAULT_TIMINGS, timingsProblem } from './runtime/leader-election.ts';
 
 const positiveInt = (v: string): number => {
   const n = Number(v);
@@ -67,11 +67,10 @@ program
     if (opts.leaderElect) {
       const namespace = opts.leaderElectionNamespace ?? inClusterNamespace();
       if (!namespace) return program.error('--leader-elect needs --leader-election-namespace when not running in a pod');
-      leaderElection = {
-        namespace,
-        name: opts.leaderElectionId,
-        timings: { leaseDurationMs: opts.leaderElectLeaseDuration, renewDeadlineMs: opts.leaderElectRenewDeadline, retryPeriodMs: opts.leaderElectRetryPeriod },
-      };
+      const timings = { leaseDurationMs: opts.leaderElectLeaseDuration, renewDeadlineMs: opts.leaderElectRenewDeadline, retryPeriodMs: opts.leaderElectRetryPeriod };
+      const problem = timingsProblem(timings);
+      if (problem) return program.error(problem);
+      leaderElection = { namespace, name: opts.leaderElectionId, timings };
     }
     const stop = new AbortController();
     for (const sig of ['SIGTERM', 'SIGINT'] as const) {

@@ -114,6 +114,8 @@ export const ReleaseStatus = z.object({
   abortReason: z.string().optional(),
   /** Promoted members Tandem rolled back to their previous revision after the release failed. */
   rolledBack: z.array(z.string()).optional(),
+  /** Rolled-back members Argo has returned to their previous revision; never rolled back twice. */
+  restored: z.array(z.string()).optional(),
   /** How many times a retry request restarted this release. */
   retries: z.number().int().min(0).optional(),
 });

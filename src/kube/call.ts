@@ -7,22 +7,30 @@ export async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     if (err instanceof ApiException) {
-      const body = parseBody(err.body);
+      const body = parseStatusBody(err.body);
       throw new KubeError(`${what}: ${body?.message ?? `HTTP ${err.code}`}`, err.code, body?.reason, { cause: err });
     }
     throw new KubeError(`${what}: ${describe(err)}`, undefined, undefined, { cause: err });
   }
 }
 
-function parseBody(body: unknown): { message?: string; reason?: string } | undefined {
+/** The Kubernetes Status an API error carries; a body that is not JSON becomes its message. */
+export interface StatusBody {
+  readonly kind?: string;
+  readonly reason?: string;
+  readonly message?: string;
+  readonly details?: { readonly name?: string };
+}
+
+export function parseStatusBody(body: unknown): StatusBody | undefined {
   if (typeof body === 'string') {
     try {
-      return JSON.parse(body) as { message?: string; reason?: string };
+      return JSON.parse(body) as StatusBody;
     } catch {
       return { message: body };
     }
   }
-  return typeof body === 'object' && body !== null ? (body as { message?: string; reason?: string }) : undefined;
+  return typeof body === 'object' && body !== null ? (body as StatusBody) : undefined;
 }
 
 export function describe(err: unknown): string {

@@ -1,5 +1,6 @@
 import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION } from '../api/rolloutgroup.ts';
+import { describe, parseStatusBody } from './call.ts';
 
 const ARGO = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } as const;
 const TANDEM = { group: GROUP, version: VERSION, plural: PLURAL } as const;
@@ -55,7 +56,7 @@ export class CliClient {
       if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
       else kc.loadFromDefault();
     } catch (err) {
-      throw new KubeconfigError(`cannot load kubeconfig ${options.kubeconfig ?? '(default)'}: ${messageOf(err)}`, { cause: err });
+      throw new KubeconfigError(`cannot load kubeconfig ${options.kubeconfig ?? '(default)'}: ${describe(err)}`, { cause: err });
     }
     if (options.context) {
       if (!kc.getContextObject(options.context)) throw new KubeconfigError(`context "${options.context}" does not exist in the kubeconfig`);
@@ -111,13 +112,6 @@ async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
   }
 }
 
-interface StatusBody {
-  kind?: string;
-  reason?: string;
-  message?: string;
-  details?: { name?: string };
-}
-
 async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
@@ -128,8 +122,8 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
 
 /** Maps an API error to the class a user can act on. */
 function toTypedError(what: string, err: unknown): Error {
-  if (!(err instanceof ApiException)) return new ApiCallError(`${what}: ${messageOf(err)}`, { cause: err });
-  const body = parseStatus(err.body);
+  if (!(err instanceof ApiException)) return new ApiCallError(`${what}: ${describe(err)}`, { cause: err });
+  const body = parseStatusBody(err.body);
   if (err.code === 404) {
     // A missing object comes with a Status naming it; an unserved resource type gets a bare 404 page.
     if (body?.kind === 'Status' && body.reason === 'NotFound' && body.details?.name) return new ObjectNotFoundError(`${what} not found`, { cause: err });
@@ -138,20 +132,4 @@ function toTypedError(what: string, err: unknown): Error {
   if (err.code === 403) return new ForbiddenError(`${what}: forbidden: ${body?.message ?? 'no permission'}`, { cause: err });
   if (err.code === 401) return new ForbiddenError(`${what}: unauthorized: check the credentials in the kubeconfig`, { cause: err });
   return new ApiCallError(`${what}: ${body?.message ?? `HTTP ${err.code}`}`, { cause: err });
-}
-
-function parseStatus(body: unknown): StatusBody | undefined {
-  if (typeof body === 'string') {
-    try {
-      return JSON.parse(body) as StatusBody;
-    } catch {
-      return undefined;
-    }
-  }
-  return typeof body === 'object' && body !== null ? (body as StatusBody) : undefined;
-}
-
-function messageOf(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
 }

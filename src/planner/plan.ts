@@ -174,14 +174,8 @@ class ReleasePlanner {
       // Argo has not caught up with a spec change or a promote; decide nothing until it has.
       this.release = prev;
       this.wait(SETTLE_MS);
-      const waiting = `waiting for Argo Rollouts to observe ${names(untrusted)}`;
-      if (!prev && this.o.group.status?.phase === 'Healthy') {
-        // Nothing in flight (often Argo catching up with Tandem's own metadata write): stay Healthy, no flicker.
-        result = outcome('Healthy', 'True', 'Stable', `${this.graph.members.length}/${this.graph.members.length} members stable; ${waiting}`);
-      } else {
-        const phase = prev?.abortedAt ? 'Degraded' : prev?.promotedAt ? 'Promoting' : 'Progressing';
-        result = outcome(phase, 'False', 'WaitingForArgo', waiting);
-      }
+      const phase = prev?.abortedAt ? 'Degraded' : prev?.promotedAt ? 'Promoting' : 'Progressing';
+      result = outcome(phase, 'False', 'WaitingForArgo', `waiting for Argo Rollouts to observe ${names(untrusted)}`);
     } else {
       const targets = readings
         .filter((r) => r.changed)
@@ -274,7 +268,11 @@ class ReleasePlanner {
     const stage = stages[release.stage ?? 0];
     if (!stage) return this.complete(release, targets);
     const abortRequest = this.request(REQUEST.abort);
-    this.refuseRetry(`release ${release.id} is not aborted`);
+    if (release.retries && this.request(REQUEST.retry) === release.id) {
+      this.handled.push({ annotation: REQUEST.retry, value: release.id }); // taken already; its removal was lost
+    } else {
+      this.refuseRetry(`release ${release.id} is not aborted`);
+    }
     const failed = targets.filter((t) => this.at(t).failed && !this.at(t).promoted);
     const stageReady = stage.movers.every((m) => this.readyAt(m, stage) || this.movedOn(m, stage));
     const deadline = Date.parse(release.stageStartedAt ?? release.startedAt) + this.o.group.spec.progressDeadlineSeconds * 1000;
@@ -292,7 +290,7 @@ class ReleasePlanner {
       return this.planAborted(release, targets);
     }
     if (!release.promotedAt) return this.planGate(release, stage, stageReady, deadline);
-    return this.planCutover(release, stage, stages, targets);
+    return this.planCutover(release, stage, targets);
   }
 
   /** Past this stage's barrier; at the last one that means promoted, not merely resumed (Argo still scales). */
@@ -319,7 +317,7 @@ class ReleasePlanner {
     const movers = stage.movers;
     if (movers.every((m) => this.movedOn(m, stage))) {
       // Moved on already (a restart, or a retry of an Ordered release whose first members stayed).
-      return this.advance(release, stage, movers);
+      return this.advance(release, stage, release.targets.map((t) => t.rollout));
     }
     const readyCount = movers.filter((m) => this.readyAt(m, stage)).length;
     if (!stageReady) {
@@ -352,8 +350,8 @@ class ReleasePlanner {
   }
 
   /** Dependents first: (repoint,) resume, wait until moved on, then the next (§4). */
-  private planCutover(release: ReleaseStatus, stage: Stage, stages: readonly Stage[], targets: readonly string[]): Outcome {
-    this.promoteRequest(release, false, (release.stage ?? 0) + 1 < stages.length);
+  private planCutover(release: ReleaseStatus, stage: Stage, targets: readonly string[]): Outcome {
+    this.promoteRequest(release, false);
     const label = this.stageLabel(release, stage);
     const repoint = this.lockstep && stage.final;
     const movers = stage.movers;
@@ -433,10 +431,11 @@ class ReleasePlanner {
     this.promoteRequest(release, false);
     const abortRequest = this.request(REQUEST.abort);
     if (abortRequest !== undefined) this.handled.push({ annotation: REQUEST.abort, value: abortRequest });
-    if (this.retry(release, targets)) {
-      return outcome('Progressing', 'False', 'ReleaseRetried', `release ${release.id} retried (attempt ${(release.retries ?? 0) + 1})`);
-    }
+    const retried = this.retry(release, targets);
+    if (retried) return retried;
     const rolledBack = new Set(release.rolledBack ?? []);
+    const restored = new Set(release.restored ?? []);
+    const reapplied: string[] = [];
     const stuck: string[] = [];
     const returning: string[] = [];
     for (const target of release.targets) {
@@ -445,6 +444,12 @@ class ReleasePlanner {
       const live = r.desiredRevision === target.revision && r.promoted;
       if (this.lockstep && (live || rolledBack.has(t))) {
         this.states.set(t, 'RolledBack');
+        if (restored.has(t) && r.desiredRevision === target.revision) {
+          // Rolled back once and put back (Argo CD self-heal re-applying Git, or a person): not fought.
+          this.states.set(t, r.promoted ? 'Promoted' : 'Deploying');
+          reapplied.push(t);
+          continue;
+        }
         // Its new pods stay on the dependencies' previews (still the new pods) until they are gone.
         if (r.desiredRevision === target.revision) this.repointed.add(t);
         if (!rolledBack.has(t)) {
@@ -454,7 +459,7 @@ class ReleasePlanner {
           this.events.push({
             type: 'Warning',
             reason: 'ReleaseRolledBack',
-            message: `release ${release.id}: ${t} rolled back from ${target.revision} to ${target.from ?? 'its previous revision'} because the release failed; Git still declares ${target.revision}: fix or revert it there, or send a retry request`,
+            message: `release ${release.id}: ${t} rolled back from ${target.revision} to ${target.from ?? 'its previous revision'} because the release failed; Git still declares ${target.revision}: fix or revert it there`,
           });
           continue;
         }
@@ -462,6 +467,7 @@ class ReleasePlanner {
           const template = target.from ? templateOf(this.o.replicaSets, t, target.from) : undefined;
           if (!template) {
             stuck.push(t);
+            this.states.set(t, 'Failed');
             continue;
           }
           this.releaseActions.push({ kind: 'RestoreTemplate', rollout: t, resourceVersion: this.rv(t), revision: target.from!, template });
@@ -470,6 +476,8 @@ class ReleasePlanner {
           // Back on the previous revision but its old ReplicaSet was gone: Argo waits at the gate again.
           if (r.atGate) this.releaseActions.push({ kind: 'Promote', rollout: t, resourceVersion: this.rv(t) });
           returning.push(t);
+        } else {
+          restored.add(t);
         }
         continue;
       }
@@ -480,6 +488,7 @@ class ReleasePlanner {
       }
     }
     if (rolledBack.size > 0) release.rolledBack = [...rolledBack].sort();
+    if (restored.size > 0) release.restored = [...restored].sort();
     if (returning.length > 0) this.wait(SETTLE_MS * 2);
     const kept = targets.filter((t) => this.at(t).promoted && !rolledBack.has(t) && this.at(t).desiredRevision === release.targets.find((x) => x.rollout === t)!.revision);
     let message = `release ${release.id} aborted: ${release.abortReason}`;
@@ -488,14 +497,15 @@ class ReleasePlanner {
       message += '; Git still declares the new revisions';
     }
     if (stuck.length > 0) message += `; cannot roll back ${stuck.join(', ')}: the ReplicaSet of the previous revision is gone`;
+    if (reapplied.length > 0) message += `; ${reapplied.join(', ')} put back on the new revision after the rollback (Argo CD self-heal?), left as is: fix it in Git`;
     if (kept.length > 0) message += `; ${kept.join(', ')} already promoted and left on the new revision`;
     return outcome('Degraded', 'False', rolledBack.size > 0 ? 'ReleaseRolledBack' : 'ReleaseAborted', message);
   }
 
   /** A `tandem.dev/retry` request for this aborted release: restart every member's update. */
-  private retry(release: ReleaseStatus, targets: readonly string[]): boolean {
+  private retry(release: ReleaseStatus, targets: readonly string[]): Outcome | undefined {
     const value = this.request(REQUEST.retry);
-    if (value === undefined) return false;
+    if (value === undefined) return undefined;
     if (value !== release.id) return this.refuseRetry(`the release in flight is ${release.id}`);
     if (release.promotedAt) {
       // Argo re-promotes a member that already passed its pause as soon as its abort is cleared, and
@@ -523,16 +533,18 @@ class ReleasePlanner {
       retries,
     };
     for (const t of targets) this.states.set(t, 'Deploying');
-    this.events.push({ type: 'Normal', reason: 'ReleaseRetried', message: `release ${release.id} retried (attempt ${retries + 1}): ${targets.join(', ')}` });
+    const message = `release ${release.id} retried (attempt ${retries + 1}): ${targets.join(', ')}`;
+    this.events.push({ type: 'Normal', reason: 'ReleaseRetried', message });
     this.wait(SETTLE_MS);
-    return true;
+    return outcome('Progressing', 'False', 'ReleaseRetried', message);
   }
 
   /**
    * Handles a `tandem.dev/promote` request; true when it opens the gate now. A request naming another
-   * release is refused and removed; one naming this release is kept until a gate can take it.
+   * release is refused and removed; one naming this release is kept until its gate is ready, and
+   * spent if it arrives while a gate is already open.
    */
-  private promoteRequest(release: ReleaseStatus | undefined, canAccept: boolean, keepForNextStage = false): boolean {
+  private promoteRequest(release: ReleaseStatus | undefined, canAccept: boolean): boolean {
     const value = this.request(REQUEST.promote);
     if (value === undefined) return false;
     const handle = () => this.handled.push({ annotation: REQUEST.promote, value });
@@ -545,7 +557,8 @@ class ReleasePlanner {
     if (value !== release.id) return refuse(`the release in flight is ${release.id}`);
     if (release.abortedAt) return refuse(`release ${release.id} was aborted`);
     if (release.promotedAt) {
-      if (!keepForNextStage) handle(); // already promoting the last stage: the request is spent
+      // Spent: the one that opened this gate if its removal was lost, or early for a gate not yet reached.
+      handle();
       return false;
     }
     if (!canAccept) return false;
@@ -561,12 +574,12 @@ class ReleasePlanner {
     this.events.push({ type: 'Warning', reason: 'AbortRefused', message: `abort request refused: ${why}` });
   }
 
-  private refuseRetry(why: string): false {
+  private refuseRetry(why: string): undefined {
     const value = this.request(REQUEST.retry);
-    if (value === undefined) return false;
+    if (value === undefined) return undefined;
     this.handled.push({ annotation: REQUEST.retry, value });
     this.events.push({ type: 'Warning', reason: 'RetryRefused', message: `retry request for release ${value} refused: ${why}` });
-    return false;
+    return undefined;
   }
 
   private planWiring() {

@@ -10,6 +10,7 @@ import { parseManifests, type ManifestDoc } from '../lint/manifests.ts';
 import { abortRequest, promoteRequest, retryRequest, type RequestResult } from './requests.ts';
 import { statusVerdict, type StatusTarget } from './status-verdict.ts';
 import { renderTree, type MemberLive, type ServicePointer } from './tree.ts';
+import { parseDuration as parseRuntimeDuration } from '../runtime/duration.ts';
 
 /** A command failed in a way the user should see as one line and an exit code. */
 class CommandFailure extends Error {
@@ -42,10 +43,11 @@ const clientFor = (flags: KubeFlags): CliClient => new CliClient(flags satisfies
 
 /** Milliseconds from `90s`, `10m`, `1h`, `500ms` or plain seconds; 0 means no limit. */
 function parseDuration(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
-  if (!m) throw new InvalidArgumentError('use a duration such as 90s, 10m or 1h');
-  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  return Math.round(Number(m[1]) * factor);
+  try {
+    return parseRuntimeDuration(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 async function readGroup(client: CliClient, name: string): Promise<RolloutGroup> {

@@ -28,6 +28,13 @@ export const DEFAULT_TIMINGS: LeaderElectionTimings = { leaseDurationMs: 15_000,
 /** client-go's JitterFactor for the acquire loop. */
 const JITTER = 1.2;
 
+/** What is wrong with these timings (client-go's checks), if anything. */
+export function timingsProblem(t: LeaderElectionTimings): string | undefined {
+  return t.leaseDurationMs > t.renewDeadlineMs && t.renewDeadlineMs > JITTER * t.retryPeriodMs
+    ? undefined
+    : 'leader election needs lease duration > renew deadline > 1.2 × retry period';
+}
+
 export interface LeaderElectorOptions {
   readonly store: LeaseStore;
   readonly identity: string;
@@ -54,9 +61,8 @@ export class LeaderElector {
     this.o = options;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
-    if (!(options.timings.leaseDurationMs > options.timings.renewDeadlineMs && options.timings.renewDeadlineMs > JITTER * options.timings.retryPeriodMs)) {
-      throw new RangeError('leader election needs leaseDuration > renewDeadline > 1.2 × retryPeriod');
-    }
+    const problem = timingsProblem(options.timings);
+    if (problem) throw new RangeError(problem);
   }
 
   get isLeader(): boolean {

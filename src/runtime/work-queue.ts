@@ -35,6 +35,11 @@ export class WorkQueue {
     this.dirty.add(key);
     this.addedAt.set(key, performance.now());
     if (this.processing.has(key)) return;
+    this.enqueue(key);
+  }
+
+  /** Hands a dirty key to a waiting worker, or queues it. */
+  private enqueue(key: string): void {
     const waiter = this.waiters.shift();
     if (waiter) {
       this.dirty.delete(key);
@@ -104,10 +109,8 @@ export class WorkQueue {
     if (started !== undefined) this.metrics?.worked((performance.now() - started) / 1000);
     this.startedAt.delete(key);
     this.processing.delete(key);
-    if (this.dirty.has(key)) {
-      this.dirty.delete(key);
-      this.add(key);
-    }
+    // Added again while it was processed: counted and timed when that add happened.
+    if (this.dirty.has(key) && !this.shuttingDown) this.enqueue(key);
   }
 
   shutDown(): void {

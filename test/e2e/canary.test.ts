@@ -20,7 +20,7 @@ describe('Lockstep canary', () => {
     await kube.apply(ns, canaryApp('web', '1.0'));
     await kube.apply(ns, groupManifest('shop', [{ rollout: 'api' }, { rollout: 'web', dependsOn: ['api'] }]));
     s.startController();
-    await s.waitGroup('Healthy', (g) => g.status?.phase === 'Healthy');
+    await s.waitSteady();
     const web1 = (await kube.rollout(ns, 'web')).status!['stableRS'] as string;
     await waitFor('web stable pods wired to api-stable', async () => {
       const pods = await s!.podAnnotations('web', web1);
@@ -84,7 +84,7 @@ describe('Lockstep canary', () => {
     await kube.apply(ns, canaryApp('web', '1.0', [50]));
     await kube.apply(ns, groupManifest('shop', [{ rollout: 'api' }, { rollout: 'web', dependsOn: ['api'] }]));
     s.startController();
-    await s.waitGroup('Healthy', (g) => g.status?.phase === 'Healthy');
+    await s.waitSteady();
     for (const m of ['api', 'web']) await kube.setImage(ns, m, `ghcr.io/acme/${m}:2.0`);
     const paused = await s.waitPhase('Paused');
     const id = paused.status!.release!.id;

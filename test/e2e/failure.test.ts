@@ -15,7 +15,7 @@ async function loansWithDeadline(prefix: string, deadlineSeconds: number): Promi
   await sc.kube.applyFile(sc.ns, 'examples/loan-interest/loan.yaml');
   await sc.kube.applyFile(sc.ns, 'examples/loan-interest/group.yaml', (t) => `${t}  progressDeadlineSeconds: ${deadlineSeconds}\n`);
   sc.startController();
-  await sc.waitGroup('Healthy', (g) => g.status?.phase === 'Healthy');
+  await sc.waitSteady();
   return sc;
 }
 

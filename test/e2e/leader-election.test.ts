@@ -36,7 +36,7 @@ describe('leader election', () => {
 
     // The leader SIGKILLs itself right after persisting that its first member was promoted.
     const a = sc.startController('a', args, { TANDEM_FAILPOINT: 'after-status:MemberPromoted' });
-    await sc.waitGroup('Healthy', (g) => g.status?.phase === 'Healthy');
+    await sc.waitSteady();
     expect(a.records('became leader')).toHaveLength(1);
     expect((await lease()).holderIdentity).toBe(a.identity());
 

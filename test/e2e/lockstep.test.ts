@@ -107,7 +107,7 @@ describe('Lockstep blue-green', () => {
     await s.kube.applyFile(s.ns, 'examples/loan-interest/loan.yaml');
     await s.kube.applyFile(s.ns, 'examples/loan-interest/group.yaml');
     s.startController();
-    await s.waitGroup('Healthy', (g) => g.status?.phase === 'Healthy');
+    await s.waitSteady();
     const before = await s.kube.rollout(s.ns, 'loan');
     const hash = before.status!['stableRS'];
     await waitFor('loan pods wired', async () => (await s!.podAnnotations('loan', hash)).every((a) => a['tandem.dev/interest-url']), { dump: s.dump });
@@ -135,7 +135,7 @@ describe('Lockstep blue-green', () => {
     const sc = s;
     for (const f of ['interest', 'loan', 'group']) await sc.kube.applyFile(sc.ns, `examples/loan-interest/${f}.yaml`);
     sc.startController();
-    await sc.waitGroup('Healthy', (g) => g.status?.phase === 'Healthy');
+    await sc.waitSteady();
     const hash = (await sc.kube.rollout(sc.ns, 'loan')).status!['stableRS'];
     await waitFor('loan pods wired', async () => (await sc.podAnnotations('loan', hash)).every((a) => a['tandem.dev/interest-url']), { dump: sc.dump });
     await sc.kube.apply(sc.ns, groupManifest('loans', [{ rollout: 'interest' }]));
@@ -151,7 +151,7 @@ describe('Lockstep blue-green', () => {
     const sc = s;
     for (const f of ['interest', 'loan', 'worker', 'group']) await sc.kube.applyFile(sc.ns, `examples/shop/${f}.yaml`);
     sc.startController();
-    await sc.waitGroup('Healthy', (g) => g.status?.phase === 'Healthy');
+    await sc.waitSteady();
     const queueOf = async (hash: string) => (await sc.podAnnotations('worker', hash)).map((a) => a['tandem.dev/queue']);
     const v1 = (await sc.kube.rollout(sc.ns, 'worker')).status!['stableRS'] as string;
     await waitFor('live worker reads loans', async () => (await queueOf(v1)).every((q) => q === 'loans') && (await queueOf(v1)).length === 1, { dump: sc.dump });

@@ -27,7 +27,7 @@ describe('metrics and health', () => {
     for (const f of ['interest', 'loan', 'group']) await sc.kube.applyFile(sc.ns, `examples/loan-interest/${f}.yaml`);
     const c = sc.startController();
     expect((await c.get('health', '/healthz')).status).toBe(200);
-    await sc.waitGroup('Healthy', (g) => g.status?.phase === 'Healthy');
+    await sc.waitSteady();
     expect(await c.get('health', '/readyz')).toEqual({ status: 200, body: 'ok\n' });
 
     const before = (await c.get('metrics', '/metrics')).body;

@@ -20,7 +20,7 @@ describe('Ordered', () => {
     await kube.apply(ns, blueGreenApp('web', '1.0'));
     await kube.apply(ns, groupManifest('shop', [{ rollout: 'api' }, { rollout: 'web', dependsOn: ['api'] }], '  strategy: Ordered\n  order: DependenciesFirst\n'));
     s.startController();
-    await s.waitGroup('Healthy', (g) => g.status?.phase === 'Healthy');
+    await s.waitSteady();
     const api1 = (await kube.rollout(ns, 'api')).status!['stableRS'] as string;
     const web1 = (await kube.rollout(ns, 'web')).status!['stableRS'] as string;
 

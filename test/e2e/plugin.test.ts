@@ -123,7 +123,7 @@ describe('kubectl rolloutgroup', () => {
     // Before any controller: no status.
     await expectArgoHealth(s, 'progressing_noStatus', 'Progressing', { promote: true, abort: true, retry: true });
     s.startController();
-    await s.waitPhase('Healthy');
+    await s.waitSteady();
     await expectArgoHealth(s, 'healthy', 'Healthy', { promote: true, abort: true, retry: true });
 
     // get -w redraws on change: started while Healthy, it must show the release reach the gate.

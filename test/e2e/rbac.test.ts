@@ -57,7 +57,7 @@ describe('RBAC (config/rbac)', () => {
       kubeconfig,
     );
 
-    await sc.waitGroup('Healthy', (g) => g.status?.phase === 'Healthy');
+    await sc.waitSteady();
     for (const m of sc.members) await sc.kube.setImage(sc.ns, m, `ghcr.io/acme/${m}:2.0`);
     const paused = await sc.waitPhase('Paused');
     await sc.kube.annotateGroup(sc.ns, 'loans', { 'tandem.dev/promote': paused.status!.release!.id });

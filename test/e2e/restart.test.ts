@@ -20,7 +20,7 @@ describe('restart', () => {
     await sc.kube.applyFile(sc.ns, 'examples/loan-interest/group.yaml');
     // The first controller SIGKILLs itself right after persisting that its first member was promoted.
     const first = sc.startController('first', [], { TANDEM_FAILPOINT: 'after-status:MemberPromoted' });
-    await sc.waitGroup('Healthy', (g) => g.status?.phase === 'Healthy');
+    await sc.waitSteady();
     const recorder = await Recorder.start(sc.kube, sc.ns);
     try {
       await sc.kube.setImage(sc.ns, 'interest', 'ghcr.io/acme/interest:2.0');
@@ -56,7 +56,7 @@ describe('restart', () => {
     const sc = s;
     for (const f of ['interest', 'loan', 'group']) await sc.kube.applyFile(sc.ns, `examples/loan-interest/${f}.yaml`);
     const first = sc.startController('first');
-    await sc.waitGroup('Healthy', (g) => g.status?.phase === 'Healthy');
+    await sc.waitSteady();
     expect(await first.kill('SIGTERM')).toBe(0);
     const second = sc.startController('second');
     await waitFor('second controller synced', async () => second.logLines().some((l) => l.includes('caches synced')));

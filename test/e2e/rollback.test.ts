@@ -43,7 +43,7 @@ describe('rollback after a partial cutover', () => {
     await kube.apply(ns, blueGreenApp('loan', '1.0'));
     await kube.apply(ns, groupManifest('loans', [{ rollout: 'interest' }, { rollout: 'loan', dependsOn: ['interest'] }]));
     s.startController();
-    await s.waitGroup('Healthy', (g) => g.status?.phase === 'Healthy');
+    await s.waitSteady();
     const before = { interest: (await kube.rollout(ns, 'interest')).status!['stableRS'], loan: (await kube.rollout(ns, 'loan')).status!['stableRS'] };
 
     verdict.set(false);

@@ -22,15 +22,15 @@ actions["promote"]["disabled"] = release.promotedAt ~= nil or release.abortedAt 
   annotations["tandem.dev/promote"] == release.id
 -- Abort: any release not aborted yet (members already live are rolled back).
 actions["abort"]["disabled"] = release.abortedAt ~= nil or annotations["tandem.dev/abort"] ~= nil
--- Retry: what Tandem accepts, an aborted release whose cutover had not started and whose members
--- are all canary (Argo would switch blue-green members live at once, so Tandem refuses those).
+-- Retry: what Tandem accepts, an aborted release whose cutover had not started and none of whose
+-- failed members is blue-green (Argo would switch those live at once, so Tandem refuses them).
 local retryable = release.abortedAt ~= nil and release.promotedAt == nil
-local strategies = {}
-for _, m in ipairs(obj.status.members or {}) do
-  strategies[m.rollout] = m.strategy
-end
+local targeted = {}
 for _, t in ipairs(release.targets or {}) do
-  if strategies[t.rollout] ~= "Canary" then
+  targeted[t.rollout] = true
+end
+for _, m in ipairs(obj.status.members or {}) do
+  if targeted[m.rollout] and m.state == "Failed" and m.strategy == "BlueGreen" then
     retryable = false
   end
 end

@@ -58,6 +58,31 @@ export class Scenario {
     return this.waitGroup(`phase ${phase}`, (g) => g.status?.phase === phase && g.status.observedGeneration === (g.metadata as { generation?: number }).generation, timeoutMs);
   }
 
+  /**
+   * Healthy with every member observed by Argo, twice in a row a second apart: Tandem's first wiring
+   * write makes a member briefly unobserved, and the group Progressing, right after its first Healthy.
+   */
+  async waitSteady(timeoutMs = 120_000): Promise<GroupObj> {
+    const steadyNow = async () => {
+      const g = await this.kube.groupOrUndefined(this.ns, this.group);
+      if (g?.status?.phase !== 'Healthy' || g.status.observedGeneration !== (g.metadata as { generation?: number }).generation) return undefined;
+      for (const m of this.members) {
+        const r = await this.kube.rollout(this.ns, m);
+        if (r.status?.['observedGeneration'] !== String(r.metadata.generation) || r.status?.['phase'] !== 'Healthy') return undefined;
+      }
+      return g;
+    };
+    return waitFor(
+      `group ${this.group}: steady`,
+      async () => {
+        if (!(await steadyNow())) return undefined;
+        await new Promise((r) => setTimeout(r, 1_000));
+        return steadyNow();
+      },
+      { timeoutMs, dump: this.dump },
+    );
+  }
+
   kubectl(...args: string[]): string {
     return execFileSync(inject('kubectl'), ['--kubeconfig', this.kube.kubeconfig, '-n', this.ns, ...args], { encoding: 'utf8' });
   }

@@ -69,11 +69,15 @@ describe('actions', () => {
     expect(discovery(g)).toEqual({ promote: true, abort: false, retry: true });
   });
 
-  it('retry is offered for an aborted release of canary members only, before its cutover', () => {
+  it('retry is offered where Tandem takes it: aborted before its cutover, no failed blue-green member', () => {
     const g = load('testdata/degraded_releaseAborted.yaml');
     expect(discovery(g).retry).toBe(true);
     for (const m of g.status.members) m.strategy = 'Canary';
     expect(discovery(g)).toEqual({ promote: true, abort: true, retry: false });
+    // An Ordered release whose blue-green first member completed and whose canary member failed.
+    g.status.members[0].strategy = 'BlueGreen';
+    g.status.members[0].state = 'Promoted';
+    expect(discovery(g).retry).toBe(false);
     g.status.release.promotedAt = g.status.release.abortedAt;
     expect(discovery(g).retry).toBe(true);
   });

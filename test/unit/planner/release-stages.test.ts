@@ -74,6 +74,11 @@ describe('Lockstep canary, barrier by barrier', () => {
     expect(p.actions).toEqual([{ kind: 'Promote', rollout: 'loan', resourceVersion: 'rv-loan-l2-1' }]);
   });
 
+  it('spends a promote request seen while a barrier is already open: it never opens the next one by itself', () => {
+    const p = run({ status: opened(), annotations: { [REQUEST.promote]: id } }, { desired: 'i2', atBarrier: 0 }, { desired: 'l2', stepIndex: 2 });
+    expect(p.handledRequests).toEqual([{ annotation: REQUEST.promote, value: id }]);
+  });
+
   it('resumes the dependency once the dependent has moved past the barrier', () => {
     const p = run({ status: opened() }, { desired: 'i2', atBarrier: 0 }, { desired: 'l2', stepIndex: 2 });
     expect(p.status?.release?.promotedMembers).toEqual(['loan']);
@@ -125,6 +130,8 @@ describe('Lockstep canary, barrier by barrier', () => {
     const p = run({ status, annotations: { [REQUEST.retry]: id } }, { desired: 'i2', abort: true }, { desired: 'l2', abort: true });
     expect(kinds(p)).toEqual(['Retry:interest', 'Retry:loan']);
     expect(p.status?.release).toMatchObject({ id, retries: 1, promotedMembers: [] });
+    expect(p.status?.message).toBe(`release ${id} retried (attempt 2): interest, loan`);
+    expect(p.events[0]?.message).toBe(p.status?.message);
     expect(p.status?.release?.stage).toBeUndefined();
     expect(p.events.map((e) => e.reason)).toEqual(['ReleaseRetried']);
   });

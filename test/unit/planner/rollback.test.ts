@@ -88,6 +88,21 @@ describe('rollback after a partial cutover (Lockstep)', () => {
     const p = run({ status }, { desired: 'i2', abort: true }, liveLoan);
     expect(p.actions.some((a) => a.kind === 'RestoreTemplate')).toBe(false);
     expect(p.status?.message).toContain('cannot roll back loan');
+    expect(p.status?.members.find((m) => m.rollout === 'loan')?.state).toBe('Failed');
+  });
+
+  it('does not fight a rolled-back member put back on the new revision (Argo CD self-heal): Degraded, no second rollback', () => {
+    const status = aborted({ rolledBack: ['loan'], restored: ['loan'] });
+    const p = run({ status }, { desired: 'i2', abort: true }, liveLoan);
+    expect(p.actions.filter((a) => a.kind !== 'ApplyMetadata')).toEqual([]);
+    expect(p.status?.release?.id).toBe(id);
+    expect(p.status?.phase).toBe('Degraded');
+    expect(p.status?.message).toContain('loan put back on the new revision after the rollback');
+  });
+
+  it('records a member as restored once Argo has it stable on its previous revision', () => {
+    const p = run({ status: aborted({ rolledBack: ['loan'] }) }, { desired: 'i2', abort: true }, { stable: 'l1', desired: 'l1' });
+    expect(p.status?.release?.restored).toEqual(['loan']);
   });
 
   it('Ordered groups leave earlier members where they are', () => {

@@ -67,6 +67,8 @@ describe('flags', () => {
     expect(parseDuration('15s')).toBe(15_000);
     expect(parseDuration('500ms')).toBe(500);
     expect(parseDuration('1m')).toBe(60_000);
+    expect(parseDuration('1h')).toBe(3_600_000);
+    expect(parseDuration('0')).toBe(0);
     expect(() => parseDuration('15')).toThrow(RangeError);
   });
 });
