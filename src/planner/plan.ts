@@ -450,8 +450,8 @@ class ReleasePlanner {
           reapplied.push(t);
           continue;
         }
-        // Its new pods stay on the dependencies' previews (still the new pods) until they are gone.
-        if (r.desiredRevision === target.revision) this.repointed.add(t);
+        // While its live pods are the new ones they keep the dependencies' previews (still the new pods).
+        if (r.desiredRevision === target.revision || r.stableRevision === target.revision) this.repointed.add(t);
         if (!rolledBack.has(t)) {
           // Persisted before the template is touched, so a restart knows the revision it finds is Tandem's doing.
           rolledBack.add(t);

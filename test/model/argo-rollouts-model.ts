@@ -1,8 +1,11 @@
 /**
- * A model of what the Argo Rollouts controller does to a blue-green Rollout (reference notes §1–§4),
- * small enough to run thousands of times: observe a spec change, create the preview ReplicaSet with
- * preview metadata, pause once the preview is available, switch the active Service after a promote,
- * then mark the revision stable; ephemeral metadata follows stableRS and is re-synced every step.
+ * A model of what the Argo Rollouts controller does to a Rollout (reference notes §1–§4), small
+ * enough to run thousands of times. Blue-green: observe a spec change, create the preview ReplicaSet
+ * with preview metadata, pause once the preview is available, switch the active Service after a
+ * promote, then mark the revision stable. Canary: steps [setWeight, pause {}] × barriers, each pause
+ * reached once the canary is available and left on a promote; after the last, the revision becomes
+ * stable. A failed analysis is an abort. Ephemeral metadata follows stableRS and is re-synced every
+ * step. For a canary, "active"/"preview" below stand for its stable/canary Service and metadata.
  */
 import { ReplicaSet, Rollout, Service, type OwnedKeys } from '../../src/api/rollout.ts';
 
@@ -27,6 +30,10 @@ export interface ModelRollout {
   paused: boolean;
   controllerPause: boolean;
   abort: boolean;
+  /** 0: blue-green; n ≥ 1: canary with n barriers. */
+  readonly barriers: number;
+  /** Canary: index into its steps (2 per barrier); 2 × barriers once complete. */
+  stepIndex: number;
   previewMetadata: Record<string, string>;
   activeMetadata: Record<string, string>;
   owned: OwnedKeys;
@@ -34,7 +41,7 @@ export interface ModelRollout {
   readonly replicaSets: Map<string, ModelReplicaSet>;
 }
 
-export function newRollout(name: string, revision: string, active: Record<string, string>, preview: Record<string, string>, owned: OwnedKeys): ModelRollout {
+export function newRollout(name: string, revision: string, active: Record<string, string>, preview: Record<string, string>, owned: OwnedKeys, barriers = 0): ModelRollout {
   return {
     name,
     generation: 1,
@@ -47,6 +54,8 @@ export function newRollout(name: string, revision: string, active: Record<string
     paused: false,
     controllerPause: false,
     abort: false,
+    barriers,
+    stepIndex: 2 * barriers,
     previewMetadata: preview,
     activeMetadata: active,
     owned,
@@ -88,17 +97,21 @@ export function argoStep(r: ModelRollout) {
       r.paused = false;
       r.controllerPause = false;
       r.previewSelector = r.template;
+      r.stepIndex = r.template === r.stableRS ? 2 * r.barriers : 0;
       if (!r.replicaSets.has(r.template)) r.replicaSets.set(r.template, { available: false, podAnnotations: { ...r.previewMetadata } });
-      else if (r.replicaSets.get(r.template)!.available && r.activeSelector !== r.template) {
+      else if (r.barriers === 0 && r.replicaSets.get(r.template)!.available && r.activeSelector !== r.template) {
         // Back to a ReplicaSet still up within scaleDownDelaySeconds: a fast rollback, no pause (reference §4).
         r.activeSelector = r.template;
         r.stableRS = r.template;
       }
     }
   } else if (r.abort) {
-    // Aborted: Argo drops the pause and keeps the stable revision active.
+    // Aborted: Argo drops the pause and keeps the stable revision active; a canary starts its steps over.
     r.paused = false;
     r.controllerPause = false;
+    if (r.barriers > 0 && r.stableRS !== r.currentPodHash) r.stepIndex = 0;
+  } else if (r.barriers > 0) {
+    canaryStep(r);
   } else if (r.controllerPause && !r.paused) {
     r.activeSelector = r.currentPodHash; // the user resumed: switch the active Service
     r.controllerPause = false;
@@ -118,6 +131,24 @@ export function argoStep(r: ModelRollout) {
   if (JSON.stringify(r) !== before) r.resourceVersion++;
 }
 
+function canaryStep(r: ModelRollout) {
+  const last = 2 * r.barriers;
+  if (r.controllerPause && !r.paused) {
+    // The user resumed: the pause step is done.
+    r.stepIndex++;
+    r.controllerPause = false;
+  } else if (r.stepIndex >= last && r.stableRS !== r.currentPodHash) {
+    // All steps done: a later reconcile (the canary scaled to full) makes it stable, Service and all.
+    r.stableRS = r.currentPodHash;
+    r.activeSelector = r.currentPodHash;
+  } else if (r.stableRS !== r.currentPodHash && !r.paused && r.stepIndex % 2 === 0 && r.stepIndex < last && r.replicaSets.get(r.currentPodHash)?.available) {
+    // setWeight done (the canary is available): on to the pause step, which pauses.
+    r.stepIndex++;
+    r.paused = true;
+    r.controllerPause = true;
+  }
+}
+
 function syncEphemeralMetadata(r: ModelRollout) {
   const fullyRolledOut = r.stableRS === r.currentPodHash;
   for (const [hash, rs] of r.replicaSets) {
@@ -132,19 +163,31 @@ export const isPromoted = (r: ModelRollout) => r.stableRS === r.currentPodHash &
 // ---- how the planner sees the model ----
 
 export function rolloutObject(r: ModelRollout) {
+  const strategy =
+    r.barriers > 0
+      ? {
+          canary: {
+            canaryService: `${r.name}-preview`,
+            stableService: `${r.name}-active`,
+            steps: Array.from({ length: r.barriers }, () => [{ setWeight: 50 }, { pause: {} }]).flat(),
+            canaryMetadata: { annotations: { ...r.previewMetadata } },
+            stableMetadata: { annotations: { ...r.activeMetadata } },
+          },
+        }
+      : {
+          blueGreen: {
+            activeService: `${r.name}-active`,
+            previewService: `${r.name}-preview`,
+            autoPromotionEnabled: false,
+            previewMetadata: { annotations: { ...r.previewMetadata } },
+            activeMetadata: { annotations: { ...r.activeMetadata } },
+          },
+        };
   return Rollout.parse({
     metadata: { name: r.name, namespace: NS, generation: r.generation, resourceVersion: String(r.resourceVersion) },
     spec: {
       replicas: 1,
-      strategy: {
-        blueGreen: {
-          activeService: `${r.name}-active`,
-          previewService: `${r.name}-preview`,
-          autoPromotionEnabled: false,
-          previewMetadata: { annotations: { ...r.previewMetadata } },
-          activeMetadata: { annotations: { ...r.activeMetadata } },
-        },
-      },
+      strategy,
       template: { spec: { containers: [{ image: `example/${r.name}:${r.template}` }] } },
     },
     status: {
@@ -152,10 +195,10 @@ export function rolloutObject(r: ModelRollout) {
       currentPodHash: r.currentPodHash,
       stableRS: r.stableRS,
       controllerPause: r.controllerPause,
-      pauseConditions: r.paused ? [{ reason: 'BlueGreenPause' }] : [],
+      pauseConditions: r.paused ? [{ reason: r.barriers > 0 ? 'CanaryPauseStep' : 'BlueGreenPause' }] : [],
       abort: r.abort,
       phase: r.abort ? 'Degraded' : r.paused ? 'Paused' : isPromoted(r) ? 'Healthy' : 'Progressing',
-      blueGreen: { activeSelector: r.activeSelector, previewSelector: r.previewSelector },
+      ...(r.barriers > 0 ? { currentStepIndex: r.stepIndex } : { blueGreen: { activeSelector: r.activeSelector, previewSelector: r.previewSelector } }),
     },
   });
 }
@@ -170,10 +213,15 @@ export function replicaSetObjects(r: ModelRollout) {
   );
 }
 
-export function serviceObjects(names: readonly string[]) {
+/** Each Rollout's active/stable and preview/canary Services, selecting what the model says. */
+export function serviceObjects(rollouts: ReadonlyMap<string, ModelRollout>) {
   return new Map(
-    names.flatMap((n) =>
-      ['active', 'preview'].map((role) => [`${n}-${role}`, Service.parse({ metadata: { name: `${n}-${role}`, namespace: NS }, spec: { ports: [{ port: 80 }] } })] as const),
+    [...rollouts.values()].flatMap((r) =>
+      (['active', 'preview'] as const).map((role) => {
+        const hash = role === 'active' ? r.activeSelector : r.previewSelector;
+        const svc = Service.parse({ metadata: { name: `${r.name}-${role}`, namespace: NS }, spec: { selector: { 'rollouts-pod-template-hash': hash }, ports: [{ port: 80 }] } });
+        return [`${r.name}-${role}`, svc] as const;
+      }),
     ),
   );
 }
