@@ -10,6 +10,7 @@ import { parseGroupKey } from './group-key.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { crashIfArmed } from './failpoint.ts';
 import type { ReleaseMetrics } from './release-metrics.ts';
+import { ArgoNudge } from './argo-nudge.ts';
 import { WriteExpectations } from './write-expectations.ts';
 
 /** How soon to look again while the cache has yet to show this controller's own write. */
@@ -34,6 +35,7 @@ export class Reconciler {
   private readonly failpoint: string | undefined;
   private readonly metrics: ReleaseMetrics | undefined;
   private readonly expectations = new WriteExpectations();
+  private readonly nudge = new ArgoNudge();
 
   constructor(options: ReconcilerOptions) {
     this.gw = options.gateway;
@@ -62,8 +64,26 @@ export class Reconciler {
     }
     const p = plan(observed);
     const log = this.log.child({ group: key, release: p.status?.release?.id });
+    await this.nudgeArgo(observed, log);
     await this.act(group, raw, observed, p, log);
     return { requeueAfterMs: p.requeueAfterMs };
+  }
+
+  /** Members Argo has left waiting (a generation not observed, a promote not acted on) too long. */
+  private async nudgeArgo(observed: Observed, log: Logger): Promise<void> {
+    for (const { rollout } of observed.rollouts.values()) {
+      const { status, metadata } = rollout;
+      const unobserved = status.observedGeneration !== String(metadata.generation);
+      const unpausing = status.controllerPause === true && (status.pauseConditions ?? []).length === 0;
+      const state = unobserved || unpausing ? `${metadata.generation}/${metadata.resourceVersion}` : undefined;
+      if (!this.nudge.due(rolloutKey(metadata), state, observed.now)) continue;
+      log.warn({ rollout: metadata.name, generation: metadata.generation, observedGeneration: status.observedGeneration }, 'argo rollouts has not acted on a rollout; nudging it');
+      try {
+        await this.gw.nudgeRollout(metadata.namespace, metadata.name, new Date(observed.now).toISOString());
+      } catch (err) {
+        log.warn({ rollout: metadata.name, err: String(err) }, 'nudge failed');
+      }
+    }
   }
 
   private observe(group: RolloutGroup): Observed {

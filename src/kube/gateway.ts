@@ -24,6 +24,8 @@ const TANDEM = { group: GROUP, version: VERSION, plural: PLURAL } as const;
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const APPLY = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
 const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+/** Where Tandem writes the time it nudged Argo Rollouts to look at a Rollout again (see ArgoNudge). */
+const NUDGE_ANNOTATION = 'tandem.dev/nudged-at';
 
 export type WatchedKind = 'RolloutGroup' | 'Rollout' | 'ReplicaSet' | 'Service';
 
@@ -266,6 +268,13 @@ export class KubeGateway {
       this.custom.patchNamespacedCustomObjectStatus({ ...ARGO, namespace, name, body, fieldManager: FIELD_MANAGER }, MERGE),
     );
     return resourceVersionOf(updated);
+  }
+
+  /** A metadata-only write (no new generation): a fresh watch event for the Rollout, nothing else. */
+  async nudgeRollout(namespace: string, name: string, at: string): Promise<void> {
+    await call(`nudge rollout ${namespace}/${name}`, () =>
+      this.custom.patchNamespacedCustomObject({ ...ARGO, namespace, name, body: { metadata: { annotations: { [NUDGE_ANNOTATION]: at } } }, fieldManager: FIELD_MANAGER }, MERGE),
+    );
   }
 
   async patchRolloutSpec(namespace: string, name: string, spec: Record<string, unknown>): Promise<string> {
