@@ -2,20 +2,16 @@
 import { describe, expect, it } from 'vitest';
 import { REQUEST, type ReleaseStatus, type RolloutGroupStatus } from '../../../src/api/rolloutgroup.ts';
 import { plan } from '../../../src/planner/plan.ts';
-import { releaseId } from '../../../src/planner/release-id.ts';
-import { T0, blueGreen, canary, group, observed, url, type CanaryState, type GroupInput } from '../../fixtures/builders.ts';
+import { T0, blueGreen, canary, group, observed, url, type CanaryState, type GroupInput, INTEREST_KEY, loanDependsOnInterest, loanInterestRelease } from '../../fixtures/builders.ts';
 
-const KEY = 'tandem.dev/interest-url';
-const members = [{ rollout: 'interest' }, { rollout: 'loan', dependsOn: [{ rollout: 'interest' }] }];
+const KEY = INTEREST_KEY;
+const members = loanDependsOnInterest;
 const wiredLoan = {
   canaryMetadata: { [KEY]: url('interest-canary') },
   stableMetadata: { [KEY]: url('interest-stable') },
   owned: { canaryMetadata: [KEY], stableMetadata: [KEY] },
 };
-const id = releaseId([
-  { rollout: 'interest', revision: 'i2' },
-  { rollout: 'loan', revision: 'l2' },
-]);
+const id = loanInterestRelease;
 const iso = (t = T0) => new Date(t).toISOString();
 
 function run(g: Partial<GroupInput>, interest: Partial<CanaryState>, loan: Partial<CanaryState>, now = T0) {

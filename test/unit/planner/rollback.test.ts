@@ -2,20 +2,16 @@
 import { describe, expect, it } from 'vitest';
 import { REQUEST, type ReleaseStatus, type RolloutGroupStatus } from '../../../src/api/rolloutgroup.ts';
 import { plan } from '../../../src/planner/plan.ts';
-import { releaseId } from '../../../src/planner/release-id.ts';
-import { T0, blueGreen, group, observed, podTemplate, url, type BlueGreenState, type GroupInput } from '../../fixtures/builders.ts';
+import { T0, blueGreen, group, observed, podTemplate, url, type BlueGreenState, type GroupInput, INTEREST_KEY, loanDependsOnInterest, loanInterestRelease } from '../../fixtures/builders.ts';
 
-const KEY = 'tandem.dev/interest-url';
-const members = [{ rollout: 'interest' }, { rollout: 'loan', dependsOn: [{ rollout: 'interest' }] }];
+const KEY = INTEREST_KEY;
+const members = loanDependsOnInterest;
 const loanWiring = {
   previewMetadata: { [KEY]: url('interest-preview') },
   activeMetadata: { [KEY]: url('interest-active') },
   owned: { previewMetadata: [KEY], activeMetadata: [KEY] },
 };
-const id = releaseId([
-  { rollout: 'interest', revision: 'i2' },
-  { rollout: 'loan', revision: 'l2' },
-]);
+const id = loanInterestRelease;
 const iso = new Date(T0).toISOString();
 
 const aborted = (extra: Partial<ReleaseStatus> = {}): RolloutGroupStatus => ({
