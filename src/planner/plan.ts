@@ -540,9 +540,10 @@ class ReleasePlanner {
   }
 
   /**
-   * Handles a `tandem.dev/promote` request; true when it opens the gate now. A request naming another
-   * release is refused and removed; one naming this release is kept until its gate is ready, and
-   * spent if it arrives while a gate is already open.
+   * Handles a `tandem.dev/promote` request, `<release id>` or `<release id>/<stage>` (1-based, to open
+   * one gate of a multi-stage release only); true when it opens the gate now. A request naming another
+   * release or a stage already passed is refused and removed; one for a gate not yet ready is kept
+   * until it is; one arriving while its gate is already open is spent.
    */
   private promoteRequest(release: ReleaseStatus | undefined, canAccept: boolean): boolean {
     const value = this.request(REQUEST.promote);
@@ -550,12 +551,19 @@ class ReleasePlanner {
     const handle = () => this.handled.push({ annotation: REQUEST.promote, value });
     const refuse = (why: string) => {
       handle();
-      this.events.push({ type: 'Warning', reason: 'PromoteRefused', message: `promote request for release ${value} refused: ${why}` });
+      this.events.push({ type: 'Warning', reason: 'PromoteRefused', message: `promote request ${value} refused: ${why}` });
       return false;
     };
+    const [id, stageText] = value.split('/');
     if (!release) return refuse('no release is in flight');
-    if (value !== release.id) return refuse(`the release in flight is ${release.id}`);
+    if (id !== release.id) return refuse(`the release in flight is ${release.id}`);
     if (release.abortedAt) return refuse(`release ${release.id} was aborted`);
+    const current = release.stage ?? 0;
+    const stages = release.stages ?? 1;
+    const wanted = stageText === undefined ? current : Number(stageText) - 1;
+    if (!Number.isInteger(wanted) || wanted < 0 || wanted >= stages) return refuse(`release ${release.id} has stages 1 to ${stages}`);
+    if (wanted < current) return refuse(`stage ${wanted + 1} of release ${release.id} has passed; it is at stage ${current + 1}`);
+    if (wanted > current) return false; // for a later gate: kept until the release gets there
     if (release.promotedAt) {
       // Spent: the one that opened this gate if its removal was lost, or early for a gate not yet reached.
       handle();

@@ -7,7 +7,7 @@ export type RequestResult =
 
 const inFlight = (group: RolloutGroup) => group.status?.release;
 
-/** `tandem.dev/promote: <release id>`: the release in flight, or the one pinned with --release. */
+/** `tandem.dev/promote: <release id>[/<stage>]`: the release in flight, or the one pinned with --release. */
 export function promoteRequest(group: RolloutGroup, pinned?: string): RequestResult {
   const name = group.metadata.name;
   const release = inFlight(group);
@@ -17,10 +17,14 @@ export function promoteRequest(group: RolloutGroup, pinned?: string): RequestRes
   }
   if (!release) return { ok: false, problem: `rolloutgroup ${name} has no release in flight; nothing to promote` };
   if (release.abortedAt) return { ok: false, problem: `release ${release.id} of rolloutgroup ${name} was aborted; retry it or change a member` };
-  // While a stage other than the last is promoting, a request is kept for the next gate.
-  const lastStage = (release.stage ?? 0) + 1 >= (release.stages ?? 1);
-  if (release.promotedAt && lastStage) return { ok: false, problem: `release ${release.id} of rolloutgroup ${name} is already promoting` };
-  return { ok: true, annotations: { [REQUEST.promote]: release.id }, summary: `promote of release ${release.id} requested` };
+  // Multi-stage releases name the gate (`<id>/<stage>`), so a request never opens a later one:
+  // the current stage's, or the next one's while the current stage is promoting.
+  const stages = release.stages ?? 1;
+  const stage = (release.stage ?? 0) + 1 + (release.promotedAt ? 1 : 0);
+  if (stage > stages) return { ok: false, problem: `release ${release.id} of rolloutgroup ${name} is already promoting` };
+  const value = stages > 1 ? `${release.id}/${stage}` : release.id;
+  const which = stages > 1 ? ` (stage ${stage}/${stages})` : '';
+  return { ok: true, annotations: { [REQUEST.promote]: value }, summary: `promote of release ${release.id}${which} requested` };
 }
 
 export function abortRequest(group: RolloutGroup, reason: string): RequestResult {

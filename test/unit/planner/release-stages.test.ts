@@ -70,6 +70,22 @@ describe('Lockstep canary, barrier by barrier', () => {
     expect(p.actions).toEqual([{ kind: 'Promote', rollout: 'loan', resourceVersion: 'rv-loan-l2-1' }]);
   });
 
+  it('takes a promote request naming a stage only at that stage’s gate; refuses a passed or unknown stage', () => {
+    const atFirst = { status: inFlight({ stages: 2 }) };
+    const later = run({ ...atFirst, annotations: { [REQUEST.promote]: `${id}/2` } }, { desired: 'i2', atBarrier: 0 }, { desired: 'l2', atBarrier: 0 });
+    expect(later.status?.phase).toBe('Paused');
+    expect(later.handledRequests).toEqual([]);
+    const now = run({ status: inFlight({ stage: 1, stages: 2 }), annotations: { [REQUEST.promote]: `${id}/2` } }, { desired: 'i2', atBarrier: 1 }, { desired: 'l2', atBarrier: 1 });
+    expect(now.status?.phase).toBe('Promoting');
+    expect(now.handledRequests).toEqual([{ annotation: REQUEST.promote, value: `${id}/2` }]);
+    for (const value of [`${id}/1`, `${id}/3`, `${id}/x`]) {
+      const p = run({ status: inFlight({ stage: 1, stages: 2 }), annotations: { [REQUEST.promote]: value } }, { desired: 'i2', atBarrier: 1 }, { desired: 'l2', atBarrier: 1 });
+      expect(p.status?.phase, value).toBe('Paused');
+      expect(p.events.map((e) => e.reason), value).toEqual(['ReleaseReady', 'PromoteRefused']);
+      expect(p.handledRequests, value).toEqual([{ annotation: REQUEST.promote, value }]);
+    }
+  });
+
   it('spends a promote request seen while a barrier is already open: it never opens the next one by itself', () => {
     const p = run({ status: opened(), annotations: { [REQUEST.promote]: id } }, { desired: 'i2', atBarrier: 0 }, { desired: 'l2', stepIndex: 2 });
     expect(p.handledRequests).toEqual([{ annotation: REQUEST.promote, value: id }]);

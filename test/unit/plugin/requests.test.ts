@@ -22,8 +22,9 @@ describe('request annotations', () => {
     expect(promoteRequest(group({ release: release({ promotedAt: 't', stage: 1, stages: 2 }) }))).toMatchObject({ ok: false });
   });
 
-  it('promote during a stage before the last is a request for the next gate', () => {
-    expect(promoteRequest(group({ release: release({ promotedAt: 't', stage: 0, stages: 2 }) }))).toMatchObject({ ok: true, annotations: { 'tandem.dev/promote': 'r1' } });
+  it('promote names the gate of a multi-stage release: the current one, or the next while promoting', () => {
+    expect(promoteRequest(group({ release: release({ stage: 1, stages: 3 }) }))).toEqual({ ok: true, annotations: { 'tandem.dev/promote': 'r1/2' }, summary: 'promote of release r1 (stage 2/3) requested' });
+    expect(promoteRequest(group({ release: release({ promotedAt: 't', stage: 0, stages: 2 }) }))).toMatchObject({ ok: true, annotations: { 'tandem.dev/promote': 'r1/2' } });
   });
 
   it('abort carries the reason; only with a release in flight', () => {
