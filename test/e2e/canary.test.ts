@@ -50,7 +50,8 @@ describe('Lockstep canary', () => {
         expect(r.status!['stableRS'], `${m} not promoted before the last barrier`).not.toBe(r.status!['currentPodHash']);
       }
 
-      await kube.annotateGroup(ns, 'shop', { 'tandem.dev/promote': releaseId });
+      // This time the request names the gate, as `kubectl rolloutgroup promote` does for several stages.
+      await kube.annotateGroup(ns, 'shop', { 'tandem.dev/promote': `${releaseId}/2` });
       await s.waitGroup('Healthy after the release', (g) => g.status?.phase === 'Healthy' && !g.status.release, 180_000);
       for (const m of ['api', 'web']) {
         const r = await kube.rollout(ns, m);
