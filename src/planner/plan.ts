@@ -258,15 +258,14 @@ class ReleasePlanner {
     const targets = release.targets.map((t) => t.rollout);
     const stages = stagesOf(this.o.group.spec, this.graph, targets, this.readings);
     release.stages = stages.length;
-    for (const t of targets) {
-      const r = this.at(t);
-      const onTarget = r.desiredRevision === release.targets.find((x) => x.rollout === t)!.revision;
-      this.states.set(t, !onTarget ? 'RolledBack' : r.promoted ? 'Promoted' : r.ready ? 'Ready' : 'Deploying');
+    for (const { rollout, revision } of release.targets) {
+      const r = this.at(rollout);
+      this.states.set(rollout, r.desiredRevision !== revision ? 'RolledBack' : r.promoted ? 'Promoted' : r.ready ? 'Ready' : 'Deploying');
     }
     if (release.abortedAt) return this.planAborted(release, targets);
 
     const stage = stages[release.stage ?? 0];
-    if (!stage) return this.complete(release, targets);
+    if (!stage) return this.complete(release);
     const abortRequest = this.request(REQUEST.abort);
     if (release.retries && this.request(REQUEST.retry) === release.id) {
       this.handled.push({ annotation: REQUEST.retry, value: release.id }); // taken already; its removal was lost
@@ -290,7 +289,7 @@ class ReleasePlanner {
       return this.planAborted(release, targets);
     }
     if (!release.promotedAt) return this.planGate(release, stage, stageReady, deadline);
-    return this.planCutover(release, stage, targets);
+    return this.planCutover(release, stage);
   }
 
   /** Past this stage's barrier; at the last one that means promoted, not merely resumed (Argo still scales). */
@@ -317,7 +316,7 @@ class ReleasePlanner {
     const movers = stage.movers;
     if (movers.every((m) => this.movedOn(m, stage))) {
       // Moved on already (a restart, or a retry of an Ordered release whose first members stayed).
-      return this.advance(release, stage, release.targets.map((t) => t.rollout));
+      return this.advance(release, stage);
     }
     const readyCount = movers.filter((m) => this.readyAt(m, stage)).length;
     if (!stageReady) {
@@ -350,7 +349,7 @@ class ReleasePlanner {
   }
 
   /** Dependents first: (repoint,) resume, wait until moved on, then the next (§4). */
-  private planCutover(release: ReleaseStatus, stage: Stage, targets: readonly string[]): Outcome {
+  private planCutover(release: ReleaseStatus, stage: Stage): Outcome {
     this.promoteRequest(release, false);
     const label = this.stageLabel(release, stage);
     const repoint = this.lockstep && stage.final;
@@ -397,12 +396,12 @@ class ReleasePlanner {
       }
       return promoting(`${label} promoting ${m} (${progress})`);
     }
-    return this.advance(release, stage, targets);
+    return this.advance(release, stage);
   }
 
   /** Every mover of the stage moved on: the next stage starts, or the release is complete. */
-  private advance(release: ReleaseStatus, stage: Stage, targets: readonly string[]): Outcome {
-    if ((release.stage ?? 0) + 1 >= (release.stages ?? 1)) return this.complete(release, targets);
+  private advance(release: ReleaseStatus, stage: Stage): Outcome {
+    if ((release.stage ?? 0) + 1 >= (release.stages ?? 1)) return this.complete(release);
     release.stage = (release.stage ?? 0) + 1;
     release.stageStartedAt = this.nowIso;
     release.promotedMembers = [];
@@ -414,9 +413,10 @@ class ReleasePlanner {
     return outcome('Progressing', 'False', 'ReleaseProgressing', `release ${release.id}: ${passed}; stage ${release.stage + 1}/${release.stages} next`);
   }
 
-  private complete(release: ReleaseStatus, targets: readonly string[]): Outcome {
+  private complete(release: ReleaseStatus): Outcome {
     this.repointed.clear();
-    this.events.push({ type: 'Normal', reason: 'ReleaseCompleted', message: `release ${release.id} completed: ${targets.join(', ')} promoted` });
+    const promoted = release.targets.map((t) => t.rollout).join(', ');
+    this.events.push({ type: 'Normal', reason: 'ReleaseCompleted', message: `release ${release.id} completed: ${promoted} promoted` });
     this.release = undefined;
     const message = `release ${release.id} completed; ${this.graph.members.length}/${this.graph.members.length} members stable`;
     return outcome('Healthy', 'True', 'ReleaseCompleted', message);
@@ -438,6 +438,7 @@ class ReleasePlanner {
     const reapplied: string[] = [];
     const stuck: string[] = [];
     const returning: string[] = [];
+    const kept: string[] = [];
     for (const target of release.targets) {
       const t = target.rollout;
       const r = this.at(t);
@@ -481,6 +482,7 @@ class ReleasePlanner {
         }
         continue;
       }
+      if (live) kept.push(t); // Ordered: members before the failed one stay
       if (r.failed) this.states.set(t, 'Failed');
       if (!r.promoted && !r.aborted) {
         this.releaseActions.push({ kind: 'Abort', rollout: t, resourceVersion: this.rv(t) });
@@ -490,7 +492,6 @@ class ReleasePlanner {
     if (rolledBack.size > 0) release.rolledBack = [...rolledBack].sort();
     if (restored.size > 0) release.restored = [...restored].sort();
     if (returning.length > 0) this.wait(SETTLE_MS * 2);
-    const kept = targets.filter((t) => this.at(t).promoted && !rolledBack.has(t) && this.at(t).desiredRevision === release.targets.find((x) => x.rollout === t)!.revision);
     let message = `release ${release.id} aborted: ${release.abortReason}`;
     if (rolledBack.size > 0) {
       message += returning.length > 0 ? `; rolling back ${returning.join(', ')}` : `; rolled back ${[...rolledBack].join(', ')}`;
