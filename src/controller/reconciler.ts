@@ -3,6 +3,7 @@ import { FINALIZER, RolloutGroup, type RolloutGroupStatus } from '../api/rollout
 import type { RolloutView, Service } from '../api/rollout.ts';
 import type { KubeGateway } from '../kube/gateway.ts';
 import type { Observed, PeerGroup } from '../planner/observed.ts';
+import { awaitingArgo } from '../planner/member-reading.ts';
 import { plan } from '../planner/plan.ts';
 import type { Action, Plan } from '../planner/plan-types.ts';
 import type { ReconcileResult } from '../runtime/workers.ts';
@@ -69,13 +70,11 @@ export class Reconciler {
     return { requeueAfterMs: p.requeueAfterMs };
   }
 
-  /** Members Argo has left waiting (a generation not observed, a promote not acted on) too long. */
+  /** Members Argo has left waiting (a generation not observed, a promote or retry not acted on) too long. */
   private async nudgeArgo(observed: Observed, log: Logger): Promise<void> {
     for (const { rollout } of observed.rollouts.values()) {
       const { status, metadata } = rollout;
-      const unobserved = status.observedGeneration !== String(metadata.generation);
-      const unpausing = status.controllerPause === true && (status.pauseConditions ?? []).length === 0;
-      const state = unobserved || unpausing ? `${metadata.generation}/${metadata.resourceVersion}` : undefined;
+      const state = awaitingArgo(rollout) ? `${metadata.generation}/${metadata.resourceVersion}` : undefined;
       if (!this.nudge.due(rolloutKey(metadata), state, observed.now)) continue;
       log.warn({ rollout: metadata.name, generation: metadata.generation, observedGeneration: status.observedGeneration }, 'argo rollouts has not acted on a rollout; nudging it');
       try {

@@ -30,14 +30,25 @@ export interface MemberReading {
 }
 
 /** `services`: the namespace's Services by name; a canary is promoted only once its stable Service selects the new pods. */
+/** Paused conditions were cleared (a promote) and Argo has not yet acted on it. */
+const isUnpausing = ({ status }: Rollout): boolean => status.controllerPause === true && (status.pauseConditions ?? []).length === 0;
+
+/**
+ * Argo has yet to act on the Rollout's latest spec, promote or retry (`abort: false`, while the phase
+ * still says the update was aborted): what its status says is not yet to be trusted.
+ */
+export function awaitingArgo(rollout: Rollout): boolean {
+  const { status, metadata } = rollout;
+  const retrying = status.abort !== true && status.phase === 'Degraded' && (status.message ?? '').startsWith('RolloutAborted');
+  return status.observedGeneration !== String(metadata.generation) || isUnpausing(rollout) || retrying;
+}
+
 export function readMember(rollout: Rollout, replicaSets: readonly ReplicaSet[], services?: ReadonlyMap<string, Service>): MemberReading {
   const { spec, status, metadata } = rollout;
   const strategy = spec.strategy.blueGreen ? 'BlueGreen' : spec.strategy.canary ? 'Canary' : undefined;
   const pauses = status.pauseConditions ?? [];
-  const unpausing = status.controllerPause === true && pauses.length === 0;
-  // A retry (`abort: false`) Argo has yet to act on: the phase still says the update was aborted.
-  const retrying = status.abort !== true && status.phase === 'Degraded' && (status.message ?? '').startsWith('RolloutAborted');
-  const trusted = status.observedGeneration === String(metadata.generation) && !unpausing && !retrying;
+  const unpausing = isUnpausing(rollout);
+  const trusted = !awaitingArgo(rollout);
   const desired = status.currentPodHash || undefined;
   const stable = status.stableRS || undefined;
   const changed = desired !== undefined && stable !== undefined && desired !== stable;
@@ -50,7 +61,7 @@ export function readMember(rollout: Rollout, replicaSets: readonly ReplicaSet[],
   let atBarrier: number | undefined = atGate ? 0 : undefined;
   const barrierSteps = barrierStepsOf(rollout);
   const stepIndex = status.currentStepIndex;
-  const ownRs = replicaSets.find((rs) => rs.metadata.labels[POD_TEMPLATE_HASH] === desired && ownedBy(rs, metadata.name));
+  const ownRs = replicaSetOf(replicaSets, metadata.name, desired);
   if (strategy === 'Canary') {
     const barrier = stepIndex === undefined ? -1 : barrierSteps.indexOf(stepIndex);
     atGate = pauses.some((p) => p.reason === 'CanaryPauseStep') && barrier >= 0;
@@ -64,7 +75,6 @@ export function readMember(rollout: Rollout, replicaSets: readonly ReplicaSet[],
   if (strategy === 'BlueGreen') {
     const bg = status.blueGreen ?? {};
     promoted &&= bg.activeSelector === desired;
-    const previewRs = ownRs;
     // Without a preview Service Argo leaves previewSelector empty; the ReplicaSet still tells readiness.
     const previewSelected = bg.previewSelector === desired || !spec.strategy.blueGreen?.previewService;
     ready =
@@ -72,8 +82,8 @@ export function readMember(rollout: Rollout, replicaSets: readonly ReplicaSet[],
       !failed &&
       atGate &&
       previewSelected &&
-      previewRs !== undefined &&
-      fullyAvailable(previewRs);
+      ownRs !== undefined &&
+      fullyAvailable(ownRs);
   }
   return {
     name: metadata.name,
@@ -112,8 +122,9 @@ export function hasPassed(r: MemberReading, i: number): boolean {
   return step !== undefined && r.stepIndex !== undefined && r.stepIndex > step;
 }
 
-const ownedBy = (rs: ReplicaSet, rollout: string): boolean =>
-  rs.metadata.ownerReferences.some((o) => o.kind === 'Rollout' && o.name === rollout);
+/** The ReplicaSet of a Rollout's revision (pod-template-hash). */
+export const replicaSetOf = (replicaSets: readonly ReplicaSet[], rollout: string, hash: string | undefined): ReplicaSet | undefined =>
+  replicaSets.find((rs) => rs.metadata.labels[POD_TEMPLATE_HASH] === hash && rs.metadata.ownerReferences.some((o) => o.kind === 'Rollout' && o.name === rollout));
 
 const fullyAvailable = (rs: ReplicaSet): boolean =>
   rs.spec.replicas > 0 &&

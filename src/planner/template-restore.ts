@@ -1,4 +1,5 @@
 import { EPHEMERAL_METADATA, POD_TEMPLATE_HASH, type ReplicaSet } from '../api/rollout.ts';
+import { replicaSetOf } from './member-reading.ts';
 
 export type PodTemplate = Record<string, unknown>;
 
@@ -8,9 +9,7 @@ export type PodTemplate = Record<string, unknown>;
  * baked into the template, change its hash and start a new revision instead of returning to the old one.
  */
 export function templateOf(replicaSets: readonly ReplicaSet[], rollout: string, revision: string): PodTemplate | undefined {
-  const rs = replicaSets.find(
-    (r) => r.metadata.labels[POD_TEMPLATE_HASH] === revision && r.metadata.ownerReferences.some((o) => o.kind === 'Rollout' && o.name === rollout),
-  );
+  const rs = replicaSetOf(replicaSets, rollout, revision);
   if (!rs?.spec.template) return undefined;
   const template = structuredClone(rs.spec.template) as PodTemplate & { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } };
   const injected = parseInjected(rs.metadata.annotations[EPHEMERAL_METADATA]);
