@@ -6,21 +6,13 @@ import { runManager } from './controller/manager.ts';
 import { KubeGateway } from './kube/gateway.ts';
 import { inClusterNamespace } from './kube/in-cluster.ts';
 import { createLogger } from './log.ts';
-import { addPluginCommands, runProgram } from './plugin/commands.ts';
-import { parseDuration } from './runtime/duration.ts';
+import { addPluginCommands, durationArgument, runProgram } from './plugin/commands.ts';
 import { DEFAULT_TIMINGS, timingsProblem } from './runtime/leader-election.ts';
 
 const positiveInt = (v: string): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
   return n;
-};
-const duration = (v: string): number => {
-  try {
-    return parseDuration(v);
-  } catch (err) {
-    throw new InvalidArgumentError(String((err as Error).message));
-  }
 };
 const seconds = (ms: number) => `${ms / 1000}s`;
 
@@ -55,9 +47,9 @@ program
   .option('--leader-elect', 'act only while holding a coordination.k8s.io Lease (run several replicas)', false)
   .option('--leader-election-namespace <ns>', 'namespace of the Lease (default: the pod namespace, from POD_NAMESPACE or the service account)')
   .option('--leader-election-id <name>', 'name of the Lease', 'tandem-controller-leader')
-  .option('--leader-elect-lease-duration <d>', 'how long a standby waits before taking an unrenewed lease', duration, DEFAULT_TIMINGS.leaseDurationMs)
-  .option('--leader-elect-renew-deadline <d>', 'how long the leader retries renewing before it gives up and exits', duration, DEFAULT_TIMINGS.renewDeadlineMs)
-  .option('--leader-elect-retry-period <d>', 'interval between acquire and renew attempts', duration, DEFAULT_TIMINGS.retryPeriodMs)
+  .option('--leader-elect-lease-duration <d>', 'how long a standby waits before taking an unrenewed lease', durationArgument, DEFAULT_TIMINGS.leaseDurationMs)
+  .option('--leader-elect-renew-deadline <d>', 'how long the leader retries renewing before it gives up and exits', durationArgument, DEFAULT_TIMINGS.renewDeadlineMs)
+  .option('--leader-elect-retry-period <d>', 'interval between acquire and renew attempts', durationArgument, DEFAULT_TIMINGS.retryPeriodMs)
   .action(async (opts: ControllerFlags) => {
     const log = createLogger(opts.logLevel);
     // hostname + uuid, as client-go: two processes on one host must not share an identity.

@@ -7,10 +7,10 @@ import { POD_TEMPLATE_HASH, Rollout, Service } from '../api/rollout.ts';
 import { CliClient, CliClientError, type CliClientOptions } from '../kube/cli-client.ts';
 import { formatProblem, lintManifests } from '../lint/lint.ts';
 import { parseManifests, type ManifestDoc } from '../lint/manifests.ts';
+import { parseDuration } from '../runtime/duration.ts';
 import { abortRequest, promoteRequest, retryRequest, type RequestResult } from './requests.ts';
 import { statusVerdict, type StatusTarget } from './status-verdict.ts';
 import { renderTree, type MemberLive, type ServicePointer } from './tree.ts';
-import { parseDuration as parseRuntimeDuration } from '../runtime/duration.ts';
 
 /** A command failed in a way the user should see as one line and an exit code. */
 class CommandFailure extends Error {
@@ -41,10 +41,10 @@ function withKubeFlags(cmd: Command): Command {
 
 const clientFor = (flags: KubeFlags): CliClient => new CliClient(flags satisfies CliClientOptions);
 
-/** Milliseconds from `90s`, `10m`, `1h`, `500ms` or plain seconds; 0 means no limit. */
-function parseDuration(v: string): number {
+/** A commander argument parser: milliseconds from `500ms`, `90s`, `10m`, `1h` or `0`. */
+export function durationArgument(v: string): number {
   try {
-    return parseRuntimeDuration(v);
+    return parseDuration(v);
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
@@ -132,7 +132,7 @@ export function addPluginCommands(program: Command): Command {
   withKubeFlags(program.command('get').argument('<name>', 'rolloutgroup name'))
     .description('show a group and its members in promotion order, with revisions, images and Services')
     .option('-w, --watch', 'redraw whenever something changes')
-    .option('--interval <duration>', 'how often to look again with --watch', parseDuration, 1000)
+    .option('--interval <duration>', 'how often to look again with --watch', durationArgument, 1000)
     .action(async (name: string, opts: KubeFlags & { watch?: boolean; interval: number }) => {
       const client = clientFor(opts);
       let last = await snapshot(client, name);
@@ -173,8 +173,8 @@ export function addPluginCommands(program: Command): Command {
   withKubeFlags(program.command('status').argument('<name>', 'rolloutgroup name'))
     .description('wait until the group is Healthy (or --until Paused); exit 1 if Degraded, 2 on timeout')
     .addOption(new Option('--until <phase>', 'phase to wait for').choices(['Healthy', 'Paused']).default('Healthy'))
-    .option('--timeout <duration>', 'give up after this long, e.g. 10m (0: wait forever)', parseDuration, 0)
-    .option('--interval <duration>', 'how often to look', parseDuration, 1000)
+    .option('--timeout <duration>', 'give up after this long, e.g. 10m (0: wait forever)', durationArgument, 0)
+    .option('--interval <duration>', 'how often to look', durationArgument, 1000)
     .action(async (name: string, opts: KubeFlags & { until: StatusTarget; timeout: number; interval: number }) => {
       const client = clientFor(opts);
       const deadline = opts.timeout > 0 ? Date.now() + opts.timeout : Infinity;
