@@ -52,6 +52,7 @@ export const Member = z.object({
 export type Member = z.infer<typeof Member>;
 
 export const Strategy = z.enum(['Lockstep', 'Ordered']);
+export type Strategy = z.infer<typeof Strategy>;
 export const Order = z.enum(['DependenciesFirst', 'DependentsFirst']);
 
 export const RolloutGroupSpec = z.object({
@@ -92,33 +93,84 @@ export const ReleaseTarget = z.object({
 });
 export type ReleaseTarget = z.infer<typeof ReleaseTarget>;
 
-export const ReleaseStatus = z.object({
+/** The states of a release (DESIGN §4b); a completed release leaves `status.release` empty. */
+export const ReleaseState = z.enum(['Gating', 'CuttingOver', 'RollingBack', 'Aborted']);
+export type ReleaseState = z.infer<typeof ReleaseState>;
+
+const names = z.array(z.string()).max(MAX_MEMBERS);
+/** Declared absent in a state, so consumers may read every field of any state. */
+const absent = z.undefined().optional();
+
+/** Fields every state carries. */
+const ReleaseBase = {
   id: z.string(),
   /** The changed members and the revision each moves to; the id hashes these. */
   targets: z.array(ReleaseTarget),
   startedAt: z.string(),
-  /** Since when every changed member has been ready without a break (the soak counts from here). */
-  readyAt: z.string().optional(),
-  /** When the release was first ready: the progress deadline no longer applies after it. */
-  firstReadyAt: z.string().optional(),
-  /** When the gate opened (promote request accepted, or auto after soak). */
-  promotedAt: z.string().optional(),
-  /** Members moved on at the current stage (resumed past its barrier, or promoted at the last). */
-  promotedMembers: z.array(z.string()).default([]),
   /** Index of the current stage: a barrier (Lockstep) or one member's barrier (Ordered). */
   stage: z.number().int().min(0).optional(),
   stages: z.number().int().min(1).optional(),
-  /** When the current stage began: its progress deadline counts from here. */
+  /** When the current stage began. */
   stageStartedAt: z.string().optional(),
-  abortedAt: z.string().optional(),
-  abortReason: z.string().optional(),
-  /** Promoted members Tandem rolled back to their previous revision after the release failed. */
-  rolledBack: z.array(z.string()).optional(),
-  /** Rolled-back members Argo has returned to their previous revision; never rolled back twice. */
-  restored: z.array(z.string()).optional(),
+  /** Since when the release has waited on Argo or pods: progressDeadlineSeconds counts from here (§4b). */
+  progressAt: z.string().optional(),
+  /** Since when every mover of the stage has been ready without a break (the soak counts from here). */
+  readyAt: z.string().optional(),
+  firstReadyAt: z.string().optional(),
+  /** Members moved on at the current stage (resumed past its barrier, or promoted at the last). */
+  promotedMembers: names.default([]),
   /** How many times a retry request restarted this release. */
   retries: z.number().int().min(0).optional(),
+  /** The graph the release started with (§4b): an edit of the spec applies from the next release. */
+  strategy: Strategy.optional(),
+  /** Targets, dependencies first, as the spec ordered them when the release started. */
+  sequence: names.optional(),
+  specHash: z.string().max(64).optional(),
+  /** Newer revisions (`name@revision`) that arrived after the gate opened; they wait for the next release. */
+  deferred: z.array(z.string().max(320)).max(MAX_MEMBERS).optional(),
+  /** Members a person holds with `spec.paused: true`: Tandem waits for them and never unpauses them. */
+  held: names.optional(),
+  /** Members someone else promoted or resumed before Tandem's gate opened. */
+  outOfBand: names.optional(),
+};
+
+const Gating = z.object({ ...ReleaseBase, state: z.literal('Gating'), promotedAt: absent, abortedAt: absent, abortReason: absent, rolledBack: absent, restored: absent, openedBy: absent });
+const CuttingOver = z.object({
+  ...ReleaseBase,
+  state: z.literal('CuttingOver'),
+  /** When the gate of the current stage opened. */
+  promotedAt: z.string(),
+  /** What opened it: a promote request, auto promotion, or someone else's promotion. */
+  openedBy: z.string().max(1024).optional(),
+  abortedAt: absent,
+  abortReason: absent,
+  rolledBack: absent,
+  restored: absent,
 });
+const AbortedFields = {
+  ...ReleaseBase,
+  abortedAt: z.string(),
+  abortReason: z.string().default(''),
+  /** Set when the failure came after the gate opened (Argo would switch its members again on a retry). */
+  promotedAt: z.string().optional(),
+  openedBy: absent,
+  /** Promoted members Tandem rolled back to their previous revision after the release failed. */
+  rolledBack: names.optional(),
+  /** Rolled-back members Argo has returned to their previous revision; never rolled back twice. */
+  restored: names.optional(),
+};
+const RollingBack = z.object({ ...AbortedFields, state: z.literal('RollingBack') });
+const Aborted = z.object({ ...AbortedFields, state: z.literal('Aborted') });
+
+/** A status written before releases had an explicit state (v0.1): the state its fields imply. */
+const withState = (v: unknown): unknown => {
+  if (typeof v !== 'object' || v === null || 'state' in v) return v;
+  const r = v as { abortedAt?: string; promotedAt?: string; rolledBack?: string[]; restored?: string[] };
+  const returning = (r.rolledBack ?? []).some((m) => !(r.restored ?? []).includes(m));
+  return { ...v, state: r.abortedAt ? (returning ? 'RollingBack' : 'Aborted') : r.promotedAt ? 'CuttingOver' : 'Gating' };
+};
+
+export const ReleaseStatus = z.preprocess(withState, z.discriminatedUnion('state', [Gating, CuttingOver, RollingBack, Aborted]));
 export type ReleaseStatus = z.infer<typeof ReleaseStatus>;
 
 export const MemberStatus = z.object({

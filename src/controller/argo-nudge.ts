@@ -17,6 +17,7 @@ export class ArgoNudge {
   /**
    * `state` says what Argo has yet to act on (generation and resourceVersion), or undefined when
    * nothing is waiting. True when it has waited too long and was not nudged within the same period.
+   * Whether to nudge is the planner's call; `nudged` records that it was done.
    */
   due(key: string, state: string | undefined, now: number): boolean {
     if (state === undefined) {
@@ -28,8 +29,11 @@ export class ArgoNudge {
       this.waiting.set(key, { state, since: now });
       return false;
     }
-    if (now - w.since < this.afterMs || (w.lastNudge !== undefined && now - w.lastNudge < this.afterMs)) return false;
-    w.lastNudge = now;
-    return true;
+    return now - w.since >= this.afterMs && (w.lastNudge === undefined || now - w.lastNudge >= this.afterMs);
+  }
+
+  nudged(key: string, now: number): void {
+    const w = this.waiting.get(key);
+    if (w) w.lastNudge = now;
   }
 }

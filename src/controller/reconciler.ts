@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { FINALIZER, RolloutGroup, type RolloutGroupStatus } from '../api/rolloutgroup.ts';
 import type { RolloutView, Service } from '../api/rollout.ts';
 import type { KubeGateway } from '../kube/gateway.ts';
+import { isConflict } from '../kube/errors.ts';
 import type { Observed, PeerGroup } from '../planner/observed.ts';
 import { awaitingArgo } from '../planner/member-reading.ts';
 import { plan } from '../planner/plan.ts';
@@ -65,24 +66,19 @@ export class Reconciler {
     }
     const p = plan(observed);
     const log = this.log.child({ group: key, release: p.status?.release?.id });
-    await this.nudgeArgo(observed, log);
-    await this.act(group, raw, observed, p, log);
-    return { requeueAfterMs: p.requeueAfterMs };
+    const requeue = await this.act(group, raw, observed, p, log);
+    return { requeueAfterMs: requeue ?? p.requeueAfterMs };
   }
 
   /** Members Argo has left waiting (a generation not observed, a promote or retry not acted on) too long. */
-  private async nudgeArgo(observed: Observed, log: Logger): Promise<void> {
-    for (const { rollout } of observed.rollouts.values()) {
-      const { status, metadata } = rollout;
+  private nudgeDue(rollouts: ReadonlyMap<string, RolloutView>, now: number): Set<string> {
+    const due = new Set<string>();
+    for (const [name, { rollout }] of rollouts) {
+      const { metadata } = rollout;
       const state = awaitingArgo(rollout) ? `${metadata.generation}/${metadata.resourceVersion}` : undefined;
-      if (!this.nudge.due(rolloutKey(metadata), state, observed.now)) continue;
-      log.warn({ rollout: metadata.name, generation: metadata.generation, observedGeneration: status.observedGeneration }, 'argo rollouts has not acted on a rollout; nudging it');
-      try {
-        await this.gw.nudgeRollout(metadata.namespace, metadata.name, new Date(observed.now).toISOString());
-      } catch (err) {
-        log.warn({ rollout: metadata.name, err: String(err) }, 'nudge failed');
-      }
+      if (this.nudge.due(rolloutKey(metadata), state, now)) due.add(name);
     }
+    return due;
   }
 
   private observe(group: RolloutGroup): Observed {
@@ -94,8 +90,10 @@ export class Reconciler {
       if (view) rollouts.set(n, view);
     }
     const services = new Map<string, Service>(this.gw.listServices(ns).map((s) => [s.metadata.name, s]));
+    const now = this.now();
     return {
-      now: this.now(),
+      now,
+      nudgeDue: this.nudgeDue(rollouts, now),
       clusterDomain: this.clusterDomain,
       group,
       rollouts,
@@ -114,10 +112,21 @@ export class Reconciler {
     });
   }
 
-  private async act(group: RolloutGroup, raw: { status?: unknown }, observed: Observed, p: Plan, log: Logger): Promise<void> {
+  /** Performs the plan; returns a requeue delay when it must be planned again sooner. */
+  private async act(group: RolloutGroup, raw: { status?: unknown }, observed: Observed, p: Plan, log: Logger): Promise<number | undefined> {
     const { namespace, name } = group.metadata;
     let rv = group.metadata.resourceVersion;
     for (const a of p.actions) {
+      if (a.kind === 'Nudge') {
+        log.warn({ rollout: a.rollout }, 'argo rollouts has not acted on a rollout; nudging it');
+        this.nudge.nudged(rolloutKey({ namespace, name: a.rollout }), observed.now);
+        try {
+          await this.timed(a.kind, () => this.gw.nudgeRollout(namespace, a.rollout, new Date(observed.now).toISOString()));
+        } catch (err) {
+          log.warn({ rollout: a.rollout, err }, 'nudge failed');
+        }
+        continue;
+      }
       if ('rollout' in a) {
         const before = observed.rollouts.get(a.rollout)?.rollout.metadata.resourceVersion ?? '';
         const after = await this.timed(a.kind, () => this.performOnRollout(namespace, a));
@@ -135,17 +144,26 @@ export class Reconciler {
       log.info({ phase: p.status.phase, message: p.status.message }, 'status updated');
       for (const e of p.events) crashIfArmed(this.failpoint, `after-status:${e.reason}`);
     }
-    for (const r of p.handledRequests) {
-      rv = await this.timed('RemoveRequest', () => this.gw.patchGroupMetadata(namespace, name, rv, { annotations: { [r.annotation]: null } }));
-      log.info({ request: r.annotation, value: r.value }, 'request handled');
-    }
+    // Events describe what the persisted status records: they go out before anything else can fail.
     for (const e of p.events) {
       try {
         await this.timed('RecordEvent', () => this.gw.createEvent({ namespace, name, uid: group.metadata.uid }, e));
       } catch (err) {
-        log.warn({ reason: e.reason, err: String(err) }, 'event not recorded');
+        log.warn({ reason: e.reason, err }, 'event not recorded');
       }
     }
+    for (const r of p.handledRequests) {
+      try {
+        rv = await this.timed('RemoveRequest', () => this.gw.patchGroupMetadata(namespace, name, rv, { annotations: { [r.annotation]: null } }));
+        log.info({ request: r.annotation, value: r.value }, 'request handled');
+      } catch (err) {
+        // The group changed meanwhile (a new request?): plan again from the cache; the request stays until then.
+        if (!isConflict(err)) throw err;
+        log.info({ request: r.annotation, err }, 'request not removed: the group changed; planning again');
+        return CACHE_LAG_MS;
+      }
+    }
+    return undefined;
   }
 
   /** Writes the group itself; returns its new resourceVersion. */
@@ -156,14 +174,12 @@ export class Reconciler {
   }
 
   /** Writes a member Rollout; returns its new resourceVersion. */
-  private performOnRollout(namespace: string, a: Exclude<Action, { kind: 'AddFinalizer' | 'RemoveFinalizer' }>): Promise<string> {
+  private performOnRollout(namespace: string, a: Exclude<Action, { kind: 'AddFinalizer' | 'RemoveFinalizer' | 'Nudge' }>): Promise<string> {
     switch (a.kind) {
       case 'ApplyMetadata':
         return this.gw.applyRolloutMetadata(namespace, a.rollout, a.strategy, a.metadata);
       case 'Promote':
         return this.gw.patchRolloutStatus(namespace, a.rollout, a.resourceVersion, { pauseConditions: null });
-      case 'Unpause':
-        return this.gw.patchRolloutSpec(namespace, a.rollout, { paused: false });
       case 'Abort':
         return this.gw.patchRolloutStatus(namespace, a.rollout, a.resourceVersion, { abort: true });
       case 'Retry':

@@ -13,6 +13,15 @@ export interface MemberReading {
   /** Paused at the blue-green gate (BlueGreenPause), whether or not its preview is available. */
   readonly atGate: boolean;
   readonly promoted: boolean;
+  /** The revision the active/stable Service selects (blue-green activeSelector; canary: its stable Service). */
+  readonly activeRevision: string | undefined;
+  /** Pods of the desired revision are up (its ReplicaSet has available replicas). */
+  readonly desiredPodsUp: boolean;
+  /** A person holds it: `spec.paused: true` (`kubectl argo rollouts pause`). */
+  readonly held: boolean;
+  /** A pause Argo made for a person, other than the strategy's own (an inconclusive analysis, say). */
+  readonly foreignPause: string | undefined;
+  readonly resourceVersion: string;
   readonly failed: boolean;
   readonly aborted: boolean;
   readonly phase: string | undefined;
@@ -62,25 +71,31 @@ export function readMember(rollout: Rollout, replicaSets: readonly ReplicaSet[],
   const barrierSteps = barrierStepsOf(rollout);
   const stepIndex = status.currentStepIndex;
   const ownRs = replicaSetOf(replicaSets, metadata.name, desired);
+  const ownPause = strategy === 'Canary' ? 'CanaryPauseStep' : 'BlueGreenPause';
+  const foreignPause = pauses.find((p) => p.reason !== ownPause)?.reason;
+  let activeRevision: string | undefined;
   if (strategy === 'Canary') {
     const barrier = stepIndex === undefined ? -1 : barrierSteps.indexOf(stepIndex);
     atGate = pauses.some((p) => p.reason === 'CanaryPauseStep') && barrier >= 0;
     atBarrier = atGate ? barrier : undefined;
-    ready = changed && !failed && atGate && ownRs !== undefined && fullyAvailable(ownRs);
+    ready = changed && !failed && atGate && foreignPause === undefined && ownRs !== undefined && fullyAvailable(ownRs);
     // Argo moves the stable Service after it sets stableRS; until then stable traffic is still old.
     const stableService = spec.strategy.canary?.stableService;
     const selected = stableService ? services?.get(stableService)?.spec.selector[POD_TEMPLATE_HASH] : desired;
     promoted &&= services === undefined || selected === desired;
+    activeRevision = services === undefined ? stable : selected;
   }
   if (strategy === 'BlueGreen') {
     const bg = status.blueGreen ?? {};
     promoted &&= bg.activeSelector === desired;
+    activeRevision = bg.activeSelector;
     // Without a preview Service Argo leaves previewSelector empty; the ReplicaSet still tells readiness.
     const previewSelected = bg.previewSelector === desired || !spec.strategy.blueGreen?.previewService;
     ready =
       changed &&
       !failed &&
       atGate &&
+      foreignPause === undefined &&
       previewSelected &&
       ownRs !== undefined &&
       fullyAvailable(ownRs);
@@ -94,6 +109,11 @@ export function readMember(rollout: Rollout, replicaSets: readonly ReplicaSet[],
     ready,
     atGate,
     promoted,
+    activeRevision,
+    desiredPodsUp: ownRs !== undefined && ownRs.spec.replicas > 0 && ownRs.status.availableReplicas > 0,
+    held: spec.paused === true,
+    foreignPause,
+    resourceVersion: metadata.resourceVersion,
     failed,
     aborted,
     phase: status.phase,

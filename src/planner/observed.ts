@@ -21,4 +21,6 @@ export interface Observed {
   /** Services in the group's namespace, by name. */
   readonly services: ReadonlyMap<string, Service>;
   readonly peers: readonly PeerGroup[];
+  /** Members Argo has left unobserved or unacted on for too long (the reconciler's clock says so). */
+  readonly nudgeDue?: ReadonlySet<string>;
 }

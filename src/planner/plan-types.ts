@@ -1,5 +1,6 @@
 import type { RolloutGroupStatus } from '../api/rolloutgroup.ts';
 import type { PodTemplate } from './template-restore.ts';
+import type { EventReason } from './reasons.ts';
 import type { DesiredMetadata } from './wiring.ts';
 
 /** A write the controller makes. Rollout writes carry the resourceVersion they were planned from. */
@@ -10,27 +11,15 @@ export type Action =
   | { readonly kind: 'ApplyMetadata'; readonly rollout: string; readonly strategy: 'blueGreen' | 'canary'; readonly metadata: DesiredMetadata }
   /** `{"status":{"pauseConditions":null}}` on /status, as `kubectl argo rollouts promote` sends it. */
   | { readonly kind: 'Promote'; readonly rollout: string; readonly resourceVersion: string }
-  /** `{"spec":{"paused":false}}`: the plugin's second write, for a Rollout also paused by hand. */
-  | { readonly kind: 'Unpause'; readonly rollout: string }
+  /** A metadata-only write that makes Argo Rollouts look at a Rollout again (argo-nudge.ts). */
+  | { readonly kind: 'Nudge'; readonly rollout: string }
   | { readonly kind: 'Abort'; readonly rollout: string; readonly resourceVersion: string }
   /** `{"status":{"abort":false}}`: Argo restarts the aborted update (`kubectl argo rollouts retry`). */
   | { readonly kind: 'Retry'; readonly rollout: string; readonly resourceVersion: string }
   /** Replaces `spec.template` (Argo's `undo`): back to `revision`, or forward again on a retry. */
   | { readonly kind: 'RestoreTemplate'; readonly rollout: string; readonly resourceVersion: string; readonly revision: string; readonly template: PodTemplate };
 
-export type EventReason =
-  | 'ReleaseStarted'
-  | 'ReleaseReady'
-  | 'PromotionStarted'
-  | 'MemberPromoted'
-  | 'ReleaseCompleted'
-  | 'ReleaseAborted'
-  | 'ReleaseRolledBack'
-  | 'InvalidSpec'
-  | 'PromoteRefused'
-  | 'AbortRefused'
-  | 'RetryRefused'
-  | 'ReleaseRetried';
+export type { EventReason } from './reasons.ts';
 
 export interface PlannedEvent {
   readonly type: 'Normal' | 'Warning';

@@ -1,5 +1,4 @@
-import type { RolloutGroupSpec } from '../api/rolloutgroup.ts';
-import type { DependencyGraph } from '../graph/dependency-graph.ts';
+import type { Strategy } from '../api/rolloutgroup.ts';
 import type { MemberReading } from './member-reading.ts';
 
 /**
@@ -13,22 +12,18 @@ export interface Stage {
   readonly final: boolean;
 }
 
-/** The stages of a release over `targets`, in the order they are gated (DESIGN §4). */
-export function stagesOf(
-  spec: Pick<RolloutGroupSpec, 'strategy' | 'order'>,
-  graph: DependencyGraph,
-  targets: readonly string[],
-  readings: ReadonlyMap<string, MemberReading>,
-): Stage[] {
+/**
+ * The stages of a release, in the order they are gated (DESIGN §4). `sequence` is the release's
+ * targets as persisted when it started: dependencies first (Lockstep), or in `order` (Ordered).
+ */
+export function stagesOf(strategy: Strategy, sequence: readonly string[], readings: ReadonlyMap<string, MemberReading>): Stage[] {
   const barriersOf = (m: string) => Math.max(1, readings.get(m)?.barrierCount ?? 1);
-  const dependenciesFirst = graph.dependenciesFirst.filter((m) => targets.includes(m));
-  if (spec.strategy === 'Lockstep') {
-    const movers = [...dependenciesFirst].reverse();
+  if (strategy === 'Lockstep') {
+    const movers = [...sequence].reverse();
     // Validation makes every member's count the same; the largest is the safe reading if not.
     const barriers = Math.max(1, ...movers.map(barriersOf));
     return Array.from({ length: barriers }, (_, i) => ({ movers, barrier: i, barriers, final: i === barriers - 1 }));
   }
-  const sequence = spec.order === 'DependentsFirst' ? [...dependenciesFirst].reverse() : dependenciesFirst;
   return sequence.flatMap((m) => {
     const barriers = barriersOf(m);
     return Array.from({ length: barriers }, (_, i) => ({ movers: [m], barrier: i, barriers, final: i === barriers - 1 }));

@@ -1,19 +1,12 @@
 import { defaultAddressAnnotation, type Dependency, type Member } from '../api/rolloutgroup.ts';
 import type { MetadataField, Rollout, RolloutView, Service } from '../api/rollout.ts';
+import { METADATA_FIELDS, ROLE_FIELDS, metadataOf, serviceNameOf, strategyKey, type ServiceRole } from './roles.ts';
 
-/** Which Service of a dependency an address points at. */
-export type ServiceRole = 'preview' | 'active';
+export type { ServiceRole } from './roles.ts';
 
 export type DesiredMetadata = Partial<Record<MetadataField, Record<string, string>>>;
 
 export type AddressResult = { readonly ok: true; readonly url: string } | { readonly ok: false; readonly problem: string };
-
-export function serviceNameOf(rollout: Rollout, role: ServiceRole): string | undefined {
-  const { blueGreen, canary } = rollout.spec.strategy;
-  if (blueGreen) return role === 'preview' ? blueGreen.previewService : blueGreen.activeService;
-  if (canary) return role === 'preview' ? canary.canaryService : canary.stableService;
-  return undefined;
-}
 
 /** `scheme://svc.ns.svc.<domain>:port path` for one of a dependency's Services (DESIGN §3). */
 export function addressOf(
@@ -24,8 +17,7 @@ export function addressOf(
   clusterDomain: string,
 ): AddressResult {
   const name = serviceNameOf(dependency, role);
-  const canary = dependency.spec.strategy.blueGreen === undefined;
-  const field = canary ? (role === 'preview' ? 'canaryService' : 'stableService') : role === 'preview' ? 'previewService' : 'activeService';
+  const field = ROLE_FIELDS[strategyKey(dependency)][role].service;
   if (!name) return { ok: false, problem: `rollout ${dependency.metadata.name} has no ${field}; a dependent needs it` };
   const svc = services.get(name);
   if (!svc) return { ok: false, problem: `service ${name} (${field} of rollout ${dependency.metadata.name}) does not exist` };
@@ -58,9 +50,9 @@ export function desiredMetadata(input: WiringInput): DesiredMetadata {
   const { member, rollouts, services, clusterDomain } = input;
   const self = rollouts.get(member.rollout)?.rollout;
   if (!self) return {};
-  const canary = self.spec.strategy.canary !== undefined && self.spec.strategy.blueGreen === undefined;
-  const previewField: MetadataField = canary ? 'canaryMetadata' : 'previewMetadata';
-  const activeField: MetadataField = canary ? 'stableMetadata' : 'activeMetadata';
+  const fields = ROLE_FIELDS[strategyKey(self)];
+  const previewField = fields.preview.metadata;
+  const activeField = fields.active.metadata;
   const preview: Record<string, string> = { ...member.roleAnnotations?.preview };
   const active: Record<string, string> = { ...member.roleAnnotations?.active };
   for (const dep of member.dependsOn) {
@@ -78,18 +70,14 @@ export function desiredMetadata(input: WiringInput): DesiredMetadata {
   return out;
 }
 
-const FIELDS: readonly MetadataField[] = ['previewMetadata', 'activeMetadata', 'canaryMetadata', 'stableMetadata'];
-
 /** True when the Rollout carries exactly Tandem's desired keys: every value set, no stale owned key left. */
 export function metadataInSync(view: RolloutView, desired: DesiredMetadata): boolean {
-  const { blueGreen, canary } = view.rollout.spec.strategy;
+  const fields = ROLE_FIELDS[strategyKey(view.rollout)];
   const current: Partial<Record<MetadataField, Record<string, string> | undefined>> = {
-    previewMetadata: blueGreen?.previewMetadata?.annotations,
-    activeMetadata: blueGreen?.activeMetadata?.annotations,
-    canaryMetadata: canary?.canaryMetadata?.annotations,
-    stableMetadata: canary?.stableMetadata?.annotations,
+    [fields.preview.metadata]: metadataOf(view.rollout, 'preview'),
+    [fields.active.metadata]: metadataOf(view.rollout, 'active'),
   };
-  return FIELDS.every((f) => {
+  return METADATA_FIELDS.every((f) => {
     const want = desired[f] ?? {};
     const have = current[f] ?? {};
     const owned = view.owned[f] ?? [];
@@ -97,4 +85,4 @@ export function metadataInSync(view: RolloutView, desired: DesiredMetadata): boo
   });
 }
 
-export const ownsAnyMetadata = (view: RolloutView): boolean => FIELDS.some((f) => (view.owned[f]?.length ?? 0) > 0);
+export const ownsAnyMetadata = (view: RolloutView): boolean => METADATA_FIELDS.some((f) => (view.owned[f]?.length ?? 0) > 0);

@@ -52,7 +52,7 @@ export function renderTree(group: RolloutGroup, live: ReadonlyMap<string, Member
     ];
     const stage = (release.stages ?? 1) > 1 ? `stage ${(release.stage ?? 0) + 1}/${release.stages}, ` : '';
     const retries = release.retries ? `, retried ${release.retries}×` : '';
-    field('Release', `${release.id} (${stage}${milestones.join(', ')}${retries})`);
+    field('Release', `${release.id} (${release.state}, ${stage}${milestones.join(', ')}${retries})`);
     if (release.promotedMembers.length > 0) field('Moved on', release.promotedMembers.join(', '));
     if (release.rolledBack?.length) field('Rolled back', release.rolledBack.join(', '));
   } else {

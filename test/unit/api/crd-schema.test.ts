@@ -24,8 +24,28 @@ const unescapeSlash = (v: unknown) => (typeof v === 'string' ? v.replaceAll('\\/
 /** Walks both schemas and lists every difference, with its path. */
 const rulesOf = (s: Schema) => ((s['x-kubernetes-validations'] as { rule: string }[] | undefined) ?? []).map((r) => r.rule).join(' ');
 
-function differences(crdNode: Schema, zodNode: Schema, path: string, strict: boolean, parentRules = ''): string[] {
+/**
+ * A discriminated union (status.release, one object per state) as the one object the CRD declares:
+ * every variant's fields, the discriminator's values as an enum, a field absent in a state ignored.
+ */
+function merged(zodNode: Schema): Schema {
+  const variants = (zodNode['oneOf'] ?? zodNode.anyOf) as Schema[] | undefined;
+  if (!variants || !variants.every((v) => v.type === 'object')) return zodNode;
+  const properties: Record<string, Schema> = {};
+  for (const v of variants) {
+    for (const [k, p] of Object.entries(v.properties ?? {})) {
+      if (p['const'] !== undefined) {
+        const prev = (properties[k]?.enum as unknown[] | undefined) ?? [];
+        properties[k] = { type: p.type, enum: [...prev, p['const']] };
+      } else if (p.type !== undefined || !properties[k]) properties[k] = properties[k]?.type !== undefined && p.type === undefined ? properties[k]! : p;
+    }
+  }
+  return { type: 'object', properties };
+}
+
+function differences(crdNode: Schema, zodInput: Schema, path: string, strict: boolean, parentRules = ''): string[] {
   const out: string[] = [];
+  const zodNode = merged(zodInput);
   if (crdNode['x-kubernetes-int-or-string']) {
     const a = crdNode.anyOf ?? [];
     const b = zodNode.anyOf ?? [];

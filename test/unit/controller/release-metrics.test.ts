@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ReleaseMetrics } from '../../../src/controller/release-metrics.ts';
 
-const release = { id: 'r1', targets: [], promotedMembers: [], startedAt: '2026-01-01T00:00:00.000Z', promotedAt: '2026-01-01T00:01:00.000Z' };
+const release = { state: 'CuttingOver' as const, id: 'r1', targets: [], promotedMembers: [], startedAt: '2026-01-01T00:00:00.000Z', promotedAt: '2026-01-01T00:01:00.000Z' };
 const at = (iso: string) => Date.parse(iso);
 
 describe('ReleaseMetrics', () => {
@@ -22,7 +22,7 @@ describe('ReleaseMetrics', () => {
     const registry = new Registry();
     const m = new ReleaseMetrics(registry);
     const { promotedAt: _, ...unpromoted } = release;
-    m.recorded([{ type: 'Warning', reason: 'ReleaseAborted', message: '' }], undefined, { ...unpromoted, abortedAt: '2026-01-01T00:00:10.000Z' }, at('2026-01-01T00:00:10.000Z'));
+    m.recorded([{ type: 'Warning', reason: 'ReleaseAborted', message: '' }], undefined, { ...unpromoted, state: 'Aborted', abortReason: 'x', abortedAt: '2026-01-01T00:00:10.000Z' }, at('2026-01-01T00:00:10.000Z'));
     const text = await registry.metrics();
     expect(text).toContain('tandem_release_duration_seconds_sum{outcome="aborted"} 10');
     expect(text).toContain('tandem_cutover_seconds_count 0');

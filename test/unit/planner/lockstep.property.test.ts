@@ -233,7 +233,7 @@ class World {
         return;
       }
       case 'Retry':
-      case 'Unpause':
+      case 'Nudge':
       case 'AddFinalizer':
       case 'RemoveFinalizer':
         throw new Error(`unexpected ${a.kind}`);

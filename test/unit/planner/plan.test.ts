@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { REQUEST, type RolloutGroupStatus } from '../../../src/api/rolloutgroup.ts';
 import { plan } from '../../../src/planner/plan.ts';
 import { releaseId } from '../../../src/planner/release-id.ts';
-import { T0, blueGreen, group, observed, url, type BlueGreenState, type GroupInput } from '../../fixtures/builders.ts';
+import { T0, blueGreen, group, observed, url, type BlueGreenState, type GroupInput, type ReleaseInput, type StatusInput } from '../../fixtures/builders.ts';
 
 const KEY = 'tandem.dev/interest-url';
 const loanDependsOnInterest = [{ rollout: 'interest' }, { rollout: 'loan', dependsOn: [{ rollout: 'interest' }] }];
@@ -25,7 +25,7 @@ function run(g: Partial<GroupInput>, interest: Partial<BlueGreenState>, loan: Pa
   );
 }
 
-const inFlight = (extra: Partial<NonNullable<RolloutGroupStatus['release']>> = {}): RolloutGroupStatus => ({
+const inFlight = (extra: ReleaseInput = {}): StatusInput => ({
   phase: 'Progressing',
   members: [],
   conditions: [],
@@ -210,12 +210,15 @@ describe('cutover, dependents first', () => {
     expect(p.actions).toEqual([{ kind: 'Promote', rollout: 'loan', resourceVersion: 'rv-loan-l2' }]);
   });
 
-  it('also clears spec.paused when the Rollout was paused by hand', () => {
+  it('never promotes or unpauses a member a person holds (spec.paused): reports the hold and waits (§4b)', () => {
     const p = run({ status: gateOpen() }, { desired: 'i2' }, { desired: 'l2', ...repointedLoan, specPaused: true });
-    expect(p.actions).toEqual([
-      { kind: 'Promote', rollout: 'loan', resourceVersion: 'rv-loan-l2' },
-      { kind: 'Unpause', rollout: 'loan' },
-    ]);
+    // Its old pods stay live while it is held, so they go back to interest's active Service.
+    expect(p.actions).toEqual([{ kind: 'ApplyMetadata', rollout: 'loan', strategy: 'blueGreen', metadata: { previewMetadata: steadyLoan.previewMetadata, activeMetadata: steadyLoan.activeMetadata } }]);
+    expect(p.status?.phase).toBe('Paused');
+    expect(p.status?.conditions.find((c) => c.type === 'Ready')?.reason).toBe('WaitingForPerson');
+    expect(p.status?.message).toContain('loan is paused by a person (spec.paused)');
+    expect(p.status?.release?.held).toEqual(['loan']);
+    expect(p.events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'MemberHeld' }));
   });
 
   it('waits while Argo acts on the promote, without promoting anything', () => {
@@ -225,9 +228,10 @@ describe('cutover, dependents first', () => {
     expect(p.status?.phase).toBe('Promoting');
   });
 
-  it('re-sends spec.paused=false for a member promoted but still paused by hand', () => {
+  it('leaves spec.paused alone on a member promoted and then paused by a person', () => {
     const p = run({ status: gateOpen() }, { desired: 'i2' }, { desired: 'l2', ...repointedLoan, paused: false, specPaused: true });
-    expect(p.actions).toEqual([{ kind: 'Unpause', rollout: 'loan' }]);
+    expect(p.actions.map((a) => a.kind)).toEqual(['ApplyMetadata']);
+    expect(p.status?.release?.held).toEqual(['loan']);
   });
 
   it('neither repoints nor promotes while another changed member is not ready', () => {
@@ -272,10 +276,12 @@ describe('cutover, dependents first', () => {
     expect(p.events.map((e) => e.reason)).toEqual(['MemberPromoted', 'ReleaseCompleted']);
   });
 
-  it('does not announce completion of a release that Git reverted mid-cutover', () => {
+  it('rolls the live dependent back when Git reverts its dependency mid-cutover: no completion announced (§4b)', () => {
     const p = run({ status: gateOpen(['loan']) }, {}, { stable: 'l2', desired: 'l2', ...repointedLoan, activeSwitched: true });
-    expect(p.status?.release).toBeUndefined();
+    expect(p.status?.release?.state).toBe('RollingBack');
+    expect(p.status?.release?.abortReason).toContain('superseded: interest@i1 arrived before interest was promoted');
     expect(p.events.map((e) => e.reason)).not.toContain('ReleaseCompleted');
+    expect(p.events.map((e) => e.reason)).toContain('ReleaseRolledBack');
   });
 
   it('promotes only changed members: an unchanged dependent is not repointed or promoted', () => {
@@ -365,7 +371,7 @@ describe('hands off', () => {
     const p = run({ status: gateOpen() }, { desired: 'i2' }, { desired: 'l2', ...repointedLoan, generation: 5, observedGeneration: 4 });
     expect(p.actions.filter((a) => a.kind !== 'ApplyMetadata')).toEqual([]);
     expect(p.requeueAfterMs).toBe(1_000);
-    expect(p.status?.release).toEqual(gateOpen().release);
+    expect(p.status?.release).toEqual({ ...gateOpen().release, state: 'CuttingOver' });
   });
 
   it('a paused group changes nothing but reports what it sees', () => {
@@ -381,7 +387,7 @@ describe('hands off', () => {
     const p = run({ paused: true, status: inFlight(), progressDeadlineSeconds: 1 }, { desired: 'i2', abort: true }, { desired: 'l2' }, T0 + 60_000);
     expect(p.actions).toEqual([]);
     expect(p.events).toEqual([]);
-    expect(p.status?.release).toEqual(inFlight().release);
+    expect(p.status?.release).toEqual({ ...inFlight().release, state: 'Gating' });
   });
 
   it('a paused group leaves a refused promote request for later', () => {

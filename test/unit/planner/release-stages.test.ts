@@ -1,8 +1,8 @@
 /** Lockstep canary barriers and Ordered groups (DESIGN §4). */
 import { describe, expect, it } from 'vitest';
-import { REQUEST, type ReleaseStatus, type RolloutGroupStatus } from '../../../src/api/rolloutgroup.ts';
+import { REQUEST, } from '../../../src/api/rolloutgroup.ts';
 import { plan } from '../../../src/planner/plan.ts';
-import { T0, blueGreen, canary, group, observed, url, type CanaryState, type GroupInput, INTEREST_KEY, loanDependsOnInterest, loanInterestRelease } from '../../fixtures/builders.ts';
+import { T0, blueGreen, canary, group, observed, url, type CanaryState, type GroupInput, INTEREST_KEY, loanDependsOnInterest, loanInterestRelease, type ReleaseInput, type StatusInput } from '../../fixtures/builders.ts';
 
 const KEY = INTEREST_KEY;
 const members = loanDependsOnInterest;
@@ -20,7 +20,7 @@ function run(g: Partial<GroupInput>, interest: Partial<CanaryState>, loan: Parti
   );
 }
 
-const inFlight = (extra: Partial<ReleaseStatus> = {}): RolloutGroupStatus => ({
+const inFlight = (extra: ReleaseInput = {}): StatusInput => ({
   phase: 'Progressing',
   members: [],
   conditions: [],
@@ -35,7 +35,7 @@ const inFlight = (extra: Partial<ReleaseStatus> = {}): RolloutGroupStatus => ({
     ...extra,
   },
 });
-const opened = (extra: Partial<ReleaseStatus> = {}) => inFlight({ readyAt: iso(), firstReadyAt: iso(), promotedAt: iso(), ...extra });
+const opened = (extra: ReleaseInput = {}) => inFlight({ readyAt: iso(), firstReadyAt: iso(), promotedAt: iso(), ...extra });
 const kinds = (p: ReturnType<typeof plan>) => p.actions.map((a) => `${a.kind}:${'rollout' in a ? a.rollout : ''}`);
 
 describe('Lockstep canary, barrier by barrier', () => {
@@ -50,7 +50,7 @@ describe('Lockstep canary, barrier by barrier', () => {
     const p = run({}, { desired: 'i2', atBarrier: 0 }, { desired: 'l2', stepIndex: 0 });
     expect(p.status?.phase).toBe('Progressing');
     expect(p.status?.release).toMatchObject({ id, stages: 2 });
-    expect(p.status?.release?.stage).toBeUndefined();
+    expect(p.status?.release?.stage).toBe(0);
     expect(p.status?.message).toBe(`release ${id} (barrier 1/2): 1/2 members ready; waiting for loan`);
     expect(kinds(p)).toEqual([]);
   });
@@ -144,7 +144,7 @@ describe('Lockstep canary, barrier by barrier', () => {
     expect(p.status?.release).toMatchObject({ id, retries: 1, promotedMembers: [] });
     expect(p.status?.message).toBe(`release ${id} retried (attempt 2): interest, loan`);
     expect(p.events[0]?.message).toBe(p.status?.message);
-    expect(p.status?.release?.stage).toBeUndefined();
+    expect(p.status?.release?.stage).toBe(0);
     expect(p.events.map((e) => e.reason)).toEqual(['ReleaseRetried']);
   });
 
@@ -188,7 +188,7 @@ describe('Ordered, one member at a time', () => {
   const orderedLoan = { previewMetadata: { [KEY]: url('interest-active') }, activeMetadata: { [KEY]: url('interest-active') }, owned: { previewMetadata: [KEY], activeMetadata: [KEY] } };
   const runOrdered = (g: Partial<GroupInput>, interest = {}, loan = {}, now = T0) =>
     plan(observed(group({ members, strategy: 'Ordered', ...g }), [bg('interest', 'i1', interest), bg('loan', 'l1', { ...orderedLoan, ...loan })], { now }));
-  const orderedFlight = (extra: Partial<ReleaseStatus> = {}) => {
+  const orderedFlight = (extra: ReleaseInput = {}) => {
     const s = inFlight(extra);
     return s;
   };

@@ -1,8 +1,8 @@
 /** Rollback after a partial cutover, and retry and abort requests (DESIGN §4.6, §6). */
 import { describe, expect, it } from 'vitest';
-import { REQUEST, type ReleaseStatus, type RolloutGroupStatus } from '../../../src/api/rolloutgroup.ts';
+import { REQUEST } from '../../../src/api/rolloutgroup.ts';
 import { plan } from '../../../src/planner/plan.ts';
-import { T0, blueGreen, group, observed, podTemplate, url, type BlueGreenState, type GroupInput, INTEREST_KEY, loanDependsOnInterest, loanInterestRelease } from '../../fixtures/builders.ts';
+import { T0, blueGreen, group, observed, podTemplate, url, type BlueGreenState, type GroupInput, INTEREST_KEY, loanDependsOnInterest, loanInterestRelease, type ReleaseInput, type StatusInput } from '../../fixtures/builders.ts';
 
 const KEY = INTEREST_KEY;
 const members = loanDependsOnInterest;
@@ -14,7 +14,7 @@ const loanWiring = {
 const id = loanInterestRelease;
 const iso = new Date(T0).toISOString();
 
-const aborted = (extra: Partial<ReleaseStatus> = {}): RolloutGroupStatus => ({
+const aborted = (extra: ReleaseInput = {}): StatusInput => ({
   phase: 'Degraded',
   members: [],
   conditions: [],
@@ -80,7 +80,7 @@ describe('rollback after a partial cutover (Lockstep)', () => {
 
   it('says so when the previous ReplicaSet is gone', () => {
     const status = aborted({ rolledBack: ['loan'] });
-    status.release!.targets[1] = { rollout: 'loan', revision: 'l2', from: 'l0' };
+    (status.release as { targets: unknown[] }).targets[1] = { rollout: 'loan', revision: 'l2', from: 'l0' };
     const p = run({ status }, { desired: 'i2', abort: true }, liveLoan);
     expect(p.actions.some((a) => a.kind === 'RestoreTemplate')).toBe(false);
     expect(p.status?.message).toContain('cannot roll back loan');
@@ -141,7 +141,7 @@ describe('retry requests', () => {
     expect(other.events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'RetryRefused' }));
     expect(other.handledRequests).toEqual([{ annotation: REQUEST.retry, value: 'feedbeef00' }]);
     expect(other.actions.some((a) => a.kind === 'Retry')).toBe(false);
-    const running = run({ status: aborted({ abortedAt: undefined }), annotations: { [REQUEST.retry]: id } }, { desired: 'i2' }, { desired: 'l2' });
+    const running = run({ status: aborted({ abortedAt: undefined, abortReason: undefined }), annotations: { [REQUEST.retry]: id } }, { desired: 'i2' }, { desired: 'l2' });
     expect(running.events).toContainEqual(expect.objectContaining({ reason: 'RetryRefused', message: expect.stringContaining('is not aborted') }));
     const steady = run({ annotations: { [REQUEST.retry]: id } }, {}, {});
     expect(steady.events).toContainEqual(expect.objectContaining({ reason: 'RetryRefused', message: expect.stringContaining('no release is in flight') }));

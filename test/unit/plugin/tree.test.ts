@@ -58,7 +58,7 @@ Namespace:    shop
 Strategy:     Lockstep, promotion on promote request
 Phase:        ॥ Paused
 Message:      release c6d38bfebe ready: 2/2 members; waiting for promote
-Release:      c6d38bfebe (started 2026-01-01T00:00:00Z, ready 2026-01-01T00:00:20Z)
+Release:      c6d38bfebe (Gating, started 2026-01-01T00:00:00Z, ready 2026-01-01T00:00:20Z)
 Ready:        2/2
 
 ⟳ loans  RolloutGroup  Paused
@@ -95,10 +95,10 @@ Ready:        2/2
 
   it('shows the stage of a canary release, the members moved on, and those rolled back', () => {
     const out = renderTree(
-      group({ ...midRelease, release: { ...midRelease.release, stage: 1, stages: 2, promotedMembers: ['loan'], rolledBack: ['interest'], retries: 1 } }),
+      group({ ...midRelease, release: { ...midRelease.release, stage: 1, stages: 2, promotedMembers: ['loan'], abortedAt: '2026-01-01T00:01:00Z', abortReason: 'abort requested: x', rolledBack: ['interest'], retries: 1 } }),
       new Map(),
     );
-    expect(out).toContain('Release:      c6d38bfebe (stage 2/2, started 2026-01-01T00:00:00Z, ready 2026-01-01T00:00:20Z, retried 1×)');
+    expect(out).toContain('Release:      c6d38bfebe (RollingBack, stage 2/2, started 2026-01-01T00:00:00Z, ready 2026-01-01T00:00:20Z, aborted 2026-01-01T00:01:00Z, retried 1×)');
     expect(out).toContain('Moved on:     loan');
     expect(out).toContain('Rolled back:  interest');
   });

@@ -1,0 +1,663 @@
+import type { MemberState, Phase, ReleaseStatus, ReleaseTarget, RolloutGroupSpec } from '../api/rolloutgroup.ts';
+import type { ReplicaSet } from '../api/rollout.ts';
+import type { DependencyGraph } from '../graph/dependency-graph.ts';
+import type { ConditionInput } from './conditions.ts';
+import { hasPassed, type MemberReading } from './member-reading.ts';
+import type { Action, HandledRequest, PlannedEvent } from './plan-types.ts';
+import { EVENT, READY, type ReadyReason } from './reasons.ts';
+import { releaseId } from './release-id.ts';
+import { decideRequests, type RequestContext, type RequestDecision, type Requests } from './release-requests.ts';
+import { specHashOf } from './spec-hash.ts';
+import { stagesOf, type Stage } from './stages.ts';
+import { templateOf } from './template-restore.ts';
+
+/** How often a release in flight is looked at even when no watch event arrives. */
+export const RESYNC_MS = 10_000;
+/** How soon to look again after Argo has yet to act on a change. */
+export const SETTLE_MS = 1_000;
+
+export interface StepInput {
+  /** The persisted release, or none. */
+  readonly release: ReleaseStatus | undefined;
+  readonly spec: RolloutGroupSpec;
+  readonly graph: DependencyGraph;
+  /** Every member's reading, all trusted (plan() waits for Argo otherwise). */
+  readonly readings: ReadonlyMap<string, MemberReading>;
+  readonly replicaSets: readonly ReplicaSet[];
+  readonly requests: Requests;
+  readonly now: number;
+  /** Whether a member's desired metadata (wired for the state this step leaves) is on its Rollout. */
+  readonly wired: (rollout: string, release: ReleaseStatus) => boolean;
+}
+
+export interface Outcome {
+  readonly phase: Phase;
+  readonly message: string;
+  readonly ready: ConditionInput;
+}
+
+export interface StepResult {
+  readonly release: ReleaseStatus | undefined;
+  readonly actions: readonly Action[];
+  readonly events: readonly PlannedEvent[];
+  readonly handled: readonly HandledRequest[];
+  readonly outcome: Outcome;
+  readonly states: ReadonlyMap<string, MemberState>;
+  readonly requeueAfterMs: number | undefined;
+}
+
+export const outcome = (phase: Phase, status: 'True' | 'False', reason: ReadyReason, message: string): Outcome => ({
+  phase,
+  message,
+  ready: { type: 'Ready', status, reason, message },
+});
+
+const byName = (a: ReleaseTarget, b: ReleaseTarget) => (a.rollout < b.rollout ? -1 : a.rollout > b.rollout ? 1 : 0);
+
+/**
+ * The release's one step (DESIGN §4, §4b): from the persisted release, what Argo shows, the requests
+ * and the time, the next release state, the member writes, the events and the requests handled.
+ * A switch over the state; each state's rules live in the function it names.
+ */
+export function step(input: StepInput): StepResult {
+  return new Step(input).run();
+}
+
+class Step {
+  readonly in: StepInput;
+  readonly actions: Action[] = [];
+  readonly events: PlannedEvent[] = [];
+  readonly handled: HandledRequest[] = [];
+  readonly states = new Map<string, MemberState>();
+  requeue: number | undefined;
+  readonly nowIso: string;
+
+  constructor(input: StepInput) {
+    this.in = input;
+    this.nowIso = new Date(input.now).toISOString();
+  }
+
+  run(): StepResult {
+    const release = this.resolve(this.in.release, this.changedTargets());
+    const result = release ? this.advance(release) : this.steady();
+    return {
+      release: result.release,
+      actions: this.actions,
+      // What the release did first, then what was said about the requests.
+      events: [...this.events, ...(this.decision?.events ?? [])],
+      handled: this.handled,
+      outcome: result.outcome,
+      states: this.states,
+      requeueAfterMs: this.requeue,
+    };
+  }
+
+  wait(ms: number) {
+    this.requeue = this.requeue === undefined ? ms : Math.min(this.requeue, ms);
+  }
+
+  at(name: string): MemberReading {
+    return this.in.readings.get(name)!;
+  }
+
+  private changedTargets(): ReleaseTarget[] {
+    return [...this.in.readings.values()]
+      .filter((r) => r.changed)
+      .map((r) => ({ rollout: r.name, revision: r.desiredRevision!, ...(r.stableRevision ? { from: r.stableRevision } : {}) }))
+      .sort(byName);
+  }
+
+  // ---- which release is in flight ----
+
+  /**
+   * The release in flight: the persisted one while its targets hold, or while something of it is live
+   * and can still be finished or must be rolled back (§4b); else a new one from what changed.
+   */
+  private resolve(prev: ReleaseStatus | undefined, changed: ReleaseTarget[]): ReleaseStatus | undefined {
+    if (prev && this.holds(prev, changed)) return structuredClone(prev);
+    if (prev && (prev.state === 'CuttingOver' || prev.state === 'RollingBack')) {
+      const kept = this.keepThroughChange(prev, changed);
+      if (kept) return kept;
+    }
+    if (changed.length === 0) return undefined;
+    return this.start(changed, prev);
+  }
+
+  /** Every target still heads to its revision (or was rolled back by Tandem), and nothing else changed. */
+  private holds(prev: ReleaseStatus, changed: readonly ReleaseTarget[]): boolean {
+    const rolledBack = new Set(prev.rolledBack ?? []);
+    const expected = (t: ReleaseTarget, revision: string | undefined) => revision === t.revision || (rolledBack.has(t.rollout) && revision === t.from);
+    const sameTargets = prev.targets.every((t) => expected(t, this.in.readings.get(t.rollout)?.desiredRevision));
+    const noNewChange = changed.every((c) => prev.targets.some((t) => t.rollout === c.rollout && expected(t, c.revision)));
+    return prev.targets.length > 0 && sameTargets && noNewChange;
+  }
+
+  /**
+   * A newer revision (or a change of another member) after the gate opened. A rollback always
+   * finishes first. A cutover whose unmoved members still head to their revisions is finished; the
+   * changes wait for the next release. One whose unmoved member moved on to a newer revision cannot
+   * be finished: members already live roll back, so no live dependent is left with an old dependency.
+   */
+  private keepThroughChange(prev: ReleaseStatus, changed: readonly ReleaseTarget[]): ReleaseStatus | undefined {
+    const release = structuredClone(prev);
+    const target = new Map(release.targets.map((t) => [t.rollout, t]));
+    const deferred = changed.filter((c) => target.get(c.rollout)?.revision !== c.revision).map((c) => `${c.rollout}@${c.revision}`);
+    const announce = () => {
+      const fresh = deferred.filter((d) => !(prev.deferred ?? []).includes(d));
+      if (fresh.length > 0) {
+        this.events.push({ type: 'Normal', reason: EVENT.ChangeDeferred, message: `${fresh.join(', ')} arrived during release ${release.id}; it waits for the next release` });
+      }
+      if (deferred.length > 0) release.deferred = deferred;
+      else delete release.deferred;
+    };
+    if (release.state === 'RollingBack') {
+      announce();
+      return release;
+    }
+    const stage = this.stagesOf(release)[release.stage ?? 0];
+    if (!stage) return undefined;
+    const unmoved = stage.movers.filter((m) => !this.movedOn(m, stage, release));
+    const superseded = unmoved.filter((m) => this.at(m).desiredRevision !== target.get(m)?.revision);
+    if (superseded.length === 0) {
+      announce();
+      return release;
+    }
+    const live = stage.movers.filter((m) => this.movedOn(m, stage, release));
+    if (!this.rollsBack(release, stage) || live.length === 0) return undefined; // nothing live: a new release replaces it
+    announce();
+    const what = superseded.map((m) => `${m}@${this.at(m).desiredRevision}`).join(', ');
+    return this.fail(release, `superseded: ${what} arrived before ${superseded.join(', ')} was promoted; ${live.join(', ')} go back to their previous revision`);
+  }
+
+  private start(targets: ReleaseTarget[], prev: ReleaseStatus | undefined): ReleaseStatus {
+    const id = releaseId(targets);
+    const summary = targets.map((t) => `${t.rollout}@${t.revision}`).join(', ');
+    this.events.push({
+      type: 'Normal',
+      reason: EVENT.ReleaseStarted,
+      message: prev ? `release ${id} (${summary}) replaces release ${prev.id}` : `release ${id} started: ${summary}`,
+    });
+    const names = new Set(targets.map((t) => t.rollout));
+    return {
+      state: 'Gating',
+      id,
+      targets,
+      startedAt: this.nowIso,
+      stage: 0,
+      stageStartedAt: this.nowIso,
+      progressAt: this.nowIso,
+      promotedMembers: [],
+      strategy: this.in.spec.strategy,
+      sequence: this.sequenceOf(this.in.spec, [...names]),
+      specHash: specHashOf(this.in.spec),
+    };
+  }
+
+  /** Targets in the order the spec's strategy moves them, dependencies first. */
+  private sequenceOf(spec: RolloutGroupSpec, targets: readonly string[]): string[] {
+    const dependenciesFirst = this.in.graph.dependenciesFirst.filter((m) => targets.includes(m));
+    return spec.strategy === 'Ordered' && spec.order === 'DependentsFirst' ? dependenciesFirst.reverse() : dependenciesFirst;
+  }
+
+  /** The release's stages, from the graph it started with (a release from v0.1 has none persisted). */
+  stagesOf(release: ReleaseStatus): Stage[] {
+    const strategy = release.strategy ?? this.in.spec.strategy;
+    const sequence = release.sequence ?? this.sequenceOf(this.in.spec, release.targets.map((t) => t.rollout));
+    return stagesOf(strategy, sequence, this.in.readings);
+  }
+
+  lockstep(release: ReleaseStatus): boolean {
+    return (release.strategy ?? this.in.spec.strategy) === 'Lockstep';
+  }
+
+  /** A failure at this stage rolls live members back: only Lockstep's final stage puts members live together. */
+  rollsBack(release: ReleaseStatus, stage: Stage): boolean {
+    return this.lockstep(release) && stage.final;
+  }
+
+  // ---- the states ----
+
+  private advance(release: ReleaseStatus): { release: ReleaseStatus | undefined; outcome: Outcome } {
+    const stages = this.stagesOf(release);
+    release.stages = stages.length;
+    this.noteSpecChange(release);
+    for (const t of release.targets) {
+      const r = this.at(t.rollout);
+      this.states.set(t.rollout, r.desiredRevision !== t.revision ? 'RolledBack' : r.promoted ? 'Promoted' : r.ready ? 'Ready' : 'Deploying');
+    }
+    switch (release.state) {
+      case 'Gating':
+      case 'CuttingOver': {
+        const stage = stages[release.stage ?? 0];
+        if (!stage) return this.complete(release);
+        const failed = this.failure(release, stage);
+        if (failed) return this.aborted(this.fail(release, failed, stage));
+        return release.state === 'Gating' ? this.gating(release, stage) : this.cuttingOver(release, stage);
+      }
+      case 'RollingBack':
+      case 'Aborted':
+        return this.aborted(release);
+    }
+  }
+
+  /** The spec was edited mid-release: reported once; the release keeps the graph it started with (§4b). */
+  private noteSpecChange(release: ReleaseStatus) {
+    const hash = specHashOf(this.in.spec);
+    if (!release.specHash || release.specHash === hash) return;
+    this.events.push({ type: 'Normal', reason: EVENT.SpecChangeDeferred, message: `the group's spec changed during release ${release.id}; the release keeps the strategy, order and dependencies it started with, and the change applies from the next release` });
+    release.specHash = hash;
+  }
+
+  private steady(): { release: undefined; outcome: Outcome } {
+    const prev = this.in.release;
+    // Completed while this controller was down; a release Git walked away from is not announced.
+    const completed = prev?.targets.every((t) => this.at(t.rollout)?.stableRevision === t.revision);
+    if (prev?.state === 'CuttingOver' && completed) {
+      this.events.push({ type: 'Normal', reason: EVENT.ReleaseCompleted, message: `release ${prev.id} completed` });
+    }
+    this.decide(undefined, { gateReady: false, retryRefusal: undefined });
+    const n = this.in.graph.members.length;
+    return { release: undefined, outcome: outcome('Healthy', 'True', READY.Stable, `${n}/${n} members stable`) };
+  }
+
+  private decision: RequestDecision | undefined;
+
+  /** Requests are decided once a step, by the state the release is in when first asked. */
+  private decide(release: ReleaseStatus | undefined, ctx: RequestContext): RequestDecision {
+    if (this.decision) return { ...this.decision, retry: false };
+    const d = (this.decision = decideRequests(release, this.in.requests, ctx));
+    this.handled.push(...d.handled);
+    return d;
+  }
+
+  /** Why the release fails now, if it does: a member failed, an abort request, or a stalled wait. */
+  private failure(release: ReleaseStatus, stage: Stage): string | undefined {
+    const failed = release.targets.map((t) => t.rollout).filter((t) => this.at(t).failed && !this.at(t).promoted);
+    if (failed.length > 0) {
+      return `member ${failed.map((f) => `${f} failed (${this.at(f).message ?? this.at(f).phase ?? 'aborted'})`).join(', ')}`;
+    }
+    const gateReady = this.gateReady(release, stage);
+    const d = this.decide(release, { gateReady, retryRefusal: undefined });
+    if (d.abort !== undefined) return `abort requested: ${d.abort}`;
+    if (d.opensGate) this.gateRequested = true;
+    const stalled = this.stalled(release, stage);
+    if (stalled) return stalled;
+    const early = this.outOfBand(release, stage);
+    if (early) return early;
+    return undefined;
+  }
+
+  private gateRequested = false;
+
+  /** Every mover of the stage ready at its barrier (or moved on) and none held by a person. */
+  gateReady(release: ReleaseStatus, stage: Stage): boolean {
+    return stage.movers.every((m) => (this.readyAt(m, stage) || this.movedOn(m, stage, release)) && !this.at(m).held);
+  }
+
+  /**
+   * The wait that has outrun progressDeadlineSeconds, if any (§4b "nothing waits forever"). It counts
+   * from the last progress; a gate waiting for a person and a member held by a person do not count.
+   */
+  private stalled(release: ReleaseStatus, stage: Stage): string | undefined {
+    const held = stage.movers.filter((m) => this.at(m).held);
+    if (held.length > 0) return undefined;
+    // At the gate a person decides; readiness lost only now counts from now (gating() records it).
+    if (release.state === 'Gating' && (this.gateReady(release, stage) || release.readyAt)) return undefined;
+    const since = Date.parse(release.progressAt ?? release.stageStartedAt ?? release.startedAt);
+    const deadline = since + this.in.spec.progressDeadlineSeconds * 1000;
+    if (this.in.now < deadline) {
+      this.wait(Math.max(0, Math.min(RESYNC_MS, deadline - this.in.now)));
+      return undefined;
+    }
+    const waiting = stage.movers.filter((m) => !this.movedOn(m, stage, release) && !(release.state === 'Gating' && this.readyAt(m, stage)));
+    const what = release.state === 'Gating' ? 'not ready' : stage.final ? 'not promoted' : 'not resumed';
+    return `${what} within ${this.in.spec.progressDeadlineSeconds}s: waiting for ${waiting.join(', ')}`;
+  }
+
+  /**
+   * Someone else promoted a member before the gate opened (§4b): reported at once. If every other
+   * mover is ready, the gate opens now so the mismatch lasts one cutover; if not, a live member is
+   * out alone and the release fails (Lockstep's final stage rolls it back).
+   */
+  private outOfBand(release: ReleaseStatus, stage: Stage): string | undefined {
+    if (release.state !== 'Gating') return undefined;
+    const early = stage.movers.filter((m) => this.movedOn(m, stage, release));
+    if (early.length === 0) return undefined;
+    // A retried Ordered release finds the members that stayed from its first attempt moved on.
+    if (release.retries && early.length === stage.movers.length) return undefined;
+    const fresh = early.filter((m) => !(release.outOfBand ?? []).includes(m));
+    if (fresh.length > 0) {
+      this.events.push({
+        type: 'Warning',
+        reason: EVENT.OutOfBandPromotion,
+        message: `release ${release.id}: ${fresh.join(', ')} ${stage.final ? 'promoted' : 'resumed'} by someone else before the gate opened`,
+      });
+      release.outOfBand = [...new Set([...(release.outOfBand ?? []), ...fresh])].sort();
+    }
+    if (this.gateReady(release, stage) || !this.rollsBack(release, stage)) return undefined;
+    const notReady = stage.movers.filter((m) => !this.readyAt(m, stage) && !this.movedOn(m, stage, release));
+    return `${early.join(', ')} promoted by someone else while ${notReady.join(', ')} ${notReady.length > 1 ? 'are' : 'is'} not ready`;
+  }
+
+  /** Records a failure: a release with members live rolls back (Lockstep), any other is aborted. */
+  fail(release: ReleaseStatus, reason: string, stage?: Stage): ReleaseStatus {
+    const s = stage ?? this.stagesOf(release)[release.stage ?? 0];
+    const anyLive = s !== undefined && s.movers.some((m) => this.movedOn(m, s, release));
+    const state = s !== undefined && this.rollsBack(release, s) && anyLive ? 'RollingBack' : 'Aborted';
+    this.events.push({ type: 'Warning', reason: EVENT.ReleaseAborted, message: `release ${release.id} aborted: ${reason}` });
+    const { openedBy: _opened, ...rest } = release;
+    return { ...rest, state, abortedAt: this.nowIso, abortReason: reason, progressAt: this.nowIso, ...(release.promotedAt ? { promotedAt: release.promotedAt } : {}) } as ReleaseStatus;
+  }
+
+  /** Past this stage's barrier; at the last one that means promoted to the release's revision. */
+  movedOn(m: string, stage: Stage, release: ReleaseStatus): boolean {
+    const r = this.at(m);
+    if (!stage.final) return hasPassed(r, stage.barrier);
+    const revision = release.targets.find((t) => t.rollout === m)?.revision;
+    return r.stableRevision === revision && r.activeRevision === revision;
+  }
+
+  /** Paused at exactly this stage's barrier with the new pods available. */
+  readyAt(m: string, stage: Stage): boolean {
+    const r = this.at(m);
+    return r.ready && r.atBarrier === stage.barrier;
+  }
+
+  private label(release: ReleaseStatus, stage: Stage): string {
+    if (this.lockstep(release)) return stage.barriers > 1 ? `release ${release.id} (barrier ${stage.barrier + 1}/${stage.barriers})` : `release ${release.id}`;
+    const step = stage.barriers > 1 ? ` barrier ${stage.barrier + 1}/${stage.barriers}` : '';
+    return `release ${release.id} (${stage.movers[0]}${step}, stage ${(release.stage ?? 0) + 1}/${release.stages})`;
+  }
+
+  private noteHeld(release: ReleaseStatus, stage: Stage): string[] {
+    const held = stage.movers.filter((m) => this.at(m).held);
+    const fresh = held.filter((m) => !(release.held ?? []).includes(m));
+    if (fresh.length > 0) {
+      this.events.push({ type: 'Warning', reason: EVENT.MemberHeld, message: `release ${release.id} waits: ${fresh.join(', ')} paused by a person (spec.paused); Tandem will not unpause it` });
+    }
+    if (held.length > 0) release.held = held;
+    else if (release.held) {
+      delete release.held;
+      release.progressAt = this.nowIso; // the hold's time does not count against the deadline
+    }
+    return held;
+  }
+
+  /** Before the gate: wait until every mover is ready, then for a promote request or the soak (§4.2–3). */
+  private gating(release: ReleaseStatus & { state: 'Gating' }, stage: Stage): { release: ReleaseStatus | undefined; outcome: Outcome } {
+    const { auto, soakSeconds } = this.in.spec.promotion;
+    const label = this.label(release, stage);
+    const movers = stage.movers;
+    if (movers.every((m) => this.movedOn(m, stage, release)) && !release.outOfBand) {
+      // Moved on already (a restart, or a retry of an Ordered release whose first members stayed).
+      return this.nextStage(release, stage);
+    }
+    const held = this.noteHeld(release, stage);
+    const needsPerson = movers.filter((m) => this.at(m).foreignPause !== undefined);
+    const readyCount = movers.filter((m) => this.readyAt(m, stage) || this.movedOn(m, stage, release)).length;
+    if (!this.gateReady(release, stage)) {
+      if (release.readyAt) {
+        delete release.readyAt;
+        release.progressAt = this.nowIso; // readiness lost: the deadline counts again from now
+      }
+      this.wait(RESYNC_MS);
+      if (held.length > 0 || needsPerson.length > 0) {
+        const why = [
+          ...held.map((m) => `${m} is paused by a person (spec.paused); resume it to go on`),
+          ...needsPerson.map((m) => `${m} is paused by Argo for a person (${this.at(m).foreignPause}); promote or abort it`),
+        ];
+        return { release, outcome: outcome('Paused', 'False', READY.WaitingForPerson, `${label}: ${why.join('; ')}`) };
+      }
+      const waiting = movers.filter((m) => !this.readyAt(m, stage) && !this.movedOn(m, stage, release));
+      return { release, outcome: outcome('Progressing', 'False', READY.ReleaseProgressing, `${label}: ${readyCount}/${movers.length} members ready; waiting for ${waiting.join(', ')}`) };
+    }
+    release.firstReadyAt ??= this.nowIso;
+    if (!release.readyAt) {
+      release.readyAt = this.nowIso;
+      this.events.push({ type: 'Normal', reason: EVENT.ReleaseReady, message: `${label} ready: ${movers.length}/${movers.length} members` });
+    }
+    const soakEnds = Date.parse(release.readyAt) + soakSeconds * 1000;
+    const early = release.outOfBand ?? [];
+    const by = early.length > 0 ? `out-of-band promotion of ${early.join(', ')}` : this.gateRequested ? 'promote request' : auto && this.in.now >= soakEnds ? 'auto promotion' : undefined;
+    if (by) {
+      const { outOfBand: _early, ...rest } = release;
+      const open: ReleaseStatus = { ...rest, state: 'CuttingOver', promotedAt: this.nowIso, openedBy: by, progressAt: this.nowIso };
+      this.events.push({ type: 'Normal', reason: EVENT.PromotionStarted, message: `${label}: ${stage.final ? 'cutover' : 'resume'} started by ${by}` });
+      this.wait(0);
+      return { release: open, outcome: outcome('Promoting', 'False', READY.Promoting, `${label} promoting: ${stage.final ? 'cutover' : 'resume'} started`) };
+    }
+    if (auto) this.wait(Math.max(0, soakEnds - this.in.now));
+    const message = auto
+      ? `${label} ready: ${movers.length}/${movers.length} members; soaking until ${new Date(soakEnds).toISOString()}`
+      : `${label} ready: ${movers.length}/${movers.length} members; waiting for promote`;
+    return { release, outcome: outcome('Paused', 'False', auto ? READY.Soaking : READY.AwaitingPromotion, message) };
+  }
+
+  /** After the gate: dependents first, each promoted (or resumed) once the previous one moved on (§4.4). */
+  private cuttingOver(release: ReleaseStatus & { state: 'CuttingOver' }, stage: Stage): { release: ReleaseStatus | undefined; outcome: Outcome } {
+    const label = this.label(release, stage);
+    const movers = stage.movers;
+    const promoting = (message: string) => ({ release, outcome: outcome('Promoting', 'False', READY.Promoting, message) });
+    const held = this.noteHeld(release, stage);
+    for (const m of movers) {
+      const r = this.at(m);
+      const done = this.movedOn(m, stage, release);
+      if (done && release.promotedMembers.includes(m)) continue;
+      if (done) {
+        // Persist the progress before the next member moves, so a restart resumes from here.
+        release.promotedMembers.push(m);
+        release.progressAt = this.nowIso;
+        const what = stage.final ? `promoted to ${release.targets.find((t) => t.rollout === m)?.revision}` : `resumed past barrier ${stage.barrier + 1}/${stage.barriers}`;
+        this.events.push({ type: 'Normal', reason: EVENT.MemberPromoted, message: `${label}: ${m} ${what}` });
+        if (release.promotedMembers.length < movers.length) {
+          this.wait(0);
+          return promoting(`${label} promoting: ${m} ${what} (${release.promotedMembers.length}/${movers.length})`);
+        }
+        continue;
+      }
+      this.states.set(m, 'Promoting');
+      this.wait(SETTLE_MS * 2);
+      const progress = `${release.promotedMembers.length}/${movers.length} ${stage.final ? 'promoted' : 'resumed'}`;
+      if (held.includes(m)) {
+        this.wait(RESYNC_MS);
+        return { release, outcome: outcome('Paused', 'False', READY.WaitingForPerson, `${label} promoting: ${m} is paused by a person (spec.paused); resume it to go on (${progress})`) };
+      }
+      if (r.atBarrier !== stage.barrier) return promoting(`${label} promoting ${m} (${progress})`); // resumed: Argo is moving it on
+      const notReady = movers.filter((t) => !this.movedOn(t, stage, release) && !this.readyAt(t, stage));
+      if (notReady.length > 0) return promoting(`${label} promoting: waiting for ${notReady.join(', ')} to be ready again before ${m} (${progress})`); // §5 Order
+      if (this.in.wired(m, release)) this.actions.push({ kind: 'Promote', rollout: m, resourceVersion: r.resourceVersion });
+      return promoting(`${label} promoting ${m} (${progress})`);
+    }
+    return this.nextStage(release, stage);
+  }
+
+  /** Every mover of the stage moved on: the next stage's gate, or the release is complete. */
+  private nextStage(release: ReleaseStatus, stage: Stage): { release: ReleaseStatus | undefined; outcome: Outcome } {
+    const next = (release.stage ?? 0) + 1;
+    if (next >= (release.stages ?? 1)) return this.complete(release);
+    const { promotedAt: _p, openedBy: _o, readyAt: _r, firstReadyAt: _f, outOfBand: _b, ...rest } = release as ReleaseStatus & { openedBy?: string };
+    const gating = { ...rest, state: 'Gating', stage: next, stageStartedAt: this.nowIso, progressAt: this.nowIso, promotedMembers: [] } as ReleaseStatus;
+    this.wait(0);
+    const passed = stage.final ? `${stage.movers.join(', ')} promoted` : `barrier ${stage.barrier + 1}/${stage.barriers} passed`;
+    return { release: gating, outcome: outcome('Progressing', 'False', READY.ReleaseProgressing, `release ${release.id}: ${passed}; stage ${next + 1}/${release.stages} next`) };
+  }
+
+  private complete(release: ReleaseStatus): { release: undefined; outcome: Outcome } {
+    const promoted = release.targets.map((t) => t.rollout).join(', ');
+    this.events.push({ type: 'Normal', reason: EVENT.ReleaseCompleted, message: `release ${release.id} completed: ${promoted} promoted` });
+    const n = this.in.graph.members.length;
+    return { release: undefined, outcome: outcome('Healthy', 'True', READY.ReleaseCompleted, `release ${release.id} completed; ${n}/${n} members stable`) };
+  }
+
+  // ---- after a failure ----
+
+  /**
+   * Abort what has not gone live; Lockstep rolls back what went live in the failed cutover (§4.6), so
+   * no member is left on the new revision while another is on the old. Ordered leaves the members
+   * before the failed one where they are. RollingBack becomes Aborted once every rollback is done.
+   */
+  private aborted(release: ReleaseStatus): { release: ReleaseStatus | undefined; outcome: Outcome } {
+    if (release.state !== 'RollingBack' && release.state !== 'Aborted') throw new Error('unreachable');
+    const d = this.decide(release, { gateReady: false, retryRefusal: this.retryRefusal(release) });
+    if (d.retry) return this.retried(release);
+    const rolledBack = new Set(release.rolledBack ?? []);
+    const restored = new Set(release.restored ?? []);
+    const reapplied: string[] = [];
+    const stuck: string[] = [];
+    const returning: string[] = [];
+    const kept: string[] = [];
+    const lockstep = this.lockstep(release);
+    for (const target of release.targets) {
+      const t = target.rollout;
+      const r = this.at(t);
+      const live = r.stableRevision === target.revision && r.activeRevision === target.revision;
+      if (lockstep && (live || rolledBack.has(t))) {
+        this.states.set(t, 'RolledBack');
+        if (restored.has(t) && r.desiredRevision === target.revision) {
+          // Rolled back once and put back (Argo CD self-heal re-applying Git, or a person): not fought.
+          this.states.set(t, r.promoted ? 'Promoted' : 'Deploying');
+          reapplied.push(t);
+          continue;
+        }
+        if (!rolledBack.has(t)) {
+          // Persisted before the template is touched, so a restart knows the revision it finds is Tandem's doing.
+          rolledBack.add(t);
+          returning.push(t);
+          this.events.push({
+            type: 'Warning',
+            reason: EVENT.ReleaseRolledBack,
+            message: `release ${release.id}: ${t} rolled back from ${target.revision} to ${target.from ?? 'its previous revision'} because the release failed; Git still declares ${r.desiredRevision}: fix or revert it there`,
+          });
+          continue;
+        }
+        if (r.desiredRevision !== target.from) {
+          // Still on the release's revision, or a newer one arrived meanwhile: back to the one before the release.
+          const template = target.from ? templateOf(this.in.replicaSets, t, target.from) : undefined;
+          if (!template) {
+            stuck.push(t);
+            this.states.set(t, 'Failed');
+            continue;
+          }
+          this.actions.push({ kind: 'RestoreTemplate', rollout: t, resourceVersion: r.resourceVersion, revision: target.from!, template });
+          returning.push(t);
+        } else if (!r.promoted) {
+          // Back on the previous revision but its old ReplicaSet was gone: Argo waits at the gate again.
+          if (r.atGate && !r.held) this.actions.push({ kind: 'Promote', rollout: t, resourceVersion: r.resourceVersion });
+          returning.push(t);
+        } else {
+          restored.add(t);
+        }
+        continue;
+      }
+      if (live) kept.push(t); // Ordered: members before the failed one stay
+      if (r.failed) this.states.set(t, 'Failed');
+      if (!r.promoted && !r.aborted && r.desiredRevision === target.revision) {
+        this.actions.push({ kind: 'Abort', rollout: t, resourceVersion: r.resourceVersion });
+        this.states.set(t, 'Failed');
+      }
+    }
+    const next = { ...release, state: returning.length > 0 ? 'RollingBack' : 'Aborted' } as ReleaseStatus;
+    if (rolledBack.size > 0) next.rolledBack = [...rolledBack].sort();
+    if (restored.size > 0) next.restored = [...restored].sort();
+    if (returning.length > 0) this.wait(SETTLE_MS * 2);
+    let message = `release ${release.id} aborted: ${release.abortReason}`;
+    if (rolledBack.size > 0) {
+      message += returning.length > 0 ? `; rolling back ${returning.join(', ')}` : `; rolled back ${[...rolledBack].join(', ')}`;
+      message += '; Git still declares the new revisions';
+    }
+    if (stuck.length > 0) message += `; cannot roll back ${stuck.join(', ')}: the ReplicaSet of the previous revision is gone`;
+    if (reapplied.length > 0) message += `; ${reapplied.join(', ')} put back on the new revision after the rollback (Argo CD self-heal?), left as is: fix it in Git`;
+    if (kept.length > 0) message += `; ${kept.join(', ')} already promoted and left on the new revision`;
+    return { release: next, outcome: outcome('Degraded', 'False', rolledBack.size > 0 ? READY.ReleaseRolledBack : READY.ReleaseAborted, message) };
+  }
+
+  /** Why Tandem refuses to retry this aborted release, if it does. */
+  private retryRefusal(release: ReleaseStatus): string | undefined {
+    if (release.promotedAt) {
+      // Argo re-promotes a member that already passed its pause as soon as its abort is cleared, and
+      // returns at once to a ReplicaSet still up: no gate, no order. A new revision in Git is the way on.
+      return `release ${release.id} failed during its cutover, and Argo would switch its members again without a gate or order; change the Rollouts in Git to start a new release`;
+    }
+    const blueGreen = release.targets.filter((t) => this.at(t.rollout).aborted && this.at(t.rollout).strategy === 'BlueGreen').map((t) => t.rollout);
+    if (blueGreen.length > 0) {
+      // Argo 1.9 answers `abort: false` on a blue-green update whose preview was up by going live at once.
+      return `Argo Rollouts would switch ${blueGreen.join(', ')} live at once, skipping the gate and the order; change the Rollouts in Git to start a new release`;
+    }
+    return undefined;
+  }
+
+  /** A retried canary starts its steps again from the first and pauses at its first barrier. */
+  private retried(release: ReleaseStatus): { release: ReleaseStatus; outcome: Outcome } {
+    const targets = release.targets.map((t) => t.rollout);
+    for (const t of release.targets) {
+      if (this.at(t.rollout).aborted) this.actions.push({ kind: 'Retry', rollout: t.rollout, resourceVersion: this.at(t.rollout).resourceVersion });
+    }
+    const retries = (release.retries ?? 0) + 1;
+    const next: ReleaseStatus = {
+      state: 'Gating',
+      id: release.id,
+      targets: release.targets,
+      startedAt: this.nowIso,
+      stage: 0,
+      stageStartedAt: this.nowIso,
+      progressAt: this.nowIso,
+      promotedMembers: [],
+      retries,
+      ...(release.strategy ? { strategy: release.strategy } : {}),
+      ...(release.sequence ? { sequence: release.sequence } : {}),
+      ...(release.specHash ? { specHash: release.specHash } : {}),
+    };
+    for (const t of targets) this.states.set(t, 'Deploying');
+    const message = `release ${release.id} retried (attempt ${retries + 1}): ${targets.join(', ')}`;
+    this.events.push({ type: 'Normal', reason: EVENT.ReleaseRetried, message });
+    this.wait(SETTLE_MS);
+    return { release: next, outcome: outcome('Progressing', 'False', READY.ReleaseRetried, message) };
+  }
+}
+
+/**
+ * The members whose active pods are pointed at their changed dependencies' previews, for a release
+ * in the state a step left it (§4a): in a Lockstep cutover, each member once promoted and the next
+ * one just before its promote (never one a person holds); after a failure, the members whose live
+ * pods may still be the new ones, until their rollback is done.
+ */
+export function repointedOf(release: ReleaseStatus | undefined, input: StepInput): ReadonlySet<string> {
+  const out = new Set<string>();
+  if (!release) return out;
+  const s = new Step(input);
+  if (!s.lockstep(release)) return out;
+  if (release.state === 'RollingBack' || release.state === 'Aborted') {
+    for (const t of release.targets) {
+      const r = s.at(t.rollout);
+      const live = r.stableRevision === t.revision && r.activeRevision === t.revision;
+      const returning = (release.rolledBack ?? []).includes(t.rollout) && (r.desiredRevision === t.revision || r.stableRevision === t.revision);
+      if (live || returning) out.add(t.rollout);
+    }
+    return out;
+  }
+  if (release.state !== 'CuttingOver') return out;
+  // Nothing moves in the step that opens the gate: the open gate is persisted first.
+  if (input.release?.state !== 'CuttingOver') return out;
+  const stage = s.stagesOf(release)[release.stage ?? 0];
+  if (!stage?.final) return out;
+  const unmoved = stage.movers.filter((m) => !s.movedOn(m, stage, release));
+  for (const m of stage.movers) if (!unmoved.includes(m)) out.add(m);
+  const next = unmoved[0];
+  if (next === undefined || s.at(next).held) return out;
+  const resumed = s.at(next).atBarrier !== stage.barrier;
+  if (resumed || unmoved.every((m) => s.readyAt(m, stage))) out.add(next);
+  return out;
+}
+
+/**
+ * Where a repointed member's active pods reach dependency `dep`: its preview while the release's
+ * revision of `dep` runs there; once `dep` was aborted and those pods are gone, or it moved on to a
+ * newer revision, the pods that still run on its active side (§4b: never an empty Service).
+ */
+export function repointRoleOf(release: ReleaseStatus, dep: string, readings: ReadonlyMap<string, MemberReading>): 'preview' | 'active' {
+  const target = release.targets.find((t) => t.rollout === dep);
+  const r = readings.get(dep);
+  if (!target || !r) return 'active';
+  if (release.state === 'CuttingOver') return 'preview';
+  return r.desiredRevision === target.revision && r.desiredPodsUp ? 'preview' : 'active';
+}

@@ -1,0 +1,38 @@
+import type { MetadataField, Rollout } from '../api/rollout.ts';
+
+/** Which side of a member: the one users reach (active/stable) or the one being tried (preview/canary). */
+export type ServiceRole = 'preview' | 'active';
+export type StrategyKey = 'blueGreen' | 'canary';
+
+type ServiceField = 'previewService' | 'activeService' | 'canaryService' | 'stableService';
+
+/** The one table of strategy × role → the ephemeral-metadata field and the Service field (DESIGN §3). */
+export const ROLE_FIELDS: Readonly<Record<StrategyKey, Readonly<Record<ServiceRole, { readonly metadata: MetadataField; readonly service: ServiceField }>>>> = {
+  blueGreen: {
+    preview: { metadata: 'previewMetadata', service: 'previewService' },
+    active: { metadata: 'activeMetadata', service: 'activeService' },
+  },
+  canary: {
+    preview: { metadata: 'canaryMetadata', service: 'canaryService' },
+    active: { metadata: 'stableMetadata', service: 'stableService' },
+  },
+};
+
+export const METADATA_FIELDS: readonly MetadataField[] = ['previewMetadata', 'activeMetadata', 'canaryMetadata', 'stableMetadata'];
+
+/** Blue-green when it says so; everything else is read as canary (validation refuses neither). */
+export const strategyKey = (r: Pick<Rollout, 'spec'>): StrategyKey => (r.spec.strategy.blueGreen ? 'blueGreen' : 'canary');
+
+/** The name of a member's Service for a role, as its Rollout declares it. */
+export function serviceNameOf(rollout: Pick<Rollout, 'spec'>, role: ServiceRole): string | undefined {
+  const key = strategyKey(rollout);
+  const spec = rollout.spec.strategy[key] as Partial<Record<ServiceField, string>> | undefined;
+  return spec?.[ROLE_FIELDS[key][role].service];
+}
+
+/** The annotations a Rollout's ephemeral metadata for a role carries now. */
+export function metadataOf(rollout: Pick<Rollout, 'spec'>, role: ServiceRole): Record<string, string> | undefined {
+  const key = strategyKey(rollout);
+  const spec = rollout.spec.strategy[key] as Partial<Record<MetadataField, { annotations?: Record<string, string> }>> | undefined;
+  return spec?.[ROLE_FIELDS[key][role].metadata]?.annotations;
+}
