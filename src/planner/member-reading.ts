@@ -150,3 +150,31 @@ const fullyAvailable = (rs: ReplicaSet): boolean =>
   rs.spec.replicas > 0 &&
   rs.status.observedGeneration >= rs.metadata.generation &&
   rs.status.availableReplicas >= rs.spec.replicas;
+
+/** A target of the release in flight whose Rollout is gone: it can only fail the release. */
+export const missingReading = (name: string): MemberReading => ({
+  name,
+  strategy: undefined,
+  trusted: true,
+  unpausing: false,
+  changed: false,
+  ready: false,
+  atGate: false,
+  promoted: false,
+  activeRevision: undefined,
+  desiredPodsUp: false,
+  held: false,
+  foreignPause: undefined,
+  resourceVersion: '',
+  failed: true,
+  aborted: false,
+  phase: undefined,
+  message: 'its Rollout is gone',
+  barrierCount: 1,
+  atBarrier: undefined,
+  barrierSteps: [],
+  stepIndex: undefined,
+  stableRevision: undefined,
+  desiredRevision: undefined,
+  images: [],
+});

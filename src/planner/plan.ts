@@ -1,6 +1,6 @@
 import { FINALIZER, type ReleaseStatus } from '../api/rolloutgroup.ts';
 import type { DependencyGraph } from '../graph/dependency-graph.ts';
-import { readMember, type MemberReading } from './member-reading.ts';
+import { missingReading, readMember, type MemberReading } from './member-reading.ts';
 import type { Observed } from './observed.ts';
 import type { Action, Plan } from './plan-types.ts';
 import { READY } from './reasons.ts';
@@ -29,12 +29,13 @@ export function plan(o: Observed): Plan {
     return { actions: own, status, handledRequests: [], events, requeueAfterMs: 60_000 };
   }
   const graph = validation.graph;
-  const readings = new Map<string, MemberReading>();
-  for (const name of graph.members) {
-    const view = o.rollouts.get(name);
-    if (view) readings.set(name, readMember(view.rollout, o.replicaSets, o.services));
-  }
   const prev = o.group.status?.release;
+  const readings = new Map<string, MemberReading>();
+  // The release's targets too: one removed from the spec mid-release stays in it until it ends (§4b).
+  for (const name of new Set([...graph.members, ...(prev?.targets ?? []).map((t) => t.rollout)])) {
+    const view = o.rollouts.get(name);
+    readings.set(name, view ? readMember(view.rollout, o.replicaSets, o.services) : missingReading(name));
+  }
   const n = graph.members.length;
 
   if (o.group.spec.paused) {
@@ -62,7 +63,8 @@ export function plan(o: Observed): Plan {
     replicaSets: o.replicaSets,
     requests: requestsOf(o.group.metadata.annotations),
     now: o.now,
-    wired: (m, release) => metadataInSync(o.rollouts.get(m)!, desiredFor(o, readings, release, input, m)),
+    // A target removed from the spec keeps the metadata it has until its release ends.
+    wired: (m, release) => !o.group.spec.members.some((x) => x.rollout === m) || metadataInSync(o.rollouts.get(m)!, desiredFor(o, readings, release, input, m)),
   };
   const s = step(input);
   const wiring = planWiring(o, graph, readings, s.release, input);
@@ -95,7 +97,8 @@ function planDeletion(o: Observed): Plan {
 function planWiring(o: Observed, graph: DependencyGraph, readings: ReadonlyMap<string, MemberReading>, release: ReleaseStatus | undefined, input: StepInput): Action[] {
   const actions: Action[] = [];
   // Members removed from the spec keep Tandem's keys until released here (status.members remembers them).
-  for (const former of formerMembers(o)) {
+  const inRelease = new Set((release?.targets ?? []).map((t) => t.rollout));
+  for (const former of formerMembers(o).filter((f) => !inRelease.has(f))) {
     actions.push({ kind: 'ApplyMetadata', rollout: former, strategy: strategyKey(o.rollouts.get(former)!.rollout), metadata: {} });
   }
   for (const name of graph.members) {

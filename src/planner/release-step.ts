@@ -299,8 +299,8 @@ class Step {
    * from the last progress; a gate waiting for a person and a member held by a person do not count.
    */
   private stalled(release: ReleaseStatus, stage: Stage): string | undefined {
-    const held = stage.movers.filter((m) => this.at(m).held);
-    if (held.length > 0) return undefined;
+    // Held now, or at the last look (the hold just ended: the wait counts from now, as noteHeld records).
+    if (stage.movers.some((m) => this.at(m).held) || (release.held ?? []).length > 0) return undefined;
     // At the gate a person decides; readiness lost only now counts from now (gating() records it).
     if (release.state === 'Gating' && (this.gateReady(release, stage) || release.readyAt)) return undefined;
     const since = Date.parse(release.progressAt ?? release.stageStartedAt ?? release.startedAt);

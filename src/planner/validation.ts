@@ -78,6 +78,15 @@ export function validate(o: Observed): Validation {
       if (steps.length === 0 || steps.at(-1) !== last) {
         bad('end spec.strategy.canary.steps with an indefinite pause (`- pause: {}`) so that Tandem decides when it completes');
       }
+      // Before any weight the canary has no pods, so a barrier there could never be ready.
+      const first = steps[0];
+      const scaled = (canary.steps ?? []).slice(0, first).some((st) => {
+        const s = st as { setWeight?: number; setCanaryScale?: { weight?: number; replicas?: number } };
+        return (s.setWeight ?? 0) > 0 || (s.setCanaryScale?.weight ?? 0) > 0 || (s.setCanaryScale?.replicas ?? 0) > 0;
+      });
+      if (first !== undefined && !scaled) {
+        bad(`the canary has no pods at its first \`pause: {}\` (step ${first + 1}): put a \`setWeight\` step before it so the canary can become ready`);
+      }
     } else {
       bad('has neither a blueGreen nor a canary strategy');
     }

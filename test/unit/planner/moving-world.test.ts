@@ -1,0 +1,297 @@
+/** The world moves during a release (DESIGN §4b, issue "release as an explicit state machine"): one test per scenario. */
+import { describe, expect, it } from 'vitest';
+import { REQUEST } from '../../../src/api/rolloutgroup.ts';
+import type { Action } from '../../../src/planner/plan-types.ts';
+import { plan } from '../../../src/planner/plan.ts';
+import { specHashOf } from '../../../src/planner/spec-hash.ts';
+import { RolloutGroupSpec } from '../../../src/api/rolloutgroup.ts';
+import {
+  INTEREST_KEY as KEY,
+  T0,
+  blueGreen,
+  canary,
+  group,
+  loanDependsOnInterest,
+  loanInterestRelease as id,
+  observed,
+  replicaSet,
+  url,
+  type BlueGreenState,
+  type GroupInput,
+  type ReleaseInput,
+  type StatusInput,
+} from '../../fixtures/builders.ts';
+
+const iso = (ms = 0) => new Date(T0 + ms).toISOString();
+const steadyLoan = {
+  previewMetadata: { [KEY]: url('interest-preview') },
+  activeMetadata: { [KEY]: url('interest-active') },
+  owned: { previewMetadata: [KEY], activeMetadata: [KEY] },
+};
+const repointedLoan = { ...steadyLoan, activeMetadata: { [KEY]: url('interest-preview') } };
+const lockstepHash = specHashOf(RolloutGroupSpec.parse({ members: loanDependsOnInterest }));
+
+/** A release as this version persists it: with its state and the graph it started with. */
+const release = (extra: ReleaseInput = {}): StatusInput => ({
+  phase: 'Progressing',
+  members: [],
+  conditions: [],
+  release: {
+    state: 'Gating',
+    id,
+    targets: [
+      { rollout: 'interest', revision: 'i2', from: 'i1' },
+      { rollout: 'loan', revision: 'l2', from: 'l1' },
+    ],
+    startedAt: iso(),
+    stage: 0,
+    stageStartedAt: iso(),
+    progressAt: iso(),
+    promotedMembers: [],
+    strategy: 'Lockstep',
+    sequence: ['interest', 'loan'],
+    specHash: lockstepHash,
+    ...extra,
+  },
+});
+const cuttingOver = (promotedMembers: string[] = [], extra: ReleaseInput = {}) =>
+  release({ state: 'CuttingOver', readyAt: iso(), firstReadyAt: iso(), promotedAt: iso(), openedBy: 'promote request', promotedMembers, ...extra });
+const liveLoan: Partial<BlueGreenState> = { stable: 'l2', desired: 'l2', activeSwitched: true, ...repointedLoan };
+
+function run(g: Partial<GroupInput>, interest: Partial<BlueGreenState>, loan: Partial<BlueGreenState>, now = T0, extra: { nudgeDue?: Set<string> } = {}) {
+  const o = observed(group({ members: loanDependsOnInterest, ...g }), [blueGreen({ name: 'interest', stable: 'i1', ...interest }), blueGreen({ name: 'loan', stable: 'l1', ...steadyLoan, ...loan })], { now });
+  return plan({ ...o, ...extra });
+}
+/** Runs the plan's status back in, as the next reconcile would see it. */
+const again = (p: ReturnType<typeof plan>): StatusInput => p.status as StatusInput;
+const kinds = (actions: readonly Action[]) => actions.map((a) => `${a.kind}${'rollout' in a ? `:${a.rollout}` : ''}`);
+const metadataFor = (actions: readonly Action[], rollout: string) => actions.find((a) => a.kind === 'ApplyMetadata' && a.rollout === rollout) as Extract<Action, { kind: 'ApplyMetadata' }> | undefined;
+
+describe('1. a newer revision arrives mid-cutover', () => {
+  it('a newer dependency after its dependent went live: the live dependent is rolled back, never left with the old dependency', () => {
+    const p = run({ status: cuttingOver(['loan']) }, { desired: 'i3' }, liveLoan);
+    expect(p.status?.release?.state).toBe('RollingBack');
+    expect(p.status?.release?.abortReason).toContain('superseded: interest@i3 arrived before interest was promoted');
+    expect(p.status?.release?.deferred).toEqual(['interest@i3']);
+    expect(p.events.map((e) => e.reason)).toEqual(['ChangeDeferred', 'ReleaseAborted', 'ReleaseRolledBack']);
+    // The new revision is not aborted: it is the next release's.
+    expect(kinds(p.actions)).not.toContain('Abort:interest');
+    // The next step restores loan's previous template (recorded first, then done); its l1 ReplicaSet is still up.
+    const o = observed(group({ members: loanDependsOnInterest, status: again(p) }), [blueGreen({ name: 'interest', stable: 'i1', desired: 'i3' }), blueGreen({ name: 'loan', stable: 'l1', ...steadyLoan, ...liveLoan })]);
+    const q = plan({ ...o, replicaSets: [...o.replicaSets, replicaSet('loan', 'l1', true, steadyLoan.activeMetadata)] });
+    expect(kinds(q.actions)).toContain('RestoreTemplate:loan');
+    // interest@i2's pods are no longer behind a Service: live loan@l2 goes to interest's active side until it is back.
+    expect(metadataFor(q.actions, 'loan')?.metadata.activeMetadata).toEqual({ [KEY]: url('interest-active') });
+  });
+
+  it('the new release does not start before the rollback is done; then it gets a gate of its own', () => {
+    const rolling = cuttingOver(['loan'], { state: 'RollingBack', abortedAt: iso(), abortReason: 'superseded', rolledBack: ['loan'], openedBy: undefined });
+    const p = run({ status: rolling }, { desired: 'i3' }, liveLoan);
+    expect(p.status?.release?.id).toBe(id);
+    expect(p.events.map((e) => e.reason)).not.toContain('ReleaseStarted');
+    const back = run({ status: rolling }, { desired: 'i3' }, { stable: 'l1', desired: 'l1', ...steadyLoan });
+    expect(back.status?.release?.state).toBe('Aborted');
+    const next = run({ status: again(back) }, { desired: 'i3' }, { stable: 'l1', desired: 'l1', ...steadyLoan });
+    expect(next.status?.release).toMatchObject({ state: 'Gating', targets: [{ rollout: 'interest', revision: 'i3' }] });
+    expect(next.events.map((e) => e.reason)).toContain('ReleaseStarted');
+  });
+
+  it('a newer revision of a member already promoted: the cutover is finished first, the change waits', () => {
+    // loan@l2 is live (stable, active Service) and Git now declares loan@l3.
+    const loanL3 = { stable: 'l2', desired: 'l3', ...repointedLoan };
+    const p = run({ status: cuttingOver(['loan']) }, { desired: 'i2' }, loanL3);
+    expect(p.status?.release).toMatchObject({ state: 'CuttingOver', id, deferred: ['loan@l3'] });
+    expect(kinds(p.actions)).toContain('Promote:interest');
+    // loan's live pods keep interest's preview (interest@i2) throughout.
+    expect(metadataFor(p.actions, 'loan')?.metadata.activeMetadata ?? repointedLoan.activeMetadata).toEqual({ [KEY]: url('interest-preview') });
+    expect(p.events).toContainEqual(expect.objectContaining({ reason: 'ChangeDeferred', message: expect.stringContaining('loan@l3') }));
+    const q = run({ status: again(p) }, { desired: 'i2' }, loanL3);
+    expect(q.events.filter((e) => e.reason === 'ChangeDeferred')).toEqual([]);
+  });
+
+  it('a change of a member outside the release waits for the next release', () => {
+    const members = [...loanDependsOnInterest, { rollout: 'worker' }];
+    const o = observed(group({ members, status: cuttingOver(['loan']) }), [
+      blueGreen({ name: 'interest', stable: 'i1', desired: 'i2' }),
+      blueGreen({ name: 'loan', stable: 'l1', ...liveLoan }),
+      blueGreen({ name: 'worker', stable: 'w1', desired: 'w2' }),
+    ]);
+    const p = plan(o);
+    expect(p.status?.release).toMatchObject({ state: 'CuttingOver', id, deferred: ['worker@w2'] });
+    expect(kinds(p.actions)).toContain('Promote:interest');
+  });
+
+  it('a target removed from the spec mid-cutover stays in the release until it ends', () => {
+    const p = run({ members: [{ rollout: 'interest' }], status: cuttingOver(['loan']) }, { desired: 'i2' }, liveLoan);
+    expect(p.status?.release?.state).toBe('CuttingOver');
+    expect(kinds(p.actions)).toContain('Promote:interest');
+    // Its keys are kept (not released) while the release needs them.
+    expect(p.actions.some((a) => a.kind === 'ApplyMetadata' && a.rollout === 'loan')).toBe(false);
+  });
+});
+
+describe('2. the spec is edited mid-release', () => {
+  it('Lockstep → Ordered mid-cutover: the release keeps its graph: dependents first, behind the gate, previews to previews', () => {
+    const p = run({ strategy: 'Ordered', status: cuttingOver() }, { desired: 'i2' }, { desired: 'l2', ...repointedLoan });
+    expect(kinds(p.actions)).toEqual(['Promote:loan']);
+    expect(p.events).toContainEqual(expect.objectContaining({ reason: 'SpecChangeDeferred' }));
+    expect(p.status?.release?.strategy).toBe('Lockstep');
+    const q = run({ strategy: 'Ordered', status: again(p) }, { desired: 'i2' }, { desired: 'l2', ...repointedLoan });
+    expect(q.events.filter((e) => e.reason === 'SpecChangeDeferred')).toEqual([]);
+  });
+
+  it('the edit applies from the next release', () => {
+    const p = run({ strategy: 'Ordered' }, { desired: 'i2' }, { desired: 'l2' });
+    expect(p.status?.release?.strategy).toBe('Ordered');
+    // Ordered previews talk to the active side.
+    expect(metadataFor(p.actions, 'loan')?.metadata.previewMetadata).toEqual({ [KEY]: url('interest-active') });
+  });
+});
+
+describe('3. nothing waits forever', () => {
+  it('readiness lost after the release was ready: aborted once progressDeadlineSeconds pass without it coming back', () => {
+    const wasReady = release({ readyAt: iso(), firstReadyAt: iso() });
+    const dip = run({ status: wasReady, progressDeadlineSeconds: 60 }, { desired: 'i2', paused: true, previewAvailable: false }, { desired: 'l2', ...steadyLoan }, T0 + 3_600_000);
+    expect(dip.status?.release?.state).toBe('Gating');
+    expect(dip.status?.release?.progressAt).toBe(iso(3_600_000));
+    const later = run({ status: again(dip), progressDeadlineSeconds: 60 }, { desired: 'i2', paused: true, previewAvailable: false }, { desired: 'l2', ...steadyLoan }, T0 + 3_661_000);
+    expect(later.status?.release?.state).toBe('Aborted');
+    expect(later.status?.release?.abortReason).toBe('not ready within 60s: waiting for interest');
+    expect(later.events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'ReleaseAborted' }));
+    expect(kinds(later.actions)).toEqual(['Abort:interest', 'Abort:loan']);
+  });
+
+  it('a member that never reaches promoted during cutover: the live ones are rolled back, naming the one that stalled', () => {
+    const stuck = cuttingOver(['loan'], { progressAt: iso() });
+    const p = run({ status: stuck, progressDeadlineSeconds: 60 }, { desired: 'i2', paused: false, unpausing: false }, liveLoan, T0 + 61_000);
+    expect(p.status?.release?.state).toBe('RollingBack');
+    expect(p.status?.release?.abortReason).toBe('not promoted within 60s: waiting for interest');
+    expect(p.status?.phase).toBe('Degraded');
+  });
+
+  it('waits while the deadline has not passed, and wakes up for it', () => {
+    const stuck = cuttingOver(['loan'], { progressAt: iso() });
+    const p = run({ status: stuck, progressDeadlineSeconds: 60 }, { desired: 'i2', paused: false }, liveLoan, T0 + 55_000);
+    expect(p.status?.release?.state).toBe('CuttingOver');
+    expect(p.requeueAfterMs).toBeLessThanOrEqual(5_000);
+  });
+
+  it('a person waiting at the gate is not a stall: no deadline while ready and waiting for a promote', () => {
+    const p = run({ status: release({ readyAt: iso(), firstReadyAt: iso() }), progressDeadlineSeconds: 60 }, { desired: 'i2' }, { desired: 'l2', ...steadyLoan }, T0 + 86_400_000);
+    expect(p.status?.phase).toBe('Paused');
+    expect(p.status?.release?.state).toBe('Gating');
+  });
+});
+
+describe('4. a person’s hold wins', () => {
+  it('a member held at the gate keeps the gate shut, even with a promote request; no deadline runs meanwhile', () => {
+    const p = run({ status: release(), annotations: { [REQUEST.promote]: id }, progressDeadlineSeconds: 60 }, { desired: 'i2', specPaused: true }, { desired: 'l2', ...steadyLoan }, T0 + 3_600_000);
+    expect(p.status?.release?.state).toBe('Gating');
+    expect(p.status?.phase).toBe('Paused');
+    expect(p.status?.message).toContain('interest is paused by a person (spec.paused)');
+    expect(p.handledRequests).toEqual([]); // kept until the gate can open
+    expect(p.actions).toEqual([]);
+  });
+
+  it('once the person resumes, the deadline counts from then', () => {
+    const held = release({ held: ['interest'] });
+    const p = run({ status: held, progressDeadlineSeconds: 60 }, { desired: 'i2', previewAvailable: false }, { desired: 'l2', ...steadyLoan }, T0 + 3_600_000);
+    expect(p.status?.release?.held).toBeUndefined();
+    expect(p.status?.release?.progressAt).toBe(iso(3_600_000));
+    expect(p.status?.release?.state).toBe('Gating');
+  });
+});
+
+describe('5. out-of-band promotion is seen', () => {
+  it('a dependency promoted by hand before the gate, the rest ready: reported, and the gate opens at once so the mismatch lasts one cutover', () => {
+    const p = run({ status: release({ readyAt: iso(), firstReadyAt: iso() }) }, { desired: 'i2', stable: 'i2', activeSwitched: true }, { desired: 'l2', ...steadyLoan });
+    expect(p.events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'OutOfBandPromotion', message: expect.stringContaining('interest promoted by someone else') }));
+    expect(p.status?.release).toMatchObject({ state: 'CuttingOver', openedBy: 'out-of-band promotion of interest' });
+    const q = run({ status: again(p) }, { desired: 'i2', stable: 'i2', activeSwitched: true }, { desired: 'l2', ...repointedLoan });
+    expect(kinds(q.actions)).toEqual(['Promote:loan']);
+  });
+
+  it('promoted by hand while another member is not ready: the early one is rolled back (all or nothing)', () => {
+    const p = run({ status: release() }, { desired: 'i2', stable: 'i2', activeSwitched: true }, { desired: 'l2', ...steadyLoan, previewAvailable: false });
+    expect(p.status?.release?.state).toBe('RollingBack');
+    expect(p.status?.release?.abortReason).toBe('interest promoted by someone else while loan is not ready');
+    expect(p.events.map((e) => e.reason)).toEqual(['OutOfBandPromotion', 'ReleaseAborted', 'ReleaseRolledBack']);
+  });
+
+  it('a member aborted by someone else fails the release at once', () => {
+    const p = run({ status: release() }, { desired: 'i2', abort: true, phase: 'Degraded' }, { desired: 'l2', ...steadyLoan });
+    expect(p.status?.release?.state).toBe('Aborted');
+    expect(kinds(p.actions)).toEqual(['Abort:loan']);
+  });
+});
+
+describe('6. no live dependent points at an empty Service', () => {
+  const rolling = cuttingOver(['loan'], { state: 'RollingBack', abortedAt: iso(), abortReason: 'member interest failed', rolledBack: ['loan'], openedBy: undefined });
+  it('while the aborted dependency’s new pods still run, the live dependent keeps them', () => {
+    const p = run({ status: rolling }, { desired: 'i2', abort: true, previewAvailable: true }, liveLoan);
+    expect(metadataFor(p.actions, 'loan')).toBeUndefined();
+  });
+  it('once they are scaled down, it follows the pods that still run: the dependency’s active side', () => {
+    const p = run({ status: rolling }, { desired: 'i2', abort: true, previewAvailable: false }, liveLoan);
+    expect(metadataFor(p.actions, 'loan')?.metadata.activeMetadata).toEqual({ [KEY]: url('interest-active') });
+  });
+});
+
+describe('7. canary edge cases', () => {
+  it('a barrier before any setWeight is refused: the canary could never be ready', () => {
+    const o = observed(group({ members: [{ rollout: 'c' }] }), [canary({ name: 'c', stable: 'c1' })]);
+    const steps = o.rollouts.get('c')!.rollout.spec.strategy.canary!.steps!;
+    steps.unshift({ pause: {} });
+    const p = plan(o);
+    expect(p.status?.conditions.find((c) => c.type === 'SpecValid')).toMatchObject({ status: 'False', reason: 'MemberMisconfigured' });
+    expect(p.status?.message).toContain('no pods at its first `pause: {}` (step 1)');
+    expect(p.actions.filter((a) => 'rollout' in a)).toEqual([]);
+  });
+
+  it('a member paused at its barrier and for an inconclusive analysis is not ready: auto promotion waits for a person', () => {
+    const o = observed(group({ members: [{ rollout: 'c' }], auto: true }), [canary({ name: 'c', stable: 'c1', desired: 'c2', atBarrier: 0 })]);
+    o.rollouts.get('c')!.rollout.status.pauseConditions!.push({ reason: 'InconclusiveAnalysisRun' });
+    const p = plan(o);
+    expect(p.actions).toEqual([]);
+    expect(p.status?.phase).toBe('Paused');
+    expect(p.status?.message).toContain('c is paused by Argo for a person (InconclusiveAnalysisRun)');
+    expect(p.status?.release?.state).toBe('Gating');
+  });
+});
+
+describe('8. status stays within the CRD’s bounds', () => {
+  it('a huge problem message is cut to 32768 characters, and members to 50', () => {
+    const members = Array.from({ length: 50 }, (_, i) => ({ rollout: `m${i}-${'x'.repeat(200)}` }));
+    const o = observed(group({ members }), []);
+    const p = plan(o);
+    expect(p.status!.message!.length).toBeLessThanOrEqual(32_768);
+    for (const c of p.status!.conditions) expect(c.message.length).toBeLessThanOrEqual(32_768);
+    expect(p.status!.members.length).toBeLessThanOrEqual(50);
+  });
+
+  it('former members beyond 50 are not listed', () => {
+    const members = Array.from({ length: 50 }, (_, i) => ({ rollout: `m${i}` }));
+    const formers = Array.from({ length: 10 }, (_, i) => ({ rollout: `old${i}`, images: [], state: 'Stable' as const }));
+    const all = [...members.map((m) => blueGreen({ name: m.rollout, stable: 'a' })), ...formers.map((f) => blueGreen({ name: f.rollout, stable: 'a', ...steadyLoan }))];
+    const p = plan(observed(group({ members, status: { members: formers, conditions: [] } }), all));
+    expect(p.status!.members.length).toBe(50);
+  });
+});
+
+describe('9. nudges are planned: never for a paused, invalid or deleting group', () => {
+  const due = { nudgeDue: new Set(['loan']) };
+  it('an active group nudges a member Argo left waiting', () => {
+    const p = run({}, {}, {}, T0, due);
+    expect(p.actions).toEqual([{ kind: 'Nudge', rollout: 'loan' }]);
+  });
+  it('a paused group does not', () => {
+    expect(run({ paused: true }, {}, {}, T0, due).actions).toEqual([]);
+  });
+  it('an invalid group does not', () => {
+    expect(run({ members: [...loanDependsOnInterest, { rollout: 'ghost' }] }, {}, {}, T0, due).actions).toEqual([]);
+  });
+  it('a deleting group does not', () => {
+    const p = run({ deletionTimestamp: iso() }, {}, {}, T0, due);
+    expect(p.actions.map((a) => a.kind)).not.toContain('Nudge');
+  });
+});
