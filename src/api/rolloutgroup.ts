@@ -132,6 +132,8 @@ const ReleaseBase = {
   held: names.optional(),
   /** Members someone else promoted or resumed before Tandem's gate opened. */
   outOfBand: names.optional(),
+  /** `rollout@revision` whose ReplicaSet and pods carry pinned addresses; removed only once unpinned. */
+  pinned: z.array(z.string().max(320)).max(MAX_MEMBERS).optional(),
 };
 
 const Gating = z.object({ ...ReleaseBase, state: z.literal('Gating'), promotedAt: absent, abortedAt: absent, abortReason: absent, rolledBack: absent, restored: absent, openedBy: absent });

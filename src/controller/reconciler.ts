@@ -127,6 +127,11 @@ export class Reconciler {
         }
         continue;
       }
+      if (a.kind === 'Pin') {
+        await this.timed(a.kind, () => this.gw.pinRevision(namespace, a.replicaSet, a.revision, a.annotations));
+        log.info({ action: a.kind, rollout: a.rollout, replicaSet: a.replicaSet, annotations: a.annotations }, 'action done');
+        continue;
+      }
       if ('rollout' in a) {
         const before = observed.rollouts.get(a.rollout)?.rollout.metadata.resourceVersion ?? '';
         const after = await this.timed(a.kind, () => this.performOnRollout(namespace, a));
@@ -174,7 +179,7 @@ export class Reconciler {
   }
 
   /** Writes a member Rollout; returns its new resourceVersion. */
-  private performOnRollout(namespace: string, a: Exclude<Action, { kind: 'AddFinalizer' | 'RemoveFinalizer' | 'Nudge' }>): Promise<string> {
+  private performOnRollout(namespace: string, a: Exclude<Action, { kind: 'AddFinalizer' | 'RemoveFinalizer' | 'Nudge' | 'Pin' }>): Promise<string> {
     switch (a.kind) {
       case 'ApplyMetadata':
         return this.gw.applyRolloutMetadata(namespace, a.rollout, a.strategy, a.metadata);

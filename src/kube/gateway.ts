@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { API_VERSION, FIELD_MANAGER, GROUP, KIND, PLURAL, VERSION } from '../api/rolloutgroup.ts';
 import { POD_TEMPLATE_HASH, ReplicaSet, Rollout, Service, type MetadataField, type RolloutView } from '../api/rollout.ts';
 import { call, describe } from './call.ts';
-import { ObjectShapeError } from './errors.ts';
+import { ObjectShapeError, isNotFound } from './errors.ts';
 import { KubeLeaseStore } from './lease-store.ts';
 import { ownedAnnotationKeys } from './managed-fields.ts';
 import { mergePatch } from './merge-patch.ts';
@@ -277,11 +277,29 @@ export class KubeGateway {
     );
   }
 
-  async patchRolloutSpec(namespace: string, name: string, spec: Record<string, unknown>): Promise<string> {
-    const updated = await call(`patch spec of rollout ${namespace}/${name}`, () =>
-      this.custom.patchNamespacedCustomObject({ ...ARGO, namespace, name, body: { spec }, fieldManager: FIELD_MANAGER }, MERGE),
+  /**
+   * Pins annotations to one revision (null removes one): first on the ReplicaSet's pod template, so
+   * every pod it creates from now on has them, then on the pods it has, listed after that write.
+   * Idempotent, so a crash part-way is mended by doing it again. Argo Rollouts leaves these keys
+   * alone: it only rewrites the keys its ephemeral-metadata bookkeeping says it injected.
+   */
+  async pinRevision(namespace: string, replicaSet: string, hash: string, annotations: Readonly<Record<string, string | null>>): Promise<void> {
+    const body = { spec: { template: { metadata: { annotations } } } };
+    await call(`pin annotations on replicaset ${namespace}/${replicaSet}`, () =>
+      this.apps.patchNamespacedReplicaSet({ namespace, name: replicaSet, body, fieldManager: FIELD_MANAGER }, MERGE),
     );
-    return resourceVersionOf(updated);
+    const pods = await call(`list pods of replicaset ${namespace}/${replicaSet}`, () => this.core.listNamespacedPod({ namespace, labelSelector: `${POD_TEMPLATE_HASH}=${hash}` }));
+    for (const pod of pods.items) {
+      const name = pod.metadata?.name;
+      if (!name || !pod.metadata?.ownerReferences?.some((o) => o.kind === 'ReplicaSet' && o.name === replicaSet)) continue;
+      try {
+        await call(`pin annotations on pod ${namespace}/${name}`, () =>
+          this.core.patchNamespacedPod({ namespace, name, body: { metadata: { annotations } }, fieldManager: FIELD_MANAGER }, MERGE),
+        );
+      } catch (err) {
+        if (!isNotFound(err)) throw err; // a pod gone meanwhile needs no pin
+      }
+    }
   }
 
   /**

@@ -11,6 +11,11 @@ export type Action =
   | { readonly kind: 'ApplyMetadata'; readonly rollout: string; readonly strategy: 'blueGreen' | 'canary'; readonly metadata: DesiredMetadata }
   /** `{"status":{"pauseConditions":null}}` on /status, as `kubectl argo rollouts promote` sends it. */
   | { readonly kind: 'Promote'; readonly rollout: string; readonly resourceVersion: string }
+  /**
+   * Pins addresses to one revision: merge-patches `annotations` (null removes a key) onto the pod
+   * template of the member's ReplicaSet, then onto that ReplicaSet's pods (pins.ts).
+   */
+  | { readonly kind: 'Pin'; readonly rollout: string; readonly replicaSet: string; readonly revision: string; readonly annotations: Readonly<Record<string, string | null>> }
   /** A metadata-only write that makes Argo Rollouts look at a Rollout again (argo-nudge.ts). */
   | { readonly kind: 'Nudge'; readonly rollout: string }
   | { readonly kind: 'Abort'; readonly rollout: string; readonly resourceVersion: string }

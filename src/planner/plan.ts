@@ -5,7 +5,8 @@ import type { Observed } from './observed.ts';
 import type { Action, Plan } from './plan-types.ts';
 import { READY } from './reasons.ts';
 import { requestsOf } from './release-requests.ts';
-import { outcome, repointedOf, repointRoleOf, SETTLE_MS, step, type StepInput } from './release-step.ts';
+import { outcome, SETTLE_MS, step, type StepInput } from './release-step.ts';
+import { pinKeysOf, pinsFor } from './pins.ts';
 import { strategyKey, type ServiceRole } from './roles.ts';
 import { formerMembers, groupStatus, invalidStatus, listedByPeer } from './status.ts';
 import { validate } from './validation.ts';
@@ -64,10 +65,18 @@ export function plan(o: Observed): Plan {
     requests: requestsOf(o.group.metadata.annotations),
     now: o.now,
     // A target removed from the spec keeps the metadata it has until its release ends.
-    wired: (m, release) => !o.group.spec.members.some((x) => x.rollout === m) || metadataInSync(o.rollouts.get(m)!, desiredFor(o, readings, release, input, m)),
+    wired: (m) => !memberOf(o, m) || metadataInSync(o.rollouts.get(m)!, desiredFor(o, prev, m)),
+    pins: (m, release) => {
+      const member = memberOf(o, m);
+      return member ? pinsFor(member, new Set(release.targets.map((t) => t.rollout)), o.rollouts, o.services, o.clusterDomain) : {};
+    },
+    pinKeys: (m) => {
+      const member = memberOf(o, m);
+      return member ? pinKeysOf(member) : [];
+    },
   };
   const s = step(input);
-  const wiring = planWiring(o, graph, readings, s.release, input);
+  const wiring = planWiring(o, graph, s.release);
   const status = groupStatus(o, graph, readings, s.release, s.states, s.outcome, true);
   return {
     actions: [...own, ...wiring, ...s.actions, ...nudges(o, graph)],
@@ -94,7 +103,7 @@ function planDeletion(o: Observed): Plan {
 }
 
 /** Metadata writes that bring every member to the wiring of the release's state; formers are released. */
-function planWiring(o: Observed, graph: DependencyGraph, readings: ReadonlyMap<string, MemberReading>, release: ReleaseStatus | undefined, input: StepInput): Action[] {
+function planWiring(o: Observed, graph: DependencyGraph, release: ReleaseStatus | undefined): Action[] {
   const actions: Action[] = [];
   // Members removed from the spec keep Tandem's keys until released here (status.members remembers them).
   const inRelease = new Set((release?.targets ?? []).map((t) => t.rollout));
@@ -104,24 +113,28 @@ function planWiring(o: Observed, graph: DependencyGraph, readings: ReadonlyMap<s
   for (const name of graph.members) {
     const view = o.rollouts.get(name);
     if (!view) continue;
-    const desired = desiredFor(o, readings, release, input, name);
+    const desired = desiredFor(o, release, name);
     if (!metadataInSync(view, desired)) actions.push({ kind: 'ApplyMetadata', rollout: name, strategy: strategyKey(view.rollout), metadata: desired });
   }
   return actions;
 }
 
-function desiredFor(o: Observed, readings: ReadonlyMap<string, MemberReading>, release: ReleaseStatus | undefined, input: StepInput, name: string) {
-  const member = o.group.spec.members.find((m) => m.rollout === name)!;
-  const repointed = repointedOf(release, input).has(name);
-  // The strategy the release started with: Ordered previews talk to the active side (§3).
+const memberOf = (o: Observed, name: string) => o.group.spec.members.find((m) => m.rollout === name);
+
+/**
+ * Preview pods talk to the dependencies' previews (Ordered: their active side, §3); active pods to
+ * their active side, always: during a cutover the new pods reach the new dependencies through their
+ * pins (pins.ts), so no role metadata is ever repointed and the old pods never reach a new revision.
+ */
+function desiredFor(o: Observed, release: ReleaseStatus | undefined, name: string) {
   const lockstep = (release?.strategy ?? o.group.spec.strategy) === 'Lockstep';
   return desiredMetadata({
-    member,
+    member: memberOf(o, name)!,
     rollouts: o.rollouts,
     services: o.services,
     clusterDomain: o.clusterDomain,
     previewRole: (): ServiceRole => (lockstep ? 'preview' : 'active'),
-    activeRole: (dep): ServiceRole => (repointed && release ? repointRoleOf(release, dep, readings) : 'active'),
+    activeRole: (): ServiceRole => 'active',
   });
 }
 

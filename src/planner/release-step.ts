@@ -2,7 +2,8 @@ import type { MemberState, Phase, ReleaseStatus, ReleaseTarget, RolloutGroupSpec
 import type { ReplicaSet } from '../api/rollout.ts';
 import type { DependencyGraph } from '../graph/dependency-graph.ts';
 import type { ConditionInput } from './conditions.ts';
-import { hasPassed, type MemberReading } from './member-reading.ts';
+import { hasPassed, replicaSetOf, type MemberReading } from './member-reading.ts';
+import { parsePinEntry, pinEntry } from './pins.ts';
 import type { Action, HandledRequest, PlannedEvent } from './plan-types.ts';
 import { EVENT, READY, type ReadyReason } from './reasons.ts';
 import { releaseId } from './release-id.ts';
@@ -26,8 +27,12 @@ export interface StepInput {
   readonly replicaSets: readonly ReplicaSet[];
   readonly requests: Requests;
   readonly now: number;
-  /** Whether a member's desired metadata (wired for the state this step leaves) is on its Rollout. */
-  readonly wired: (rollout: string, release: ReleaseStatus) => boolean;
+  /** Whether a member's desired metadata is on its Rollout (Argo may act on it). */
+  readonly wired: (rollout: string) => boolean;
+  /** The pins a member's new pods need before its promote in this release's cutover (pins.ts). */
+  readonly pins: (rollout: string, release: ReleaseStatus) => Readonly<Record<string, string>>;
+  /** Every pin key a member's pods may carry. */
+  readonly pinKeys: (rollout: string) => readonly string[];
 }
 
 export interface Outcome {
@@ -80,8 +85,9 @@ class Step {
   run(): StepResult {
     const release = this.resolve(this.in.release, this.changedTargets());
     const result = release ? this.advance(release) : this.steady();
+    const settled = this.unpin(result.release);
     return {
-      release: result.release,
+      release: settled,
       actions: this.actions,
       // What the release did first, then what was said about the requests.
       events: [...this.events, ...(this.decision?.events ?? [])],
@@ -190,6 +196,8 @@ class Step {
       strategy: this.in.spec.strategy,
       sequence: this.sequenceOf(this.in.spec, [...names]),
       specHash: specHashOf(this.in.spec),
+      // Pins of the release it replaces are kept on record until they are removed.
+      ...(prev?.pinned?.length ? { pinned: prev.pinned } : {}),
     };
   }
 
@@ -465,7 +473,21 @@ class Step {
       if (r.atBarrier !== stage.barrier) return promoting(`${label} promoting ${m} (${progress})`); // resumed: Argo is moving it on
       const notReady = movers.filter((t) => !this.movedOn(t, stage, release) && !this.readyAt(t, stage));
       if (notReady.length > 0) return promoting(`${label} promoting: waiting for ${notReady.join(', ')} to be ready again before ${m} (${progress})`); // §5 Order
-      if (this.in.wired(m, release)) this.actions.push({ kind: 'Promote', rollout: m, resourceVersion: r.resourceVersion });
+      if (!this.in.wired(m)) return promoting(`${label} promoting ${m} (${progress})`);
+      const revision = release.targets.find((t) => t.rollout === m)!.revision;
+      const pins = this.rollsBack(release, stage) ? this.in.pins(m, release) : {};
+      if (Object.keys(pins).length > 0 && !(this.in.release?.pinned ?? []).includes(pinEntry(m, revision))) {
+        // The new pods keep their dependencies' new revisions through the switch; recorded as pinned
+        // once the write succeeded, and only then is the member promoted (a crash leaves no window).
+        const rs = replicaSetOf(this.in.replicaSets, m, revision);
+        if (rs) {
+          this.actions.push({ kind: 'Pin', rollout: m, replicaSet: rs.metadata.name, revision, annotations: pins });
+          release.pinned = [...new Set([...(release.pinned ?? []), pinEntry(m, revision)])].sort();
+        }
+        this.wait(0);
+        return promoting(`${label} promoting: pinning ${m}'s new pods to ${Object.values(pins).join(', ')} (${progress})`);
+      }
+      this.actions.push({ kind: 'Promote', rollout: m, resourceVersion: r.resourceVersion });
       return promoting(`${label} promoting ${m} (${progress})`);
     }
     return this.nextStage(release, stage);
@@ -482,11 +504,59 @@ class Step {
     return { release: gating, outcome: outcome('Progressing', 'False', READY.ReleaseProgressing, `release ${release.id}: ${passed}; stage ${next + 1}/${release.stages} next`) };
   }
 
+  /** Pins of a release that completed in this step: removed before it is forgotten. */
+  private completedPins: readonly string[] = [];
+
   private complete(release: ReleaseStatus): { release: undefined; outcome: Outcome } {
+    this.completedPins = release.pinned ?? [];
     const promoted = release.targets.map((t) => t.rollout).join(', ');
     this.events.push({ type: 'Normal', reason: EVENT.ReleaseCompleted, message: `release ${release.id} completed: ${promoted} promoted` });
     const n = this.in.graph.members.length;
     return { release: undefined, outcome: outcome('Healthy', 'True', READY.ReleaseCompleted, `release ${release.id} completed; ${n}/${n} members stable`) };
+  }
+
+  // ---- pins ----
+
+  /**
+   * Removes the pins the release's state no longer needs: a cutover keeps its movers' pins until the
+   * release completes; a failed one keeps a live member's only while the new pods of the dependencies
+   * it is pinned to still run there (§4b: never an empty Service). Any other state needs none. An entry
+   * leaves `pinned` only with the write that removes it.
+   */
+  private unpin(release: ReleaseStatus | undefined): ReleaseStatus | undefined {
+    const entries = release ? (release.pinned ?? []) : this.completedPins;
+    if (entries.length === 0) return release;
+    const kept: string[] = [];
+    for (const entry of entries) {
+      if (release && this.needsPin(entry, release)) {
+        kept.push(entry);
+        continue;
+      }
+      const { rollout, revision } = parsePinEntry(entry);
+      const rs = replicaSetOf(this.in.replicaSets, rollout, revision);
+      const keys = this.in.pinKeys(rollout);
+      if (rs && keys.length > 0) this.actions.push({ kind: 'Pin', rollout, replicaSet: rs.metadata.name, revision, annotations: Object.fromEntries(keys.map((k) => [k, null])) });
+    }
+    if (!release) return undefined;
+    const next = { ...release };
+    if (kept.length > 0) next.pinned = kept;
+    else delete next.pinned;
+    return next;
+  }
+
+  private needsPin(entry: string, release: ReleaseStatus): boolean {
+    const { rollout, revision } = parsePinEntry(entry);
+    const target = release.targets.find((t) => t.rollout === rollout);
+    if (!target || target.revision !== revision || !this.lockstep(release)) return false;
+    if (release.state === 'CuttingOver') return this.stagesOf(release)[release.stage ?? 0]?.final === true;
+    if (release.state === 'Gating') return false;
+    const r = this.at(rollout);
+    if (!(r.stableRevision === revision && r.activeRevision === revision)) return false;
+    return this.in.graph.dependenciesOf(rollout).every((dep) => {
+      const t = release.targets.find((x) => x.rollout === dep);
+      const d = this.in.readings.get(dep);
+      return !t || (d !== undefined && d.desiredRevision === t.revision && d.desiredPodsUp);
+    });
   }
 
   // ---- after a failure ----
@@ -615,49 +685,3 @@ class Step {
   }
 }
 
-/**
- * The members whose active pods are pointed at their changed dependencies' previews, for a release
- * in the state a step left it (§4a): in a Lockstep cutover, each member once promoted and the next
- * one just before its promote (never one a person holds); after a failure, the members whose live
- * pods may still be the new ones, until their rollback is done.
- */
-export function repointedOf(release: ReleaseStatus | undefined, input: StepInput): ReadonlySet<string> {
-  const out = new Set<string>();
-  if (!release) return out;
-  const s = new Step(input);
-  if (!s.lockstep(release)) return out;
-  if (release.state === 'RollingBack' || release.state === 'Aborted') {
-    for (const t of release.targets) {
-      const r = s.at(t.rollout);
-      const live = r.stableRevision === t.revision && r.activeRevision === t.revision;
-      const returning = (release.rolledBack ?? []).includes(t.rollout) && (r.desiredRevision === t.revision || r.stableRevision === t.revision);
-      if (live || returning) out.add(t.rollout);
-    }
-    return out;
-  }
-  if (release.state !== 'CuttingOver') return out;
-  // Nothing moves in the step that opens the gate: the open gate is persisted first.
-  if (input.release?.state !== 'CuttingOver') return out;
-  const stage = s.stagesOf(release)[release.stage ?? 0];
-  if (!stage?.final) return out;
-  const unmoved = stage.movers.filter((m) => !s.movedOn(m, stage, release));
-  for (const m of stage.movers) if (!unmoved.includes(m)) out.add(m);
-  const next = unmoved[0];
-  if (next === undefined || s.at(next).held) return out;
-  const resumed = s.at(next).atBarrier !== stage.barrier;
-  if (resumed || unmoved.every((m) => s.readyAt(m, stage))) out.add(next);
-  return out;
-}
-
-/**
- * Where a repointed member's active pods reach dependency `dep`: its preview while the release's
- * revision of `dep` runs there; once `dep` was aborted and those pods are gone, or it moved on to a
- * newer revision, the pods that still run on its active side (§4b: never an empty Service).
- */
-export function repointRoleOf(release: ReleaseStatus, dep: string, readings: ReadonlyMap<string, MemberReading>): 'preview' | 'active' {
-  const target = release.targets.find((t) => t.rollout === dep);
-  const r = readings.get(dep);
-  if (!target || !r) return 'active';
-  if (release.state === 'CuttingOver') return 'preview';
-  return r.desiredRevision === target.revision && r.desiredPodsUp ? 'preview' : 'active';
-}

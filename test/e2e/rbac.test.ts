@@ -87,9 +87,12 @@ describe('RBAC (config/rbac)', () => {
     expect([...used].sort()).toEqual(
       [
         '/events:create',
+        '/pods:list',
+        '/pods:patch',
         '/services:list',
         '/services:watch',
         'apps/replicasets:list',
+        'apps/replicasets:patch',
         'apps/replicasets:watch',
         'argoproj.io/rollouts/status:patch',
         'argoproj.io/rollouts:list',

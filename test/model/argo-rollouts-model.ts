@@ -13,6 +13,11 @@ export const NS = 'shop';
 
 export interface ModelReplicaSet {
   available: boolean;
+  /** Scaled to zero (an aborted revision after abortScaleDownDelaySeconds). */
+  scaledDown?: boolean;
+  /** Tandem's pins on the pod template (new pods get them) and on the pods there are; Argo never touches them. */
+  templatePins?: Record<string, string>;
+  podPins?: Record<string, string>;
   /** The pod annotations Argo injected from ephemeral metadata. */
   podAnnotations: Record<string, string>;
 }
@@ -29,6 +34,12 @@ export interface ModelRollout {
   previewSelector: string;
   paused: boolean;
   controllerPause: boolean;
+  /** `spec.paused`: a person's hold (`kubectl argo rollouts pause`); Argo moves nothing while it is set. */
+  specPaused?: boolean;
+  /** An inconclusive analysis paused it for a person (pause condition InconclusiveAnalysisRun). */
+  inconclusive?: boolean;
+  /** When it was aborted (model time), for abortScaleDownDelaySeconds. */
+  abortedAt?: number;
   abort: boolean;
   /** 0: blue-green; n ≥ 1: canary with n barriers. */
   readonly barriers: number;
@@ -65,8 +76,9 @@ export function newRollout(name: string, revision: string, active: Record<string
 }
 
 /** Argo's abort (by hand, or a failed analysis): the pause ends, the active Service goes back to the stable revision. */
-export function abort(r: ModelRollout) {
+export function abort(r: ModelRollout, now?: number) {
   r.abort = true;
+  if (now !== undefined) r.abortedAt = now;
   r.activeSelector = r.stableRS;
   r.paused = false;
   r.controllerPause = false;
@@ -89,16 +101,21 @@ export function pushRevision(r: ModelRollout, revision: string) {
 /** One reconcile of the Argo controller for this Rollout. */
 export function argoStep(r: ModelRollout) {
   const before = JSON.stringify(r);
-  if (r.observedGeneration !== r.generation) {
+  if ((r.specPaused || r.inconclusive) && r.observedGeneration === r.generation) {
+    // Held by a person, or paused for one by an inconclusive analysis: Argo keeps everything where it is.
+  } else if (r.observedGeneration !== r.generation) {
     r.observedGeneration = r.generation;
     if (r.template !== r.currentPodHash) {
       r.currentPodHash = r.template;
       r.abort = false;
+      r.inconclusive = false;
+      delete r.abortedAt;
       r.paused = false;
       r.controllerPause = false;
       r.previewSelector = r.template;
       r.stepIndex = r.template === r.stableRS ? 2 * r.barriers : 0;
-      if (!r.replicaSets.has(r.template)) r.replicaSets.set(r.template, { available: false, podAnnotations: { ...r.previewMetadata } });
+      const existing = r.replicaSets.get(r.template);
+      if (!existing || existing.scaledDown) r.replicaSets.set(r.template, { available: false, podAnnotations: { ...r.previewMetadata } });
       else if (r.barriers === 0 && r.replicaSets.get(r.template)!.available && r.activeSelector !== r.template) {
         // Back to a ReplicaSet still up within scaleDownDelaySeconds: a fast rollback, no pause (reference §4).
         r.activeSelector = r.template;
@@ -158,6 +175,46 @@ function syncEphemeralMetadata(r: ModelRollout) {
   }
 }
 
+/** `kubectl argo rollouts promote` by a person: the pause conditions and the hold go. */
+export function promoteByHand(r: ModelRollout) {
+  r.paused = false;
+  r.inconclusive = false;
+  r.specPaused = false;
+  r.generation++;
+  r.resourceVersion++;
+}
+
+/** Argo scales an aborted revision's ReplicaSet to zero once abortScaleDownDelaySeconds have passed. */
+export function scaleDownAborted(r: ModelRollout) {
+  const rs = r.replicaSets.get(r.currentPodHash);
+  if (r.abort && rs && r.currentPodHash !== r.stableRS && !rs.scaledDown) {
+    rs.scaledDown = true;
+    rs.available = false;
+    r.resourceVersion++;
+  }
+}
+
+/** A merge patch of pins (null removes); `half`: a crash between the template write and the pods'. */
+export function pin(rs: ModelReplicaSet, annotations: Readonly<Record<string, string | null>>, half = false) {
+  const merge = (into: Record<string, string> = {}) => {
+    const out = { ...into };
+    for (const [k, v] of Object.entries(annotations)) if (v === null) delete out[k];
+    else out[k] = v;
+    return out;
+  };
+  rs.templatePins = merge(rs.templatePins);
+  if (!half) rs.podPins = merge(rs.podPins);
+}
+
+/** The address a pod of this ReplicaSet uses for `key`: its pin first (as @tandem/podinfo reads it). */
+export const podAddress = (rs: ModelReplicaSet, key: string): string | undefined => rs.podPins?.[`pin.${key}`] ?? rs.podAnnotations[key];
+
+/** The pods of a revision run (its ReplicaSet has available replicas). */
+export const hasPods = (r: ModelRollout, revision: string): boolean => {
+  const rs = r.replicaSets.get(revision);
+  return rs !== undefined && rs.available && !rs.scaledDown;
+};
+
 export const isPromoted = (r: ModelRollout) => r.stableRS === r.currentPodHash && r.activeSelector === r.currentPodHash;
 
 // ---- how the planner sees the model ----
@@ -187,6 +244,7 @@ export function rolloutObject(r: ModelRollout) {
     metadata: { name: r.name, namespace: NS, generation: r.generation, resourceVersion: String(r.resourceVersion) },
     spec: {
       replicas: 1,
+      ...(r.specPaused ? { paused: true } : {}),
       strategy,
       template: { spec: { containers: [{ image: `example/${r.name}:${r.template}` }] } },
     },
@@ -195,7 +253,7 @@ export function rolloutObject(r: ModelRollout) {
       currentPodHash: r.currentPodHash,
       stableRS: r.stableRS,
       controllerPause: r.controllerPause,
-      pauseConditions: r.paused ? [{ reason: r.barriers > 0 ? 'CanaryPauseStep' : 'BlueGreenPause' }] : [],
+      pauseConditions: [...(r.paused ? [{ reason: r.barriers > 0 ? 'CanaryPauseStep' : 'BlueGreenPause' }] : []), ...(r.inconclusive ? [{ reason: 'InconclusiveAnalysisRun' }] : [])],
       abort: r.abort,
       phase: r.abort ? 'Degraded' : r.paused ? 'Paused' : isPromoted(r) ? 'Healthy' : 'Progressing',
       ...(r.barriers > 0 ? { currentStepIndex: r.stepIndex } : { blueGreen: { activeSelector: r.activeSelector, previewSelector: r.previewSelector } }),
@@ -207,8 +265,8 @@ export function replicaSetObjects(r: ModelRollout) {
   return [...r.replicaSets].map(([hash, rs]) =>
     ReplicaSet.parse({
       metadata: { name: `${r.name}-${hash}`, namespace: NS, generation: 1, labels: { 'rollouts-pod-template-hash': hash }, ownerReferences: [{ kind: 'Rollout', name: r.name }] },
-      spec: { replicas: 1, template: { metadata: { labels: { 'rollouts-pod-template-hash': hash } }, spec: { containers: [{ image: `example/${r.name}:${hash}` }] } } },
-      status: { observedGeneration: 1, replicas: 1, availableReplicas: rs.available ? 1 : 0 },
+      spec: { replicas: rs.scaledDown ? 0 : 1, template: { metadata: { labels: { 'rollouts-pod-template-hash': hash } }, spec: { containers: [{ image: `example/${r.name}:${hash}` }] } } },
+      status: { observedGeneration: 1, replicas: rs.scaledDown ? 0 : 1, availableReplicas: rs.available && !rs.scaledDown ? 1 : 0 },
     }),
   );
 }

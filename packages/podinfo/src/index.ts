@@ -1,4 +1,4 @@
-export { watchPodInfo } from './pod-info.ts';
+export { pinnedKey, watchPodInfo } from './pod-info.ts';
 export type { PodInfo, PodInfoChange, PodInfoEvents, WatchMode, WatchPodInfoOptions } from './pod-info.ts';
 export { readSnapshot } from './atomic-snapshot.ts';
 export type { PodInfoSnapshot, SnapshotFiles, SnapshotResult } from './atomic-snapshot.ts';

@@ -42,6 +42,11 @@ export interface PodInfo {
   annotations(): ReadonlyMap<string, string>;
   labels(): ReadonlyMap<string, string>;
   annotation(key: string): string | undefined;
+  /**
+   * A dependency's address: Tandem's pin for this pod's revision (`pin.<key>`, set while a release
+   * cuts over) first, else the annotation itself.
+   */
+  address(key: string): string | undefined;
   label(key: string): string | undefined;
   /** Annotations and labels from the same volume state. */
   snapshot(): PodInfoSnapshot;
@@ -128,6 +133,10 @@ class PodInfoWatcher implements PodInfo {
 
   annotation(key: string): string | undefined {
     return this.#snapshot.annotations.get(key);
+  }
+
+  address(key: string): string | undefined {
+    return this.#snapshot.annotations.get(pinnedKey(key)) ?? this.#snapshot.annotations.get(key);
   }
 
   label(key: string): string | undefined {
@@ -302,3 +311,10 @@ class PodInfoWatcher implements PodInfo {
 export function watchPodInfo(dir: string, options: WatchPodInfoOptions = {}): PodInfo {
   return new PodInfoWatcher(dir, options);
 }
+
+/**
+ * The annotation Tandem pins a dependency's address to for one revision during a cutover: `pin.`
+ * before the key (`tandem.dev/interest-url` → `pin.tandem.dev/interest-url`). Argo Rollouts never
+ * writes it, so the pods of a revision keep it while their role changes.
+ */
+export const pinnedKey = (key: string): string => `pin.${key}`;

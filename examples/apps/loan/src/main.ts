@@ -9,7 +9,7 @@ const log = (msg: string, fields: Record<string, unknown> = {}) => console.log(J
 
 const podinfo = watchPodInfo(process.env['PODINFO_DIR'] ?? '/etc/podinfo', { files: { annotations: 'annotations', labels: null } });
 await podinfo.ready;
-log('backend address', { url: podinfo.annotation(key) ?? null });
+log('backend address', { url: podinfo.address(key) ?? null });
 podinfo.on('change', (c) => {
   if (c.changed.annotations.includes(key)) log('backend address changed', { from: c.previous.annotations.get(key) ?? null, to: c.annotations.get(key) ?? null });
 });
@@ -17,7 +17,7 @@ podinfo.on('error', (err) => log('podinfo error', { error: err.message }));
 
 /** GETs JSON from the backend the annotation names right now. */
 async function backend(path: string): Promise<{ url: string; body: unknown }> {
-  const base = podinfo.annotation(key);
+  const base = podinfo.address(key);
   if (!base) throw new Error(`annotation ${key} is not set`);
   const res = await fetch(new URL(path, base.endsWith('/') ? base : `${base}/`), { signal: AbortSignal.timeout(2_000) });
   if (!res.ok) throw new Error(`${base} answered ${res.status}`);
@@ -30,12 +30,12 @@ const server = createServer((req, res) => {
     res.writeHead(code, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };
-  const fail = (err: unknown) => json(502, { version, backend: podinfo.annotation(key) ?? null, error: (err as Error).message });
+  const fail = (err: unknown) => json(502, { version, backend: podinfo.address(key) ?? null, error: (err as Error).message });
   switch (url.pathname) {
     case '/healthz':
       return json(200, { ok: true });
     case '/readyz':
-      return podinfo.annotation(key) ? json(200, { ok: true }) : json(503, { error: `waiting for annotation ${key}` });
+      return podinfo.address(key) ? json(200, { ok: true }) : json(503, { error: `waiting for annotation ${key}` });
     case '/version':
       return json(200, { app: 'loan', version });
     case '/':

@@ -1,0 +1,422 @@
+/**
+ * The planner against the Argo model while the world moves (DESIGN §4b, §5): Git pushes new revisions to
+ * any member at any moment, the group's spec is edited, people pause, promote and abort members,
+ * analyses turn inconclusive, Argo scales aborted ReplicaSets down, the controller crashes between
+ * writes. Every invariant is checked after every step.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { REQUEST, RolloutGroup, type ReleaseStatus } from '../../../src/api/rolloutgroup.ts';
+import { plan } from '../../../src/planner/plan.ts';
+import type { Action, Plan } from '../../../src/planner/plan-types.ts';
+import {
+  NS,
+  abort,
+  argoStep,
+  hasPods,
+  isPromoted,
+  newRollout,
+  pin,
+  podAddress,
+  promoteByHand,
+  pushRevision,
+  replicaSetObjects,
+  revisionBehind,
+  revisionOfTemplate,
+  rolloutObject,
+  scaleDownAborted,
+  serviceObjects,
+  type ModelRollout,
+} from '../../model/argo-rollouts-model.ts';
+
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+const url = (svc: string) => `http://${svc}.${NS}.svc.cluster.local:80`;
+const key = (dep: string) => `tandem.dev/${dep}-url`;
+
+type Command =
+  | { t: 'argo'; i: number }
+  | { t: 'available'; i: number }
+  | { t: 'reconcile' }
+  | { t: 'crash'; k: number }
+  | { t: 'promote' }
+  | { t: 'fail'; i: number }
+  | { t: 'tick'; ms: number }
+  | { t: 'push'; members: number[] }
+  | { t: 'hold'; i: number }
+  | { t: 'resume'; i: number }
+  | { t: 'handPromote'; i: number }
+  | { t: 'inconclusive'; i: number }
+  | { t: 'scaleDown'; i: number }
+  | { t: 'editSpec' }
+  | { t: 'abortRequest' }
+  /** Everything moves one round on: Argo, pods, a reconcile, a person promoting at a gate. */
+  | { t: 'progress' };
+
+const scenario = fc.integer({ min: 1, max: 4 }).chain((n) => {
+  const member = fc.nat(n - 1);
+  const cmd = <T extends Command['t']>(t: T, weight: number, fields: Record<string, fc.Arbitrary<unknown>> = {}) => ({
+    weight,
+    arbitrary: fc.record({ t: fc.constant(t), ...fields }) as unknown as fc.Arbitrary<Command>,
+  });
+  return fc.record({
+    deps: fc.tuple(...Array.from({ length: n }, (_, i) => fc.subarray(Array.from({ length: i }, (_, j) => j)))),
+    changed: fc.subarray(Array.from({ length: n }, (_, i) => i), { minLength: 1 }),
+    auto: fc.boolean(),
+    kind: fc.constantFrom('blueGreen' as const, 'canary' as const),
+    barriers: fc.integer({ min: 1, max: 2 }),
+    commands: fc.array(
+      fc.oneof(
+        cmd('argo', 8, { i: member }),
+        cmd('available', 4, { i: member }),
+        cmd('reconcile', 8),
+        cmd('crash', 2, { k: fc.nat(4) }),
+        cmd('promote', 3),
+        cmd('fail', 1, { i: member }),
+        cmd('tick', 1, { ms: fc.integer({ min: 1, max: 120_000 }) }),
+        cmd('push', 2, { members: fc.subarray(Array.from({ length: n }, (_, i) => i), { minLength: 1 }) }),
+        cmd('hold', 1, { i: member }),
+        cmd('resume', 1, { i: member }),
+        cmd('handPromote', 1, { i: member }),
+        cmd('inconclusive', 1, { i: member }),
+        cmd('scaleDown', 1, { i: member }),
+        cmd('editSpec', 1),
+        cmd('abortRequest', 1),
+        cmd('progress', 10),
+      ),
+      { maxLength: 100 },
+    ),
+  });
+});
+type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
+
+class World {
+  readonly names: string[];
+  readonly deps = new Map<string, string[]>();
+  readonly rollouts = new Map<string, ModelRollout>();
+  group: RolloutGroup;
+  now = T0;
+  /** Revisions declared together in Git at some moment: only these may talk to each other. */
+  readonly together = new Set<string>();
+  readonly counter = new Map<string, number>();
+  /** Promotes per release, stage and member: nothing is promoted twice. */
+  readonly promotes = new Map<string, number>();
+  /** Members a person promoted by hand, with the release then in flight: their mismatches are the person's. */
+  readonly byHand = new Map<string, string | undefined>();
+  settled = false;
+
+  constructor(s: Scenario) {
+    this.names = s.deps.map((_, i) => `m${i}`);
+    s.deps.forEach((ds, i) => this.deps.set(`m${i}`, ds.map((j) => `m${j}`)));
+    this.names.forEach((n) => {
+      const barriers = s.kind === 'blueGreen' ? 0 : s.barriers;
+      const deps = this.deps.get(n)!;
+      const active = Object.fromEntries(deps.map((d) => [key(d), url(`${d}-active`)]));
+      const preview = Object.fromEntries(deps.map((d) => [key(d), url(`${d}-preview`)]));
+      const owned = deps.length > 0 ? ownedKeys(barriers, deps.map(key), deps.map(key)) : {};
+      this.rollouts.set(n, newRollout(n, `${n}-v1`, active, preview, owned, barriers));
+      this.counter.set(n, 1);
+    });
+    this.group = RolloutGroup.parse({
+      metadata: { name: 'g', namespace: NS, generation: 1, resourceVersion: '1', creationTimestamp: '2025-01-01T00:00:00Z', finalizers: ['tandem.dev/release-metadata'] },
+      spec: {
+        members: this.names.map((m) => ({ rollout: m, dependsOn: this.deps.get(m)!.map((d) => ({ rollout: d })) })),
+        promotion: { auto: s.auto },
+        progressDeadlineSeconds: 600,
+      },
+    });
+    this.recordGit();
+    this.push(s.changed.map((i) => this.names[i]!));
+  }
+
+  r = (m: string) => this.rollouts.get(m)!;
+  release = (): ReleaseStatus | undefined => this.group.status?.release;
+
+  /** Git's declared revisions now: every dependent/dependency pair of them may meet. */
+  recordGit() {
+    for (const d of this.names) for (const p of this.deps.get(d)!) this.together.add(`${d}=${this.r(d).template}|${p}=${this.r(p).template}`);
+  }
+
+  push(members: string[]) {
+    for (const m of members) {
+      const k = this.counter.get(m)! + 1;
+      this.counter.set(m, k);
+      pushRevision(this.r(m), `${m}-v${k}`);
+    }
+    this.recordGit();
+  }
+
+  run(c: Command) {
+    const m = 'i' in c ? this.names[c.i]! : '';
+    switch (c.t) {
+      case 'argo':
+        argoStep(this.r(m));
+        break;
+      case 'available': {
+        const rs = this.r(m).replicaSets.get(this.r(m).currentPodHash);
+        if (rs && !rs.scaledDown) rs.available = true;
+        break;
+      }
+      case 'reconcile':
+        this.reconcile();
+        break;
+      case 'crash':
+        this.reconcile(c.k);
+        break;
+      case 'promote': {
+        const r = this.release();
+        if (r) this.annotate(REQUEST.promote, (r.stages ?? 1) > 1 ? `${r.id}/${(r.stage ?? 0) + 1}` : r.id);
+        break;
+      }
+      case 'abortRequest':
+        this.annotate(REQUEST.abort, 'by a person');
+        break;
+      case 'fail': {
+        const r = this.r(m);
+        if (r.currentPodHash !== r.stableRS && !r.abort) abort(r, this.now);
+        break;
+      }
+      case 'tick':
+        this.now += c.ms;
+        break;
+      case 'push':
+        this.push(c.members.map((i) => this.names[i]!));
+        break;
+      case 'hold':
+        this.r(m).specPaused = true;
+        this.r(m).resourceVersion++;
+        break;
+      case 'resume':
+        if (this.r(m).specPaused) {
+          this.r(m).specPaused = false;
+          this.r(m).resourceVersion++;
+        }
+        break;
+      case 'handPromote': {
+        const r = this.r(m);
+        if (r.paused || r.inconclusive || r.specPaused) {
+          this.byHand.set(m, this.release()?.id);
+          promoteByHand(r);
+        }
+        break;
+      }
+      case 'inconclusive': {
+        const r = this.r(m);
+        if (r.paused && !r.abort) {
+          r.inconclusive = true;
+          r.resourceVersion++;
+        }
+        break;
+      }
+      case 'scaleDown':
+        scaleDownAborted(this.r(m));
+        break;
+      case 'progress':
+        this.round();
+        return;
+      case 'editSpec': {
+        const spec = this.group.spec;
+        const strategy = spec.strategy === 'Lockstep' ? 'Ordered' : 'Lockstep';
+        this.group = { ...this.group, metadata: { ...this.group.metadata, generation: this.group.metadata.generation + 1 }, spec: { ...spec, strategy } };
+        break;
+      }
+    }
+    this.checkInvariants();
+  }
+
+  annotate(k: string, v: string) {
+    this.group = { ...this.group, metadata: { ...this.group.metadata, annotations: { ...this.group.metadata.annotations, [k]: v } } };
+  }
+
+  /** One reconcile; with crashAfter, the process dies after that many actions, before the status write. */
+  reconcile(crashAfter?: number) {
+    const p = plan({
+      now: this.now,
+      clusterDomain: 'cluster.local',
+      group: this.group,
+      rollouts: new Map(this.names.map((n) => [n, { rollout: rolloutObject(this.r(n)), owned: this.r(n).owned }])),
+      replicaSets: this.names.flatMap((n) => replicaSetObjects(this.r(n))),
+      services: serviceObjects(this.rollouts),
+      peers: [],
+    });
+    const actions = crashAfter === undefined ? p.actions : p.actions.slice(0, crashAfter % (p.actions.length + 1));
+    this.settled = actions.length === 0 && crashAfter === undefined && JSON.stringify(p.status) === JSON.stringify(this.group.status);
+    for (const a of actions) {
+      this.apply(a, p);
+      this.checkInvariants();
+    }
+    // A crash in the middle of a pin: the template written, the pods not.
+    const torn = crashAfter === undefined ? undefined : p.actions[actions.length];
+    if (torn?.kind === 'Pin') this.apply(torn, p, true);
+    if (crashAfter !== undefined) return;
+    const annotations = { ...this.group.metadata.annotations };
+    for (const h of p.handledRequests) if (annotations[h.annotation] === h.value) delete annotations[h.annotation];
+    this.group = { ...this.group, metadata: { ...this.group.metadata, annotations }, ...(p.status ? { status: p.status } : {}) };
+  }
+
+  apply(a: Action, p: Plan, half = false) {
+    const next = p.status?.release;
+    const failing = next?.state === 'RollingBack' || next?.state === 'Aborted';
+    switch (a.kind) {
+      case 'ApplyMetadata': {
+        const r = this.r(a.rollout);
+        r.previewMetadata = { ...(r.barriers > 0 ? a.metadata.canaryMetadata : a.metadata.previewMetadata) };
+        r.activeMetadata = { ...(r.barriers > 0 ? a.metadata.stableMetadata : a.metadata.activeMetadata) };
+        r.owned = ownedKeys(r.barriers, Object.keys(r.previewMetadata), Object.keys(r.activeMetadata));
+        r.generation++;
+        r.resourceVersion++;
+        return;
+      }
+      case 'Promote': {
+        const r = this.r(a.rollout);
+        expect(a.resourceVersion).toBe(String(r.resourceVersion));
+        expect(r.paused, `${a.rollout} promoted while not paused`).toBe(true);
+        expect(r.specPaused || r.inconclusive, `${a.rollout} promoted while a person holds it or Argo waits for one`).toBeFalsy();
+        expect(next, `${a.rollout} promoted with no release in flight`).toBeDefined();
+        r.paused = false;
+        r.resourceVersion++;
+        if (failing) {
+          // A rollback promotes the previous revision again when its old ReplicaSet was gone.
+          expect(r.currentPodHash, `${a.rollout}: a failed release promotes only the previous revision`).toBe(next!.targets.find((t) => t.rollout === a.rollout)?.from);
+          return;
+        }
+        expect(next!.state, `${a.rollout} promoted outside a cutover`).toBe('CuttingOver');
+        const stage = next!.stage ?? 0;
+        const count = `${next!.id}/${next!.retries ?? 0}/${stage}/${a.rollout}`;
+        this.promotes.set(count, (this.promotes.get(count) ?? 0) + 1);
+        expect(this.promotes.get(count), `${a.rollout} promoted twice at stage ${stage} of release ${next!.id}`).toBe(1);
+        const target = next!.targets.find((t) => t.rollout === a.rollout);
+        expect(target?.revision, `${a.rollout} promoted to a revision outside its release`).toBe(r.currentPodHash);
+        if ((next!.strategy ?? 'Lockstep') !== 'Lockstep') return;
+        const barrier = r.barriers > 0 ? (r.stepIndex - 1) / 2 : 0;
+        const last = barrier === Math.max(1, r.barriers) - 1;
+        for (const t of next!.targets) {
+          if (t.rollout === a.rollout) continue;
+          const other = this.r(t.rollout);
+          if (other.currentPodHash !== t.revision) continue;
+          const past = (other.stableRS === t.revision && other.activeSelector === t.revision) || (other.barriers > 0 && other.stepIndex > 2 * barrier + 1);
+          const here = other.paused && hasPods(other, other.currentPodHash) && (other.barriers === 0 || other.stepIndex === 2 * barrier + 1);
+          expect(past || here, `${a.rollout} resumed at barrier ${barrier} while ${t.rollout} is neither ready there nor past it`).toBe(true);
+          if (this.deps.get(t.rollout)!.includes(a.rollout) && !this.byHand.has(t.rollout)) {
+            expect(last ? other.stableRS === t.revision : past, `${a.rollout} resumed at barrier ${barrier} before its dependent ${t.rollout}`).toBe(true);
+          }
+        }
+        return;
+      }
+      case 'Abort': {
+        expect(failing, `${a.rollout} aborted outside a failed release`).toBe(true);
+        const r = this.r(a.rollout);
+        expect(r.currentPodHash, `${a.rollout}: only the release's revision is aborted, never a newer one`).toBe(next!.targets.find((t) => t.rollout === a.rollout)?.revision);
+        abort(r, this.now);
+        return;
+      }
+      case 'RestoreTemplate': {
+        const r = this.r(a.rollout);
+        expect(failing, `${a.rollout} rolled back outside a failed release`).toBe(true);
+        expect(a.resourceVersion).toBe(String(r.resourceVersion));
+        expect(revisionOfTemplate(a.template)).toBe(a.revision);
+        expect(a.revision, `${a.rollout} rolled back to another revision than the one before the release`).toBe(next!.targets.find((t) => t.rollout === a.rollout)?.from);
+        pushRevision(r, a.revision);
+        return;
+      }
+      case 'Pin': {
+        const r = this.r(a.rollout);
+        const rs = r.replicaSets.get(a.revision);
+        expect(rs, `${a.rollout}: pinned a revision without a ReplicaSet`).toBeDefined();
+        pin(rs!, a.annotations, half);
+        return;
+      }
+      case 'Nudge':
+      case 'Retry':
+      case 'AddFinalizer':
+      case 'RemoveFinalizer':
+        throw new Error(`unexpected ${a.kind}`);
+    }
+  }
+
+  /** DESIGN §5 "matched versions", and §4b "never an empty Service", on every live pod. */
+  checkInvariants() {
+    const release = this.release();
+    for (const d of this.names) {
+      const rd = this.r(d);
+      const revD = rd.activeSelector;
+      const pods = rd.replicaSets.get(revD)!;
+      for (const p of this.deps.get(d)!) {
+        const address = podAddress(pods, key(p));
+        expect(address, `pods of ${d}@${revD} behind its active Service have no address for ${p}`).toBeDefined();
+        const revP = revisionBehind(address!, this.rollouts)!;
+        const rs = this.r(p).replicaSets.get(revP);
+        expect(rs?.scaledDown, `${d}@${revD} points at ${p}'s Service selecting ${revP}, scaled to zero`).not.toBe(true);
+        if (this.together.has(`${d}=${revD}|${p}=${revP}`)) continue;
+        const target = (m: string) => release?.targets.find((t) => t.rollout === m);
+        // A live new dependent of a failed release, until its own rollback: the dependency's pods that still run.
+        const returning = (release?.state === 'RollingBack' || release?.state === 'Aborted') && target(d)?.revision === revD && this.r(p).activeSelector === revP;
+        // Ordered promises less by design: one member at a time, so old and new sides of the release meet.
+        const inRelease = (m: string, rev: string) => target(m)?.from === rev || target(m)?.revision === rev;
+        const ordered = release?.strategy === 'Ordered' && inRelease(d, revD) && inRelease(p, revP);
+        // A person promoted one side by hand: the planner can only shorten it (checked at the end).
+        const person = this.byHand.has(d) || this.byHand.has(p);
+        expect(returning || ordered || person, `matched versions: ${d}@${revD} reaches ${p}@${revP} (release ${release?.state ?? 'none'})`).toBe(true);
+      }
+    }
+  }
+
+  round() {
+    for (const n of this.names) {
+      this.run({ t: 'argo', i: this.names.indexOf(n) });
+      this.run({ t: 'available', i: this.names.indexOf(n) });
+    }
+    this.run({ t: 'reconcile' });
+    const s = this.group.status;
+    if (s?.phase === 'Paused' && s.release && !this.group.metadata.annotations[REQUEST.promote]) this.run({ t: 'promote' });
+    this.now += 1_000;
+  }
+
+  /** Lets everything finish: people step back, previews become available, promote requests are made. */
+  drain() {
+    for (const n of this.names) {
+      const r = this.r(n);
+      r.specPaused = false;
+      r.inconclusive = false;
+    }
+    this.group = { ...this.group, metadata: { ...this.group.metadata, annotations: {} } };
+    for (let round = 0; round < 400; round++) {
+      this.round();
+      const s = this.group.status;
+      if ((s?.phase === 'Healthy' || s?.phase === 'Degraded') && this.settled) {
+        if (this.names.every((n) => JSON.stringify(this.r(n)) === JSON.stringify((argoStep(this.r(n)), this.r(n))))) return true;
+      }
+    }
+    return false;
+  }
+}
+
+const ownedKeys = (barriers: number, preview: string[], active: string[]) =>
+  barriers > 0 ? { canaryMetadata: preview, stableMetadata: active } : { previewMetadata: preview, activeMetadata: active };
+
+describe('the planner while the world moves, against a model of Argo Rollouts', () => {
+  it('keeps live pods matched, never promotes twice or out of order, never undoes a hold, and converges', () => {
+    fc.assert(
+      fc.property(scenario, (s) => {
+        const w = new World(s);
+        w.checkInvariants();
+        for (const c of s.commands) w.run(c);
+        expect(w.drain(), `did not converge: ${w.group.status?.phase} ${w.group.status?.message}`).toBe(true);
+        const status = w.group.status!;
+        if (process.env['STATS']) (globalThis as any).__stats = [...((globalThis as any).__stats ?? []), `${status.phase}:${status.release?.abortReason?.slice(0, 30) ?? ''}`];
+        if (status.phase === 'Healthy') {
+          expect(status.release).toBeUndefined();
+          for (const n of w.names) expect(isPromoted(w.r(n)), `${n} not promoted at the end`).toBe(true);
+          for (const n of w.names) for (const d of w.deps.get(n)!) expect(w.r(n).activeMetadata[key(d)]).toBe(url(`${d}-active`));
+        } else {
+          expect(status.phase, status.message).toBe('Degraded');
+          expect(status.release?.state, status.message).toBe('Aborted');
+        }
+        // At the end nobody's hand excuses anything: every live pod is matched.
+        w.byHand.clear();
+        w.checkInvariants();
+      }),
+      { numRuns: Number(process.env['TANDEM_PROPERTY_RUNS'] ?? 300) },
+    );
+    if (process.env['STATS']) { const c = new Map<string, number>(); for (const x of (globalThis as any).__stats) c.set(x, (c.get(x) ?? 0) + 1); console.log([...c].sort((a, b) => b[1] - a[1]).slice(0, 25)); }
+  }, 120_000);
+});
