@@ -28,7 +28,7 @@ const steadyLoan = {
   activeMetadata: { [KEY]: url('interest-active') },
   owned: { previewMetadata: [KEY], activeMetadata: [KEY] },
 };
-const repointedLoan = { ...steadyLoan, activeMetadata: { [KEY]: url('interest-preview') } };
+const PIN = `pin.${KEY}`;
 const lockstepHash = specHashOf(RolloutGroupSpec.parse({ members: loanDependsOnInterest }));
 
 /** A release as this version persists it: with its state and the graph it started with. */
@@ -54,9 +54,11 @@ const release = (extra: ReleaseInput = {}): StatusInput => ({
     ...extra,
   },
 });
+/** The gate open; loan's new pods pinned to interest's preview once loan is on its way. */
 const cuttingOver = (promotedMembers: string[] = [], extra: ReleaseInput = {}) =>
-  release({ state: 'CuttingOver', readyAt: iso(), firstReadyAt: iso(), promotedAt: iso(), openedBy: 'promote request', promotedMembers, ...extra });
-const liveLoan: Partial<BlueGreenState> = { stable: 'l2', desired: 'l2', activeSwitched: true, ...repointedLoan };
+  release({ state: 'CuttingOver', readyAt: iso(), firstReadyAt: iso(), promotedAt: iso(), openedBy: 'promote request', promotedMembers, pinned: ['loan@l2'], ...extra });
+const liveLoan: Partial<BlueGreenState> = { stable: 'l2', desired: 'l2', activeSwitched: true, ...steadyLoan };
+const unpinLoan = { kind: 'Pin', rollout: 'loan', replicaSet: 'loan-l2', revision: 'l2', annotations: { [PIN]: null } };
 
 function run(g: Partial<GroupInput>, interest: Partial<BlueGreenState>, loan: Partial<BlueGreenState>, now = T0, extra: { nudgeDue?: Set<string> } = {}) {
   const o = observed(group({ members: loanDependsOnInterest, ...g }), [blueGreen({ name: 'interest', stable: 'i1', ...interest }), blueGreen({ name: 'loan', stable: 'l1', ...steadyLoan, ...loan })], { now });
@@ -76,12 +78,13 @@ describe('1. a newer revision arrives mid-cutover', () => {
     expect(p.events.map((e) => e.reason)).toEqual(['ChangeDeferred', 'ReleaseAborted', 'ReleaseRolledBack']);
     // The new revision is not aborted: it is the next release's.
     expect(kinds(p.actions)).not.toContain('Abort:interest');
+    // interest@i2's pods are no longer behind a Service: live loan@l2's pin goes at once, it uses interest's active side until it is back.
+    expect(p.actions).toContainEqual(unpinLoan);
+    expect(p.status?.release?.pinned).toBeUndefined();
     // The next step restores loan's previous template (recorded first, then done); its l1 ReplicaSet is still up.
     const o = observed(group({ members: loanDependsOnInterest, status: again(p) }), [blueGreen({ name: 'interest', stable: 'i1', desired: 'i3' }), blueGreen({ name: 'loan', stable: 'l1', ...steadyLoan, ...liveLoan })]);
     const q = plan({ ...o, replicaSets: [...o.replicaSets, replicaSet('loan', 'l1', true, steadyLoan.activeMetadata)] });
     expect(kinds(q.actions)).toContain('RestoreTemplate:loan');
-    // interest@i2's pods are no longer behind a Service: live loan@l2 goes to interest's active side until it is back.
-    expect(metadataFor(q.actions, 'loan')?.metadata.activeMetadata).toEqual({ [KEY]: url('interest-active') });
   });
 
   it('the new release does not start before the rollback is done; then it gets a gate of its own', () => {
@@ -98,12 +101,13 @@ describe('1. a newer revision arrives mid-cutover', () => {
 
   it('a newer revision of a member already promoted: the cutover is finished first, the change waits', () => {
     // loan@l2 is live (stable, active Service) and Git now declares loan@l3.
-    const loanL3 = { stable: 'l2', desired: 'l3', ...repointedLoan };
+    const loanL3 = { stable: 'l2', desired: 'l3', ...steadyLoan };
     const p = run({ status: cuttingOver(['loan']) }, { desired: 'i2' }, loanL3);
     expect(p.status?.release).toMatchObject({ state: 'CuttingOver', id, deferred: ['loan@l3'] });
     expect(kinds(p.actions)).toContain('Promote:interest');
-    // loan's live pods keep interest's preview (interest@i2) throughout.
-    expect(metadataFor(p.actions, 'loan')?.metadata.activeMetadata ?? repointedLoan.activeMetadata).toEqual({ [KEY]: url('interest-preview') });
+    // loan@l2's live pods keep their pin to interest's preview (interest@i2) throughout.
+    expect(p.status?.release?.pinned).toEqual(['loan@l2']);
+    expect(p.actions.filter((a) => a.kind === 'Pin' || a.kind === 'ApplyMetadata')).toEqual([]);
     expect(p.events).toContainEqual(expect.objectContaining({ reason: 'ChangeDeferred', message: expect.stringContaining('loan@l3') }));
     const q = run({ status: again(p) }, { desired: 'i2' }, loanL3);
     expect(q.events.filter((e) => e.reason === 'ChangeDeferred')).toEqual([]);
@@ -132,11 +136,11 @@ describe('1. a newer revision arrives mid-cutover', () => {
 
 describe('2. the spec is edited mid-release', () => {
   it('Lockstep → Ordered mid-cutover: the release keeps its graph: dependents first, behind the gate, previews to previews', () => {
-    const p = run({ strategy: 'Ordered', status: cuttingOver() }, { desired: 'i2' }, { desired: 'l2', ...repointedLoan });
+    const p = run({ strategy: 'Ordered', status: cuttingOver() }, { desired: 'i2' }, { desired: 'l2' });
     expect(kinds(p.actions)).toEqual(['Promote:loan']);
     expect(p.events).toContainEqual(expect.objectContaining({ reason: 'SpecChangeDeferred' }));
     expect(p.status?.release?.strategy).toBe('Lockstep');
-    const q = run({ strategy: 'Ordered', status: again(p) }, { desired: 'i2' }, { desired: 'l2', ...repointedLoan });
+    const q = run({ strategy: 'Ordered', status: again(p) }, { desired: 'i2' }, { desired: 'l2' });
     expect(q.events.filter((e) => e.reason === 'SpecChangeDeferred')).toEqual([]);
   });
 
@@ -207,8 +211,10 @@ describe('5. out-of-band promotion is seen', () => {
     const p = run({ status: release({ readyAt: iso(), firstReadyAt: iso() }) }, { desired: 'i2', stable: 'i2', activeSwitched: true }, { desired: 'l2', ...steadyLoan });
     expect(p.events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'OutOfBandPromotion', message: expect.stringContaining('interest promoted by someone else') }));
     expect(p.status?.release).toMatchObject({ state: 'CuttingOver', openedBy: 'out-of-band promotion of interest' });
-    const q = run({ status: again(p) }, { desired: 'i2', stable: 'i2', activeSwitched: true }, { desired: 'l2', ...repointedLoan });
-    expect(kinds(q.actions)).toEqual(['Promote:loan']);
+    const q = run({ status: again(p) }, { desired: 'i2', stable: 'i2', activeSwitched: true }, { desired: 'l2' });
+    expect(kinds(q.actions)).toEqual(['Pin:loan']);
+    const r = run({ status: again(q) }, { desired: 'i2', stable: 'i2', activeSwitched: true }, { desired: 'l2' });
+    expect(kinds(r.actions)).toEqual(['Promote:loan']);
   });
 
   it('promoted by hand while another member is not ready: the early one is rolled back (all or nothing)', () => {
@@ -227,13 +233,16 @@ describe('5. out-of-band promotion is seen', () => {
 
 describe('6. no live dependent points at an empty Service', () => {
   const rolling = cuttingOver(['loan'], { state: 'RollingBack', abortedAt: iso(), abortReason: 'member interest failed', rolledBack: ['loan'], openedBy: undefined });
-  it('while the aborted dependency’s new pods still run, the live dependent keeps them', () => {
+  it('while the aborted dependency’s new pods still run, the live dependent keeps its pin to them', () => {
     const p = run({ status: rolling }, { desired: 'i2', abort: true, previewAvailable: true }, liveLoan);
-    expect(metadataFor(p.actions, 'loan')).toBeUndefined();
+    expect(p.actions.filter((a) => a.kind === 'Pin' || a.kind === 'ApplyMetadata')).toEqual([]);
+    expect(p.status?.release?.pinned).toEqual(['loan@l2']);
   });
-  it('once they are scaled down, it follows the pods that still run: the dependency’s active side', () => {
+  it('once they are scaled down, the pin goes: it follows the pods that still run, the dependency’s active side', () => {
     const p = run({ status: rolling }, { desired: 'i2', abort: true, previewAvailable: false }, liveLoan);
-    expect(metadataFor(p.actions, 'loan')?.metadata.activeMetadata).toEqual({ [KEY]: url('interest-active') });
+    expect(p.actions).toContainEqual(unpinLoan);
+    expect(metadataFor(p.actions, 'loan')).toBeUndefined(); // its active metadata points at interest-active already
+    expect(p.status?.release?.pinned).toBeUndefined();
   });
 });
 

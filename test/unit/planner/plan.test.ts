@@ -42,6 +42,9 @@ const inFlight = (extra: ReleaseInput = {}): StatusInput => ({
 });
 const gateOpen = (promotedMembers: string[] = []) =>
   inFlight({ readyAt: new Date(T0).toISOString(), promotedAt: new Date(T0).toISOString(), promotedMembers });
+/** The gate open and loan's new pods pinned to interest's preview. */
+const pinnedOpen = (promotedMembers: string[] = []) => inFlight({ readyAt: new Date(T0).toISOString(), promotedAt: new Date(T0).toISOString(), promotedMembers, pinned: ['loan@l2'] });
+const PIN = `pin.${KEY}`;
 
 describe('steady state', () => {
   it('is Healthy with nothing to do when every member is stable and wired', () => {
@@ -191,29 +194,27 @@ describe('a release before the gate', () => {
 });
 
 describe('cutover, dependents first', () => {
-  it('repoints the dependent’s active address to its changed dependency’s preview before promoting it', () => {
+  it('pins the dependent’s new pods to its changed dependency’s preview before promoting it, leaving the role metadata alone', () => {
     const p = run({ status: gateOpen() }, { desired: 'i2' }, { desired: 'l2' });
-    expect(p.actions).toEqual([
-      {
-        kind: 'ApplyMetadata',
-        rollout: 'loan',
-        strategy: 'blueGreen',
-        metadata: { previewMetadata: { [KEY]: url('interest-preview') }, activeMetadata: { [KEY]: url('interest-preview') } },
-      },
-    ]);
+    expect(p.actions).toEqual([{ kind: 'Pin', rollout: 'loan', replicaSet: 'loan-l2', revision: 'l2', annotations: { [PIN]: url('interest-preview') } }]);
+    expect(p.status?.release?.pinned).toEqual(['loan@l2']);
     expect(p.status?.phase).toBe('Promoting');
     expect(p.status?.members.find((m) => m.rollout === 'loan')?.state).toBe('Promoting');
   });
 
-  it('promotes the dependent once its repointed metadata is in place', () => {
-    const p = run({ status: gateOpen() }, { desired: 'i2' }, { desired: 'l2', ...repointedLoan });
+  it('promotes the dependent once its pin is recorded', () => {
+    const p = run({ status: pinnedOpen() }, { desired: 'i2' }, { desired: 'l2' });
     expect(p.actions).toEqual([{ kind: 'Promote', rollout: 'loan', resourceVersion: 'rv-loan-l2' }]);
   });
 
-  it('never promotes or unpauses a member a person holds (spec.paused): reports the hold and waits (§4b)', () => {
-    const p = run({ status: gateOpen() }, { desired: 'i2' }, { desired: 'l2', ...repointedLoan, specPaused: true });
-    // Its old pods stay live while it is held, so they go back to interest's active Service.
+  it('undoes a repoint left by an earlier version (role metadata now always points at the active side)', () => {
+    const p = run({ status: pinnedOpen() }, { desired: 'i2' }, { desired: 'l2', ...repointedLoan });
     expect(p.actions).toEqual([{ kind: 'ApplyMetadata', rollout: 'loan', strategy: 'blueGreen', metadata: { previewMetadata: steadyLoan.previewMetadata, activeMetadata: steadyLoan.activeMetadata } }]);
+  });
+
+  it('never promotes or unpauses a member a person holds (spec.paused): reports the hold and waits (§4b)', () => {
+    const p = run({ status: gateOpen() }, { desired: 'i2' }, { desired: 'l2', specPaused: true });
+    expect(p.actions).toEqual([]);
     expect(p.status?.phase).toBe('Paused');
     expect(p.status?.conditions.find((c) => c.type === 'Ready')?.reason).toBe('WaitingForPerson');
     expect(p.status?.message).toContain('loan is paused by a person (spec.paused)');
@@ -222,15 +223,15 @@ describe('cutover, dependents first', () => {
   });
 
   it('waits while Argo acts on the promote, without promoting anything', () => {
-    const p = run({ status: { ...gateOpen(), phase: 'Paused' } }, { desired: 'i2' }, { desired: 'l2', ...repointedLoan, unpausing: true });
+    const p = run({ status: { ...pinnedOpen(), phase: 'Paused' } }, { desired: 'i2' }, { desired: 'l2', unpausing: true });
     expect(p.actions).toEqual([]);
     expect(p.requeueAfterMs).toBe(1_000);
     expect(p.status?.phase).toBe('Promoting');
   });
 
   it('leaves spec.paused alone on a member promoted and then paused by a person', () => {
-    const p = run({ status: gateOpen() }, { desired: 'i2' }, { desired: 'l2', ...repointedLoan, paused: false, specPaused: true });
-    expect(p.actions.map((a) => a.kind)).toEqual(['ApplyMetadata']);
+    const p = run({ status: pinnedOpen() }, { desired: 'i2' }, { desired: 'l2', paused: false, specPaused: true });
+    expect(p.actions).toEqual([]);
     expect(p.status?.release?.held).toEqual(['loan']);
   });
 
@@ -241,13 +242,13 @@ describe('cutover, dependents first', () => {
   });
 
   it('waits while the dependent’s active Service switches', () => {
-    const p = run({ status: gateOpen() }, { desired: 'i2' }, { desired: 'l2', ...repointedLoan, activeSwitched: true, paused: false });
+    const p = run({ status: pinnedOpen() }, { desired: 'i2' }, { desired: 'l2', activeSwitched: true, paused: false });
     expect(p.actions).toEqual([]);
     expect(p.status?.phase).toBe('Promoting');
   });
 
   it('records the promoted dependent first, without moving the next member in the same step', () => {
-    const p = run({ status: gateOpen() }, { desired: 'i2' }, { stable: 'l2', desired: 'l2', ...repointedLoan, activeSwitched: true });
+    const p = run({ status: pinnedOpen() }, { desired: 'i2' }, { stable: 'l2', desired: 'l2', activeSwitched: true });
     expect(p.actions).toEqual([]);
     expect(p.status?.release?.promotedMembers).toEqual(['loan']);
     expect(p.events.map((e) => e.reason)).toEqual(['MemberPromoted']);
@@ -255,29 +256,22 @@ describe('cutover, dependents first', () => {
   });
 
   it('then promotes the dependency, recording the dependent once', () => {
-    const p = run({ status: gateOpen(['loan']) }, { desired: 'i2' }, { stable: 'l2', desired: 'l2', ...repointedLoan, activeSwitched: true });
+    const p = run({ status: pinnedOpen(['loan']) }, { desired: 'i2' }, { stable: 'l2', desired: 'l2', activeSwitched: true });
     expect(p.actions).toEqual([{ kind: 'Promote', rollout: 'interest', resourceVersion: 'rv-interest-i2' }]);
     expect(p.events).toEqual([]);
     expect(p.status?.release?.promotedMembers).toEqual(['loan']);
   });
 
-  it('completes: restores active addresses, drops the release, Healthy', () => {
-    const p = run({ status: gateOpen(['loan']) }, { stable: 'i2', desired: 'i2', activeSwitched: true }, { stable: 'l2', desired: 'l2', ...repointedLoan, activeSwitched: true });
-    expect(p.actions).toEqual([
-      {
-        kind: 'ApplyMetadata',
-        rollout: 'loan',
-        strategy: 'blueGreen',
-        metadata: { previewMetadata: { [KEY]: url('interest-preview') }, activeMetadata: { [KEY]: url('interest-active') } },
-      },
-    ]);
+  it('completes: removes the pins (the active side is the new revision now), drops the release, Healthy', () => {
+    const p = run({ status: pinnedOpen(['loan']) }, { stable: 'i2', desired: 'i2', activeSwitched: true }, { stable: 'l2', desired: 'l2', activeSwitched: true });
+    expect(p.actions).toEqual([{ kind: 'Pin', rollout: 'loan', replicaSet: 'loan-l2', revision: 'l2', annotations: { [PIN]: null } }]);
     expect(p.status?.phase).toBe('Healthy');
     expect(p.status?.release).toBeUndefined();
     expect(p.events.map((e) => e.reason)).toEqual(['MemberPromoted', 'ReleaseCompleted']);
   });
 
   it('rolls the live dependent back when Git reverts its dependency mid-cutover: no completion announced (§4b)', () => {
-    const p = run({ status: gateOpen(['loan']) }, {}, { stable: 'l2', desired: 'l2', ...repointedLoan, activeSwitched: true });
+    const p = run({ status: pinnedOpen(['loan']) }, {}, { stable: 'l2', desired: 'l2', activeSwitched: true });
     expect(p.status?.release?.state).toBe('RollingBack');
     expect(p.status?.release?.abortReason).toContain('superseded: interest@i1 arrived before interest was promoted');
     expect(p.events.map((e) => e.reason)).not.toContain('ReleaseCompleted');
@@ -336,7 +330,7 @@ describe('failure and abort', () => {
   });
 
   it('takes an abort request after a member went live: aborts the rest and marks the live one for rollback', () => {
-    const p = run({ status: gateOpen(['loan']), annotations: { [REQUEST.abort]: 'stop' } }, { desired: 'i2' }, { stable: 'l2', desired: 'l2', ...repointedLoan, activeSwitched: true });
+    const p = run({ status: pinnedOpen(['loan']), annotations: { [REQUEST.abort]: 'stop' } }, { desired: 'i2' }, { stable: 'l2', desired: 'l2', activeSwitched: true });
     // loan's live new pods keep reaching interest's new pods (its preview) until loan is rolled back.
     expect(p.actions).toEqual([{ kind: 'Abort', rollout: 'interest', resourceVersion: 'rv-interest-i2' }]);
     expect(p.handledRequests).toEqual([{ annotation: REQUEST.abort, value: 'stop' }]);

@@ -107,30 +107,23 @@ describe('Lockstep canary, barrier by barrier', () => {
     expect(p.status?.phase).toBe('Progressing');
   });
 
-  it('at the last barrier repoints the dependent’s stable pods to the dependency’s canary before resuming it', () => {
+  it('at the last barrier pins the dependent’s new pods to the dependency’s canary before resuming it', () => {
     const p = run({ status: opened({ stage: 1 }) }, { desired: 'i2', atBarrier: 1 }, { desired: 'l2', atBarrier: 1 });
-    expect(p.actions).toEqual([
-      { kind: 'ApplyMetadata', rollout: 'loan', strategy: 'canary', metadata: { canaryMetadata: { [KEY]: url('interest-canary') }, stableMetadata: { [KEY]: url('interest-canary') } } },
-    ]);
-    const repointed = { ...wiredLoan, stableMetadata: { [KEY]: url('interest-canary') } };
-    const q = run({ status: opened({ stage: 1 }) }, { desired: 'i2', atBarrier: 1 }, { desired: 'l2', atBarrier: 1, ...repointed });
+    expect(p.actions).toEqual([{ kind: 'Pin', rollout: 'loan', replicaSet: 'loan-l2', revision: 'l2', annotations: { [`pin.${KEY}`]: url('interest-canary') } }]);
+    const q = run({ status: opened({ stage: 1, pinned: ['loan@l2'] }) }, { desired: 'i2', atBarrier: 1 }, { desired: 'l2', atBarrier: 1 });
     expect(q.actions).toEqual([{ kind: 'Promote', rollout: 'loan', resourceVersion: 'rv-loan-l2-3' }]);
   });
 
-  it('completes when both are promoted and points stable pods at the stable Service again', () => {
-    const repointed = { ...wiredLoan, stableMetadata: { [KEY]: url('interest-canary') } };
-    const p = run({ status: opened({ stage: 1, promotedMembers: ['loan'] }) }, { stable: 'i2' }, { stable: 'l2', ...repointed });
+  it('completes when both are promoted and removes the pins', () => {
+    const p = run({ status: opened({ stage: 1, promotedMembers: ['loan'], pinned: ['loan@l2'] }) }, { stable: 'i2' }, { stable: 'l2' });
     expect(p.status?.phase).toBe('Healthy');
     expect(p.status?.release).toBeUndefined();
-    expect(p.actions).toEqual([
-      { kind: 'ApplyMetadata', rollout: 'loan', strategy: 'canary', metadata: { canaryMetadata: { [KEY]: url('interest-canary') }, stableMetadata: { [KEY]: url('interest-stable') } } },
-    ]);
+    expect(p.actions).toEqual([{ kind: 'Pin', rollout: 'loan', replicaSet: 'loan-l2', revision: 'l2', annotations: { [`pin.${KEY}`]: null } }]);
   });
 
   it('does not count a canary as promoted until its stable Service selects the new pods', () => {
-    const repointed = { ...wiredLoan, stableMetadata: { [KEY]: url('interest-canary') } };
-    const g = group({ members, status: opened({ stage: 1, promotedMembers: ['loan'] }) });
-    const o = observed(g, [canary({ name: 'interest', stable: 'i2' }), canary({ name: 'loan', stable: 'l2', ...repointed })]);
+    const g = group({ members, status: opened({ stage: 1, promotedMembers: ['loan'], pinned: ['loan@l2'] }) });
+    const o = observed(g, [canary({ name: 'interest', stable: 'i2' }), canary({ name: 'loan', stable: 'l2', ...wiredLoan })]);
     o.services.get('interest-stable')!.spec.selector['rollouts-pod-template-hash'] = 'i1';
     const p = plan(o);
     expect(p.status?.phase).toBe('Promoting');
