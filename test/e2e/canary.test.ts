@@ -68,7 +68,7 @@ describe('Lockstep canary', () => {
       await recorder.stop();
     }
 
-    expect(matchedVersionViolations(recorder, [{ dependent: 'web', dependency: 'api', annotation: addressKey('api') }], 'shop')).toEqual([]);
+    expect(matchedVersionViolations(recorder, [{ dependent: 'web', dependency: 'api', annotation: addressKey('api') }])).toEqual([]);
     // Dependents first at each barrier: web left barrier 1 (step 1) and completed before api did.
     const passedFirst = firstAtStep(recorder, 2);
     expect(passedFirst.get('web')).toBeLessThan(passedFirst.get('api')!);

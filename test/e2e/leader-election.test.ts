@@ -73,7 +73,7 @@ describe('leader election', () => {
 
     // Nothing promoted twice; versions matched throughout the handover.
     expect(activeSwitches(recorder).map((w) => w.rollout)).toEqual(['loan', 'interest']);
-    expect(matchedVersionViolations(recorder, [{ dependent: 'loan', dependency: 'interest', annotation: 'tandem.dev/interest-url' }], 'loans')).toEqual([]);
+    expect(matchedVersionViolations(recorder, [{ dependent: 'loan', dependency: 'interest', annotation: 'tandem.dev/interest-url' }])).toEqual([]);
 
     // SIGTERM: b finishes and gives the lease up (holder empty, 1 s), as client-go's ReleaseOnCancel.
     expect(await b.kill('SIGTERM')).toBe(0);

@@ -41,7 +41,7 @@ describe('restart', () => {
     }
     const switches = activeSwitches(recorder);
     expect(switches.map((w) => w.rollout)).toEqual(['loan', 'interest']);
-    expect(matchedVersionViolations(recorder, [{ dependent: 'loan', dependency: 'interest', annotation: 'tandem.dev/interest-url' }], 'loans')).toEqual([]);
+    expect(matchedVersionViolations(recorder, [{ dependent: 'loan', dependency: 'interest', annotation: 'tandem.dev/interest-url' }])).toEqual([]);
     // Events go out after the status write, so the crash lost loan's event; none is ever sent twice.
     const events = await waitFor('ReleaseCompleted event', async () => {
       const es = await sc.kube.events(sc.ns, 'loans');

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { setImmediate as yieldToLoop, setTimeout as delay } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatDownwardApi } from '../src/downward-api-format.ts';
-import { watchPodInfo, type PodInfo, type PodInfoChange, type WatchPodInfoOptions } from '../src/pod-info.ts';
+import { pinnedKey, watchPodInfo, type PodInfo, type PodInfoChange, type WatchPodInfoOptions } from '../src/pod-info.ts';
 import { KubeletAtomicWriter } from './support/kubelet-atomic-writer.ts';
 import {
   eventually,
@@ -134,6 +134,18 @@ describe('watchPodInfo', () => {
     expect(info.label('app')).toBe('loan');
     expect(info.annotation('missing')).toBeUndefined();
     expect(info.snapshot()).toEqual(stateFor(1));
+  });
+
+  it('reads an address from its pin first (pin.<key>, set by Tandem during a cutover), else from the key', async () => {
+    await write(1);
+    const info = await watch().ready;
+    expect(info.address('tandem.dev/interest-url')).toBe('http://interest-1.loans.svc:8080');
+    const pinned = new Map([...stateFor(1).annotations, [pinnedKey('tandem.dev/interest-url'), 'http://interest-preview.loans.svc:8080']]);
+    await writer.write(payloadFor({ annotations: pinned, labels: stateFor(1).labels }));
+    await eventually(() => info.address('tandem.dev/interest-url') === 'http://interest-preview.loans.svc:8080', 10_000, 'the pin');
+    expect(info.annotation('tandem.dev/interest-url')).toBe('http://interest-1.loans.svc:8080');
+    await write(2); // the pin removed: back to the key
+    await eventually(() => info.address('tandem.dev/interest-url') === 'http://interest-2.loans.svc:8080', 10_000, 'the key again');
   });
 
   it('fires no event for a swap that changes nothing it reads', async () => {

@@ -28,13 +28,13 @@ function versionBehind(state: ClusterState, service: string, owner: string): str
 
 /**
  * Matched versions: each ready pod behind a dependent's active Service has, for each dependency, an
- * address whose Service selects the dependency revision of the same version. The one exception is
- * the outgoing (stable) revision of a dependent during cutover (DESIGN §4a).
+ * address whose Service selects the dependency revision of the same version. The address is the pin
+ * (`pin.<annotation>`) when the pod has one, as apps read it (@tandem/podinfo). No exception: with
+ * addresses pinned to revisions, the outgoing revision never reaches a new dependency (DESIGN §4b).
  */
-export function matchedVersionViolations(recorder: Recorder, edges: readonly Edge[], group: string): string[] {
+export function matchedVersionViolations(recorder: Recorder, edges: readonly Edge[]): string[] {
   const out: string[] = [];
   for (const { event, state } of recorder.states()) {
-    const cutover = state.RolloutGroup.get(group)?.status?.release?.promotedAt !== undefined;
     for (const e of edges) {
       const d = state.Rollout.get(e.dependent);
       const activeSvc = state.Service.get(d?.spec?.strategy?.blueGreen?.activeService ?? d?.spec?.strategy?.canary?.stableService);
@@ -43,7 +43,7 @@ export function matchedVersionViolations(recorder: Recorder, edges: readonly Edg
       for (const pod of state.Pod.values()) {
         if (!ready(pod) || !selects(selector, pod.metadata.labels)) continue;
         const where = `#${event.seq} ${event.kind} ${event.verb} ${event.object.metadata.name}: pod ${pod.metadata.name}`;
-        const url: string | undefined = pod.metadata.annotations?.[e.annotation];
+        const url: string | undefined = pod.metadata.annotations?.[`pin.${e.annotation}`] ?? pod.metadata.annotations?.[e.annotation];
         if (!url) {
           out.push(`${where} behind ${activeSvc.metadata.name} has no ${e.annotation}`);
           continue;
@@ -52,8 +52,6 @@ export function matchedVersionViolations(recorder: Recorder, edges: readonly Edg
         const theirs = versionBehind(state, service, e.dependency);
         const mine = tag(pod.spec.containers[0].image);
         if (theirs === mine) continue;
-        const outgoing = pod.metadata.labels?.[HASH] === d.status?.stableRS;
-        if (cutover && outgoing) continue;
         out.push(`${where} (${e.dependent}:${mine}) reaches ${service} (${e.dependency}:${theirs})`);
       }
     }
