@@ -136,7 +136,7 @@ const ReleaseBase = {
   pinned: z.array(z.string().max(320)).max(MAX_MEMBERS).optional(),
 };
 
-const Gating = z.object({ ...ReleaseBase, state: z.literal('Gating'), promotedAt: absent, abortedAt: absent, abortReason: absent, rolledBack: absent, restored: absent, openedBy: absent });
+const Gating = z.object({ ...ReleaseBase, state: z.literal('Gating'), promotedAt: absent, abortedAt: absent, abortReason: absent, rolledBack: absent, restored: absent, superseded: absent, openedBy: absent });
 const CuttingOver = z.object({
   ...ReleaseBase,
   state: z.literal('CuttingOver'),
@@ -148,6 +148,7 @@ const CuttingOver = z.object({
   abortReason: absent,
   rolledBack: absent,
   restored: absent,
+  superseded: absent,
 });
 const AbortedFields = {
   ...ReleaseBase,
@@ -160,6 +161,11 @@ const AbortedFields = {
   rolledBack: names.optional(),
   /** Rolled-back members Argo has returned to their previous revision; never rolled back twice. */
   restored: names.optional(),
+  /**
+   * A newer revision superseded the release mid-cutover: once the live members are back, they are
+   * put forward again to what Git declares, so the newest revisions are released together.
+   */
+  superseded: z.boolean().optional(),
 };
 const RollingBack = z.object({ ...AbortedFields, state: z.literal('RollingBack') });
 const Aborted = z.object({ ...AbortedFields, state: z.literal('Aborted') });

@@ -130,6 +130,7 @@ export class Reconciler {
       if (a.kind === 'Pin') {
         await this.timed(a.kind, () => this.gw.pinRevision(namespace, a.replicaSet, a.revision, a.annotations));
         log.info({ action: a.kind, rollout: a.rollout, replicaSet: a.replicaSet, annotations: a.annotations }, 'action done');
+        crashIfArmed(this.failpoint, `after-action:${a.kind}`);
         continue;
       }
       if ('rollout' in a) {
@@ -141,6 +142,7 @@ export class Reconciler {
         rv = await this.timed(a.kind, () => this.performOnGroup(group, current, a));
       }
       log.info({ action: a.kind, rollout: 'rollout' in a ? a.rollout : undefined }, 'action done');
+      crashIfArmed(this.failpoint, `after-action:${a.kind}`);
     }
     const status = p.status;
     if (status && canonicalJson(raw.status ?? {}) !== canonicalJson(status)) {

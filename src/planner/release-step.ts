@@ -168,11 +168,12 @@ class Step {
       announce();
       return release;
     }
-    const live = stage.movers.filter((m) => this.movedOn(m, stage, release));
+    const live = stage.movers.filter((m) => this.isLive(m, stage, release));
     if (!this.rollsBack(release, stage) || live.length === 0) return undefined; // nothing live: a new release replaces it
     announce();
     const what = superseded.map((m) => `${m}@${this.at(m).desiredRevision}`).join(', ');
-    return this.fail(release, `superseded: ${what} arrived before ${superseded.join(', ')} was promoted; ${live.join(', ')} go back to their previous revision`);
+    const failed = this.fail(release, `superseded: ${what} arrived before ${superseded.join(', ')} was promoted; ${live.join(', ')} go back to their previous revision, then forward with it in a new release`);
+    return { ...failed, superseded: true } as ReleaseStatus;
   }
 
   private start(targets: ReleaseTarget[], prev: ReleaseStatus | undefined): ReleaseStatus {
@@ -350,7 +351,7 @@ class Step {
   /** Records a failure: a release with members live rolls back (Lockstep), any other is aborted. */
   fail(release: ReleaseStatus, reason: string, stage?: Stage): ReleaseStatus {
     const s = stage ?? this.stagesOf(release)[release.stage ?? 0];
-    const anyLive = s !== undefined && s.movers.some((m) => this.movedOn(m, s, release));
+    const anyLive = s !== undefined && s.movers.some((m) => this.isLive(m, s, release));
     const state = s !== undefined && this.rollsBack(release, s) && anyLive ? 'RollingBack' : 'Aborted';
     this.events.push({ type: 'Warning', reason: EVENT.ReleaseAborted, message: `release ${release.id} aborted: ${reason}` });
     const { openedBy: _opened, ...rest } = release;
@@ -363,6 +364,14 @@ class Step {
     if (!stage.final) return hasPassed(r, stage.barrier);
     const revision = release.targets.find((t) => t.rollout === m)?.revision;
     return r.stableRevision === revision && r.activeRevision === revision;
+  }
+
+  /**
+   * Users reach its new pods: moved on, or (final stage) its active Service switched already while
+   * Argo has yet to call it stable (a post-promotion analysis, say).
+   */
+  isLive(m: string, stage: Stage, release: ReleaseStatus): boolean {
+    return this.movedOn(m, stage, release) || (stage.final && this.at(m).activeRevision === release.targets.find((t) => t.rollout === m)?.revision);
   }
 
   /** Paused at exactly this stage's barrier with the new pods available. */
@@ -551,7 +560,7 @@ class Step {
     if (release.state === 'CuttingOver') return this.stagesOf(release)[release.stage ?? 0]?.final === true;
     if (release.state === 'Gating') return false;
     const r = this.at(rollout);
-    if (!(r.stableRevision === revision && r.activeRevision === revision)) return false;
+    if (r.activeRevision !== revision) return false;
     return this.in.graph.dependenciesOf(rollout).every((dep) => {
       const t = release.targets.find((x) => x.rollout === dep);
       const d = this.in.readings.get(dep);
@@ -580,7 +589,7 @@ class Step {
     for (const target of release.targets) {
       const t = target.rollout;
       const r = this.at(t);
-      const live = r.stableRevision === target.revision && r.activeRevision === target.revision;
+      const live = r.activeRevision === target.revision;
       if (lockstep && (live || rolledBack.has(t))) {
         this.states.set(t, 'RolledBack');
         if (restored.has(t) && r.desiredRevision === target.revision) {
@@ -626,6 +635,16 @@ class Step {
         this.states.set(t, 'Failed');
       }
     }
+    if (release.superseded && returning.length === 0 && stuck.length === 0) {
+      // Every live member is back: forward again to the revisions Git declares, to be released
+      // together with the newer ones (templates read back from their ReplicaSets).
+      for (const t of release.targets) {
+        const r = this.at(t.rollout);
+        if (!restored.has(t.rollout) || r.desiredRevision !== t.from || !r.promoted) continue;
+        const template = templateOf(this.in.replicaSets, t.rollout, t.revision);
+        if (template) this.actions.push({ kind: 'RestoreTemplate', rollout: t.rollout, resourceVersion: r.resourceVersion, revision: t.revision, template });
+      }
+    }
     const next = { ...release, state: returning.length > 0 ? 'RollingBack' : 'Aborted' } as ReleaseStatus;
     if (rolledBack.size > 0) next.rolledBack = [...rolledBack].sort();
     if (restored.size > 0) next.restored = [...restored].sort();
@@ -636,7 +655,7 @@ class Step {
       message += '; Git still declares the new revisions';
     }
     if (stuck.length > 0) message += `; cannot roll back ${stuck.join(', ')}: the ReplicaSet of the previous revision is gone`;
-    if (reapplied.length > 0) message += `; ${reapplied.join(', ')} put back on the new revision after the rollback (Argo CD self-heal?), left as is: fix it in Git`;
+    if (reapplied.length > 0 && !release.superseded) message += `; ${reapplied.join(', ')} put back on the new revision after the rollback (Argo CD self-heal?), left as is: fix it in Git`;
     if (kept.length > 0) message += `; ${kept.join(', ')} already promoted and left on the new revision`;
     return { release: next, outcome: outcome('Degraded', 'False', rolledBack.size > 0 ? READY.ReleaseRolledBack : READY.ReleaseAborted, message) };
   }

@@ -51,11 +51,13 @@ async function releaseAll(sc: Scenario, edges: readonly Edge[], expectedOrder: r
       expect(r.status!['blueGreen']['activeSelector']).toBe(r.status!['stableRS']);
     }
     // Addresses restored to the active Services, on the pods now live.
+
     for (const e of edges) {
       const r = await kube.rollout(ns, e.dependent);
       await waitFor(`${e.dependent} addresses restored`, async () => {
         const pods = await sc.podAnnotations(e.dependent, r.status!['stableRS']);
-        return pods.length > 0 && pods.every((a) => a[e.annotation] === serviceUrl(`${e.dependency}-active`, ns));
+        // ... and the cutover's pins gone.
+        return pods.length > 0 && pods.every((a) => a[e.annotation] === serviceUrl(`${e.dependency}-active`, ns) && a[`pin.${e.annotation}`] === undefined);
       }, { dump: sc.dump });
     }
     await new Promise((r) => setTimeout(r, 1_000));

@@ -29,10 +29,11 @@ function versionBehind(state: ClusterState, service: string, owner: string): str
 /**
  * Matched versions: each ready pod behind a dependent's active Service has, for each dependency, an
  * address whose Service selects the dependency revision of the same version. The address is the pin
- * (`pin.<annotation>`) when the pod has one, as apps read it (@tandem/podinfo). No exception: with
+ * (`pin.<annotation>`) when the pod has one, as apps read it (@tandem/podinfo). Versions match when
+ * they are equal, or a pair the test says Git declared together. No other exception: with
  * addresses pinned to revisions, the outgoing revision never reaches a new dependency (DESIGN §4b).
  */
-export function matchedVersionViolations(recorder: Recorder, edges: readonly Edge[]): string[] {
+export function matchedVersionViolations(recorder: Recorder, edges: readonly Edge[], declared: ReadonlySet<string> = new Set()): string[] {
   const out: string[] = [];
   for (const { event, state } of recorder.states()) {
     for (const e of edges) {
@@ -51,7 +52,8 @@ export function matchedVersionViolations(recorder: Recorder, edges: readonly Edg
         const service = /^[a-z]+:\/\/([^.]+)\./.exec(url)?.[1] ?? '';
         const theirs = versionBehind(state, service, e.dependency);
         const mine = tag(pod.spec.containers[0].image);
-        if (theirs === mine) continue;
+        // Same version, or a pair Git declared together (`mine→theirs`, given by the test).
+        if (theirs === mine || declared.has(`${mine}→${theirs}`)) continue;
         out.push(`${where} (${e.dependent}:${mine}) reaches ${service} (${e.dependency}:${theirs})`);
       }
     }

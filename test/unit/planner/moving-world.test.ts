@@ -92,10 +92,17 @@ describe('1. a newer revision arrives mid-cutover', () => {
     const p = run({ status: rolling }, { desired: 'i3' }, liveLoan);
     expect(p.status?.release?.id).toBe(id);
     expect(p.events.map((e) => e.reason)).not.toContain('ReleaseStarted');
-    const back = run({ status: rolling }, { desired: 'i3' }, { stable: 'l1', desired: 'l1', ...steadyLoan });
+    // loan is back on l1 (its l2 ReplicaSet kept, scaled down): forward again to what Git declares.
+    const backObserved = observed(group({ members: loanDependsOnInterest, status: { ...rolling, release: { ...rolling.release!, superseded: true } } }), [
+      blueGreen({ name: 'interest', stable: 'i1', desired: 'i3' }),
+      blueGreen({ name: 'loan', stable: 'l1', desired: 'l1', ...steadyLoan }),
+    ]);
+    const back = plan({ ...backObserved, replicaSets: [...backObserved.replicaSets, replicaSet('loan', 'l2', false, steadyLoan.previewMetadata, 0)] });
     expect(back.status?.release?.state).toBe('Aborted');
-    const next = run({ status: again(back) }, { desired: 'i3' }, { stable: 'l1', desired: 'l1', ...steadyLoan });
-    expect(next.status?.release).toMatchObject({ state: 'Gating', targets: [{ rollout: 'interest', revision: 'i3' }] });
+    expect(back.actions).toContainEqual(expect.objectContaining({ kind: 'RestoreTemplate', rollout: 'loan', revision: 'l2' }));
+    // Then both newest revisions are released together, behind a gate of their own.
+    const next = run({ status: again(back) }, { desired: 'i3' }, { stable: 'l1', desired: 'l2', ...steadyLoan });
+    expect(next.status?.release).toMatchObject({ state: 'Gating', targets: [{ rollout: 'interest', revision: 'i3' }, { rollout: 'loan', revision: 'l2' }] });
     expect(next.events.map((e) => e.reason)).toContain('ReleaseStarted');
   });
 

@@ -1,0 +1,179 @@
+/**
+ * DESIGN §4b on the real stack: the world moves during a release (a newer revision mid-cutover, a
+ * person's hold), and the controller is SIGKILLed at every step of a cutover. Matched versions are
+ * checked over every recorded event, with no window allowed.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { addressKey, blueGreenApp, groupManifest } from './support/apps.ts';
+import { activeSwitches, matchedVersionViolations } from './support/invariants.ts';
+import { Recorder } from './support/recorder.ts';
+import { Scenario } from './support/scenario.ts';
+import { waitFor } from './support/wait.ts';
+
+let s: Scenario | undefined;
+afterEach(async () => {
+  await s?.cleanup();
+  s = undefined;
+});
+
+let server: Server | undefined;
+afterEach(async () => {
+  await new Promise((r) => (server ? server.close(r) : r(undefined)));
+  server = undefined;
+});
+
+/**
+ * An AnalysisTemplate whose one `web` metric (against a loopback endpoint that always says ok) is
+ * measured only after a delay: it holds a member live but not yet stable for that long.
+ */
+async function slowAnalysis(name: string, seconds: number): Promise<string> {
+  server = createServer((_req, res) => res.setHeader('content-type', 'application/json').end(JSON.stringify({ ok: true })));
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return `apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: ${name}}
+spec:
+  metrics:
+  - name: ok
+    initialDelay: ${seconds}s
+    count: 1
+    successCondition: result == true
+    provider:
+      web:
+        url: http://127.0.0.1:${port}/verdict
+        jsonPath: "{$.ok}"
+`;
+}
+
+const loanInterest = [{ rollout: 'interest' }, { rollout: 'loan', dependsOn: ['interest'] }];
+const loanEdge = [{ dependent: 'loan', dependency: 'interest', annotation: addressKey('interest') }];
+
+describe('the world moves mid-release', () => {
+  it('a newer interest while loan is already live: loan goes back, then forward with interest 3.0 in a release with a gate of its own', async () => {
+    s = await Scenario.create('newer', 'loans', ['interest', 'loan']);
+    const { kube, ns } = s;
+    // loan's post-promotion analysis waits 40 s: loan is live (its active Service switched) but not yet stable.
+    await kube.apply(ns, await slowAnalysis('settle', 40));
+    await kube.apply(ns, blueGreenApp('interest', '1.0'));
+    await kube.apply(ns, blueGreenApp('loan', '1.0', { postPromotionAnalysis: 'settle' }));
+    await kube.apply(ns, groupManifest('loans', loanInterest));
+    s.startController();
+    await s.waitSteady();
+    const before = (await kube.rollout(ns, 'loan')).status!['stableRS'];
+    const recorder = await Recorder.start(kube, ns);
+    try {
+      for (const m of ['interest', 'loan']) await kube.setImage(ns, m, `ghcr.io/acme/${m}:2.0`);
+      const paused = await s.waitPhase('Paused');
+      const first = paused.status!.release!;
+      await kube.annotateGroup(ns, 'loans', { 'tandem.dev/promote': first.id });
+      const loanTarget = first.targets.find((t) => t.rollout === 'loan')!.revision;
+      await waitFor('loan live on 2.0', async () => (await kube.rollout(ns, 'loan')).status!['blueGreen']['activeSelector'] === loanTarget, { dump: s.dump });
+
+      // Git pushes interest 3.0 before interest 2.0 was promoted.
+      await kube.setImage(ns, 'interest', 'ghcr.io/acme/interest:3.0');
+      const rolled = await s.waitGroup('rolling back the superseded release', (g) => g.status?.release?.id === first.id && (g.status.release.state === 'RollingBack' || g.status.release.state === 'Aborted'), 60_000);
+      expect(rolled.status!.release!.abortReason).toContain('superseded: interest@');
+      await waitFor('loan back on 1.0', async () => {
+        const l = await kube.rollout(ns, 'loan');
+        return l.status!['blueGreen']['activeSelector'] === before && l.spec.template.spec.containers[0].image === 'ghcr.io/acme/loan:1.0';
+      }, { dump: s.dump, timeoutMs: 120_000 });
+
+      // Git's newest revisions (loan 2.0 with interest 3.0) start a release together, gated as usual.
+      const next = await s.waitGroup('a new release at its gate', (g) => g.status?.phase === 'Paused' && g.status.release !== undefined && g.status.release.id !== first.id, 180_000);
+      expect(next.status!.release!.targets.map((t) => t.rollout)).toEqual(['interest', 'loan']);
+      await kube.annotateGroup(ns, 'loans', { 'tandem.dev/promote': next.status!.release!.id });
+      await s.waitGroup('Healthy', (g) => g.status?.phase === 'Healthy' && !g.status.release, 120_000);
+    } finally {
+      await recorder.stop();
+    }
+    // Git declared loan 2.0 with interest 3.0 once it pushed 3.0; Argo's interest-preview followed at once.
+    expect(matchedVersionViolations(recorder, loanEdge, new Set(['2.0→3.0']))).toEqual([]);
+    expect((await kube.rollout(ns, 'interest')).spec.template.spec.containers[0].image).toBe('ghcr.io/acme/interest:3.0');
+    expect((await kube.rollout(ns, 'loan')).spec.template.spec.containers[0].image).toBe('ghcr.io/acme/loan:2.0');
+    const reasons = (await kube.events(ns, 'loans')).map((e) => e.reason);
+    for (const r of ['ChangeDeferred', 'ReleaseAborted', 'ReleaseRolledBack', 'ReleaseCompleted']) expect(reasons).toContain(r);
+  });
+
+  it('a person’s hold at the gate wins: the gate stays shut and Tandem never unpauses the member', async () => {
+    s = await Scenario.create('hold', 'loans', ['interest', 'loan']);
+    const { kube, ns } = s;
+    await kube.apply(ns, blueGreenApp('interest', '1.0'));
+    await kube.apply(ns, blueGreenApp('loan', '1.0'));
+    await kube.apply(ns, groupManifest('loans', loanInterest));
+    s.startController();
+    await s.waitSteady();
+    for (const m of ['interest', 'loan']) await kube.setImage(ns, m, `ghcr.io/acme/${m}:2.0`);
+    const ready = await s.waitPhase('Paused');
+    // `kubectl argo rollouts pause loan`, then a promote request for the group.
+    await kube.patchRollout(ns, 'loan', { spec: { paused: true } });
+    const held = await s.waitGroup('reports the hold', (g) => g.status?.conditions?.some((c) => c.type === 'Ready' && c.reason === 'WaitingForPerson') === true);
+    expect(held.status!.message).toContain('loan is paused by a person');
+    await kube.annotateGroup(ns, 'loans', { 'tandem.dev/promote': ready.status!.release!.id });
+    // A positive signal that the controller looked at the request: it is still there (kept until the
+    // gate can open), the group says why, and the hold is untouched.
+    await s.waitGroup('request seen while held', (g) => g.status?.phase === 'Paused' && g.metadata.annotations?.['tandem.dev/promote'] === ready.status!.release!.id && (g.status.release?.held ?? []).includes('loan'));
+    const loan = await kube.rollout(ns, 'loan');
+    expect(loan.spec['paused']).toBe(true);
+    expect(loan.status!['stableRS']).not.toBe(loan.status!['currentPodHash']);
+    expect((await kube.events(ns, 'loans')).some((e) => e.reason === 'MemberHeld')).toBe(true);
+
+    // The person resumes: the gate opens on the request that waited, and the release completes.
+    await kube.patchRollout(ns, 'loan', { spec: { paused: false } });
+    await s.waitGroup('Healthy', (g) => g.status?.phase === 'Healthy' && !g.status.release, 180_000);
+  });
+});
+
+describe('crash-atomic cutover', () => {
+  it('SIGKILL at every step of a three-service cutover: no pod ever reaches a revision it does not match, nothing promoted twice', async () => {
+    s = await Scenario.create('killsteps', 'shop', ['db', 'api', 'web']);
+    const { kube, ns } = s;
+    for (const m of ['db', 'api', 'web']) await kube.apply(ns, blueGreenApp(m, '1.0'));
+    await kube.apply(ns, groupManifest('shop', [{ rollout: 'db' }, { rollout: 'api', dependsOn: ['db'] }, { rollout: 'web', dependsOn: ['api'] }]));
+    s.startController('steady');
+    await s.waitSteady();
+    await s.controller.kill('SIGTERM');
+    const recorder = await Recorder.start(kube, ns);
+    try {
+      for (const m of ['db', 'api', 'web']) await kube.setImage(ns, m, `ghcr.io/acme/${m}:2.0`);
+      // Each controller dies right after the next write of the cutover: gate opened, web pinned,
+      // web promoted, web recorded, api pinned, api promoted, api recorded, db promoted.
+      const steps = [
+        'after-status:ReleaseReady',
+        'after-status:PromotionStarted',
+        'after-action:Pin',
+        'after-action:Promote',
+        'after-status:MemberPromoted',
+        'after-action:Pin',
+        'after-action:Promote',
+        'after-status:MemberPromoted',
+        'after-action:Promote',
+      ];
+      for (const [i, failpoint] of steps.entries()) {
+        const c = s.startController(`step-${i}`, [], { TANDEM_FAILPOINT: failpoint });
+        if (i === 1) {
+          const g = await s.waitPhase('Paused');
+          await kube.annotateGroup(ns, 'shop', { 'tandem.dev/promote': g.status!.release!.id });
+        }
+        expect(await c.exit(), `controller ${i} armed at ${failpoint}`).toBe('SIGKILL');
+      }
+      s.startController('last');
+      await s.waitGroup('Healthy', (g) => g.status?.phase === 'Healthy' && !g.status.release, 180_000);
+    } finally {
+      await recorder.stop();
+    }
+    expect(matchedVersionViolations(recorder, [
+      { dependent: 'web', dependency: 'api', annotation: addressKey('api') },
+      { dependent: 'api', dependency: 'db', annotation: addressKey('db') },
+    ])).toEqual([]);
+    expect(activeSwitches(recorder).map((w) => w.rollout)).toEqual(['web', 'api', 'db']);
+    for (const m of ['web', 'api']) {
+      const r = await kube.rollout(ns, m);
+      const pods = await s.podAnnotations(m, r.status!['stableRS']);
+      expect(pods.length).toBeGreaterThan(0);
+      for (const a of pods) expect(Object.keys(a).filter((k) => k.startsWith('pin.')), `${m}'s pins left after the release`).toEqual([]);
+    }
+  });
+});
