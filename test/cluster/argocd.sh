@@ -4,9 +4,9 @@
 # ARGOCD_BINARY_NAME as Argo CD's own Procfile does. Everything listens on 127.0.0.1 except the
 # application controller's metrics port, which upstream binds to 0.0.0.0.
 #
-# Installed into the cluster: Argo CD's CRDs, namespace argocd with config/argocd/argocd-cm.yaml
-# (Tandem's health check and actions, exactly as users merge it) and an argocd-secret with a random
-# admin password. `argocd_print` prints what clients need:
+# Installed into the cluster: Argo CD's CRDs, namespace argocd with Argo CD's argocd-cm and
+# config/argocd/argocd-cm.yaml merged into it (Tandem's health check and actions, as users do), and
+# an argocd-secret with a random admin password. `argocd_print` prints what clients need:
 #   ARGOCD_SERVER=127.0.0.1:PORT  ARGOCD_CONFIG=<CLI config, logged in as admin>
 #   ARGOCD_GIT=git://127.0.0.1:PORT  ARGOCD_GIT_DIR=<directory served; one repository per subdirectory>
 # Uses cluster.sh's helpers (start, wait_for, kc, log, fail) and its DIR, BASE and KCFG.
@@ -43,8 +43,10 @@ argocd_install() {
   kc apply --server-side -f "$ARGOCD_DIR/crds/" >/dev/null
   wait_for kube-apiserver 60 "Argo CD CRDs Established" kc wait --for=condition=Established \
     crd/applications.argoproj.io crd/appprojects.argoproj.io crd/applicationsets.argoproj.io --timeout=5s
-  # Tandem's argocd-cm as users install it; nothing else in it is changed from Argo CD's defaults.
-  kc apply --server-side -f "$REPO_ROOT/config/argocd/argocd-cm.yaml" >/dev/null
+  # Argo CD's own argocd-cm (its install defaults, e.g. ignoreResourceUpdates on /status), with
+  # Tandem's keys merged in as users do; two field managers, so neither apply removes the other's keys.
+  kc apply -n argocd --server-side --field-manager=argocd-install -f "$ARGOCD_DIR/argocd-cm.yaml" >/dev/null
+  kc apply --server-side --field-manager=tandem -f "$REPO_ROOT/config/argocd/argocd-cm.yaml" >/dev/null
   local password hash
   password=$(openssl rand -hex 16)
   hash=$(ARGOCD_BINARY_NAME=argocd "$ARGOCD_BIN" account bcrypt --password "$password")

@@ -2,13 +2,18 @@
 # Builds the one `argocd` binary (CLI, application-controller, repo-server and server, chosen by
 # the name it runs as) from the Go module proxy at the pinned version, with Argo CD's own replace
 # directives, and caches it beside the control plane (same GOCACHE/GOMODCACHE). Also copies Argo
-# CD's CRDs. A warm cache builds nothing. Prints the cache directory on its last line.
+# CD's CRDs and the argocd-cm of its install manifests (its defaults, e.g. ignoreResourceUpdates).
+# A warm cache builds nothing. Prints the cache directory on its last line.
+#
+# Argo CD's go.mod pins Kubernetes libraries at v0.34.0 (the stack has v0.34.1) and newer x/net,
+# protobuf, ... than Kubernetes: its replace directives are kept as released, so it shares the
+# module cache but compiles most Kubernetes packages itself.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.sh
 . "$here/versions.sh"
 
-[ -f "$ARGOCD_DIR/.complete" ] && { echo "$ARGOCD_DIR"; exit 0; }
+[ -f "$ARGOCD_DIR/.complete" ] && [ -f "$ARGOCD_DIR/argocd-cm.yaml" ] && { echo "$ARGOCD_DIR"; exit 0; }
 
 export GOTOOLCHAIN=local GOFLAGS="-trimpath -buildvcs=false" CGO_ENABLED=0
 export GOMODCACHE="$STACK_CACHE/gomodcache" GOCACHE="$STACK_CACHE/gocache"
@@ -31,7 +36,8 @@ if [ ! -x "$ARGOCD_DIR/bin/argocd" ]; then
 fi
 src=$(cd "$WORK" && go mod download -json "$mod@$ARGOCD_VERSION" | jq -r .Dir)
 cp "$src"/manifests/crds/*-crd.yaml "$ARGOCD_DIR/crds/"
-chmod -R u+w "$ARGOCD_DIR/crds"
+cp "$src/manifests/base/config/argocd-cm.yaml" "$ARGOCD_DIR/argocd-cm.yaml"
+chmod -R u+w "$ARGOCD_DIR/crds" "$ARGOCD_DIR/argocd-cm.yaml"
 
 touch "$ARGOCD_DIR/.complete"
 log "done"

@@ -1,9 +1,9 @@
 /**
  * Runs Tandem's Argo CD Lua scripts with a real Lua 5.1 interpreter (Argo CD embeds gopher-lua, a Lua
  * 5.1), the way Argo CD calls scripts from argocd-cm (util/lua/lua.go, v3.2): globals `obj` and
- * `actionParams`, and only the base, package and table libraries plus a safe `os` (time, date). No
- * `string` or `math`, and no string methods (`s:sub()`): gopher-lua sets the string metatable only
- * when it opens `string`. The fast check; test/unit/argocd/argocd-vm.test.ts runs the same tests in
+ * `actionParams`, and only the base, package and table libraries: no `string`, `math` or `os` (only
+ * `require("os")`, with time and date), and no string methods (`s:sub()`): gopher-lua sets the
+ * string metatable only when it opens `string`. The fast check; test/unit/argocd/argocd-vm.test.ts runs the same tests in
  * Argo CD itself.
  */
 import { execFileSync } from 'node:child_process';
@@ -57,7 +57,14 @@ local function encode(v)
   error("cannot encode a " .. t)
 end
 local script = assert(loadfile(SCRIPT))
--- gopher-lua's base library (baselib.go), package and table; os as Argo CD's safe os (oslib_safe.go).
+-- gopher-lua's base library (baselib.go), package and table. Argo CD's OpenSafeOs (oslib_safe.go)
+-- registers its time and date under the table library's name, which leaves no global os at all
+-- (test/unit/argocd/argocd-vm.test.ts shows it); require("os") returns them from package.preload.
+local safeOs = { time = os.time, date = os.date }
+local function require(name)
+  if name == "os" then return safeOs end
+  error("module '" .. name .. "' not found", 2)
+end
 local env = {
   assert = assert, collectgarbage = collectgarbage, dofile = dofile, error = error, getfenv = getfenv,
   getmetatable = getmetatable, load = load, loadfile = loadfile, loadstring = loadstring, next = next,
@@ -65,7 +72,7 @@ local env = {
   setfenv = setfenv, setmetatable = setmetatable, tonumber = tonumber, tostring = tostring, type = type,
   unpack = unpack, xpcall = xpcall, module = module, require = require, newproxy = newproxy,
   ipairs = ipairs, pairs = pairs, _VERSION = _VERSION,
-  package = package, table = table, os = { time = os.time, date = os.date },
+  package = package, table = table,
   obj = OBJ, actionParams = {},
 }
 env._G = env
