@@ -32,7 +32,7 @@ argocd_exe_of() {
 # The environment every Argo CD component runs with: the in-cluster destination is the cluster of
 # $KUBECONFIG (ARGOCD_FAKE_IN_CLUSTER), and its data directories are ours.
 argocd_env() {
-  echo env KUBECONFIG="$KCFG" ARGOCD_FAKE_IN_CLUSTER=true ARGOCD_BINARY_NAME="$1" \
+  echo env TANDEM_CLUSTER_OWNER="$DIR" KUBECONFIG="$KCFG" ARGOCD_FAKE_IN_CLUSTER=true ARGOCD_BINARY_NAME="$1" \
     ARGOCD_TLS_DATA_PATH="$ARGOCD_STATE/tls" ARGOCD_SSH_DATA_PATH="$ARGOCD_STATE/ssh" \
     ARGOCD_GNUPGHOME="$ARGOCD_STATE/gpg/keys" ARGOCD_GPG_DATA_PATH="$ARGOCD_STATE/gpg/source" ARGOCD_GPG_ENABLED=false \
     HOME="$ARGOCD_STATE/home"
@@ -111,16 +111,17 @@ EOF
   wait_for redis 30 "redis PING" redis-cli -h 127.0.0.1 -p "$P_REDIS" ping
 
   log "starting Argo CD repo-server, application-controller, server"
-  local common=(--loglevel info --redis "127.0.0.1:$P_REDIS" --kubeconfig "$KCFG" --namespace argocd)
+  local common=(--loglevel info --redis "127.0.0.1:$P_REDIS")
   # shellcheck disable=SC2046  # argocd_env prints words
   start argocd-repo-server $(argocd_env argocd-repo-server) "$ARGOCD_BIN" "${common[@]}" \
     --address 127.0.0.1 --port "$P_REPO" --metrics-address 127.0.0.1 --metrics-port "$P_REPO_METRICS" --disable-tls
   # shellcheck disable=SC2046
   start argocd-application-controller $(argocd_env argocd-application-controller) "$ARGOCD_BIN" "${common[@]}" \
+    --kubeconfig "$KCFG" --namespace argocd \
     --repo-server "127.0.0.1:$P_REPO" --repo-server-plaintext --metrics-port "$P_CTRL_METRICS" \
     --commit-server 127.0.0.1:1 --hydrator-enabled=false
   # shellcheck disable=SC2046
-  start argocd-server $(argocd_env argocd-server) "$ARGOCD_BIN" "${common[@]}" \
+  start argocd-server $(argocd_env argocd-server) "$ARGOCD_BIN" "${common[@]}" --kubeconfig "$KCFG" --namespace argocd \
     --insecure --address 127.0.0.1 --port "$P_SERVER" --metrics-address 127.0.0.1 --metrics-port "$P_SERVER_METRICS" \
     --repo-server "127.0.0.1:$P_REPO" --repo-server-plaintext --dex-server http://127.0.0.1:1 --hydrator-enabled=false
   wait_for argocd-repo-server 60 "repo-server metrics" curl -fsS --max-time 2 "http://127.0.0.1:$P_REPO_METRICS/metrics"

@@ -44,13 +44,15 @@ pid_of() { cat "$PIDS/$1" 2>/dev/null || true; }
 # The binary a component runs as: its own name, except for those argocd.sh maps.
 exe_of() { argocd_exe_of "$1" || echo "$1"; }
 # A pid counts as ours only if it runs the component's binary with this state dir on its
-# command line, so a stale pid file can never point us at someone else's process.
+# command line (or in TANDEM_CLUSTER_OWNER), so a stale pid file never points at someone else's process.
 is_ours() {
   local name=$1 pid=$2 exe
   [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
   exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
   [ "$(basename "${exe% (deleted)}")" = "$(exe_of "$name")" ] || return 1
-  tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$DIR/"
+  tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$DIR/" && return 0
+  # Components without a path on their command line carry the state dir in their environment.
+  tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "TANDEM_CLUSTER_OWNER=$DIR"
 }
 alive() { is_ours "$1" "$(pid_of "$1")"; }
 

@@ -10,7 +10,7 @@ import { addressKey, blueGreenApp, groupManifest } from './support/apps.ts';
 import { APPS, ARGOCD_NAMESPACE, AppRecorder, GitRepo, argocd, argocdUp, resourceHealth, type AppObj, type ArgocdStack } from './support/argocd.ts';
 import { matchedVersionViolations, type Edge } from './support/invariants.ts';
 import { Recorder } from './support/recorder.ts';
-import { Scenario } from './support/scenario.ts';
+import { Scenario, serviceUrl } from './support/scenario.ts';
 import { waitFor } from './support/wait.ts';
 
 let stack: ArgocdStack;
@@ -74,7 +74,6 @@ describe('Tandem through Argo CD', () => {
     const repo = new GitRepo(stack, ns);
     const first = repo.commit('loan and interest 1.0', manifests('1.0'));
     s.startController();
-    recorder = await Recorder.start(kube, ns);
     apps = await AppRecorder.start(kube, ns);
     const appNow = async () => (await kube.custom.getNamespacedCustomObject({ ...APPS, namespace: ARGOCD_NAMESPACE, name: ns })) as AppObj;
     const dump = async () => `${await sc.dump()}\napplication: ${JSON.stringify((await appNow().catch(() => undefined))?.status ?? null)}`;
@@ -91,6 +90,13 @@ describe('Tandem through Argo CD', () => {
     await waitApp('Synced and Healthy on the first commit', syncedHealthy(first));
     expect(await resourceHealth(stack, ns, 'RolloutGroup', 'loans')).toEqual({ status: 'Healthy', message: '2/2 members stable' });
     expect(groupActions(ns)).toEqual({ promote: true, abort: true, retry: true });
+    // Wired before the release (the invariants concern releases, not the first start-up).
+    const stable = (await kube.rollout(ns, 'loan')).status!['stableRS'] as string;
+    await waitFor('loan pods wired to interest', async () => {
+      const pods = await sc.podAnnotations('loan', stable);
+      return pods.length > 0 && pods.every((a) => a[addressKey('interest')] === serviceUrl('interest-active', ns));
+    }, { dump });
+    recorder = await Recorder.start(kube, ns);
 
     const mark = apps.states.length - 1;
     const second = repo.commit('loan and interest 2.0', manifests('2.0'));
