@@ -7,10 +7,13 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { argocdActions, argocdHealth, argocdRunAction, readYaml } from '../../support/argocd-cli.ts';
 import { ARGOCD_DIR, runLuaFile } from '../../support/argocd-lua.ts';
+
+// Each check starts the 150 MB argocd binary: ≈0.5 s idle, several seconds on a loaded machine.
+vi.setConfig({ testTimeout: 60_000 });
 
 const CM = join(ARGOCD_DIR, 'argocd-cm.yaml');
 const ACTIONS = join(ARGOCD_DIR, 'actions');
