@@ -85,7 +85,17 @@ EOF
 argocd_up() {
   "$here/build-argocd.sh" >/dev/null      # no-op when cached
   bash "$REPO_ROOT/scripts/install-redis.sh"
-  local p
+  local p n
+  # A partial Argo CD (some component died): stop the rest, then start all of it again.
+  for n in "${ARGOCD_COMPONENTS[@]}"; do
+    if alive "$n"; then log "stopping $n (pid $(pid_of "$n"))"; kill -TERM "$(pid_of "$n")" 2>/dev/null || true; fi
+  done
+  for _ in $(seq 50); do
+    local left=0
+    for n in "${ARGOCD_COMPONENTS[@]}"; do alive "$n" && left=1; done
+    [ $left = 0 ] && break
+    sleep 0.2
+  done
   for p in $P_REDIS $P_GIT $P_REPO $P_REPO_METRICS $P_SERVER $P_SERVER_METRICS $P_CTRL_METRICS; do
     port_free "$p" || die "port $p is in use; set TANDEM_CLUSTER_PORT_BASE to another base"
   done
