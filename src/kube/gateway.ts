@@ -19,6 +19,8 @@ import { KubeLeaseStore } from './lease-store.ts';
 import { ownedAnnotationKeys } from './managed-fields.ts';
 import { mergePatch } from './merge-patch.ts';
 
+/** The field manager of rollback writes to a Rollout's template (see replaceRolloutTemplate). */
+export const ROLLBACK_FIELD_MANAGER = 'tandem-rollback';
 const ARGO = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } as const;
 const TANDEM = { group: GROUP, version: VERSION, plural: PLURAL } as const;
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -304,7 +306,9 @@ export class KubeGateway {
 
   /**
    * Replaces `spec.template` whole, as `kubectl argo rollouts undo` does (a JSON patch: a merge patch
-   * would keep keys the old template lacks).
+   * would keep keys the old template lacks). Under its own field manager: Argo CD Applications ignore
+   * what `tandem-controller` manages (docs/argocd.md), and the template fields this write takes over
+   * would then be ignored too, hiding from Argo CD that the cluster no longer runs what Git declares.
    */
   async replaceRolloutTemplate(namespace: string, name: string, resourceVersion: string, template: Record<string, unknown>): Promise<string> {
     const body = [
@@ -313,7 +317,7 @@ export class KubeGateway {
       { op: 'replace', path: '/spec/template', value: template },
     ];
     const updated = await call(`replace template of rollout ${namespace}/${name}`, () =>
-      this.custom.patchNamespacedCustomObject({ ...ARGO, namespace, name, body, fieldManager: FIELD_MANAGER }, JSON_PATCH),
+      this.custom.patchNamespacedCustomObject({ ...ARGO, namespace, name, body, fieldManager: ROLLBACK_FIELD_MANAGER }, JSON_PATCH),
     );
     return resourceVersionOf(updated);
   }

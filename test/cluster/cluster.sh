@@ -4,11 +4,12 @@
 # all from the binaries that build.sh caches.
 #
 #   cluster.sh up      start (idempotent); the last line printed is KUBECONFIG=<absolute path>
+#   cluster.sh up --argocd   also Argo CD, Redis and a Git server (argocd.sh; added to a running cluster)
 #   cluster.sh down    stop only the processes this script recorded, then remove the state dir
 #   cluster.sh status  show each component; exit 0 only if everything is up
 #
 # Env: TANDEM_CLUSTER_DIR (state dir, default ~/.cache/tandem/cluster),
-#      TANDEM_CLUSTER_PORT_BASE (first of 8 consecutive ports, default 27400).
+#      TANDEM_CLUSTER_PORT_BASE (first of 8 consecutive ports, default 27400; Argo CD uses BASE+10..+17).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,6 +26,12 @@ P_ETCD=$BASE P_ETCD_PEER=$((BASE + 1)) P_API=$((BASE + 2)) P_KCM=$((BASE + 3))
 P_SCHED=$((BASE + 4)) P_KWOK=$((BASE + 5)) P_RO_HEALTH=$((BASE + 6)) P_RO_METRICS=$((BASE + 7))
 # Start order; down stops them in reverse.
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok rollouts-controller)
+# shellcheck source=argocd.sh
+. "$here/argocd.sh"
+# Argo CD's components count as part of this cluster once asked for (or once their state exists).
+WANT_ARGOCD=0
+[ "${2:-}" = --argocd ] && WANT_ARGOCD=1
+if [ $WANT_ARGOCD = 1 ] || [ -d "$ARGOCD_STATE" ]; then COMPONENTS+=("${ARGOCD_COMPONENTS[@]}"); fi
 MARKER=$DIR/.tandem-cluster   # down only deletes a dir that carries this marker
 
 log() { echo "[cluster $(date +%T)] $*" >&2; }
@@ -34,14 +41,18 @@ api_curl() { curl -fsS --max-time 5 --cacert "$PKI/ca.crt" --cert "$PKI/admin.cr
 api_ready() { [ -f "$PKI/admin.key" ] && api_curl "https://127.0.0.1:$P_API/readyz" >/dev/null 2>&1; }
 
 pid_of() { cat "$PIDS/$1" 2>/dev/null || true; }
+# The binary a component runs as: its own name, except for those argocd.sh maps.
+exe_of() { argocd_exe_of "$1" || echo "$1"; }
 # A pid counts as ours only if it runs the component's binary with this state dir on its
-# command line, so a stale pid file can never point us at someone else's process.
+# command line (or in TANDEM_CLUSTER_OWNER), so a stale pid file never points at someone else's process.
 is_ours() {
   local name=$1 pid=$2 exe
   [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
   exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
-  [ "$(basename "${exe% (deleted)}")" = "$name" ] || return 1
-  tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$DIR/"
+  [ "$(basename "${exe% (deleted)}")" = "$(exe_of "$name")" ] || return 1
+  tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$DIR/" && return 0
+  # Components without a path on their command line carry the state dir in their environment.
+  tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "TANDEM_CLUSTER_OWNER=$DIR"
 }
 alive() { is_ours "$1" "$(pid_of "$1")"; }
 
@@ -252,10 +263,18 @@ on_up_exit() {
 }
 
 all_alive() { local n; for n in "${COMPONENTS[@]}"; do alive "$n" || return 1; done; }
+base_alive() { local n; for n in etcd kube-apiserver kube-controller-manager kube-scheduler kwok rollouts-controller; do alive "$n" || return 1; done; }
 
 cmd_up() {
   if [ -f "$MARKER" ] && all_alive && api_ready; then
-    log "already running"; echo "KUBECONFIG=$KCFG"; return 0
+    log "already running"; [ $WANT_ARGOCD = 1 ] && argocd_print; echo "KUBECONFIG=$KCFG"; return 0
+  fi
+  # A running cluster asked for Argo CD as well: add it, leave the rest as it is.
+  if [ $WANT_ARGOCD = 1 ] && [ -f "$MARKER" ] && api_ready && base_alive; then
+    trap on_up_exit EXIT
+    argocd_up
+    trap - EXIT
+    argocd_print; echo "KUBECONFIG=$KCFG"; return 0
   fi
   if [ -n "$(ls -A "$DIR" 2>/dev/null)" ]; then
     log "found a stale or partial cluster in $DIR; removing it"
@@ -276,8 +295,10 @@ cmd_up() {
   log "starting controller-manager, scheduler, kwok"; start_controllers
   log "creating node kwok-node-0";       create_node
   log "starting Argo Rollouts";          start_rollouts
+  [ $WANT_ARGOCD = 1 ] && argocd_up
   trap - EXIT
   log "ready in $((SECONDS - t0))s (logs: $LOGS)"
+  [ $WANT_ARGOCD = 1 ] && argocd_print
   echo "KUBECONFIG=$KCFG"
 }
 
@@ -305,5 +326,5 @@ case ${1:-} in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up [--argocd]|down|status" >&2; exit 2 ;;
 esac

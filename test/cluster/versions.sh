@@ -11,3 +11,9 @@ STACK_DIR="$STACK_CACHE/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION-r
 # helm renders charts/tandem in the e2e suite (test/e2e/install.test.ts); built by build-helm.sh.
 HELM_VERSION=v3.19.5
 HELM_DIR="$STACK_CACHE/helm-$HELM_VERSION"
+# Argo CD (issue 15): v3.2 is the newest line whose dependencies the module proxy serves (v3.3+
+# needs the nested argo-cd/gitops-engine module, which it does not). v3.2.12 does not compile as
+# served (its controller/cache/info.go calls settings.ValidateExternalURL, defined nowhere in the
+# module); v3.2.11 differs from it only in that file. Built by build-argocd.sh.
+ARGOCD_VERSION=v3.2.11
+ARGOCD_DIR="$STACK_CACHE/argocd-$ARGOCD_VERSION"

@@ -1,6 +1,10 @@
 /**
  * Runs Tandem's Argo CD Lua scripts with a real Lua 5.1 interpreter (Argo CD embeds gopher-lua, a Lua
- * 5.1), the way Argo CD calls them: a global `obj`, only the base, string, table and math libraries.
+ * 5.1), the way Argo CD calls scripts from argocd-cm (util/lua/lua.go, v3.2): globals `obj` and
+ * `actionParams`, and only the base, package and table libraries: no `string`, `math` or `os` (only
+ * `require("os")`, with time and date), and no string methods (`s:sub()`): gopher-lua sets the
+ * string metatable only when it opens `string`. The fast check; test/unit/argocd/argocd-vm.test.ts runs the same tests in
+ * Argo CD itself.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,18 +28,20 @@ export function toLua(v: unknown): string {
 const luaString = (s: string): string =>
   `"${[...Buffer.from(s, 'utf8')].map((b) => (b === 0x22 || b === 0x5c ? `\\${String.fromCharCode(b)}` : b < 0x20 || b > 0x7e ? `\\${b}` : String.fromCharCode(b))).join('')}"`;
 
-// Tables with keys 1..n are arrays; an empty table is written {} (see normalize).
+// Tables with keys 1..n are arrays; an empty table is written {} (see normalize). The encoder keeps
+// its own references to string/math functions, which the script's environment does not have.
 const HARNESS = `
+local sformat, sgsub, sbyte, floor, abs, concat = string.format, string.gsub, string.byte, math.floor, math.abs, table.concat
 local function encode(v)
   local t = type(v)
   if t == "nil" then return "null" end
   if t == "boolean" then return tostring(v) end
   if t == "number" then
-    if v == math.floor(v) and math.abs(v) < 2^53 then return string.format("%d", v) end
-    return string.format("%.17g", v)
+    if v == floor(v) and abs(v) < 2^53 then return sformat("%d", v) end
+    return sformat("%.17g", v)
   end
   if t == "string" then
-    return '"' .. v:gsub('[%c"\\\\]', function(c) return string.format("\\\\u%04x", c:byte()) end) .. '"'
+    return '"' .. sgsub(v, '[%c"\\\\]', function(c) return sformat("\\\\u%04x", sbyte(c)) end) .. '"'
   end
   if t == "table" then
     local n = 0
@@ -43,20 +49,38 @@ local function encode(v)
     local parts = {}
     if n > 0 and n == #v then
       for i = 1, n do parts[i] = encode(v[i]) end
-      return "[" .. table.concat(parts, ",") .. "]"
+      return "[" .. concat(parts, ",") .. "]"
     end
     for k, x in pairs(v) do parts[#parts + 1] = encode(tostring(k)) .. ":" .. encode(x) end
-    return "{" .. table.concat(parts, ",") .. "}"
+    return "{" .. concat(parts, ",") .. "}"
   end
   error("cannot encode a " .. t)
 end
 local script = assert(loadfile(SCRIPT))
+-- gopher-lua's base library (baselib.go), package and table. Argo CD's OpenSafeOs (oslib_safe.go)
+-- registers its time and date under the table library's name, which leaves no global os at all
+-- (test/unit/argocd/argocd-vm.test.ts shows it); require("os") returns them from package.preload.
+local safeOs = { time = os.time, date = os.date }
+local function require(name)
+  if name == "os" then return safeOs end
+  error("module '" .. name .. "' not found", 2)
+end
 local env = {
-  obj = OBJ, ipairs = ipairs, pairs = pairs, next = next, type = type, tostring = tostring, tonumber = tonumber,
-  error = error, pcall = pcall, select = select, unpack = unpack, string = string, table = table, math = math,
+  assert = assert, collectgarbage = collectgarbage, dofile = dofile, error = error, getfenv = getfenv,
+  getmetatable = getmetatable, load = load, loadfile = loadfile, loadstring = loadstring, next = next,
+  pcall = pcall, print = print, rawequal = rawequal, rawget = rawget, rawset = rawset, select = select,
+  setfenv = setfenv, setmetatable = setmetatable, tonumber = tonumber, tostring = tostring, type = type,
+  unpack = unpack, xpcall = xpcall, module = module, require = require, newproxy = newproxy,
+  ipairs = ipairs, pairs = pairs, _VERSION = _VERSION,
+  package = package, table = table,
+  obj = OBJ, actionParams = {},
 }
+env._G = env
 setfenv(script, env)
+local stringMeta = getmetatable("")
+debug.setmetatable("", nil)
 local ok, result = pcall(script)
+debug.setmetatable("", stringMeta)
 if ok then
   io.write('{"ok":true,"result":' .. encode(result) .. '}')
 else
@@ -66,10 +90,15 @@ end
 
 /** Runs one script (a path under config/argocd/) against an object. */
 export function runLua(script: string, obj: unknown): LuaOutcome {
+  return runLuaFile(join(ARGOCD_DIR, script), obj);
+}
+
+/** Runs a Lua file at any path against an object. */
+export function runLuaFile(path: string, obj: unknown): LuaOutcome {
   const dir = mkdtempSync(join(tmpdir(), 'tandem-lua-'));
   try {
     const main = join(dir, 'main.lua');
-    writeFileSync(main, `SCRIPT = ${toLua(join(ARGOCD_DIR, script))}\nOBJ = ${toLua(obj)}\n${HARNESS}`);
+    writeFileSync(main, `SCRIPT = ${toLua(path)}\nOBJ = ${toLua(obj)}\n${HARNESS}`);
     return JSON.parse(execFileSync(LUA, [main], { encoding: 'utf8' })) as LuaOutcome;
   } finally {
     rmSync(dir, { recursive: true, force: true });
