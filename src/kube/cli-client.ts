@@ -80,6 +80,23 @@ export class CliClient {
     return (list as { items?: unknown[] }).items ?? [];
   }
 
+  /** Names only, for shell completion. */
+  async listGroupNames(): Promise<string[]> {
+    return (await this.listGroups()).map((g) => (g as { metadata?: { name?: string } }).metadata?.name ?? '').filter((n) => n !== '');
+  }
+
+  async listNamespaceNames(): Promise<string[]> {
+    const list = await call('namespaces', () => this.core.listNamespace());
+    return list.items.map((n) => n.metadata?.name ?? '').filter((n) => n !== '');
+  }
+
+  /** A merge patch of the group's spec (pause, resume): fields a person owns, so no resourceVersion. */
+  patchGroupSpec(name: string, spec: Readonly<Record<string, unknown>>): Promise<unknown> {
+    return call(`rolloutgroup ${this.namespace}/${name}`, () =>
+      this.custom.patchNamespacedCustomObject({ ...TANDEM, namespace: this.namespace, name, body: { spec } }, MERGE),
+    );
+  }
+
   /** A member's Rollout, or undefined when it does not exist. */
   getRollout(name: string): Promise<unknown> {
     return orUndefined(call(`rollout ${this.namespace}/${name}`, () => this.custom.getNamespacedCustomObject({ ...ARGO, namespace: this.namespace, name })));
