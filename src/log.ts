@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type prettyFactory from 'pino-pretty';
 
 export const LOG_FORMATS = ['json', 'text'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
@@ -12,5 +13,7 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 export function createLogger(level: string, format: LogFormat = 'json'): Logger {
   const options = { level, base: { component: 'tandem' }, timestamp: pino.stdTimeFunctions.isoTime };
   if (format === 'json') return pino(options);
+  // Loaded only when asked for: the default JSON logger starts without it.
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof prettyFactory;
   return pino(options, pretty({ sync: true, colorize: process.stdout.isTTY === true && !process.env['NO_COLOR'], translateTime: 'SYS:standard', ignore: 'pid,hostname' }));
 }
