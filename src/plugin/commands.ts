@@ -33,6 +33,10 @@ interface KubeFlags {
   kubeconfig?: string;
   context?: string;
   namespace?: string;
+  server?: string;
+  token?: string;
+  as?: string;
+  requestTimeout?: number;
 }
 
 /** The flags kubectl users expect on every command that talks to a cluster. */
@@ -40,10 +44,15 @@ function withKubeFlags(cmd: Command): Command {
   return cmd
     .option('-n, --namespace <ns>', 'namespace (default: the kubeconfig context’s, then "default")')
     .option('--context <name>', 'kubeconfig context to use')
-    .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)');
+    .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
+    .option('-s, --server <url>', 'the API server’s address, instead of the kubeconfig’s')
+    .option('--token <token>', 'bearer token to authenticate with, instead of the kubeconfig’s')
+    .option('--as <user>', 'user to impersonate for the requests')
+    .addOption(durationOption('--request-timeout <duration>', 'give up on a single request after this long (0: no limit)', 0));
 }
 
-const clientFor = (flags: KubeFlags): CliClient => new CliClient(flags satisfies CliClientOptions);
+const clientFor = (f: KubeFlags): CliClient =>
+  new CliClient({ kubeconfig: f.kubeconfig, context: f.context, namespace: f.namespace, server: f.server, token: f.token, as: f.as, requestTimeoutMs: f.requestTimeout } satisfies CliClientOptions);
 
 /** A commander argument parser: milliseconds from a Go duration (`500ms`, `90s`, `1m30s`, `1h`) or `0`. */
 export function durationArgument(v: string): number {

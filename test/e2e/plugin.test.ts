@@ -394,4 +394,34 @@ describe('kubectl rolloutgroup: operating a group', () => {
     });
     expect(completion.stdout.split('\n').filter((l) => l && !l.startsWith(':') && !l.startsWith('Completion'))).toEqual(['loans']);
   });
+
+  it('takes kubectl’s client flags: --as, --token, --server, --request-timeout', async () => {
+    const s = await Scenario.create('plugin-flags', 'loans', []);
+    scenarios.push(s);
+    await s.kube.apply(s.ns, groupManifest('loans', [{ rollout: 'interest' }]));
+    await s.kube.core.createNamespacedServiceAccount({ namespace: s.ns, body: { metadata: { name: 'nobody' } } });
+    const nobody = `system:serviceaccount:${s.ns}:nobody`;
+    expect(plugin(s.ns, 'list').stdout).toMatch(/^NAME/);
+    // Impersonation, with the admin's own credentials.
+    const as = plugin(s.ns, 'list', '--as', nobody);
+    expect(as.status).toBe(1);
+    expect(as.stderr).toContain(`"${nobody}" cannot list resource "rolloutgroups"`);
+    // A token in place of the kubeconfig's credentials: a kubeconfig that names the cluster only.
+    const admin = JSON.parse(s.kubectl('config', 'view', '--raw', '--minify', '-o', 'json')) as Record<string, any>;
+    const clusterOnly = join(mkdtempSync(join(tmpdir(), 'tandem-plugin-flags-')), 'config');
+    writeFileSync(clusterOnly, JSON.stringify({ apiVersion: 'v1', kind: 'Config', clusters: admin['clusters'], users: [{ name: 'none', user: {} }], contexts: [{ name: 'c', context: { cluster: admin['clusters'][0].name, user: 'none' } }], 'current-context': 'c' }));
+    const token = s.kubectl('create', 'token', 'nobody', '--duration', '10m').trim();
+    const withToken = spawnSync(inject('kubectl'), ['rolloutgroup', 'get', 'loans', '-n', s.ns, '--kubeconfig', clusterOnly, '--token', token], { encoding: 'utf8', env: { ...process.env, PATH: `${pluginDir}:${process.env['PATH'] ?? ''}` } });
+    expect(withToken.status).toBe(1);
+    expect(withToken.stderr).toContain(`"${nobody}" cannot get resource "rolloutgroups"`);
+    // Another server: nothing listens there.
+    const elsewhere = plugin(s.ns, 'list', '--server', 'https://127.0.0.1:2');
+    expect(elsewhere.status).toBe(1);
+    expect(elsewhere.stderr).toMatch(/^error: rolloutgroups in namespace \S+: fetch failed: .*ECONNREFUSED 127\.0\.0\.1:2/);
+    // A request that may take no time at all.
+    const hurried = plugin(s.ns, 'get', 'loans', '--request-timeout', '1ms');
+    expect(hurried.status).toBe(1);
+    expect(hurried.stderr).toMatch(/^error: rolloutgroup \S+\/loans: .*(abort|timeout)/i);
+    expect(plugin(s.ns, 'get', 'loans', '--request-timeout', '1m30s').status).toBe(0);
+  });
 });
