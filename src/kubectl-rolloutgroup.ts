@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `kubectl rolloutgroup ...`: kubectl runs an executable named kubectl-rolloutgroup found on PATH.
-import { Command } from 'commander';
-import { addPluginCommands, runProgram } from './plugin/commands.ts';
+// The Node version is checked before the commands (and their dependencies) load.
+import { requireSupportedNode } from './node-guard.ts';
 
-const program = new Command('kubectl rolloutgroup').description('Inspect and drive Tandem RolloutGroups');
-await runProgram(addPluginCommands(program), process.argv);
+requireSupportedNode('kubectl-rolloutgroup');
+await import('./plugin/main.ts');

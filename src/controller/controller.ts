@@ -9,6 +9,7 @@ import { runWorkers } from '../runtime/workers.ts';
 import { groupKey } from './group-key.ts';
 import { MembershipIndex } from './membership-index.ts';
 import { Reconciler } from './reconciler.ts';
+import { GroupMetrics } from './group-metrics.ts';
 import { ReleaseMetrics } from './release-metrics.ts';
 
 /** The controller's name in metrics (controller-runtime's `controller` and `name` labels). */
@@ -37,6 +38,9 @@ export async function runController(options: ControllerOptions, signal: AbortSig
   const index = new MembershipIndex();
   const releaseMetrics = metrics ? new ReleaseMetrics(metrics.registry) : undefined;
   const reconciler = new Reconciler({ gateway, clusterDomain: options.clusterDomain, log, failpoint: options.failpoint, metrics: releaseMetrics });
+  // Per-group series come from the acting process only (synced, and leading when electing).
+  let acting = false;
+  if (metrics) new GroupMetrics(metrics.registry, () => gateway.listGroups(), () => acting);
 
   gateway.onChange((c) => {
     for (const key of keysFor(c, gateway, index)) queue.add(key);
@@ -59,6 +63,7 @@ export async function runController(options: ControllerOptions, signal: AbortSig
   options.onSynced?.();
   // A standby keeps its caches warm and acts on nothing until it leads.
   if (options.waitForLeadership && !(await options.waitForLeadership(signal))) return gateway.stop();
+  acting = true;
   resyncAll();
 
   const resync = setInterval(resyncAll, options.resyncMs ?? 300_000);

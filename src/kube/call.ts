@@ -34,6 +34,8 @@ export function parseStatusBody(body: unknown): StatusBody | undefined {
 }
 
 export function describe(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
+  if (!(err instanceof Error)) return String(err);
+  // fetch's own message is only "fetch failed"; the reason (ECONNREFUSED, a TLS error) is its cause.
+  const cause = err.cause instanceof Error ? err.cause.message : undefined;
+  return cause && !err.message.includes(cause) ? `${err.message}: ${cause}` : err.message;
 }

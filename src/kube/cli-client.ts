@@ -1,16 +1,21 @@
-import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, Observable, type Cluster, type ConfigurationOptions, type ObservableMiddleware, type User } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION } from '../api/rolloutgroup.ts';
 import { describe, parseStatusBody } from './call.ts';
 
 const ARGO = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } as const;
 const TANDEM = { group: GROUP, version: VERSION, plural: PLURAL } as const;
-const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export interface CliClientOptions {
   readonly kubeconfig?: string | undefined;
   readonly context?: string | undefined;
   /** Defaults to the context's namespace, then `default`, as kubectl does. */
   readonly namespace?: string | undefined;
+  /** kubectl's client flags: they override the kubeconfig's server, credentials and impersonation. */
+  readonly server?: string | undefined;
+  readonly token?: string | undefined;
+  readonly as?: string | undefined;
+  /** Milliseconds a single request may take; 0 or undefined: no limit. */
+  readonly requestTimeoutMs?: number | undefined;
 }
 
 /** Base of the errors below: each is a one-line message a user can act on, with the API error as cause. */
@@ -63,31 +68,56 @@ export class CliClient {
       kc.setCurrentContext(options.context);
     }
     this.namespace = options.namespace || kc.getContextObject(kc.getCurrentContext())?.namespace || 'default';
+    if (options.server || options.token || options.as) overrideConnection(kc, options);
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.core = kc.makeApiClient(CoreV1Api);
+    const timeout = options.requestTimeoutMs ? [abortAfter(options.requestTimeoutMs)] : [];
+    this.read = { middleware: timeout, middlewareMergeStrategy: 'append' };
+    this.merge = { middleware: [...timeout, contentType(PatchStrategy.MergePatch)], middlewareMergeStrategy: 'append' };
   }
 
+  /** Per-request options: the timeout, and for patches the merge-patch content type. */
+  private readonly read: ConfigurationOptions;
+  private readonly merge: ConfigurationOptions;
+
   getGroup(name: string): Promise<unknown> {
-    return call(`rolloutgroup ${this.namespace}/${name}`, () => this.custom.getNamespacedCustomObject({ ...TANDEM, namespace: this.namespace, name }));
+    return call(`rolloutgroup ${this.namespace}/${name}`, () => this.custom.getNamespacedCustomObject({ ...TANDEM, namespace: this.namespace, name }, this.read));
   }
 
   async listGroups(allNamespaces = false): Promise<unknown[]> {
     const list = await call(allNamespaces ? 'rolloutgroups in all namespaces' : `rolloutgroups in namespace ${this.namespace}`, () =>
       allNamespaces
-        ? this.custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, resourcePlural: PLURAL })
-        : this.custom.listNamespacedCustomObject({ ...TANDEM, namespace: this.namespace }),
+        ? this.custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, resourcePlural: PLURAL }, this.read)
+        : this.custom.listNamespacedCustomObject({ ...TANDEM, namespace: this.namespace }, this.read),
     );
     return (list as { items?: unknown[] }).items ?? [];
   }
 
+  /** Names only, for shell completion. */
+  async listGroupNames(): Promise<string[]> {
+    return (await this.listGroups()).map((g) => (g as { metadata?: { name?: string } }).metadata?.name ?? '').filter((n) => n !== '');
+  }
+
+  async listNamespaceNames(): Promise<string[]> {
+    const list = await call('namespaces', () => this.core.listNamespace({}, this.read));
+    return list.items.map((n) => n.metadata?.name ?? '').filter((n) => n !== '');
+  }
+
+  /** A merge patch of the group's spec (pause, resume): fields a person owns, so no resourceVersion. */
+  patchGroupSpec(name: string, spec: Readonly<Record<string, unknown>>): Promise<unknown> {
+    return call(`rolloutgroup ${this.namespace}/${name}`, () =>
+      this.custom.patchNamespacedCustomObject({ ...TANDEM, namespace: this.namespace, name, body: { spec } }, this.merge),
+    );
+  }
+
   /** A member's Rollout, or undefined when it does not exist. */
   getRollout(name: string): Promise<unknown> {
-    return orUndefined(call(`rollout ${this.namespace}/${name}`, () => this.custom.getNamespacedCustomObject({ ...ARGO, namespace: this.namespace, name })));
+    return orUndefined(call(`rollout ${this.namespace}/${name}`, () => this.custom.getNamespacedCustomObject({ ...ARGO, namespace: this.namespace, name }, this.read)));
   }
 
   /** A Service as plain JSON, or undefined when it does not exist. */
   async getService(name: string): Promise<unknown> {
-    const svc = await orUndefined(call(`service ${this.namespace}/${name}`, () => this.core.readNamespacedService({ name, namespace: this.namespace })));
+    const svc = await orUndefined(call(`service ${this.namespace}/${name}`, () => this.core.readNamespacedService({ name, namespace: this.namespace }, this.read)));
     return svc === undefined ? undefined : JSON.parse(JSON.stringify(svc));
   }
 
@@ -98,9 +128,44 @@ export class CliClient {
   annotateGroup(name: string, annotations: Readonly<Record<string, string | null>>): Promise<unknown> {
     const body = { metadata: { annotations } };
     return call(`rolloutgroup ${this.namespace}/${name}`, () =>
-      this.custom.patchNamespacedCustomObject({ ...TANDEM, namespace: this.namespace, name, body }, MERGE),
+      this.custom.patchNamespacedCustomObject({ ...TANDEM, namespace: this.namespace, name, body }, this.merge),
     );
   }
+}
+
+/** --server, --token and --as over the kubeconfig's current context, as kubectl applies them. */
+function overrideConnection(kc: KubeConfig, o: CliClientOptions): void {
+  const cluster: Cluster = kc.getCurrentCluster() ?? { name: 'flags', server: '', skipTLSVerify: false };
+  const user: User = kc.getCurrentUser() ?? { name: 'flags' };
+  const context = kc.getContextObject(kc.getCurrentContext());
+  kc.loadFromOptions({
+    clusters: [{ ...cluster, ...(o.server ? { server: o.server } : {}) }],
+    users: [{ ...user, ...(o.token ? { token: o.token } : {}), ...(o.as ? { impersonateUser: o.as } : {}) }],
+    contexts: [{ name: 'flags', cluster: cluster.name, user: user.name, ...(context?.namespace ? { namespace: context.namespace } : {}) }],
+    currentContext: 'flags',
+  });
+}
+
+/** setHeaderOptions' middleware, to chain with the timeout in one options object. */
+function contentType(value: string): ObservableMiddleware {
+  return {
+    pre: (request) => {
+      request.setHeaderParam('Content-Type', value);
+      return new Observable(Promise.resolve(request));
+    },
+    post: (response) => new Observable(Promise.resolve(response)),
+  };
+}
+
+/** kubectl's --request-timeout: each request is aborted after this long. */
+function abortAfter(ms: number): ObservableMiddleware {
+  return {
+    pre: (request) => {
+      request.setSignal(AbortSignal.timeout(ms));
+      return new Observable(Promise.resolve(request));
+    },
+    post: (response) => new Observable(Promise.resolve(response)),
+  };
 }
 
 async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {

@@ -1,5 +1,6 @@
 import type { MemberStatus, RolloutGroup } from '../api/rolloutgroup.ts';
 import type { Rollout } from '../api/rollout.ts';
+import { plain, toneOf, type Paint } from './paint.ts';
 import { promotionOrder } from './promotion-order.ts';
 
 /** One Service a member's Rollout names, and the pod-template-hash its selector holds now. */
@@ -28,9 +29,10 @@ const ICON: Record<string, string> = {
 
 /**
  * The `kubectl rolloutgroup get` view: the group, then its members in promotion order with their
- * strategy, phase, revisions, images and where their Services point. Pure: the caller reads the world.
+ * strategy, phase, revisions, images and where their Services point. Pure: the caller reads the world
+ * and says whether to colour (phases and states by meaning).
  */
-export function renderTree(group: RolloutGroup, live: ReadonlyMap<string, MemberLive>): string {
+export function renderTree(group: RolloutGroup, live: ReadonlyMap<string, MemberLive>, paint: Paint = plain): string {
   const { metadata, spec, status } = group;
   const out: string[] = [];
   const field = (k: string, v: string) => out.push(`${`${k}:`.padEnd(14)}${v}`);
@@ -40,7 +42,8 @@ export function renderTree(group: RolloutGroup, live: ReadonlyMap<string, Member
   field('Strategy', `${spec.strategy}, promotion ${promotion}${spec.paused ? ', PAUSED (observing only)' : ''}`);
   const observed = status?.observedGeneration === metadata.generation;
   const phase = status?.phase ?? 'Unknown';
-  field('Phase', `${ICON[phase] ?? '?'} ${phase}${status && !observed ? ' (spec change not yet observed)' : ''}`);
+  const painted = paint(toneOf(phase), `${ICON[phase] ?? '?'} ${phase}`);
+  field('Phase', `${painted}${status && !observed ? paint('dim', ' (spec change not yet observed)') : ''}`);
   if (status?.message) field('Message', status.message);
   const release = status?.release;
   if (release) {
@@ -64,25 +67,26 @@ export function renderTree(group: RolloutGroup, live: ReadonlyMap<string, Member
   const order = promotionOrder(spec);
   const known = new Map((status?.members ?? []).map((m) => [m.rollout, m]));
   const deps = new Map(spec.members.map((m) => [m.rollout, m.dependsOn.map((d) => d.rollout)]));
-  out.push(`⟳ ${metadata.name}  RolloutGroup  ${phase}`);
+  out.push(`⟳ ${paint('bold', metadata.name)}  RolloutGroup  ${paint(toneOf(phase), phase)}`);
   order.forEach((name, i) => {
     const last = i === order.length - 1;
     const branch = last ? '└── ' : '├── ';
     const pad = last ? '    ' : '│   ';
-    out.push(...renderMember(i + 1, name, deps.get(name) ?? [], known.get(name), live.get(name)).map((l, j) => (j === 0 ? `${branch}${l}` : `${pad}${l}`)));
+    out.push(...renderMember(i + 1, name, deps.get(name) ?? [], known.get(name), live.get(name), paint).map((l, j) => (j === 0 ? `${branch}${l}` : `${pad}${l}`)));
   });
   return `${out.join('\n')}\n`;
 }
 
-function renderMember(position: number, name: string, dependsOn: readonly string[], reported: MemberStatus | undefined, live: MemberLive | undefined): string[] {
+function renderMember(position: number, name: string, dependsOn: readonly string[], reported: MemberStatus | undefined, live: MemberLive | undefined, paint: Paint): string[] {
   const rollout = live?.rollout;
-  if (!rollout) return [`${position}. ${name}  Rollout not found  ${reported?.state ?? 'Missing'}`];
+  const state = (s: string) => paint(toneOf(s), s);
+  if (!rollout) return [`${position}. ${name}  ${paint('bad', 'Rollout not found')}  ${state(reported?.state ?? 'Missing')}`];
   const strategy = rollout.spec.strategy.blueGreen ? 'BlueGreen' : rollout.spec.strategy.canary ? 'Canary' : '?';
   const phase = rollout.status.phase ?? 'Unknown';
   const stable = rollout.status.stableRS || undefined;
   const desired = rollout.status.currentPodHash || undefined;
   const images = (rollout.spec.template?.spec?.containers ?? []).flatMap((c) => (c.image ? [c.image] : []));
-  const lines = [`${position}. ${name}  ${strategy}  ${phase}  ${reported?.state ?? '-'}`];
+  const lines = [`${position}. ${paint('bold', name)}  ${strategy}  ${state(phase)}  ${reported ? state(reported.state) : '-'}`];
   const revision = (hash: string | undefined) => {
     if (!hash) return '-';
     const roles = [...(hash === stable ? ['stable'] : []), ...(hash === desired ? ['desired'] : [])];
@@ -91,7 +95,7 @@ function renderMember(position: number, name: string, dependsOn: readonly string
   lines.push(`   revisions:  stable ${stable ?? '-'}  desired ${desired ?? '-'}${stable !== undefined && stable === desired ? '  (promoted)' : ''}`);
   lines.push(`   images:     ${images.length > 0 ? images.join(', ') : '-'}`);
   for (const s of live.services) {
-    const target = s.exists ? revision(s.selects) : 'Service not found';
+    const target = s.exists ? revision(s.selects) : paint('bad', 'Service not found');
     lines.push(`   ${`${s.role}:`.padEnd(12)}${s.name} → ${target}`);
   }
   if (dependsOn.length > 0) lines.push(`   depends on: ${dependsOn.join(', ')}`);

@@ -188,7 +188,7 @@ describe('Tandem through Argo CD', () => {
     const synced = states.findIndex((a) => a.status?.sync?.status === 'Synced' && a.status.sync.revision === second);
     expect(synced).toBeGreaterThanOrEqual(0);
     expect(states.slice(synced).filter((a) => a.status?.sync?.status !== 'Synced').map((a) => a.status?.sync)).toEqual([]);
-    expect(matchedVersionViolations(recorder, EDGES, 'loans')).toEqual([]);
+    expect(matchedVersionViolations(recorder, EDGES)).toEqual([]);
   });
 
   it('a failed post-promotion analysis rolls loan back; Argo CD shows it OutOfSync and self-heal puts Git back once', async () => {

@@ -1,30 +1,41 @@
 /**
  * Installing as an SRE would: `kubectl apply -k config/default` into a Pod Security "restricted"
- * namespace is admitted by the real API server; the Helm chart renders the same objects; the image's
+ * namespace is admitted by the real API server; the Helm chart renders the same objects (test/e2e/helm.test.ts
+ * installs it); the image's
  * entry point is in the built output.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { MIN_NODE_MAJOR } from '../../src/node-guard.ts';
 import { TestKube } from './support/kube.ts';
 import { waitFor } from './support/wait.ts';
 
 const kubectl = (...args: string[]) => execFileSync(inject('kubectl'), ['--kubeconfig', inject('kubeconfig'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const helm = () => execFileSync('bash', ['test/cluster/build-helm.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
+type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> } };
 /** Rendered manifests as a map from apiVersion/kind/namespace/name to the object (order and styling ignored). */
-const objects = (yamlText: string): Map<string, Obj> =>
+const objects = (yamlText: string, normalise: (o: Obj) => Obj = (o) => o): Map<string, Obj> =>
   new Map(
     parseAllDocuments(yamlText)
       .map((d) => d.toJS() as Obj | null)
       .filter((o): o is Obj => o !== null)
+      .map(normalise)
       .map((o) => [`${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`, o]),
   );
+/** Without what only Helm adds: its release-bookkeeping labels and the CRD's keep policy. */
+const HELM_LABELS = ['helm.sh/chart', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/version'];
+const helmOnly = (o: Obj): Obj => {
+  const { labels, annotations, ...meta } = o.metadata;
+  const kept = Object.fromEntries(Object.entries(labels ?? {}).filter(([k]) => !HELM_LABELS.includes(k)));
+  const notes = Object.fromEntries(Object.entries(annotations ?? {}).filter(([k]) => k !== 'helm.sh/resource-policy'));
+  return { ...o, metadata: { ...meta, ...(Object.keys(kept).length ? { labels: kept } : {}), ...(Object.keys(notes).length ? { annotations: notes } : {}) } };
+};
 
 const cleanups: (() => void)[] = [];
 afterAll(() => {
@@ -78,16 +89,28 @@ describe('install', () => {
 
   it('the Helm chart renders the same objects as config/default and config/prometheus', () => {
     const h = helm();
-    const chart = objects(execFileSync(h, ['template', 'tandem', 'charts/tandem', '--namespace', 'tandem-system', '--include-crds', '--set', 'createNamespace=true'], { encoding: 'utf8' }));
+    const chart = objects(execFileSync(h, ['template', 'tandem', 'charts/tandem', '--namespace', 'tandem-system'], { encoding: 'utf8' }), helmOnly);
     const kustomize = objects(kubectl('kustomize', 'config/default'));
+    // The chart renders no Namespace (`helm install --create-namespace` makes one that uninstall keeps).
+    const namespace = 'v1/Namespace//tandem-system';
+    expect(kustomize.has(namespace)).toBe(true);
+    kustomize.delete(namespace);
+    // Its cluster-scoped RBAC names carry the release namespace, so one release name fits in two namespaces.
+    for (const kind of ['ClusterRole', 'ClusterRoleBinding']) {
+      const key = `rbac.authorization.k8s.io/v1/${kind}//tandem-controller`;
+      const obj = kustomize.get(key)! as Obj & { roleRef?: { name: string } };
+      kustomize.delete(key);
+      obj.metadata.name = 'tandem-controller-tandem-system';
+      if (obj.roleRef) obj.roleRef.name = obj.metadata.name;
+      kustomize.set(`rbac.authorization.k8s.io/v1/${kind}//${obj.metadata.name}`, obj);
+    }
     expect([...chart.keys()].sort()).toEqual([...kustomize.keys()].sort());
     for (const [key, obj] of kustomize) expect(chart.get(key), key).toEqual(obj);
 
-    const monitor = objects(execFileSync(h, ['template', 'tandem', 'charts/tandem', '--namespace', 'tandem-system', '--set', 'serviceMonitor.enabled=true', '--show-only', 'templates/servicemonitor.yaml'], { encoding: 'utf8' }));
-    expect([...monitor.entries()]).toEqual([...objects(kubectl('kustomize', 'config/prometheus')).entries()]);
-    // The CRD is in crds/: helm installs it and never deletes it on upgrade or uninstall.
-    expect(execFileSync(h, ['show', 'crds', 'charts/tandem'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).toContain('name: rolloutgroups.tandem.dev');
-    execFileSync(h, ['lint', '--strict', 'charts/tandem'], { stdio: 'ignore' });
+    const monitor = objects(execFileSync(h, ['template', 'tandem', 'charts/tandem', '--namespace', 'tandem-system', '--set', 'serviceMonitor.enabled=true', '--set', 'prometheusRule.enabled=true', '--show-only', 'templates/servicemonitor.yaml', '--show-only', 'templates/prometheusrule.yaml'], { encoding: 'utf8' }), helmOnly);
+    const prometheus = objects(kubectl('kustomize', 'config/prometheus'));
+    expect([...monitor.keys()].sort()).toEqual([...prometheus.keys()].sort());
+    for (const [key, obj] of prometheus) expect(monitor.get(key), key).toEqual(obj);
   });
 
   it('the image entry point, dist/cli.js, exists in the built output and takes the Deployment flags', () => {
@@ -98,5 +121,16 @@ describe('install', () => {
     const [command, ...flags] = deploy.spec.template.spec.containers[0]!.args;
     expect(command).toBe('controller');
     for (const f of flags) expect(help).toContain(f.split('=')[0]);
+  });
+
+  // The machine's own Node, when it is older than 24 (Debian's is): the built executables under it.
+  const older = ['/usr/bin/node', '/usr/local/bin/node'].find((p) => existsSync(p) && Number(execFileSync(p, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' })) < MIN_NODE_MAJOR);
+  it.runIf(older !== undefined)('under an older Node the executables print one line naming it and exit 1, before any import fails', () => {
+    for (const [bin, name] of [['dist/kubectl-rolloutgroup.js', 'kubectl-rolloutgroup'], ['dist/cli.js', 'tandem']] as const) {
+      const r = spawnSync(older!, [bin, 'list'], { encoding: 'utf8' });
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(new RegExp(`^error: ${name} needs Node.js 24 or newer, but ${older} is Node.js \\d+\\.\\d+\\.\\d+\\. Install Node.js 24 \\(or put it first on PATH\\) and run it again\\.\\n$`));
+      expect(r.status).toBe(1);
+    }
   });
 });

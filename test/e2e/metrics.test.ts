@@ -35,6 +35,12 @@ describe('metrics and health', () => {
 
     for (const m of sc.members) await sc.kube.setImage(sc.ns, m, `ghcr.io/acme/${m}:2.0`);
     const paused = await sc.waitPhase('Paused');
+    // The group's own series: its phase, and since when (the stage's readiness, from its status).
+    const group = { namespace: sc.ns, name: 'loans' };
+    const atGate = (await c.get('metrics', '/metrics')).body;
+    expect(sample(atGate, 'tandem_group_info', { ...group, strategy: 'Lockstep', phase: 'Paused' })).toBe(1);
+    expect(sample(atGate, 'tandem_group_info', { ...group, phase: 'Healthy' })).toBeUndefined();
+    expect(sample(atGate, 'tandem_group_phase_since_seconds', { ...group, phase: 'Paused' })).toBe(Date.parse(paused.status!.release!.readyAt!) / 1000);
     await sc.kube.annotateGroup(sc.ns, 'loans', { 'tandem.dev/promote': paused.status!.release!.id });
     const done = await sc.waitGroup('Healthy after the release', (g) => g.status?.phase === 'Healthy' && !g.status.release, 120_000);
     expect(done.status?.phase).toBe('Healthy');
@@ -48,6 +54,8 @@ describe('metrics and health', () => {
       return recorded && sample(t, 'controller_runtime_active_workers', rg) === 0 && sample(t, 'workqueue_depth', q) === 0 ? t : undefined;
     });
     expect(sample(text, 'tandem_release_duration_seconds_count', { outcome: 'completed' })).toBe(1);
+    expect(sample(text, 'tandem_group_info', { ...group, strategy: 'Lockstep', phase: 'Healthy' })).toBe(1);
+    expect(sample(text, 'tandem_group_info', { ...group, phase: 'Paused' })).toBeUndefined();
     expect(sample(text, 'tandem_release_duration_seconds_sum', { outcome: 'completed' })).toBeGreaterThan(0);
     expect(sample(text, 'tandem_cutover_seconds_count')).toBe(1);
     expect(sample(text, 'tandem_cutover_seconds_sum')).toBeGreaterThan(0);

@@ -8,9 +8,9 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { ARGOCD_DIR, action, discovery, health } from '../support/argocd-lua.ts';
-import { groupManifest } from './support/apps.ts';
+import { canaryApp, groupManifest } from './support/apps.ts';
 import { Scenario } from './support/scenario.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -23,6 +23,10 @@ const pluginDir = (() => {
   const bin = join(dir, 'kubectl-rolloutgroup');
   writeFileSync(bin, `#!/bin/sh\nexec "${process.execPath}" "${PLUGIN}" "$@"\n`);
   chmodSync(bin, 0o755);
+  // What docs/kubectl-plugin.md tells users to install for `kubectl rolloutgroup <TAB>` (kubectl ≥ 1.26).
+  const complete = join(dir, 'kubectl_complete-rolloutgroup');
+  writeFileSync(complete, `#!/bin/sh\nexec "${bin}" __complete "$@"\n`);
+  chmodSync(complete, 0o755);
   return dir;
 })();
 
@@ -312,5 +316,112 @@ describe('kubectl rolloutgroup', () => {
     expect(promote.status).toBe(1);
     expect(promote.stderr).toContain('forbidden');
     expect(raw('get', 'loans', '--context', 'prod')).toMatchObject({ status: 1, stderr: 'error: context "prod" does not exist in the kubeconfig\n' });
+  });
+});
+
+describe('kubectl rolloutgroup: operating a group', () => {
+  it('promote --full opens both barriers of a canary release and waits until it completes', async () => {
+    const s = await Scenario.create('plugin-full', 'shop', ['api', 'web']);
+    scenarios.push(s);
+    await s.kube.apply(s.ns, canaryApp('api', '1.0'));
+    await s.kube.apply(s.ns, canaryApp('web', '1.0'));
+    await s.kube.apply(s.ns, groupManifest('shop', [{ rollout: 'api' }, { rollout: 'web', dependsOn: ['api'] }]));
+    s.startController();
+    await s.waitSteady();
+    for (const m of ['api', 'web']) await s.kube.setImage(s.ns, m, `ghcr.io/acme/${m}:2.0`);
+    const first = await s.waitGroup('Paused at barrier 1/2', (g) => g.status?.phase === 'Paused' && g.status.release?.stages === 2);
+    const id = first.status!.release!.id;
+
+    const r = plugin(s.ns, 'promote', 'shop', '--full', '--timeout', '3m30s', '--interval', '250ms');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    // One request per gate, in order, then the end.
+    const said = r.stdout.split('\n').filter((l) => l.startsWith("rolloutgroup 'shop': "));
+    expect(said).toEqual([
+      `rolloutgroup 'shop': promote of release ${id} (stage 1/2) requested`,
+      `rolloutgroup 'shop': promote of release ${id} (stage 2/2) requested`,
+      `rolloutgroup 'shop': release ${id} of rolloutgroup shop completed`,
+    ]);
+    const done = await s.kube.group(s.ns, 'shop');
+    expect(done.status?.phase).toBe('Healthy');
+    expect(done.status?.release).toBeUndefined();
+    for (const m of ['api', 'web']) {
+      const ro = await s.kube.rollout(s.ns, m);
+      expect(ro.status!['stableRS'], m).toBe(ro.status!['currentPodHash']);
+    }
+    expect((await s.kube.events(s.ns, 'shop')).filter((e) => e.reason === 'ReleaseCompleted')).toHaveLength(1);
+  });
+
+  it('pause and resume set spec.paused; get and list print json and yaml; version; live names complete', async () => {
+    const s = await loans('plugin-ops');
+    s.startController();
+    await s.waitSteady();
+
+    expect(plugin(s.ns, 'pause', 'loans')).toMatchObject({ status: 0, stdout: "rolloutgroup 'loans' paused: Tandem observes and reports, and changes nothing until resumed\n" });
+    expect((await s.kube.group(s.ns, 'loans')).spec['paused']).toBe(true);
+    expect(plugin(s.ns, 'pause', 'loans').stdout).toBe("rolloutgroup 'loans' is already paused\n");
+    // Paused means hands off: a new revision starts no release.
+    await s.kube.setImage(s.ns, 'interest', 'ghcr.io/acme/interest:2.0');
+    const paused = await s.waitGroup('the change seen while paused', (g) => g.status?.phase === 'Paused' && g.status.message === 'paused: observing only; changed: interest');
+    expect(paused.status?.release).toBeUndefined();
+    expect(plugin(s.ns, 'resume', 'loans')).toMatchObject({ status: 0, stdout: "rolloutgroup 'loans' resumed\n" });
+    expect((await s.kube.group(s.ns, 'loans')).spec['paused']).toBe(false);
+    await s.waitGroup('a release once resumed', (g) => g.status?.release !== undefined);
+
+    const live = await liveGroup(s);
+    const asJson = JSON.parse(plugin(s.ns, 'get', 'loans', '-o', 'json').stdout) as Record<string, any>;
+    expect(asJson['metadata']['uid']).toBe(live['metadata']['uid']);
+    expect(asJson['spec']).toEqual(live['spec']);
+    const asYaml = parse(plugin(s.ns, 'get', 'loans', '-o', 'yaml').stdout) as Record<string, any>;
+    expect(asYaml['metadata']['uid']).toBe(live['metadata']['uid']);
+    const list = JSON.parse(plugin(s.ns, 'list', '-o', 'json').stdout) as { kind: string; items: { metadata: { name: string } }[] };
+    expect(list.kind).toBe('List');
+    expect(list.items.map((g) => g.metadata.name)).toEqual(['loans']);
+    expect((parse(plugin(s.ns, 'list', '-o', 'yaml').stdout) as { items: unknown[] }).items).toHaveLength(1);
+    expect(plugin(s.ns, 'get', 'loans', '-o', 'json', '--watch')).toMatchObject({ status: 1 });
+
+    // Colours only for a terminal: through a pipe, even when asked for by nothing, no escape codes.
+    expect(plugin(s.ns, 'get', 'loans').stdout).not.toContain('\x1b[');
+    expect(plugin(s.ns, 'list').stdout).not.toContain('\x1b[');
+
+    const version = spawnSync(inject('kubectl'), ['rolloutgroup', 'version'], { encoding: 'utf8', env: { ...process.env, PATH: `${pluginDir}:${process.env['PATH'] ?? ''}` } });
+    expect(version.stdout).toMatch(/^kubectl rolloutgroup v0\.1\.0 \(Node\.js v24\.\d+\.\d+, linux\/\w+\)\n$/);
+
+    // kubectl's own completion asks kubectl_complete-rolloutgroup, which asks the API server.
+    const completion = spawnSync(inject('kubectl'), ['__complete', 'rolloutgroup', 'get', '-n', s.ns, '--kubeconfig', inject('kubeconfig'), 'lo'], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${pluginDir}:${process.env['PATH'] ?? ''}` },
+    });
+    expect(completion.stdout.split('\n').filter((l) => l && !l.startsWith(':') && !l.startsWith('Completion'))).toEqual(['loans']);
+  });
+
+  it('takes kubectl’s client flags: --as, --token, --server, --request-timeout', async () => {
+    const s = await Scenario.create('plugin-flags', 'loans', []);
+    scenarios.push(s);
+    await s.kube.apply(s.ns, groupManifest('loans', [{ rollout: 'interest' }]));
+    await s.kube.core.createNamespacedServiceAccount({ namespace: s.ns, body: { metadata: { name: 'nobody' } } });
+    const nobody = `system:serviceaccount:${s.ns}:nobody`;
+    expect(plugin(s.ns, 'list').stdout).toMatch(/^NAME/);
+    // Impersonation, with the admin's own credentials.
+    const as = plugin(s.ns, 'list', '--as', nobody);
+    expect(as.status).toBe(1);
+    expect(as.stderr).toContain(`"${nobody}" cannot list resource "rolloutgroups"`);
+    // A token in place of the kubeconfig's credentials: a kubeconfig that names the cluster only.
+    const admin = JSON.parse(s.kubectl('config', 'view', '--raw', '--minify', '-o', 'json')) as Record<string, any>;
+    const clusterOnly = join(mkdtempSync(join(tmpdir(), 'tandem-plugin-flags-')), 'config');
+    writeFileSync(clusterOnly, JSON.stringify({ apiVersion: 'v1', kind: 'Config', clusters: admin['clusters'], users: [{ name: 'none', user: {} }], contexts: [{ name: 'c', context: { cluster: admin['clusters'][0].name, user: 'none' } }], 'current-context': 'c' }));
+    const token = s.kubectl('create', 'token', 'nobody', '--duration', '10m').trim();
+    const withToken = spawnSync(inject('kubectl'), ['rolloutgroup', 'get', 'loans', '-n', s.ns, '--kubeconfig', clusterOnly, '--token', token], { encoding: 'utf8', env: { ...process.env, PATH: `${pluginDir}:${process.env['PATH'] ?? ''}` } });
+    expect(withToken.status).toBe(1);
+    expect(withToken.stderr).toContain(`"${nobody}" cannot get resource "rolloutgroups"`);
+    // Another server: nothing listens there.
+    const elsewhere = plugin(s.ns, 'list', '--server', 'https://127.0.0.1:2');
+    expect(elsewhere.status).toBe(1);
+    expect(elsewhere.stderr).toMatch(/^error: rolloutgroups in namespace \S+: fetch failed: .*ECONNREFUSED 127\.0\.0\.1:2/);
+    // A request that may take no time at all.
+    const hurried = plugin(s.ns, 'get', 'loans', '--request-timeout', '1ms');
+    expect(hurried.status).toBe(1);
+    expect(hurried.stderr).toMatch(/^error: rolloutgroup \S+\/loans: .*(abort|timeout)/i);
+    expect(plugin(s.ns, 'get', 'loans', '--request-timeout', '1m30s').status).toBe(0);
   });
 });

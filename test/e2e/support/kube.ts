@@ -33,7 +33,7 @@ export interface GroupObj {
     message?: string;
     readyMembers?: string;
     observedGeneration?: number;
-    release?: { id: string; state?: string; abortReason?: string; held?: string[]; pinned?: string[]; promotedMembers?: string[]; promotedAt?: string; abortedAt?: string; stage?: number; stages?: number; rolledBack?: string[]; retries?: number; targets: { rollout: string; revision: string }[] };
+    release?: { id: string; state?: string; abortReason?: string; held?: string[]; pinned?: string[]; promotedMembers?: string[]; readyAt?: string; promotedAt?: string; abortedAt?: string; stage?: number; stages?: number; rolledBack?: string[]; retries?: number; targets: { rollout: string; revision: string }[] };
     members?: { rollout: string; state: string; desiredRevision?: string; stableRevision?: string }[];
     conditions?: { type: string; status: string; reason: string; message: string }[];
   };

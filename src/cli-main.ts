@@ -1,0 +1,113 @@
+// `tandem`: the controller, plus the plugin's commands; loaded by src/cli.ts once the Node version is known to be supported.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { runManager } from './controller/manager.ts';
+import { KubeGateway } from './kube/gateway.ts';
+import { inClusterNamespace } from './kube/in-cluster.ts';
+import { createLogger, LOG_FORMATS, type LogFormat } from './log.ts';
+import { addPluginCommands, durationOption, runProgram } from './plugin/commands.ts';
+import { DEFAULT_TIMINGS, timingsProblem } from './runtime/leader-election.ts';
+
+const positiveInt = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+};
+const seconds = (ms: number) => `${ms / 1000}s`;
+
+interface ControllerFlags {
+  kubeconfig?: string;
+  namespace?: string;
+  clusterDomain: string;
+  concurrency: number;
+  logLevel: string;
+  logFormat: LogFormat;
+  metricsBindAddress: string;
+  healthProbeBindAddress: string;
+  leaderElect: boolean;
+  leaderElectionNamespace?: string;
+  leaderElectionId: string;
+  leaderElectLeaseDuration: number;
+  leaderElectRenewDeadline: number;
+  leaderElectRetryPeriod: number;
+}
+
+const program = new Command('tandem').description('Coordinates Argo Rollouts across dependent services');
+
+program
+  .command('controller')
+  .description('run the RolloutGroup controller')
+  .option('--kubeconfig <path>', 'kubeconfig file (default: in-cluster config, then $KUBECONFIG or ~/.kube/config)')
+  .option('-n, --namespace <ns>', 'watch only this namespace (default: all namespaces)')
+  .option('--cluster-domain <domain>', 'cluster DNS domain used in the addresses Tandem writes', 'cluster.local')
+  .option('--concurrency <n>', 'groups reconciled at once', positiveInt, 4)
+  .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info'))
+  .addOption(new Option('--log-format <format>', 'json: one object a line; text: for a person at a terminal').choices(LOG_FORMATS).default('json'))
+  .option('--metrics-bind-address <addr>', 'address of /metrics: host:port, :port for every interface, 0 for off', '127.0.0.1:8080')
+  .option('--health-probe-bind-address <addr>', 'address of /healthz and /readyz: host:port, :port or 0', '127.0.0.1:8081')
+  .option('--leader-elect', 'act only while holding a coordination.k8s.io Lease (run several replicas)', false)
+  .option('--leader-election-namespace <ns>', 'namespace of the Lease (default: the pod namespace, from POD_NAMESPACE or the service account)')
+  .option('--leader-election-id <name>', 'name of the Lease', 'tandem-controller-leader')
+  .addOption(durationOption('--leader-elect-lease-duration <d>', 'how long a standby waits before taking an unrenewed lease', DEFAULT_TIMINGS.leaseDurationMs))
+  .addOption(durationOption('--leader-elect-renew-deadline <d>', 'how long the leader retries renewing before it gives up and exits', DEFAULT_TIMINGS.renewDeadlineMs))
+  .addOption(durationOption('--leader-elect-retry-period <d>', 'interval between acquire and renew attempts', DEFAULT_TIMINGS.retryPeriodMs))
+  .action(async (opts: ControllerFlags) => {
+    const log = createLogger(opts.logLevel, opts.logFormat);
+    // hostname + uuid, as client-go: two processes on one host must not share an identity.
+    const identity = `${process.env['POD_NAME'] ?? hostname()}_${randomUUID()}`;
+    const gateway = new KubeGateway({ kubeconfig: opts.kubeconfig, namespace: opts.namespace, log, identity });
+    let leaderElection;
+    if (opts.leaderElect) {
+      const namespace = opts.leaderElectionNamespace ?? inClusterNamespace();
+      if (!namespace) return program.error('--leader-elect needs --leader-election-namespace when not running in a pod');
+      const timings = { leaseDurationMs: opts.leaderElectLeaseDuration, renewDeadlineMs: opts.leaderElectRenewDeadline, retryPeriodMs: opts.leaderElectRetryPeriod };
+      const problem = timingsProblem(timings);
+      if (problem) return program.error(problem);
+      leaderElection = { namespace, name: opts.leaderElectionId, timings };
+    }
+    const stop = new AbortController();
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(sig, () => {
+        log.info({ signal: sig }, 'shutting down; finishing reconciles in flight');
+        stop.abort();
+      });
+    }
+    log.info(
+      {
+        namespace: opts.namespace ?? '*',
+        clusterDomain: opts.clusterDomain,
+        identity,
+        leaderElection: leaderElection
+          ? { lease: `${leaderElection.namespace}/${leaderElection.name}`, leaseDuration: seconds(opts.leaderElectLeaseDuration), renewDeadline: seconds(opts.leaderElectRenewDeadline), retryPeriod: seconds(opts.leaderElectRetryPeriod) }
+          : false,
+      },
+      'controller starting',
+    );
+    const failpoint = process.env['TANDEM_FAILPOINT'];
+    if (failpoint) log.warn({ failpoint }, 'failpoint armed: this process will crash on purpose');
+    await runManager(
+      {
+        gateway,
+        clusterDomain: opts.clusterDomain,
+        concurrency: opts.concurrency,
+        log,
+        identity,
+        metricsBindAddress: opts.metricsBindAddress,
+        healthProbeBindAddress: opts.healthProbeBindAddress,
+        leaderElection,
+        failpoint,
+        onLeadershipLost: () => {
+          log.fatal({ identity }, 'leadership lost; exiting');
+          process.exit(1);
+        },
+      },
+      stop.signal,
+    );
+    log.info({}, 'controller stopped');
+  });
+
+// The kubectl plugin's commands, also as `tandem get|list|promote|abort|retry|status|lint`.
+addPluginCommands(program);
+
+await runProgram(program, process.argv);

@@ -1,0 +1,112 @@
+/**
+ * A real Prometheus (Debian's, unpacked by scripts/install-promtool.sh) scraping a live controller
+ * with config/prometheus/rules.yaml loaded: the per-group series arrive, every rule evaluates, and
+ * TandemGroupDegraded goes pending for the group that is Degraded and for no other.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { groupManifest } from './support/apps.ts';
+import { LOG_DIR } from './support/controller-process.ts';
+import { Scenario } from './support/scenario.ts';
+import { waitFor } from './support/wait.ts';
+
+const bin = execFileSync('bash', ['scripts/install-promtool.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+
+/** A loopback port nothing listens on now (Prometheus cannot report a port it chose itself). */
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+describe('Prometheus', () => {
+  it('scrapes a live controller, evaluates the shipped rules, and raises TandemGroupDegraded for the Degraded group only', async () => {
+    const s = await Scenario.create('prometheus', 'cycle', ['interest', 'loan']);
+    cleanups.push(() => s.cleanup());
+    await s.kube.applyFile(s.ns, 'examples/loan-interest/interest.yaml');
+    await s.kube.applyFile(s.ns, 'examples/loan-interest/loan.yaml');
+    // An invalid group (a dependency cycle) is Degraded at once.
+    await s.kube.apply(s.ns, groupManifest('cycle', [{ rollout: 'interest', dependsOn: ['loan'] }, { rollout: 'loan', dependsOn: ['interest'] }]));
+    const c = s.startController();
+    await s.waitPhase('Degraded');
+    const target = `127.0.0.1:${await c.serverPort('metrics')}`;
+
+    const dir = mkdtempSync(join(tmpdir(), 'tandem-prometheus-'));
+    const rule = parse(readFileSync('config/prometheus/rules.yaml', 'utf8')) as { spec: { groups: unknown[] } };
+    writeFileSync(join(dir, 'rules.yaml'), stringify({ groups: rule.spec.groups }));
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      stringify({
+        global: { scrape_interval: '1s', evaluation_interval: '1s' },
+        rule_files: ['rules.yaml'],
+        scrape_configs: [{ job_name: 'tandem-controller-metrics', static_configs: [{ targets: [target] }] }],
+      }),
+    );
+    const port = await freePort();
+    const logFile = join(LOG_DIR, `${s.ns}-prometheus-${Date.now()}.log`);
+    const prometheus: ChildProcess = spawn(
+      join(bin, 'prometheus'),
+      [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const log = createWriteStream(logFile);
+    prometheus.stdout!.pipe(log);
+    prometheus.stderr!.pipe(log);
+    cleanups.push(async () => {
+      prometheus.kill('SIGTERM');
+      await new Promise((r) => (prometheus.exitCode !== null ? r(null) : prometheus.once('exit', r)));
+    });
+    const api = async <T>(path: string): Promise<T> => {
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/${path}`);
+      const body = (await res.json()) as { status: string; data: T };
+      if (body.status !== 'success') throw new Error(`${path}: ${JSON.stringify(body)}`);
+      return body.data;
+    };
+    type Vector = { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] };
+    const query = (q: string) => api<Vector>(`query?query=${encodeURIComponent(q)}`).then((d) => d.result);
+    const dump = async () => `--- ${logFile} ---\n${readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n')}`;
+
+    const info = await waitFor('tandem_group_info scraped', async () => {
+      const r = await query(`tandem_group_info{namespace="${s.ns}"}`);
+      return r.length > 0 && r;
+    }, { timeoutMs: 60_000, dump });
+    expect(info.map((x) => ({ name: x.metric['name'], phase: x.metric['phase'], strategy: x.metric['strategy'], job: x.metric['job'], value: x.value[1] }))).toEqual([
+      { name: 'cycle', phase: 'Degraded', strategy: 'Lockstep', job: 'tandem-controller-metrics', value: '1' },
+    ]);
+    const since = await query(`tandem_group_phase_since_seconds{namespace="${s.ns}"}`);
+    expect(Number(since[0]!.value[1])).toBeLessThanOrEqual(Date.now() / 1000);
+
+    // The rule's `for: 5m` has not run out: the alert is pending, with the group's labels.
+    const alerts = await waitFor('TandemGroupDegraded pending', async () => {
+      const r = await query(`ALERTS{alertname="TandemGroupDegraded"}`);
+      return r.some((a) => a.metric['namespace'] === s.ns) && r;
+    }, { timeoutMs: 60_000, dump });
+    // This Prometheus scrapes this controller only, which watches this namespace only.
+    expect(alerts.map((a) => ({ namespace: a.metric['namespace'], name: a.metric['name'], state: a.metric['alertstate'], severity: a.metric['severity'] }))).toEqual([
+      { namespace: s.ns, name: 'cycle', state: 'pending', severity: 'warning' },
+    ]);
+    // Every rule loaded and evaluates without error; the controller is up, so it is not "down".
+    const rules = await api<{ groups: { rules: { name: string; health: string; lastError?: string }[] }[] }>('rules');
+    const all = rules.groups.flatMap((g) => g.rules);
+    expect(all.map((r) => r.name).sort()).toEqual(['TandemControllerDown', 'TandemGroupDegraded', 'TandemGroupProgressingTooLong', 'TandemGroupWaitingAtGate', 'TandemReconcileErrors', 'TandemReleaseAborted']);
+    await waitFor('every rule evaluated', async () => {
+      const r = (await api<{ groups: { rules: { health: string }[] }[] }>('rules')).groups.flatMap((g) => g.rules);
+      return r.every((x) => x.health === 'ok');
+    }, { timeoutMs: 30_000, dump });
+    expect(await query('ALERTS{alertname="TandemControllerDown"}')).toEqual([]);
+    expect((await query('up{job="tandem-controller-metrics"}'))[0]!.value[1]).toBe('1');
+  });
+});

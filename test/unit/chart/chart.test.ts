@@ -1,0 +1,224 @@
+/**
+ * The Helm chart as `helm template` and `helm lint` see it (the real helm, built by
+ * test/cluster/build-helm.sh): names from the release, every value argo-helm users expect, and RBAC
+ * rules identical to config/rbac. test/e2e/helm.test.ts installs, upgrades and uninstalls it.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+
+const helm = execFileSync('bash', ['test/cluster/build-helm.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+const CHART = 'charts/tandem';
+
+// Rendered manifests are free-form.
+type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [k: string]: any };
+
+function template(values: Record<string, string> = {}, release = 'tandem', namespace = 'tandem-system', extra: string[] = []): Obj[] {
+  const sets = Object.entries(values).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
+  const out = execFileSync(helm, ['template', release, CHART, '--namespace', namespace, ...sets, ...extra], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return parseAllDocuments(out)
+    .map((d) => d.toJS() as Obj | null)
+    .filter((o): o is Obj => o !== null);
+}
+const one = (objs: Obj[], kind: string): Obj => {
+  const found = objs.filter((o) => o.kind === kind);
+  expect(found.map((o) => o.kind), kind).toEqual([kind]);
+  return found[0]!;
+};
+const kinds = (objs: Obj[]) => objs.map((o) => o.kind).sort();
+const id = (o: Obj) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+const CLUSTER_SCOPED = new Set(['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition']);
+const container = (objs: Obj[]) => one(objs, 'Deployment').spec.template.spec.containers[0];
+const rules = (o: Obj) => o['rules'] as unknown;
+
+describe('Helm chart: names', () => {
+  it('release "tandem" gives config/default’s names; the image tag defaults to appVersion; no Namespace object', () => {
+    const objs = template();
+    expect(objs.map(id).sort()).toEqual(
+      [
+        'ClusterRole//tandem-controller-tandem-system',
+        'ClusterRoleBinding//tandem-controller-tandem-system',
+        'CustomResourceDefinition//rolloutgroups.tandem.dev',
+        'Deployment/tandem-system/tandem-controller',
+        'Role/tandem-system/tandem-leader-election',
+        'RoleBinding/tandem-system/tandem-leader-election',
+        'Service/tandem-system/tandem-controller-metrics',
+        'ServiceAccount/tandem-system/tandem-controller',
+      ].sort(),
+    );
+    const appVersion = (parse(readFileSync(`${CHART}/Chart.yaml`, 'utf8')) as { appVersion: string }).appVersion;
+    expect(container(objs).image).toBe(`ghcr.io/tandem-dev/tandem:${appVersion}`);
+    expect(container(template({ 'image.tag': '9.9.9' })).image).toBe('ghcr.io/tandem-dev/tandem:9.9.9');
+  });
+
+  it('the same release name in two namespaces shares no cluster-scoped object but the CRD', () => {
+    const a = template({}, 'tandem', 'team-a');
+    const b = template({ 'crds.install': 'false' }, 'tandem', 'team-b');
+    const clusterNames = (objs: Obj[]) => objs.filter((o) => CLUSTER_SCOPED.has(o.kind)).map(id);
+    expect(clusterNames(a).filter((n) => clusterNames(b).includes(n))).toEqual([]);
+    // Only one release may own the CRD.
+    expect(kinds(b)).not.toContain('CustomResourceDefinition');
+    const binding = one(b, 'ClusterRoleBinding');
+    expect(binding['roleRef'].name).toBe(one(b, 'ClusterRole').metadata.name);
+    expect(binding['subjects']).toEqual([{ kind: 'ServiceAccount', name: 'tandem-controller', namespace: 'team-b' }]);
+  });
+
+  it('two releases in one namespace share no object name, Lease or pod selector', () => {
+    const a = template({ 'crds.install': 'false' }, 'blue');
+    const b = template({ 'crds.install': 'false' }, 'green');
+    expect(a.map(id).filter((n) => b.map(id).includes(n))).toEqual([]);
+    expect(one(a, 'Deployment').metadata.name).toBe('blue-tandem-controller');
+    const lease = (objs: Obj[]) => (container(objs).args as string[]).find((x) => x.startsWith('--leader-election-id='));
+    expect(lease(a)).toBe('--leader-election-id=blue-tandem-controller-leader');
+    expect(lease(a)).not.toBe(lease(b));
+    const selector = (objs: Obj[]) => one(objs, 'Deployment').spec.selector.matchLabels as Record<string, string>;
+    expect(selector(a)).not.toEqual(selector(b));
+    expect(one(a, 'Service').spec.selector).toEqual(selector(a));
+    expect(one(a, 'Deployment').spec.template.metadata.labels).toMatchObject(selector(a));
+  });
+
+  it('nameOverride and fullnameOverride', () => {
+    expect(one(template({ fullnameOverride: 'tdm' }), 'Deployment').metadata.name).toBe('tdm-controller');
+    const named = template({ nameOverride: 'coordinator' }, 'shop');
+    expect(one(named, 'Deployment').metadata.name).toBe('shop-coordinator-controller');
+    expect(one(named, 'Deployment').metadata.labels?.['app.kubernetes.io/name']).toBe('coordinator');
+  });
+});
+
+describe('Helm chart: RBAC and ServiceAccount', () => {
+  const configRole = parse(readFileSync('config/rbac/role.yaml', 'utf8')) as Obj;
+
+  it('the ClusterRole grants exactly config/rbac’s rules (test/e2e/rbac.test.ts measures those)', () => {
+    expect(rules(one(template(), 'ClusterRole'))).toEqual(rules(configRole));
+  });
+
+  it('namespaced: a Role with the same rules in the watched namespace, and --namespace', () => {
+    for (const [values, watched] of [
+      [{ namespaced: 'true' }, 'tandem-system'],
+      [{ namespaced: 'true', watchNamespace: 'shop' }, 'shop'],
+    ] as const) {
+      const objs = template(values);
+      expect(kinds(objs)).not.toContain('ClusterRole');
+      expect(kinds(objs)).not.toContain('ClusterRoleBinding');
+      const [role, leader] = [...objs.filter((o) => o.kind === 'Role')].sort((x, y) => (x.metadata.name.includes('leader') ? 1 : 0) - (y.metadata.name.includes('leader') ? 1 : 0));
+      expect(role!.metadata.namespace).toBe(watched);
+      expect(rules(role!)).toEqual(rules(configRole));
+      expect(leader!.metadata.namespace).toBe('tandem-system');
+      const binding = objs.find((o) => o.kind === 'RoleBinding' && o.metadata.name === role!.metadata.name)!;
+      expect(binding.metadata.namespace).toBe(watched);
+      expect(binding['roleRef']).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role!.metadata.name });
+      expect(binding['subjects']).toEqual([{ kind: 'ServiceAccount', name: 'tandem-controller', namespace: 'tandem-system' }]);
+      expect(container(objs).args).toContain(`--namespace=${watched}`);
+    }
+    expect((container(template()).args as string[]).some((a) => a.startsWith('--namespace'))).toBe(false);
+  });
+
+  it('serviceAccount.create/name/annotations', () => {
+    const annotated = one(template({ 'serviceAccount.annotations.iam\\.gke\\.io/gcp-service-account': 'tandem@p.iam.gserviceaccount.com' }), 'ServiceAccount');
+    expect(annotated.metadata.annotations).toEqual({ 'iam.gke.io/gcp-service-account': 'tandem@p.iam.gserviceaccount.com' });
+    const renamed = template({ 'serviceAccount.name': 'coordinator' });
+    expect(one(renamed, 'ServiceAccount').metadata.name).toBe('coordinator');
+    expect(one(renamed, 'Deployment').spec.template.spec.serviceAccountName).toBe('coordinator');
+    const existing = template({ 'serviceAccount.create': 'false', 'serviceAccount.name': 'provided' });
+    expect(kinds(existing)).not.toContain('ServiceAccount');
+    expect(one(existing, 'Deployment').spec.template.spec.serviceAccountName).toBe('provided');
+    for (const b of existing.filter((o) => o.kind.endsWith('Binding'))) expect(b['subjects'][0].name).toBe('provided');
+  });
+
+  it('rbac.create=false renders no Role, ClusterRole or binding', () => {
+    expect(kinds(template({ 'rbac.create': 'false' }))).toEqual(['CustomResourceDefinition', 'Deployment', 'Service', 'ServiceAccount']);
+  });
+});
+
+describe('Helm chart: CRD', () => {
+  it('is a template, so upgrades apply it, kept on uninstall unless crds.keep=false, and identical to crds/', () => {
+    const crd = one(template({ 'crds.annotations.team': 'platform' }), 'CustomResourceDefinition');
+    expect(crd.metadata.annotations).toEqual({ 'helm.sh/resource-policy': 'keep', team: 'platform' });
+    const source = parse(readFileSync('crds/rolloutgroup.yaml', 'utf8')) as Obj;
+    expect({ ...crd, metadata: { name: crd.metadata.name } }).toEqual(source);
+    expect(one(template({ 'crds.keep': 'false' }), 'CustomResourceDefinition').metadata.annotations).toBeUndefined();
+    expect(kinds(template({ 'crds.install': 'false' }))).not.toContain('CustomResourceDefinition');
+    // Nothing in crds/, which Helm would install once and never upgrade.
+    expect(execFileSync(helm, ['show', 'crds', CHART], { encoding: 'utf8' }).trim()).toBe('');
+  });
+});
+
+describe('Helm chart: pod settings', () => {
+  it('imagePullSecrets, priorityClassName, podAnnotations, podLabels, topologySpreadConstraints, log level and format', () => {
+    const objs = template(
+      {
+        'imagePullSecrets[0].name': 'regcred',
+        priorityClassName: 'system-cluster-critical',
+        'podAnnotations.example\\.com/owner': 'sre',
+        'podLabels.team': 'platform',
+        'topologySpreadConstraints[0].maxSkew': '1',
+        'topologySpreadConstraints[0].topologyKey': 'topology.kubernetes.io/zone',
+        'topologySpreadConstraints[0].whenUnsatisfiable': 'ScheduleAnyway',
+        'logging.level': 'debug',
+        'logging.format': 'text',
+      },
+      'tandem',
+      'tandem-system',
+      ['--set-json', 'topologySpreadConstraints[0].labelSelector={"matchLabels":{"app.kubernetes.io/name":"tandem"}}'],
+    );
+    const pod = one(objs, 'Deployment').spec.template;
+    expect(pod.spec.imagePullSecrets).toEqual([{ name: 'regcred' }]);
+    expect(pod.spec.priorityClassName).toBe('system-cluster-critical');
+    expect(pod.metadata.annotations).toEqual({ 'kubectl.kubernetes.io/default-container': 'controller', 'example.com/owner': 'sre' });
+    expect(pod.metadata.labels).toMatchObject({ team: 'platform', 'app.kubernetes.io/name': 'tandem' });
+    // podLabels never reach the selector: it is immutable.
+    expect(one(objs, 'Deployment').spec.selector.matchLabels).not.toHaveProperty('team');
+    expect(pod.spec.topologySpreadConstraints).toEqual([
+      { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'tandem' } } },
+    ]);
+    expect(container(objs).args).toEqual(expect.arrayContaining(['--log-level=debug', '--log-format=text']));
+    const plain = one(template(), 'Deployment').spec.template.spec;
+    for (const k of ['imagePullSecrets', 'priorityClassName', 'topologySpreadConstraints']) expect(plain).not.toHaveProperty(k);
+  });
+
+  it('a PodDisruptionBudget only when enabled: maxUnavailable 1 by default, or the one set', () => {
+    expect(kinds(template())).not.toContain('PodDisruptionBudget');
+    const pdb = (values: Record<string, string>) => one(template({ 'pdb.enabled': 'true', replicaCount: '2', ...values }), 'PodDisruptionBudget').spec;
+    const selector = one(template(), 'Deployment').spec.selector;
+    expect(pdb({})).toEqual({ maxUnavailable: 1, selector });
+    expect(pdb({ 'pdb.minAvailable': '1' })).toEqual({ minAvailable: 1, selector });
+    expect(pdb({ 'pdb.maxUnavailable': '50%' })).toEqual({ maxUnavailable: '50%', selector });
+  });
+
+  it('ServiceMonitor additionalLabels; the monitor selects the metrics Service', () => {
+    const objs = template({ 'serviceMonitor.enabled': 'true', 'serviceMonitor.additionalLabels.release': 'kube-prometheus-stack' });
+    const monitor = one(objs, 'ServiceMonitor');
+    expect(monitor.metadata.labels?.['release']).toBe('kube-prometheus-stack');
+    expect(monitor.spec.selector.matchLabels).toEqual(one(objs, 'Deployment').spec.selector.matchLabels);
+    for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels as Record<string, string>)) expect(one(objs, 'Service').metadata.labels?.[k]).toBe(v);
+  });
+
+  it('PrometheusRule: config/prometheus/rules.yaml with this release’s scrape job and additionalLabels', () => {
+    const source = parse(readFileSync('config/prometheus/rules.yaml', 'utf8')) as Obj;
+    const rule = one(template({ 'prometheusRule.enabled': 'true', 'prometheusRule.additionalLabels.release': 'kube-prometheus-stack' }), 'PrometheusRule');
+    expect(rule.metadata.labels?.['release']).toBe('kube-prometheus-stack');
+    expect(rule['spec']).toEqual(source['spec']);
+    const other = one(template({ 'prometheusRule.enabled': 'true' }, 'shop'), 'PrometheusRule');
+    const down = (r: Obj) => (r['spec'].groups[0].rules as { alert: string; expr: string }[]).find((x) => x.alert === 'TandemControllerDown')!.expr;
+    expect(down(other)).toBe('absent(up{job="shop-tandem-controller-metrics"} == 1)');
+    expect(one(template({ 'prometheusRule.enabled': 'true' }, 'shop'), 'PrometheusRule').metadata.name).toBe('shop-tandem-controller');
+    expect(kinds(template())).not.toContain('PrometheusRule');
+  });
+
+  it('values.schema.json refuses a wrong log format and an unknown top-level value', () => {
+    expect(() => template({ 'logging.format': 'xml' })).toThrow(/format/);
+    expect(() => template({ serviceaccount: 'x' })).toThrow(/serviceaccount/);
+  });
+});
+
+describe('helm lint --strict', () => {
+  it.each([
+    ['defaults', {}],
+    ['namespaced, no CRD, everything on', { namespaced: 'true', 'crds.install': 'false', 'pdb.enabled': 'true', 'serviceMonitor.enabled': 'true', 'prometheusRule.enabled': 'true', replicaCount: '2' }],
+  ])('%s', (_, values: Record<string, string>) => {
+    const sets = Object.entries(values).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
+    const out = execFileSync(helm, ['lint', '--strict', CHART, ...sets], { encoding: 'utf8' });
+    expect(out).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+  });
+});
