@@ -6,9 +6,12 @@
 #   cluster.sh up      start (idempotent); the last line printed is KUBECONFIG=<absolute path>
 #   cluster.sh down    stop only the processes this script recorded, then remove the state dir
 #   cluster.sh status  show each component; exit 0 only if everything is up
+#   cluster.sh up --real-node   also start the real node (real-node.sh, docs/real-node.md)
+#   cluster.sh real-node up|down|status|check   add/remove the real node on a running cluster
 #
 # Env: TANDEM_CLUSTER_DIR (state dir, default ~/.cache/tandem/cluster),
-#      TANDEM_CLUSTER_PORT_BASE (first of 8 consecutive ports, default 27400).
+#      TANDEM_CLUSTER_PORT_BASE (first of 8 consecutive ports, default 27400),
+#      TANDEM_REAL_NODE=1 (same as up --real-node).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,6 +30,9 @@ P_SCHED=$((BASE + 4)) P_KWOK=$((BASE + 5)) P_RO_HEALTH=$((BASE + 6)) P_RO_METRIC
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok rollouts-controller)
 MARKER=$DIR/.tandem-cluster   # down only deletes a dir that carries this marker
 
+# shellcheck source=real-node.sh
+. "$here/real-node.sh"
+
 log() { echo "[cluster $(date +%T)] $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 kc() { "$BIN/kubectl" --kubeconfig="$KCFG" --request-timeout=30s "$@"; }
@@ -40,7 +46,7 @@ is_ours() {
   local name=$1 pid=$2 exe
   [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
   exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
-  [ "$(basename "${exe% (deleted)}")" = "$name" ] || return 1
+  [ "$(basename "${exe% (deleted)}")" = "$(exe_name "$name")" ] || return 1
   tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$DIR/"
 }
 alive() { is_ours "$1" "$(pid_of "$1")"; }
@@ -246,6 +252,7 @@ start_rollouts() {
 on_up_exit() {
   local rc=$?
   [ "$rc" -eq 0 ] && return
+  real_node_down || true
   stop_all || true
   log "up failed; logs kept in $LOGS (run '$0 down' to remove them)"
   exit "$rc"
@@ -255,10 +262,12 @@ all_alive() { local n; for n in "${COMPONENTS[@]}"; do alive "$n" || return 1; d
 
 cmd_up() {
   if [ -f "$MARKER" ] && all_alive && api_ready; then
+    if [ "$WANT_REAL_NODE" = 1 ] && ! real_node_status >/dev/null; then real_node_down; real_node_up; fi
     log "already running"; echo "KUBECONFIG=$KCFG"; return 0
   fi
   if [ -n "$(ls -A "$DIR" 2>/dev/null)" ]; then
     log "found a stale or partial cluster in $DIR; removing it"
+    real_node_down
     stop_all || die "could not stop the previous cluster"
     wipe_dir
   fi
@@ -276,6 +285,7 @@ cmd_up() {
   log "starting controller-manager, scheduler, kwok"; start_controllers
   log "creating node kwok-node-0";       create_node
   log "starting Argo Rollouts";          start_rollouts
+  [ "$WANT_REAL_NODE" = 1 ] && real_node_up
   trap - EXIT
   log "ready in $((SECONDS - t0))s (logs: $LOGS)"
   echo "KUBECONFIG=$KCFG"
@@ -283,6 +293,7 @@ cmd_up() {
 
 cmd_down() {
   [ -d "$DIR" ] || { log "nothing to stop"; return 0; }
+  real_node_down
   stop_all || die "some components are still running; state kept in $DIR"
   wipe_dir
   log "stopped; removed $DIR"
@@ -297,12 +308,31 @@ cmd_status() {
   done
   if api_ready; then echo "apiserver /readyz         ok (https://127.0.0.1:$P_API)"
   else echo "apiserver /readyz         NOT READY"; ok=1; fi
+  if [ -f "$REAL_NODE_MARKER" ]; then real_node_status || ok=1; fi
   [ $ok -eq 0 ] && echo "KUBECONFIG=$KCFG"
   return $ok
 }
 
+cmd_real_node() {
+  case ${1:-} in
+    up)
+      [ -f "$MARKER" ] && all_alive && api_ready || die "the cluster is not running; start it with '$0 up' first"
+      real_node_status >/dev/null || { real_node_down; trap 'rc=$?; [ $rc -eq 0 ] || real_node_down; exit $rc' EXIT; real_node_up; trap - EXIT; }
+      echo "REAL_NODE_NETNS=$NETNS"
+      echo "KUBECONFIG=$KCFG" ;;
+    down) real_node_down ;;
+    status) real_node_status ;;
+    # Exit 3 with the reason when this machine cannot run the real node.
+    check) local why; why=$(real_node_missing); [ -z "$why" ] || { echo "$why"; exit 3; }; echo "the real node can run here" ;;
+    *) echo "usage: $0 real-node up|down|status|check" >&2; exit 2 ;;
+  esac
+}
+
+WANT_REAL_NODE=${TANDEM_REAL_NODE:-0}
+[ "${2:-}" = --real-node ] && WANT_REAL_NODE=1
 case ${1:-} in
   up) cmd_up ;;
+  real-node) cmd_real_node "${2:-}" ;;
   down) cmd_down ;;
   status) cmd_status ;;
   *) echo "usage: $0 up|down|status" >&2; exit 2 ;;

@@ -11,3 +11,7 @@ STACK_DIR="$STACK_CACHE/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION-r
 # helm renders charts/tandem in the e2e suite (test/e2e/install.test.ts); built by build-helm.sh.
 HELM_VERSION=v3.19.5
 HELM_DIR="$STACK_CACHE/helm-$HELM_VERSION"
+# The optional real node (real-node.sh): kubelet and kube-proxy from the same Kubernetes module,
+# CoreDNS whose client-go matches (v1.13.1 requires k8s.io/client-go v0.34.1). Built by build-real-node.sh.
+COREDNS_VERSION=v1.13.1
+REAL_NODE_DIR="$STACK_CACHE/real-node-k8s-$K8S_VERSION-coredns-$COREDNS_VERSION"
