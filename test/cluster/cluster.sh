@@ -191,7 +191,7 @@ start_apiserver() {
     --client-ca-file="$PKI/ca.crt" --authorization-mode=Node,RBAC \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
-    --service-cluster-ip-range=10.96.0.0/16 --allow-privileged=true \
+    --service-cluster-ip-range="$SERVICE_CIDR" --allow-privileged=true \
     --endpoint-reconciler-type=none --cert-dir="$DIR/apiserver-certs" --profiling=false \
     --requestheader-client-ca-file="$PKI/ca.crt" --requestheader-allowed-names=front-proxy-client \
     --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \

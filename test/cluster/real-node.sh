@@ -20,6 +20,7 @@ NETNS=tandem-$RN_ID
 CGROUP_ROOT=/tandem-$RN_ID
 BRIDGE=tandem0
 POD_CIDR=10.245.0.0/24 NODE_IP=10.245.0.1
+SERVICE_CIDR=10.96.0.0/16   # the apiserver's --service-cluster-ip-range (cluster.sh)
 REAL_NODE_COMPONENTS=(api-bridge node-api-bridge containerd kubelet kube-proxy coredns)
 REAL_NODE_MARKER=$DIR/.real-node
 # The binary each component execs (both relays are socat).
@@ -47,6 +48,9 @@ make_netns() {
   ip -n "$NETNS" link add "$BRIDGE" type bridge
   ip -n "$NETNS" addr add "$NODE_IP/24" dev "$BRIDGE"
   ip -n "$NETNS" link set "$BRIDGE" up
+  # A process in the namespace needs a route to a ClusterIP before kube-proxy's OUTPUT DNAT can
+  # rewrite it (normally the default route); this one points at the pod bridge, not outside.
+  ip -n "$NETNS" route add "$SERVICE_CIDR" dev "$BRIDGE" src "$NODE_IP"
   # Pod-to-Service replies cross the bridge between two pods: conntrack must see them to undo
   # the DNAT (these sysctls are per network namespace).
   in_netns sysctl -qw net.bridge.bridge-nf-call-iptables=1 net.ipv4.ip_forward=1
@@ -110,6 +114,10 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   stream_server_address = "127.0.0.1"
   # Pod network namespaces under our state dir, so down can find (and unmount) exactly ours.
   netns_mounts_under_state_dir = true
+  # This machine's root lacks CAP_SYS_RESOURCE, so no process may lower its oom_score_adj; the
+  # pause container asks for -998 and runc's init then dies ("can't get final child's PID from
+  # pipe: EOF"). Cap every container's score at containerd's own instead.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "$ND/cni"

@@ -64,14 +64,17 @@ describe.skipIf(cannotRun !== undefined)('real node: loan → interest as real p
     } finally {
       await traffic.stop();
       await recorder.stop();
+      // The history, second by second, also when a wait above timed out.
+      const totals = new Map<string, number>();
+      for (const a of traffic.answers) totals.set(pairOf(a), (totals.get(pairOf(a)) ?? 0) + 1);
+      const seconds = pairsBySecond(traffic.answers);
+      console.log(`[e2e real-node] ${traffic.answers.length} answers over ${seconds.length} s: ${formatPairs(totals)}`);
+      for (const { second, pairs } of seconds) console.log(`  ${new Date(second * 1000).toISOString().slice(11, 19)}  ${formatPairs(pairs)}`);
+      const errors = [...new Set(traffic.answers.filter((a) => a.error).map((a) => a.error))];
+      if (errors.length) console.log(`[e2e real-node] errors: ${errors.slice(0, 10).join(' | ')}`);
     }
 
     const answers = traffic.answers;
-    const totals = new Map<string, number>();
-    for (const a of answers) totals.set(pairOf(a), (totals.get(pairOf(a)) ?? 0) + 1);
-    const seconds = pairsBySecond(answers);
-    console.log(`[e2e real-node] ${answers.length} answers over ${seconds.length} s: ${formatPairs(totals)}`);
-    for (const { second, pairs } of seconds) console.log(`  ${new Date(second * 1000).toISOString().slice(11, 19)}  ${formatPairs(pairs)}`);
 
     const mismatched = answers.filter((a) => !a.error && a.loan !== a.interest);
     expect(mismatched.map((a) => `${new Date(a.t).toISOString()} ${pairOf(a)} via ${a.url}`)).toEqual([]);
