@@ -45,7 +45,9 @@ v1_controllers() { local d; for d in /sys/fs/cgroup/*/; do d=${d%/}; [ "$(stat -
 make_netns() {
   ip netns add "$NETNS"
   ip -n "$NETNS" link set lo up
-  ip -n "$NETNS" link add "$BRIDGE" type bridge
+  # A fixed MAC: a bridge otherwise takes the lowest MAC of its ports, so each new pod's veth may
+  # change it, and pods keep sending to the gateway's stale MAC (DNS and Service traffic time out).
+  ip -n "$NETNS" link add "$BRIDGE" address 02:54:61:6e:64:01 type bridge
   ip -n "$NETNS" addr add "$NODE_IP/24" dev "$BRIDGE"
   ip -n "$NETNS" link set "$BRIDGE" up
   # A process in the namespace needs a route to a ClusterIP before kube-proxy's OUTPUT DNAT can
@@ -57,10 +59,14 @@ make_netns() {
 }
 
 # kubelet refuses a cgroup root that does not exist; cpuset needs its cpus/mems filled in.
+# cpu.shares: every pod of the node shares this one cgroup, which by default weighs as much as a
+# single host process (1024); on a busy 2-core machine (parallel Go builds) that starved the apps
+# until their readiness probes failed. 8192 weighs as eight busy host processes.
 make_cgroup_root() {
   local d
   for d in $(v1_controllers); do
     mkdir -p "$d$CGROUP_ROOT"
+    if [ -f "$d/cpu.shares" ]; then echo 8192 >"$d$CGROUP_ROOT/cpu.shares"; fi
     if [ -f "$d/cpuset.cpus" ]; then
       cat "$d/cpuset.cpus" >"$d$CGROUP_ROOT/cpuset.cpus"; cat "$d/cpuset.mems" >"$d$CGROUP_ROOT/cpuset.mems"
     fi
