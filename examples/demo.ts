@@ -74,14 +74,16 @@ await sleep(2000);
 show('get', 'pods', '-l', 'app=loan', '-o', "jsonpath={range .items[*]}{.metadata.name}{'  '}{.metadata.annotations.tandem\\.dev/interest-url}{'\\n'}{end}");
 
 let traffic: LiveTraffic | undefined;
+let ticker: NodeJS.Timeout | undefined;
 if (netns) {
   const ip = kubectl('get', 'service', 'loan-active', '-o', 'jsonpath={.spec.clusterIP}');
   console.log(`\n   Live traffic: 25 requests/s to loan's active Service (http://${ip}:8080, from inside the node's network namespace).`);
-  console.log('   Each second prints which (loan → interest) versions answered; a mismatch would show as 2.0→1.0 or 1.0→2.0.');
+  console.log('   Each second prints which (loan → interest) versions answered. New loan with old interest would show as 2.0→1.0;');
+  console.log("   1.0→2.0 is old loan, in the moment between Tandem's address change and its Service's switch (DESIGN §4a).");
   let printed = 0;
   const pending: Answer[] = [];
   traffic = LiveTraffic.start(netns, `http://${ip}:8080/api/v1/status`, { rate: 25, onAnswer: (a) => pending.push(a) });
-  const ticker = setInterval(() => {
+  ticker = setInterval(() => {
     const now = Math.floor(Date.now() / 1000);
     for (const { second, pairs } of pairsBySecond(pending)) {
       if (second >= now - 3 || second <= printed) continue;   // answers time out after 3 s
@@ -89,7 +91,6 @@ if (netns) {
       printed = second;
     }
   }, 1000);
-  process.on('exit', () => clearInterval(ticker));
   await sleep(5000);
 }
 
@@ -109,10 +110,14 @@ await until('the release to complete', (g) => g.status?.phase === 'Healthy' && !
 if (traffic) {
   await sleep(8000);
   await traffic.stop();
+  clearInterval(ticker);
   const totals = new Map<string, number>();
   for (const a of traffic.answers) totals.set(pairOf(a), (totals.get(pairOf(a)) ?? 0) + 1);
-  const mismatched = traffic.answers.filter((a) => !a.error && a.loan !== a.interest).length;
-  console.log(`\n   ${traffic.answers.length} answers: ${formatPairs(totals)}; mismatched (new loan with old interest or the reverse): ${mismatched}`);
+  const count = (loan: string, interest: string) => traffic.answers.filter((a) => a.loan === loan && a.interest === interest).length;
+  const outgoing = traffic.answers.filter((a) => a.loan === '1.0' && a.interest === '2.0').map((a) => a.t);
+  const window = outgoing.length ? ` over ${((Math.max(...outgoing) - Math.min(...outgoing)) / 1000).toFixed(1)} s` : '';
+  console.log(`\n   ${traffic.answers.length} answers: ${formatPairs(totals)}`);
+  console.log(`   new loan with old interest (2.0→1.0): ${count('2.0', '1.0')}; old loan with new interest in the outgoing window (1.0→2.0): ${outgoing.length}${window}`);
 }
 
 step(8, 'The end state: both on 2.0, promoted dependents first');
