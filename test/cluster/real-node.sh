@@ -261,7 +261,9 @@ real_node_down() {
   # Mounts under the state dir (rootfs overlays, volumes, pod netns), deepest first.
   while read -r m; do umount -l "$m" 2>/dev/null || true; done < <(findmnt -rn -o TARGET | grep -F "$ND/" | sort -r)
   ip netns list 2>/dev/null | grep -qw "$NETNS" && ip netns del "$NETNS"
-  for d in $(v1_controllers); do
+  # Every hierarchy, the unified one too: runc also creates the pod cgroups there on a hybrid setup.
+  for d in /sys/fs/cgroup/*/; do
+    d=${d%/}
     [ -d "$d$CGROUP_ROOT" ] && find "$d$CGROUP_ROOT" -depth -type d -exec rmdir {} + 2>/dev/null || true
   done
   rm -f "$REAL_NODE_MARKER"
