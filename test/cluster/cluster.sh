@@ -7,9 +7,12 @@
 #   cluster.sh up --argocd   also Argo CD, Redis and a Git server (argocd.sh; added to a running cluster)
 #   cluster.sh down    stop only the processes this script recorded, then remove the state dir
 #   cluster.sh status  show each component; exit 0 only if everything is up
+#   cluster.sh up --real-node   also start the real node (real-node.sh, docs/real-node.md)
+#   cluster.sh real-node up|down|status|check   add/remove the real node on a running cluster
 #
 # Env: TANDEM_CLUSTER_DIR (state dir, default ~/.cache/tandem/cluster),
-#      TANDEM_CLUSTER_PORT_BASE (first of 8 consecutive ports, default 27400; Argo CD uses BASE+10..+17).
+#      TANDEM_CLUSTER_PORT_BASE (first of 8 consecutive ports, default 27400; Argo CD uses BASE+10..+17),
+#      TANDEM_REAL_NODE=1 (same as up --real-node).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,9 +33,12 @@ COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok roll
 . "$here/argocd.sh"
 # Argo CD's components count as part of this cluster once asked for (or once their state exists).
 WANT_ARGOCD=0
-[ "${2:-}" = --argocd ] && WANT_ARGOCD=1
+[[ " $* " == *" --argocd "* ]] && WANT_ARGOCD=1
 if [ $WANT_ARGOCD = 1 ] || [ -d "$ARGOCD_STATE" ]; then COMPONENTS+=("${ARGOCD_COMPONENTS[@]}"); fi
 MARKER=$DIR/.tandem-cluster   # down only deletes a dir that carries this marker
+
+# shellcheck source=real-node.sh
+. "$here/real-node.sh"
 
 log() { echo "[cluster $(date +%T)] $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -42,7 +48,7 @@ api_ready() { [ -f "$PKI/admin.key" ] && api_curl "https://127.0.0.1:$P_API/read
 
 pid_of() { cat "$PIDS/$1" 2>/dev/null || true; }
 # The binary a component runs as: its own name, except for those argocd.sh maps.
-exe_of() { argocd_exe_of "$1" || echo "$1"; }
+exe_of() { argocd_exe_of "$1" || exe_name "$1"; }
 # A pid counts as ours only if it runs the component's binary with this state dir on its
 # command line (or in TANDEM_CLUSTER_OWNER), so a stale pid file never points at someone else's process.
 is_ours() {
@@ -196,7 +202,7 @@ start_apiserver() {
     --client-ca-file="$PKI/ca.crt" --authorization-mode=Node,RBAC \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
-    --service-cluster-ip-range=10.96.0.0/16 --allow-privileged=true \
+    --service-cluster-ip-range="$SERVICE_CIDR" --allow-privileged=true \
     --endpoint-reconciler-type=none --cert-dir="$DIR/apiserver-certs" --profiling=false \
     --requestheader-client-ca-file="$PKI/ca.crt" --requestheader-allowed-names=front-proxy-client \
     --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
@@ -257,6 +263,7 @@ start_rollouts() {
 on_up_exit() {
   local rc=$?
   [ "$rc" -eq 0 ] && return
+  real_node_down || true
   stop_all || true
   log "up failed; logs kept in $LOGS (run '$0 down' to remove them)"
   exit "$rc"
@@ -267,6 +274,7 @@ base_alive() { local n; for n in etcd kube-apiserver kube-controller-manager kub
 
 cmd_up() {
   if [ -f "$MARKER" ] && all_alive && api_ready; then
+    if [ "$WANT_REAL_NODE" = 1 ] && ! real_node_status >/dev/null; then real_node_down; real_node_up; fi
     log "already running"; [ $WANT_ARGOCD = 1 ] && argocd_print; echo "KUBECONFIG=$KCFG"; return 0
   fi
   # A running cluster asked for Argo CD as well: add it, leave the rest as it is.
@@ -278,6 +286,7 @@ cmd_up() {
   fi
   if [ -n "$(ls -A "$DIR" 2>/dev/null)" ]; then
     log "found a stale or partial cluster in $DIR; removing it"
+    real_node_down
     stop_all || die "could not stop the previous cluster"
     wipe_dir
   fi
@@ -296,6 +305,7 @@ cmd_up() {
   log "creating node kwok-node-0";       create_node
   log "starting Argo Rollouts";          start_rollouts
   [ $WANT_ARGOCD = 1 ] && argocd_up
+  [ "$WANT_REAL_NODE" = 1 ] && real_node_up
   trap - EXIT
   log "ready in $((SECONDS - t0))s (logs: $LOGS)"
   [ $WANT_ARGOCD = 1 ] && argocd_print
@@ -304,6 +314,7 @@ cmd_up() {
 
 cmd_down() {
   [ -d "$DIR" ] || { log "nothing to stop"; return 0; }
+  real_node_down
   stop_all || die "some components are still running; state kept in $DIR"
   wipe_dir
   log "stopped; removed $DIR"
@@ -318,13 +329,32 @@ cmd_status() {
   done
   if api_ready; then echo "apiserver /readyz         ok (https://127.0.0.1:$P_API)"
   else echo "apiserver /readyz         NOT READY"; ok=1; fi
+  if [ -f "$REAL_NODE_MARKER" ]; then real_node_status || ok=1; fi
   [ $ok -eq 0 ] && echo "KUBECONFIG=$KCFG"
   return $ok
 }
 
+cmd_real_node() {
+  case ${1:-} in
+    up)
+      [ -f "$MARKER" ] && all_alive && api_ready || die "the cluster is not running; start it with '$0 up' first"
+      real_node_status >/dev/null || { real_node_down; trap 'rc=$?; [ $rc -eq 0 ] || real_node_down; exit $rc' EXIT; real_node_up; trap - EXIT; }
+      echo "REAL_NODE_NETNS=$NETNS"
+      echo "KUBECONFIG=$KCFG" ;;
+    down) real_node_down ;;
+    status) real_node_status ;;
+    # Exit 3 with the reason when this machine cannot run the real node.
+    check) local why; why=$(real_node_missing); [ -z "$why" ] || { echo "$why"; exit 3; }; echo "the real node can run here" ;;
+    *) echo "usage: $0 real-node up|down|status|check" >&2; exit 2 ;;
+  esac
+}
+
+WANT_REAL_NODE=${TANDEM_REAL_NODE:-0}
+[[ " $* " == *" --real-node "* ]] && WANT_REAL_NODE=1
 case ${1:-} in
   up) cmd_up ;;
+  real-node) cmd_real_node "${2:-}" ;;
   down) cmd_down ;;
   status) cmd_status ;;
-  *) echo "usage: $0 up [--argocd]|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up [--argocd] [--real-node]|down|status|real-node up|down|status|check" >&2; exit 2 ;;
 esac

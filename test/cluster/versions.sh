@@ -17,3 +17,7 @@ HELM_DIR="$STACK_CACHE/helm-$HELM_VERSION"
 # module); v3.2.11 differs from it only in that file. Built by build-argocd.sh.
 ARGOCD_VERSION=v3.2.11
 ARGOCD_DIR="$STACK_CACHE/argocd-$ARGOCD_VERSION"
+# The optional real node (real-node.sh): kubelet and kube-proxy from the same Kubernetes module,
+# CoreDNS whose client-go matches (v1.13.1 requires k8s.io/client-go v0.34.1). Built by build-real-node.sh.
+COREDNS_VERSION=v1.13.1
+REAL_NODE_DIR="$STACK_CACHE/real-node-k8s-$K8S_VERSION-coredns-$COREDNS_VERSION"
