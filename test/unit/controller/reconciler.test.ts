@@ -1,0 +1,90 @@
+/** The reconciler's act step against a fake gateway: the order of writes, a 409, a cache behind our write. */
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { RolloutView } from '../../../src/api/rollout.ts';
+import { Reconciler } from '../../../src/controller/reconciler.ts';
+import { KubeError } from '../../../src/kube/errors.ts';
+import type { KubeGateway } from '../../../src/kube/gateway.ts';
+import { NS, T0, blueGreen, group, loanDependsOnInterest, services, url } from '../../fixtures/builders.ts';
+
+const KEY = 'tandem.dev/interest-url';
+const steadyLoan = {
+  previewMetadata: { [KEY]: url('interest-preview') },
+  activeMetadata: { [KEY]: url('interest-active') },
+  owned: { previewMetadata: [KEY], activeMetadata: [KEY] },
+};
+
+/** The gateway's reads from fixed caches, its writes recorded in order (and failing where asked). */
+class FakeGateway {
+  readonly calls: string[] = [];
+  groupRaw: Record<string, unknown>;
+  rollouts: Map<string, RolloutView>;
+  replicaSets: ReturnType<typeof blueGreen>['replicaSets'];
+  failRequestRemoval = false;
+  rv = 200;
+
+  constructor(groupRaw: Record<string, unknown>, members: ReturnType<typeof blueGreen>[]) {
+    this.groupRaw = groupRaw;
+    this.rollouts = new Map(members.map((m) => [m.view.rollout.metadata.name, m.view]));
+    this.replicaSets = members.flatMap((m) => m.replicaSets);
+  }
+
+  getGroup = () => this.groupRaw;
+  getRollout = (_ns: string, name: string) => this.rollouts.get(name);
+  listServices = () => [...services('interest', 'loan').values()];
+  listReplicaSets = () => this.replicaSets;
+  listGroups = () => [this.groupRaw];
+  private write = (what: string) => {
+    this.calls.push(what);
+    return Promise.resolve(String(++this.rv));
+  };
+  patchGroupStatus = () => this.write('status');
+  patchGroupMetadata = (_ns: string, _name: string, _rv: string, metadata: Record<string, unknown>) => {
+    if ('finalizers' in metadata) return this.write('finalizer');
+    if (this.failRequestRemoval) {
+      this.calls.push('remove request: 409');
+      return Promise.reject(new KubeError('conflict', 409, 'Conflict'));
+    }
+    return this.write(`remove ${Object.keys(metadata['annotations'] as object).join(',')}`);
+  };
+  createEvent = (_g: unknown, e: { reason: string }) => this.write(`event ${e.reason}`);
+  applyRolloutMetadata = (_ns: string, name: string) => this.write(`metadata ${name}`);
+  patchRolloutStatus = (_ns: string, name: string) => this.write(`status of ${name}`);
+  pinRevision = (_ns: string, rs: string) => this.write(`pin ${rs}`).then(() => undefined);
+  nudgeRollout = (_ns: string, name: string) => this.write(`nudge ${name}`).then(() => undefined);
+  replaceRolloutTemplate = (_ns: string, name: string) => this.write(`template ${name}`);
+}
+
+const reconcilerFor = (gw: FakeGateway) => new Reconciler({ gateway: gw as unknown as KubeGateway, clusterDomain: 'cluster.local', log: pino({ level: 'silent' }), now: () => T0 });
+const key = `${NS}/loans`;
+
+describe('Reconciler', () => {
+  it('writes the group first, then members, then status, then events, and removes a handled request last', async () => {
+    const g = group({ members: loanDependsOnInterest, finalizers: [], annotations: { 'tandem.dev/promote': 'deadbeef00' } });
+    const gw = new FakeGateway(g as unknown as Record<string, unknown>, [blueGreen({ name: 'interest', stable: 'i1' }), blueGreen({ name: 'loan', stable: 'l1' })]);
+    await reconcilerFor(gw).reconcile(key);
+    expect(gw.calls).toEqual(['finalizer', 'metadata loan', 'status', 'event PromoteRefused', 'remove tandem.dev/promote']);
+  });
+
+  it('a 409 removing a handled request plans again soon; the events it records are sent before', async () => {
+    const g = group({ members: loanDependsOnInterest, annotations: { 'tandem.dev/promote': 'deadbeef00' } });
+    const gw = new FakeGateway(g as unknown as Record<string, unknown>, [blueGreen({ name: 'interest', stable: 'i1' }), blueGreen({ name: 'loan', stable: 'l1', ...steadyLoan })]);
+    gw.failRequestRemoval = true;
+    const result = await reconcilerFor(gw).reconcile(key);
+    expect(gw.calls).toEqual(['status', 'event PromoteRefused', 'remove request: 409']);
+    expect(result.requeueAfterMs).toBe(200);
+  });
+
+  it('does not plan from a cache that has yet to show its own write to a member', async () => {
+    const g = group({ members: loanDependsOnInterest });
+    const gw = new FakeGateway(g as unknown as Record<string, unknown>, [blueGreen({ name: 'interest', stable: 'i1' }), blueGreen({ name: 'loan', stable: 'l1' })]);
+    const r = reconcilerFor(gw);
+    await r.reconcile(key);
+    expect(gw.calls).toContain('metadata loan');
+    const before = gw.calls.length;
+    // The informer still holds loan as it was before the write: nothing is planned or written.
+    const again = await r.reconcile(key);
+    expect(again.requeueAfterMs).toBe(200);
+    expect(gw.calls.slice(before)).toEqual([]);
+  });
+});
