@@ -125,7 +125,7 @@ export class LeaderElector {
       await this.o.store.update({ ...current.record, holderIdentity: '', leaseDurationSeconds: 1, acquireTime: nowIso, renewTime: nowIso }, current.resourceVersion);
       this.o.log.info({ identity: this.o.identity }, 'lease released');
     } catch (err) {
-      this.o.log.warn({ err: String(err) }, 'lease not released');
+      this.o.log.warn({ err }, 'lease not released');
     }
   }
 
@@ -158,7 +158,7 @@ export class LeaderElector {
       this.observe(record, nowMs);
       return true;
     } catch (err) {
-      log.debug({ err: String(err) }, 'lease not acquired or renewed');
+      log.debug({ err }, 'lease not acquired or renewed');
       return false;
     }
   }

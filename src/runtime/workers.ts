@@ -40,7 +40,7 @@ export async function runWorkers(queue: WorkQueue, reconcile: Reconcile, options
         if (options.isReplan(err)) {
           // Normal after our own writes (the cache lags): plan again soon, backing off if it persists.
           const delayMs = queue.addRateLimited(key);
-          log.debug({ key, err: String(err), delayMs }, 'conflict; planning again');
+          log.debug({ key, err, delayMs }, 'conflict; planning again');
           options.onResult?.(key, 'requeue', seconds());
         } else {
           const delayMs = queue.addRateLimited(key);

@@ -39,7 +39,9 @@ describe('ControllerMetrics', () => {
     let release!: () => void;
     const running = m.instrument(() => new Promise<void>((r) => (release = r)))();
     expect(await value(m, 'controller_runtime_active_workers')).toBe(1);
-    expect(await value(m, 'workqueue_unfinished_work_seconds')).toBeGreaterThanOrEqual(0);
+    // The gauge grows while the work is in progress (a monotonic clock: it cannot be less).
+    await new Promise((r) => setTimeout(r, 30));
+    expect(await value(m, 'workqueue_unfinished_work_seconds')).toBeGreaterThanOrEqual(0.025);
     release();
     await running;
     expect(await value(m, 'controller_runtime_active_workers')).toBe(0);
