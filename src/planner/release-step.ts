@@ -589,6 +589,11 @@ class Step {
     for (const target of release.targets) {
       const t = target.rollout;
       const r = this.at(t);
+      if (r.desiredRevision !== target.revision && r.desiredRevision !== target.from) {
+        // Git moved it on to a newer revision: not Tandem's to roll back; the next release takes it.
+        this.states.set(t, 'Deploying');
+        continue;
+      }
       const live = r.activeRevision === target.revision;
       if (lockstep && (live || rolledBack.has(t))) {
         this.states.set(t, 'RolledBack');
@@ -609,8 +614,8 @@ class Step {
           });
           continue;
         }
-        if (r.desiredRevision !== target.from) {
-          // Still on the release's revision, or a newer one arrived meanwhile: back to the one before the release.
+        if (r.desiredRevision === target.revision) {
+          // Still on the release's revision: back to the one before the release.
           const template = target.from ? templateOf(this.in.replicaSets, t, target.from) : undefined;
           if (!template) {
             stuck.push(t);
@@ -641,6 +646,13 @@ class Step {
       for (const t of release.targets) {
         const r = this.at(t.rollout);
         if (!restored.has(t.rollout) || r.desiredRevision !== t.from || !r.promoted) continue;
+        // Only once Argo has scaled that revision down: to a ReplicaSet still up, Argo switches at once,
+        // without a pause (a fast rollback), which would put it live ahead of the gate.
+        const rs = replicaSetOf(this.in.replicaSets, t.rollout, t.revision);
+        if (rs && rs.spec.replicas > 0) {
+          this.wait(RESYNC_MS);
+          continue;
+        }
         const template = templateOf(this.in.replicaSets, t.rollout, t.revision);
         if (template) this.actions.push({ kind: 'RestoreTemplate', rollout: t.rollout, resourceVersion: r.resourceVersion, revision: t.revision, template });
       }

@@ -18,6 +18,8 @@ export interface ModelReplicaSet {
   /** Tandem's pins on the pod template (new pods get them) and on the pods there are; Argo never touches them. */
   templatePins?: Record<string, string>;
   podPins?: Record<string, string>;
+  /** Since when no Service or role uses it (model time): Argo scales it down after scaleDownDelaySeconds. */
+  unusedSince?: number;
   /** The pod annotations Argo injected from ephemeral metadata. */
   podAnnotations: Record<string, string>;
 }
@@ -170,7 +172,7 @@ function syncEphemeralMetadata(r: ModelRollout) {
   const fullyRolledOut = r.stableRS === r.currentPodHash;
   for (const [hash, rs] of r.replicaSets) {
     if (hash === r.currentPodHash) rs.podAnnotations = { ...(fullyRolledOut ? r.activeMetadata : r.previewMetadata) };
-    else if (hash === r.stableRS) rs.podAnnotations = { ...r.activeMetadata };
+    else if (hash === r.stableRS || hash === r.activeSelector) rs.podAnnotations = { ...r.activeMetadata };
     else rs.podAnnotations = {};
   }
 }
@@ -208,6 +210,23 @@ export function pin(rs: ModelReplicaSet, annotations: Readonly<Record<string, st
 
 /** The address a pod of this ReplicaSet uses for `key`: its pin first (as @tandem/podinfo reads it). */
 export const podAddress = (rs: ModelReplicaSet, key: string): string | undefined => rs.podPins?.[`pin.${key}`] ?? rs.podAnnotations[key];
+
+/** Argo scales a ReplicaSet nothing uses any more to zero once scaleDownDelaySeconds (30 s) have passed. */
+export function scaleDownUnused(r: ModelRollout, now: number) {
+  for (const [hash, rs] of r.replicaSets) {
+    const used = hash === r.stableRS || hash === r.activeSelector || hash === r.currentPodHash || hash === r.previewSelector;
+    if (used || rs.scaledDown) {
+      delete rs.unusedSince;
+      continue;
+    }
+    rs.unusedSince ??= now;
+    if (now - rs.unusedSince >= 30_000) {
+      rs.scaledDown = true;
+      rs.available = false;
+      r.resourceVersion++;
+    }
+  }
+}
 
 /** The pods of a revision run (its ReplicaSet has available replicas). */
 export const hasPods = (r: ModelRollout, revision: string): boolean => {

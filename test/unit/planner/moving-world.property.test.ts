@@ -25,6 +25,7 @@ import {
   revisionOfTemplate,
   rolloutObject,
   scaleDownAborted,
+  scaleDownUnused,
   serviceObjects,
   type ModelRollout,
 } from '../../model/argo-rollouts-model.ts';
@@ -355,14 +356,19 @@ class World {
         expect(rs?.scaledDown, `${d}@${revD} points at ${p}'s Service selecting ${revP}, scaled to zero`).not.toBe(true);
         if (this.together.has(`${d}=${revD}|${p}=${revP}`)) continue;
         const target = (m: string) => release?.targets.find((t) => t.rollout === m);
-        // A live new dependent of a failed release, until its own rollback: the dependency's pods that still run.
-        const returning = (release?.state === 'RollingBack' || release?.state === 'Aborted') && target(d)?.revision === revD && this.r(p).activeSelector === revP;
+        // A live new dependent of a failed release, until its own rollback is done: the dependency's pods that still run.
+        const returning =
+          (release?.state === 'RollingBack' || release?.state === 'Aborted') && target(d)?.revision === revD && this.r(p).activeSelector === revP && !(release.restored ?? []).includes(d);
         // Ordered promises less by design: one member at a time, so old and new sides of the release meet.
         const inRelease = (m: string, rev: string) => target(m)?.from === rev || target(m)?.revision === rev;
         const ordered = release?.strategy === 'Ordered' && inRelease(d, revD) && inRelease(p, revP);
+        // Argo gives a revision that is active but not yet stable its preview metadata; a dependency
+        // outside the release that Git moves on at that moment is reached through its preview Service
+        // (docs/design.md, known limits). Only in that state, only to such a dependency.
+        const activeNotStable = rd.stableRS !== revD && release !== undefined && target(p) === undefined && address === url(`${p}-preview`);
         // A person promoted one side by hand: the planner can only shorten it (checked at the end).
         const person = this.byHand.has(d) || this.byHand.has(p);
-        expect(returning || ordered || person, `matched versions: ${d}@${revD} reaches ${p}@${revP} (release ${release?.state ?? 'none'})`).toBe(true);
+        expect(returning || ordered || activeNotStable || person, `matched versions: ${d}@${revD} reaches ${p}@${revP} (release ${release?.state ?? 'none'})`).toBe(true);
       }
     }
   }
@@ -372,6 +378,7 @@ class World {
       // Argo scales an aborted revision down after abortScaleDownDelaySeconds (30 s by default).
       const r = this.r(n);
       if (r.abort && r.abortedAt !== undefined && this.now - r.abortedAt >= 30_000) scaleDownAborted(r);
+      scaleDownUnused(r, this.now);
       this.run({ t: 'argo', i: this.names.indexOf(n) });
       this.run({ t: 'available', i: this.names.indexOf(n) });
     }
