@@ -60,6 +60,12 @@ export const Rollout = z.looseObject({
 });
 export type Rollout = z.infer<typeof Rollout>;
 
+/** The Services a Rollout's strategy names: blue-green active and preview, canary stable and canary. */
+export function serviceNamesOf(strategy: Rollout['spec']['strategy'] | undefined): string[] {
+  const { blueGreen, canary } = strategy ?? {};
+  return [blueGreen?.activeService, blueGreen?.previewService, canary?.stableService, canary?.canaryService].filter((n): n is string => !!n);
+}
+
 export type MetadataField = 'previewMetadata' | 'activeMetadata' | 'canaryMetadata' | 'stableMetadata';
 
 /** Annotation keys Tandem's field manager owns, per metadata field; the gateway reads them off managedFields. */

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { FINALIZER, RolloutGroup, type RolloutGroupStatus } from '../api/rolloutgroup.ts';
-import type { RolloutView, Service } from '../api/rollout.ts';
+import { serviceNamesOf, type RolloutView, type Service } from '../api/rollout.ts';
 import type { KubeGateway } from '../kube/gateway.ts';
 import type { Observed, PeerGroup } from '../planner/observed.ts';
 import { awaitingArgo } from '../planner/member-reading.ts';
@@ -25,6 +25,8 @@ export interface ReconcilerOptions {
   /** See failpoint.ts; tests only. */
   readonly failpoint?: string | undefined;
   readonly metrics?: ReleaseMetrics | undefined;
+  /** Other live groups of the namespace that list any of this group's Rollouts (see GroupIndex). */
+  readonly peers: (namespace: string, name: string) => PeerGroup[];
 }
 
 /** Observe (from caches) → plan (pure) → act (gateway), for one RolloutGroup. */
@@ -35,6 +37,7 @@ export class Reconciler {
   private readonly now: () => number;
   private readonly failpoint: string | undefined;
   private readonly metrics: ReleaseMetrics | undefined;
+  private readonly peers: (namespace: string, name: string) => PeerGroup[];
   private readonly expectations = new WriteExpectations();
   private readonly nudge = new ArgoNudge();
 
@@ -45,6 +48,7 @@ export class Reconciler {
     this.now = options.now ?? Date.now;
     this.failpoint = options.failpoint;
     this.metrics = options.metrics;
+    this.peers = options.peers;
   }
 
   private timed<T>(action: string, fn: () => Promise<T>): Promise<T> {
@@ -93,7 +97,14 @@ export class Reconciler {
       const view = this.gw.getRollout(ns, n);
       if (view) rollouts.set(n, view);
     }
-    const services = new Map<string, Service>(this.gw.listServices(ns).map((s) => [s.metadata.name, s]));
+    // Only the Services the group's Rollouts name: all the planner looks up.
+    const services = new Map<string, Service>();
+    for (const { rollout } of rollouts.values()) {
+      for (const s of serviceNamesOf(rollout.spec.strategy)) {
+        const svc = services.has(s) ? undefined : this.gw.getService(ns, s);
+        if (svc) services.set(s, svc);
+      }
+    }
     return {
       now: this.now(),
       clusterDomain: this.clusterDomain,
@@ -103,15 +114,6 @@ export class Reconciler {
       services,
       peers: this.peers(ns, group.metadata.name),
     };
-  }
-
-  /** Other live groups in the namespace; unreadable ones claim nothing. */
-  private peers(namespace: string, self: string): PeerGroup[] {
-    return this.gw.listGroups(namespace).flatMap((raw) => {
-      const g = RolloutGroup.safeParse(raw);
-      if (!g.success || g.data.metadata.name === self || g.data.metadata.deletionTimestamp) return [];
-      return [{ name: g.data.metadata.name, creationTimestamp: g.data.metadata.creationTimestamp ?? '', members: g.data.spec.members.map((m) => m.rollout) }];
-    });
   }
 
   private async act(group: RolloutGroup, raw: { status?: unknown }, observed: Observed, p: Plan, log: Logger): Promise<void> {
