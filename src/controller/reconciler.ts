@@ -7,7 +7,7 @@ import { awaitingArgo } from '../planner/member-reading.ts';
 import { plan } from '../planner/plan.ts';
 import type { Action, Plan } from '../planner/plan-types.ts';
 import type { ReconcileResult } from '../runtime/workers.ts';
-import { parseGroupKey } from './group-key.ts';
+import { groupKey, parseGroupKey } from './group-key.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { crashIfArmed } from './failpoint.ts';
 import type { ReleaseMetrics } from './release-metrics.ts';
@@ -39,6 +39,12 @@ export class Reconciler {
   private readonly metrics: ReleaseMetrics | undefined;
   private readonly peers: (namespace: string, name: string) => PeerGroup[];
   private readonly expectations = new WriteExpectations();
+  /**
+   * Groups this controller has just written. A reconcile right after its own status write (the
+   * planner asks for one at once after persisting a cutover step) would otherwise plan from the old
+   * copy, be refused with 409 and wait out a backoff: it waits for the watch event instead.
+   */
+  private readonly groupWrites = new WriteExpectations();
   private readonly nudge = new ArgoNudge();
 
   constructor(options: ReconcilerOptions) {
@@ -62,6 +68,7 @@ export class Reconciler {
     const parsed = RolloutGroup.safeParse(raw);
     if (!parsed.success) return this.reportUnreadable(namespace, name, raw, parsed.error.issues);
     const group = parsed.data;
+    if (this.groupWrites.stale(key, group.metadata.resourceVersion, this.now())) return { requeueAfterMs: CACHE_LAG_MS };
     const observed = this.observe(group);
     const now = observed.now;
     if ([...observed.rollouts.values()].some((v) => this.expectations.stale(rolloutKey(v.rollout.metadata), v.rollout.metadata.resourceVersion, now))) {
@@ -118,7 +125,9 @@ export class Reconciler {
 
   private async act(group: RolloutGroup, raw: { status?: unknown }, observed: Observed, p: Plan, log: Logger): Promise<void> {
     const { namespace, name } = group.metadata;
-    let rv = group.metadata.resourceVersion;
+    const before = group.metadata.resourceVersion;
+    let rv = before;
+    const wroteGroup = () => this.groupWrites.wrote(groupKey(namespace, name), before, rv, this.now());
     for (const a of p.actions) {
       if ('rollout' in a) {
         const before = observed.rollouts.get(a.rollout)?.rollout.metadata.resourceVersion ?? '';
@@ -127,18 +136,21 @@ export class Reconciler {
       } else {
         const current = rv;
         rv = await this.timed(a.kind, () => this.performOnGroup(group, current, a));
+        wroteGroup();
       }
       log.info({ action: a.kind, rollout: 'rollout' in a ? a.rollout : undefined }, 'action done');
     }
     const status = p.status;
     if (status && canonicalJson(raw.status ?? {}) !== canonicalJson(status)) {
       rv = await this.timed('UpdateStatus', () => this.gw.patchGroupStatus(namespace, name, rv, raw.status, status satisfies RolloutGroupStatus));
+      wroteGroup();
       this.metrics?.recorded(p.events, group.status?.release, status.release, this.now());
       log.info({ phase: p.status.phase, message: p.status.message }, 'status updated');
       for (const e of p.events) crashIfArmed(this.failpoint, `after-status:${e.reason}`);
     }
     for (const r of p.handledRequests) {
       rv = await this.timed('RemoveRequest', () => this.gw.patchGroupMetadata(namespace, name, rv, { annotations: { [r.annotation]: null } }));
+      wroteGroup();
       log.info({ request: r.annotation, value: r.value }, 'request handled');
     }
     for (const e of p.events) {
