@@ -11,7 +11,7 @@ export function histogram(text: string, name: string): [number, number][] {
   const buckets: [number, number][] = [];
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}_bucket{`)) continue;
-    const m = /le="([^"]+)"\} (\S+)$/.exec(line);
+    const m = /[{,]le="([^"]+)"[^}]*\} (\S+)$/.exec(line);
     if (m) buckets.push([m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])]);
   }
   return buckets.sort((a, b) => a[0] - b[0]);
