@@ -251,6 +251,8 @@ console.log(rows.map(([k, v]) => `${k.padEnd(width)}  ${String(v)}`).join('\n'))
 mkdirSync(RESULTS, { recursive: true });
 const file = join(RESULTS, `scale-${N}x${K}${args.label ? `-${args.label}` : ''}-${result.at.replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+// The controller's own scrapes, for anything the summary leaves out.
+writeFileSync(file.replace(/\.json$/, '.metrics.txt'), `# after start-up and idle\n${m1}\n# before the storm\n${m2}\n# after the storm\n${m3}`);
 say(`wrote ${file}`);
 
 // ---- clean up, while the controller still runs to release its finalizers ----
