@@ -156,7 +156,8 @@ export class Observer {
   }
 
   listGroups(): readonly GroupObj[] {
-    return (this.groups?.list() ?? []) as unknown as GroupObj[];
+    // Only the benchmark's own: groups left in other namespaces are not its business.
+    return (this.groups?.list() ?? []).filter((g) => g.metadata?.labels?.[BENCH_LABEL] === 'group') as unknown as GroupObj[];
   }
 
   writesBetween(from: number, to: number): Write[] {
