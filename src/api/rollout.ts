@@ -19,7 +19,16 @@ const Canary = z.looseObject({
   stableService: z.string().optional(),
   canaryMetadata: PodTemplateMetadata.optional(),
   stableMetadata: PodTemplateMetadata.optional(),
-  steps: z.array(z.looseObject({ pause: z.looseObject({ duration: z.union([z.string(), z.number()]).optional() }).optional() })).optional(),
+  steps: z
+    .array(
+      z.looseObject({
+        pause: z.looseObject({ duration: z.union([z.string(), z.number()]).optional() }).optional(),
+        // Read to refuse a barrier before the canary has pods (validation.ts).
+        setWeight: z.number().optional(),
+        setCanaryScale: z.looseObject({ weight: z.number().optional(), replicas: z.number().optional() }).optional(),
+      }),
+    )
+    .optional(),
 });
 
 export const Rollout = z.looseObject({
@@ -59,6 +68,12 @@ export const Rollout = z.looseObject({
     .default({}),
 });
 export type Rollout = z.infer<typeof Rollout>;
+
+/** The Services a Rollout's strategy names: blue-green active and preview, canary stable and canary. */
+export function serviceNamesOf(strategy: Rollout['spec']['strategy'] | undefined): string[] {
+  const { blueGreen, canary } = strategy ?? {};
+  return [blueGreen?.activeService, blueGreen?.previewService, canary?.stableService, canary?.canaryService].filter((n): n is string => !!n);
+}
 
 export type MetadataField = 'previewMetadata' | 'activeMetadata' | 'canaryMetadata' | 'stableMetadata';
 

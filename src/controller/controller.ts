@@ -1,13 +1,11 @@
 import type { Logger } from 'pino';
-import { RolloutGroup } from '../api/rolloutgroup.ts';
 import { isConflict } from '../kube/errors.ts';
-import type { KubeGateway, ObjectChange } from '../kube/gateway.ts';
+import type { KubeGateway } from '../kube/gateway.ts';
 import { ExponentialBackoff } from '../runtime/backoff.ts';
 import type { ControllerMetrics, ReconcileOutcome } from '../runtime/metrics.ts';
 import { WorkQueue } from '../runtime/work-queue.ts';
 import { runWorkers } from '../runtime/workers.ts';
-import { groupKey } from './group-key.ts';
-import { MembershipIndex } from './membership-index.ts';
+import { EventRouter } from './event-router.ts';
 import { Reconciler } from './reconciler.ts';
 import { GroupMetrics } from './group-metrics.ts';
 import { ReleaseMetrics } from './release-metrics.ts';
@@ -35,23 +33,26 @@ export async function runController(options: ControllerOptions, signal: AbortSig
   const { gateway, log } = options;
   const { metrics } = options;
   const queue = new WorkQueue(new ExponentialBackoff(), Date.now, metrics?.queue);
-  const index = new MembershipIndex();
+  const router = new EventRouter(gateway);
   const releaseMetrics = metrics ? new ReleaseMetrics(metrics.registry) : undefined;
-  const reconciler = new Reconciler({ gateway, clusterDomain: options.clusterDomain, log, failpoint: options.failpoint, metrics: releaseMetrics });
+  const reconciler = new Reconciler({
+    gateway,
+    clusterDomain: options.clusterDomain,
+    log,
+    failpoint: options.failpoint,
+    metrics: releaseMetrics,
+    peers: (namespace, name) => router.peersOf(namespace, name),
+  });
   // Per-group series come from the acting process only (synced, and leading when electing).
   let acting = false;
   if (metrics) new GroupMetrics(metrics.registry, () => gateway.listGroups(), () => acting);
 
   gateway.onChange((c) => {
-    for (const key of keysFor(c, gateway, index)) queue.add(key);
+    for (const key of router.keysFor(c)) queue.add(key);
   });
-  // A full list (at start, after a relist) comes without events: index and reconcile every group.
+  // A full list (at start, after a relist) comes without events: index anew and reconcile every group.
   const resyncAll = () => {
-    for (const g of gateway.listGroups()) {
-      indexGroup(g, index);
-      const m = (g as { metadata?: { namespace?: string; name?: string } }).metadata;
-      if (m?.namespace && m.name) queue.add(groupKey(m.namespace, m.name)); // unreadable ones too: they get their error
-    }
+    for (const key of router.resync()) queue.add(key);
   };
   gateway.onRelist((kind) => {
     log.info({ kind }, 'cache relisted; reconciling every group');
@@ -79,32 +80,4 @@ export async function runController(options: ControllerOptions, signal: AbortSig
     ...(metrics ? { onResult: (_key: string, outcome: ReconcileOutcome, seconds: number) => metrics.reconciled(outcome, seconds) } : {}),
   });
   await gateway.stop();
-}
-
-function keysFor(c: ObjectChange, gateway: KubeGateway, index: MembershipIndex): readonly string[] {
-  switch (c.kind) {
-    case 'RolloutGroup': {
-      const key = groupKey(c.namespace, c.name);
-      const raw = gateway.getGroup(c.namespace, c.name);
-      if (raw) indexGroup(raw, index);
-      else index.remove(key);
-      // Claims are decided between groups of a namespace, so any group change may matter to the others.
-      return [...new Set([key, ...index.groupsIn(c.namespace)])];
-    }
-    case 'Rollout':
-      return index.groupsOf(c.namespace, c.name);
-    case 'ReplicaSet':
-      return c.ownerRollout ? index.groupsOf(c.namespace, c.ownerRollout) : [];
-    case 'Service':
-      return index.groupsIn(c.namespace);
-  }
-}
-
-/** Records which Rollouts a group names (spec members and former members). */
-function indexGroup(raw: unknown, index: MembershipIndex): void {
-  const g = RolloutGroup.safeParse(raw);
-  if (!g.success) return;
-  const { namespace, name } = g.data.metadata;
-  const former = (g.data.status?.members ?? []).map((m) => m.rollout);
-  index.set(namespace, groupKey(namespace, name), [...g.data.spec.members.map((m) => m.rollout), ...former]);
 }

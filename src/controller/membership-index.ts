@@ -27,8 +27,4 @@ export class MembershipIndex {
   groupsOf(namespace: string, rollout: string): readonly string[] {
     return [...(this.byRollout.get(`${namespace}/${rollout}`) ?? [])];
   }
-
-  groupsIn(namespace: string): readonly string[] {
-    return [...this.byGroup.keys()].filter((k) => k.startsWith(`${namespace}/`));
-  }
 }

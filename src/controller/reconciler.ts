@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { FINALIZER, RolloutGroup, type RolloutGroupStatus } from '../api/rolloutgroup.ts';
-import type { RolloutView, Service } from '../api/rollout.ts';
+import { serviceNamesOf, type RolloutView, type Service } from '../api/rollout.ts';
 import type { KubeGateway } from '../kube/gateway.ts';
 import { isConflict } from '../kube/errors.ts';
 import type { Observed, PeerGroup } from '../planner/observed.ts';
@@ -8,7 +8,7 @@ import { awaitingArgo } from '../planner/member-reading.ts';
 import { plan } from '../planner/plan.ts';
 import type { Action, Plan } from '../planner/plan-types.ts';
 import type { ReconcileResult } from '../runtime/workers.ts';
-import { parseGroupKey } from './group-key.ts';
+import { groupKey, parseGroupKey } from './group-key.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { crashIfArmed } from './failpoint.ts';
 import type { ReleaseMetrics } from './release-metrics.ts';
@@ -26,6 +26,8 @@ export interface ReconcilerOptions {
   /** See failpoint.ts; tests only. */
   readonly failpoint?: string | undefined;
   readonly metrics?: ReleaseMetrics | undefined;
+  /** Other live groups of the namespace that list any of this group's Rollouts (see GroupIndex). */
+  readonly peers: (namespace: string, name: string) => PeerGroup[];
 }
 
 /** Observe (from caches) → plan (pure) → act (gateway), for one RolloutGroup. */
@@ -36,7 +38,14 @@ export class Reconciler {
   private readonly now: () => number;
   private readonly failpoint: string | undefined;
   private readonly metrics: ReleaseMetrics | undefined;
+  private readonly peers: (namespace: string, name: string) => PeerGroup[];
   private readonly expectations = new WriteExpectations();
+  /**
+   * Groups this controller has just written. A reconcile right after its own status write (the
+   * planner asks for one at once after persisting a cutover step) would otherwise plan from the old
+   * copy, be refused with 409 and wait out a backoff: it waits for the watch event instead.
+   */
+  private readonly groupWrites = new WriteExpectations();
   private readonly nudge = new ArgoNudge();
 
   constructor(options: ReconcilerOptions) {
@@ -46,6 +55,7 @@ export class Reconciler {
     this.now = options.now ?? Date.now;
     this.failpoint = options.failpoint;
     this.metrics = options.metrics;
+    this.peers = options.peers;
   }
 
   private timed<T>(action: string, fn: () => Promise<T>): Promise<T> {
@@ -59,6 +69,7 @@ export class Reconciler {
     const parsed = RolloutGroup.safeParse(raw);
     if (!parsed.success) return this.reportUnreadable(namespace, name, raw, parsed.error.issues);
     const group = parsed.data;
+    if (this.groupWrites.stale(key, group.metadata.resourceVersion, this.now())) return { requeueAfterMs: CACHE_LAG_MS };
     const observed = this.observe(group);
     const now = observed.now;
     if ([...observed.rollouts.values()].some((v) => this.expectations.stale(rolloutKey(v.rollout.metadata), v.rollout.metadata.resourceVersion, now))) {
@@ -89,7 +100,14 @@ export class Reconciler {
       const view = this.gw.getRollout(ns, n);
       if (view) rollouts.set(n, view);
     }
-    const services = new Map<string, Service>(this.gw.listServices(ns).map((s) => [s.metadata.name, s]));
+    // Only the Services the group's Rollouts name: all the planner looks up.
+    const services = new Map<string, Service>();
+    for (const { rollout } of rollouts.values()) {
+      for (const s of serviceNamesOf(rollout.spec.strategy)) {
+        const svc = services.has(s) ? undefined : this.gw.getService(ns, s);
+        if (svc) services.set(s, svc);
+      }
+    }
     const now = this.now();
     return {
       now,
@@ -103,19 +121,12 @@ export class Reconciler {
     };
   }
 
-  /** Other live groups in the namespace; unreadable ones claim nothing. */
-  private peers(namespace: string, self: string): PeerGroup[] {
-    return this.gw.listGroups(namespace).flatMap((raw) => {
-      const g = RolloutGroup.safeParse(raw);
-      if (!g.success || g.data.metadata.name === self || g.data.metadata.deletionTimestamp) return [];
-      return [{ name: g.data.metadata.name, creationTimestamp: g.data.metadata.creationTimestamp ?? '', members: g.data.spec.members.map((m) => m.rollout) }];
-    });
-  }
-
   /** Performs the plan; returns a requeue delay when it must be planned again sooner. */
   private async act(group: RolloutGroup, raw: { status?: unknown }, observed: Observed, p: Plan, log: Logger): Promise<number | undefined> {
     const { namespace, name } = group.metadata;
-    let rv = group.metadata.resourceVersion;
+    const before = group.metadata.resourceVersion;
+    let rv = before;
+    const wroteGroup = () => this.groupWrites.wrote(groupKey(namespace, name), before, rv, this.now());
     for (const a of p.actions) {
       if (a.kind === 'Nudge') {
         log.warn({ rollout: a.rollout }, 'argo rollouts has not acted on a rollout; nudging it');
@@ -140,6 +151,7 @@ export class Reconciler {
       } else {
         const current = rv;
         rv = await this.timed(a.kind, () => this.performOnGroup(group, current, a));
+        wroteGroup();
       }
       log.info({ action: a.kind, rollout: 'rollout' in a ? a.rollout : undefined }, 'action done');
       crashIfArmed(this.failpoint, `after-action:${a.kind}`);
@@ -147,6 +159,7 @@ export class Reconciler {
     const status = p.status;
     if (status && canonicalJson(raw.status ?? {}) !== canonicalJson(status)) {
       rv = await this.timed('UpdateStatus', () => this.gw.patchGroupStatus(namespace, name, rv, raw.status, status satisfies RolloutGroupStatus));
+      wroteGroup();
       this.metrics?.recorded(p.events, group.status?.release, status.release, this.now());
       log.info({ phase: p.status.phase, message: p.status.message }, 'status updated');
       for (const e of p.events) crashIfArmed(this.failpoint, `after-status:${e.reason}`);
@@ -162,6 +175,7 @@ export class Reconciler {
     for (const r of p.handledRequests) {
       try {
         rv = await this.timed('RemoveRequest', () => this.gw.patchGroupMetadata(namespace, name, rv, { annotations: { [r.annotation]: null } }));
+        wroteGroup();
         log.info({ request: r.annotation, value: r.value }, 'request handled');
       } catch (err) {
         // The group changed meanwhile (a new request?): plan again from the cache; the request stays until then.

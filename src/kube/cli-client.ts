@@ -1,6 +1,7 @@
 import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, Observable, type Cluster, type ConfigurationOptions, type ObservableMiddleware, type User } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION } from '../api/rolloutgroup.ts';
 import { describe, parseStatusBody } from './call.ts';
+import { Follower } from './cli-follow.ts';
 
 const ARGO = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } as const;
 const TANDEM = { group: GROUP, version: VERSION, plural: PLURAL } as const;
@@ -54,6 +55,7 @@ export class CliClient {
   readonly namespace: string;
   private readonly custom: CustomObjectsApi;
   private readonly core: CoreV1Api;
+  private readonly kc: KubeConfig;
 
   constructor(options: CliClientOptions) {
     const kc = new KubeConfig();
@@ -74,6 +76,19 @@ export class CliClient {
     const timeout = options.requestTimeoutMs ? [abortAfter(options.requestTimeoutMs)] : [];
     this.read = { middleware: timeout, middlewareMergeStrategy: 'append' };
     this.merge = { middleware: [...timeout, contentType(PatchStrategy.MergePatch)], middlewareMergeStrategy: 'append' };
+    this.kc = kc;
+  }
+
+  /** List-watches of a group (and its namespace's Rollouts and Services): see Follower. */
+  async follow(name: string, withMembers: boolean): Promise<Follower> {
+    const f = new Follower(this.kc, this.namespace, name, withMembers);
+    try {
+      await f.start();
+    } catch (err) {
+      await f.stop();
+      throw toTypedError(`watch of rolloutgroup ${this.namespace}/${name}${withMembers ? ', its rollouts and services' : ''}`, err);
+    }
+    return f;
   }
 
   /** Per-request options: the timeout, and for patches the merge-patch content type. */

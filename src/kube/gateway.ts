@@ -12,11 +12,12 @@ import {
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { API_VERSION, FIELD_MANAGER, GROUP, KIND, PLURAL, VERSION } from '../api/rolloutgroup.ts';
-import { POD_TEMPLATE_HASH, ReplicaSet, Rollout, Service, type MetadataField, type RolloutView } from '../api/rollout.ts';
+import { POD_TEMPLATE_HASH, ReplicaSet, Rollout, Service, serviceNamesOf, type MetadataField, type RolloutView } from '../api/rollout.ts';
 import { call, describe } from './call.ts';
 import { ObjectShapeError, isNotFound } from './errors.ts';
 import { KubeLeaseStore } from './lease-store.ts';
-import { ownedAnnotationKeys } from './managed-fields.ts';
+import { ownedKeysOf, transformGroup, transformReplicaSet, transformRollout, transformService } from './cache-transforms.ts';
+import { OwnerIndex } from './owner-index.ts';
 import { mergePatch } from './merge-patch.ts';
 
 /** The field manager of rollback writes to a Rollout's template (see replaceRolloutTemplate). */
@@ -70,6 +71,8 @@ export class KubeGateway {
   private readonly core: CoreV1Api;
   private readonly apps: AppsV1Api;
   private readonly informers = new Map<WatchedKind, ListWatch<KubernetesObject>>();
+  /** ReplicaSets by owning Rollout, for the ReplicaSet informer now serving. */
+  private replicaSetOwners = new OwnerIndex();
   private readonly listeners: ((c: ObjectChange) => void)[] = [];
   private readonly relistListeners: ((kind: WatchedKind) => void)[] = [];
   private readonly options: GatewayOptions;
@@ -107,6 +110,7 @@ export class KubeGateway {
       {
         kind: 'RolloutGroup',
         path: scoped(`/apis/${GROUP}/${VERSION}`, PLURAL),
+        transform: transformGroup,
         list: () =>
           ns
             ? this.custom.listNamespacedCustomObject({ ...TANDEM, namespace: ns })
@@ -115,6 +119,7 @@ export class KubeGateway {
       {
         kind: 'Rollout',
         path: scoped(`/apis/${ARGO.group}/${ARGO.version}`, ARGO.plural),
+        transform: transformRollout,
         list: () =>
           ns
             ? this.custom.listNamespacedCustomObject({ ...ARGO, namespace: ns })
@@ -123,6 +128,7 @@ export class KubeGateway {
       {
         kind: 'ReplicaSet',
         path: scoped('/apis/apps/v1', 'replicasets'),
+        transform: transformReplicaSet,
         labelSelector: POD_TEMPLATE_HASH,
         list: () =>
           ns
@@ -132,6 +138,7 @@ export class KubeGateway {
       {
         kind: 'Service',
         path: scoped('/api/v1', 'services'),
+        transform: transformService,
         list: () => (ns ? this.core.listNamespacedService({ namespace: ns }) : this.core.listServiceForAllNamespaces()),
       },
     ];
@@ -156,14 +163,14 @@ export class KubeGateway {
   private async startInformer(spec: InformerSpec): Promise<void> {
     const { log } = this.options;
     for (let attempt = 0; !this.stopped; attempt++) {
-      const watch = new ListWatch<KubernetesObject>(
-        spec.path,
-        new Watch(this.kc),
-        spec.list as () => Promise<KubernetesListObject<KubernetesObject>>,
-        false,
-        spec.labelSelector,
-      );
+      const watch = new ListWatch<KubernetesObject>(spec.path, transformingWatch(new Watch(this.kc), spec.transform), transformingList(spec.list, spec.transform), false, spec.labelSelector);
       let serving = false;
+      const owners = new OwnerIndex();
+      if (spec.kind === 'ReplicaSet') {
+        watch.on('add', (o) => owners.add(o));
+        watch.on('update', (o) => owners.add(o));
+        watch.on('delete', (o) => owners.remove(o));
+      }
       // Events of the first list are not passed on: start() and onRelist listeners cover them.
       const notify = (obj: KubernetesObject) => {
         if (serving) this.notify(spec.kind, obj);
@@ -184,6 +191,7 @@ export class KubeGateway {
       if (!failed) {
         const replaced = this.informers.get(spec.kind);
         this.informers.set(spec.kind, watch);
+        if (spec.kind === 'ReplicaSet') this.replicaSetOwners = owners;
         serving = true;
         if (replaced) await replaced.stop();
         return;
@@ -225,20 +233,35 @@ export class KubeGateway {
     if (!raw) return undefined;
     const parsed = Rollout.safeParse(raw);
     if (!parsed.success) throw new ObjectShapeError(`rollout ${namespace}/${name}: ${parsed.error.message}`);
-    return { rollout: parsed.data, owned: ownedAnnotationKeys(raw.metadata?.managedFields, FIELD_MANAGER) };
+    return { rollout: parsed.data, owned: ownedKeysOf(raw) };
+  }
+
+  /** The Services a cached Rollout's strategy names; undefined when the cache has no such Rollout. */
+  rolloutServices(namespace: string, name: string): readonly string[] | undefined {
+    const raw = this.cache('Rollout').get(name, namespace) as { spec?: { strategy?: Rollout['spec']['strategy'] } } | undefined;
+    return raw ? serviceNamesOf(raw.spec?.strategy) : undefined;
+  }
+
+  /** Every cached Rollout with the Services it names (to rebuild indexes after a list). */
+  listRolloutServices(): { namespace: string; name: string; services: readonly string[] }[] {
+    return this.cache('Rollout')
+      .list()
+      .map((r) => ({ namespace: r.metadata?.namespace ?? '', name: r.metadata?.name ?? '', services: serviceNamesOf((r as { spec?: { strategy?: Rollout['spec']['strategy'] } }).spec?.strategy) }));
   }
 
   listReplicaSets(namespace: string, ownerRollouts: ReadonlySet<string>): ReplicaSet[] {
-    return this.cache('ReplicaSet')
-      .list(namespace)
-      .filter((rs) => rs.metadata?.ownerReferences?.some((o) => o.kind === 'Rollout' && ownerRollouts.has(o.name)))
-      .map((rs) => ReplicaSet.parse(plain(rs)));
+    const cache = this.cache('ReplicaSet');
+    return [...ownerRollouts].flatMap((owner) =>
+      this.replicaSetOwners.owned(namespace, owner).flatMap((name) => {
+        const rs = cache.get(name, namespace);
+        return rs ? [ReplicaSet.parse(rs)] : [];
+      }),
+    );
   }
 
-  listServices(namespace: string): Service[] {
-    return this.cache('Service')
-      .list(namespace)
-      .map((s) => Service.parse(plain(s)));
+  getService(namespace: string, name: string): Service | undefined {
+    const raw = this.cache('Service').get(name, namespace);
+    return raw ? Service.parse(raw) : undefined;
   }
 
   // ---- writes ----
@@ -363,15 +386,36 @@ export class KubeGateway {
   }
 }
 
+type Transform = (o: { metadata?: Record<string, unknown> } & Record<string, unknown>) => object;
+
 interface InformerSpec {
   readonly kind: WatchedKind;
   readonly path: string;
   readonly labelSelector?: string;
   readonly list: () => Promise<unknown>;
+  /** What the cache keeps of each object (see cache-transforms.ts). */
+  readonly transform: Transform;
 }
 
 /** Typed lists deserialize into model classes with Dates; the schemas want plain JSON. */
 const plain = (o: unknown): unknown => JSON.parse(JSON.stringify(o));
+
+/** A list whose items are transformed before the cache stores them. */
+const transformingList =
+  (list: () => Promise<unknown>, transform: Transform) =>
+  async (): Promise<KubernetesListObject<KubernetesObject>> => {
+    const l = (await list()) as KubernetesListObject<KubernetesObject>;
+    return { ...l, items: (l.items ?? []).map((i) => transform(plain(i) as never) as KubernetesObject) };
+  };
+
+/** A Watch whose object events are transformed before the list-watch caches them; bookmarks and errors pass as they are. */
+function transformingWatch(watch: Watch, transform: Transform): Watch {
+  const objectPhases = new Set(['ADDED', 'MODIFIED', 'DELETED']);
+  return {
+    watch: (path: string, query: Record<string, string | number | boolean | undefined>, callback: (phase: string, obj: unknown, watchObj?: unknown) => void, done: (err: unknown) => void) =>
+      watch.watch(path, query, (phase, obj, watchObj) => callback(phase, objectPhases.has(phase) ? transform(obj as never) : obj, watchObj), done),
+  } as Watch;
+}
 
 const resourceVersionOf = (o: unknown): string =>
   (o as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion ?? '';

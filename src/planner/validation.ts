@@ -80,10 +80,7 @@ export function validate(o: Observed): Validation {
       }
       // Before any weight the canary has no pods, so a barrier there could never be ready.
       const first = steps[0];
-      const scaled = (canary.steps ?? []).slice(0, first).some((st) => {
-        const s = st as { setWeight?: number; setCanaryScale?: { weight?: number; replicas?: number } };
-        return (s.setWeight ?? 0) > 0 || (s.setCanaryScale?.weight ?? 0) > 0 || (s.setCanaryScale?.replicas ?? 0) > 0;
-      });
+      const scaled = (canary.steps ?? []).slice(0, first).some((s) => (s.setWeight ?? 0) > 0 || (s.setCanaryScale?.weight ?? 0) > 0 || (s.setCanaryScale?.replicas ?? 0) > 0);
       if (first !== undefined && !scaled) {
         bad(`the canary has no pods at its first \`pause: {}\` (step ${first + 1}): put a \`setWeight\` step before it so the canary can become ready`);
       }

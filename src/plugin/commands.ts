@@ -1,10 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { RolloutGroup } from '../api/rolloutgroup.ts';
 import { POD_TEMPLATE_HASH, Rollout, Service } from '../api/rollout.ts';
-import { CliClient, CliClientError, type CliClientOptions } from '../kube/cli-client.ts';
+import { CliClient, CliClientError, ObjectNotFoundError, type CliClientOptions } from '../kube/cli-client.ts';
+import type { Follower } from '../kube/cli-follow.ts';
 import { formatProblem, lintManifests } from '../lint/lint.ts';
 import { parseManifests, type ManifestDoc } from '../lint/manifests.ts';
 import { stringify } from 'yaml';
@@ -83,15 +84,38 @@ function packageVersion(): string {
   }
 }
 
-async function readGroup(client: CliClient, name: string): Promise<RolloutGroup> {
-  const raw = await client.getGroup(name);
+/** Where `get` reads objects from: the API server (one GET each), or a Follower's watched caches. */
+interface ObjectSource {
+  readonly namespace: string;
+  getGroup(name: string): Promise<unknown>;
+  getRollout(name: string): Promise<unknown>;
+  getService(name: string): Promise<unknown>;
+}
+
+/** A Follower as an ObjectSource; a group gone from its cache is not found, as a GET would say. */
+const watched = (namespace: string, f: Follower): ObjectSource => ({
+  namespace,
+  getGroup: async (name) => {
+    const g = f.getGroup();
+    if (g === undefined) throw new ObjectNotFoundError(`rolloutgroup ${namespace}/${name} not found`);
+    return g;
+  },
+  getRollout: async (name) => f.getRollout(name),
+  getService: async (name) => f.getService(name),
+});
+
+async function readGroup(client: ObjectSource, name: string): Promise<RolloutGroup> {
+  return parseGroup(client.namespace, name, await client.getGroup(name));
+}
+
+function parseGroup(namespace: string, name: string, raw: unknown): RolloutGroup {
   const parsed = RolloutGroup.safeParse(raw);
-  if (!parsed.success) throw new CommandFailure(`rolloutgroup ${client.namespace}/${name} cannot be read: ${parsed.error.issues[0]?.message ?? 'bad shape'}`);
+  if (!parsed.success) throw new CommandFailure(`rolloutgroup ${namespace}/${name} cannot be read: ${parsed.error.issues[0]?.message ?? 'bad shape'}`);
   return parsed.data;
 }
 
 /** Everything `get` shows about the members: their Rollouts and the Services those name. */
-async function readMembers(client: CliClient, group: RolloutGroup): Promise<Map<string, MemberLive>> {
+async function readMembers(client: ObjectSource, group: RolloutGroup): Promise<Map<string, MemberLive>> {
   const live = new Map<string, MemberLive>();
   for (const m of group.spec.members) {
     const raw = await client.getRollout(m.rollout);
@@ -112,7 +136,7 @@ async function readMembers(client: CliClient, group: RolloutGroup): Promise<Map<
   return live;
 }
 
-async function snapshot(client: CliClient, name: string, paint: Paint): Promise<string> {
+async function snapshot(client: ObjectSource, name: string, paint: Paint): Promise<string> {
   const group = await readGroup(client, name);
   return renderTree(group, await readMembers(client, group), paint);
 }
@@ -170,8 +194,8 @@ function readManifestFiles(paths: readonly string[]) {
 export function addPluginCommands(program: Command): Command {
   withKubeFlags(program.command('get').argument('<name>', 'rolloutgroup name'))
     .description('show a group and its members in promotion order, with revisions, images and Services')
-    .option('-w, --watch', 'redraw whenever something changes')
-    .addOption(durationOption('--interval <duration>', 'how often to look again with --watch', 1000))
+    .option('-w, --watch', 'redraw whenever something changes (follows a watch of the group, Rollouts and Services)')
+    .addOption(durationOption('--interval <duration>', 'with --watch, the least time between two redraws', 1000))
     .addOption(outputOption().conflicts('watch'))
     .action(async (name: string, opts: KubeFlags & { watch?: boolean; interval: number; output?: Output }, cmd: Command) => {
       const client = clientFor(opts);
@@ -181,13 +205,24 @@ export function addPluginCommands(program: Command): Command {
       process.stdout.write(last);
       if (!opts.watch) return;
       const clear = process.stdout.isTTY ? '\x1b[2J\x1b[H' : '\n';
-      for (;;) {
-        await sleep(opts.interval);
-        const next = await snapshot(client, name, paint);
-        if (next === last) continue;
-        last = next;
-        process.stdout.write(`${clear}${next}`);
-      }
+      const follower = await client.follow(name, true);
+      const source = watched(client.namespace, follower);
+      // Redraws are coalesced: at most one per interval, always after the latest change.
+      await new Promise<void>((_, reject) => {
+        let timer: NodeJS.Timeout | undefined;
+        let drawnAt = 0;
+        const draw = async () => {
+          timer = undefined;
+          drawnAt = Date.now();
+          const next = await snapshot(source, name, paint);
+          if (next === last) return;
+          last = next;
+          process.stdout.write(`${clear}${next}`);
+        };
+        follower.onChange(() => {
+          timer ??= setTimeout(() => draw().catch(reject), Math.max(0, drawnAt + opts.interval - Date.now()));
+        });
+      }).finally(() => follower.stop());
     });
 
   withKubeFlags(program.command('list'))
@@ -226,22 +261,36 @@ export function addPluginCommands(program: Command): Command {
     .description('wait until the group is Healthy (or --until Paused); exit 1 if Degraded, 2 on timeout')
     .addOption(new Option('--until <phase>', 'phase to wait for').choices(['Healthy', 'Paused']).default('Healthy'))
     .addOption(durationOption('--timeout <duration>', 'give up after this long, e.g. 10m or 1m30s (0: wait forever)', 0))
-    .addOption(durationOption('--interval <duration>', 'how often to look', 1000))
-    .action(async (name: string, opts: KubeFlags & { until: StatusTarget; timeout: number; interval: number }) => {
+    // Accepted for scripts written when status polled; it follows a watch now.
+    .addOption(new Option('--interval <duration>', 'ignored: status follows a watch').argParser(durationArgument).hideHelp())
+    .action(async (name: string, opts: KubeFlags & { until: StatusTarget; timeout: number }) => {
       const client = clientFor(opts);
-      const deadline = opts.timeout > 0 ? Date.now() + opts.timeout : Infinity;
+      const deadline = Date.now() + opts.timeout;
       let said = '';
-      for (;;) {
-        const verdict = statusVerdict(await readGroup(client, name), opts.until);
+      /** Prints what changed; true once the wait is over (throws if it ended Degraded). */
+      const report = (group: RolloutGroup): boolean => {
+        const verdict = statusVerdict(group, opts.until);
         if (verdict.message !== said) process.stdout.write(`${verdict.message}\n`);
         said = verdict.message;
-        if (verdict.done) {
-          if (!verdict.ok) throw new CommandFailure(`rolloutgroup ${name} is Degraded`);
-          return;
-        }
-        if (Date.now() + opts.interval > deadline) throw new CommandFailure(`timed out waiting for rolloutgroup ${name} to be ${opts.until}`, EXIT_TIMEOUT);
-        await sleep(opts.interval);
-      }
+        if (verdict.done && !verdict.ok) throw new CommandFailure(`rolloutgroup ${name} is Degraded`);
+        return verdict.done;
+      };
+      if (report(await readGroup(client, name))) return;
+      const follower = await client.follow(name, false);
+      const source = watched(client.namespace, follower);
+      let timeout: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve, reject) => {
+        const timedOut = () => reject(new CommandFailure(`timed out waiting for rolloutgroup ${name} to be ${opts.until}`, EXIT_TIMEOUT));
+        if (opts.timeout > 0) timeout = setTimeout(timedOut, Math.max(0, deadline - Date.now()));
+        follower.onChange(() => {
+          readGroup(source, name)
+            .then((g) => report(g) && resolve())
+            .catch(reject);
+        });
+      }).finally(() => {
+        clearTimeout(timeout);
+        return follower.stop();
+      });
     });
 
   for (const [verb, paused, what] of [

@@ -12,6 +12,6 @@ describe('MembershipIndex', () => {
     expect(idx.groupsOf('shop', 'loan')).toEqual(['shop/b']);
     idx.remove('shop/b');
     expect(idx.groupsOf('shop', 'loan')).toEqual([]);
-    expect(idx.groupsIn('shop')).toEqual(['shop/a']);
+    expect(idx.groupsOf('shop', 'interest')).toEqual(['shop/a']);
   });
 });

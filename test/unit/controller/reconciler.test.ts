@@ -55,7 +55,7 @@ class FakeGateway {
   replaceRolloutTemplate = (_ns: string, name: string) => this.write(`template ${name}`);
 }
 
-const reconcilerFor = (gw: FakeGateway) => new Reconciler({ gateway: gw as unknown as KubeGateway, clusterDomain: 'cluster.local', log: pino({ level: 'silent' }), now: () => T0 });
+const reconcilerFor = (gw: FakeGateway) => new Reconciler({ gateway: gw as unknown as KubeGateway, clusterDomain: 'cluster.local', log: pino({ level: 'silent' }), now: () => T0, peers: () => [] });
 const key = `${NS}/loans`;
 
 describe('Reconciler', () => {

@@ -1,0 +1,265 @@
+// Tandem at scale on the local stack (kwok pods, real Argo Rollouts): N groups of three chained
+// blue-green Rollouts, and as Argo's baseline 3N plain Rollouts that promote themselves. Prints start →
+// ready, start → every group Healthy, memory, the controller's idle writes (counted from a watch),
+// reconcile quantiles, a release storm of every group against the baseline storm, and handoff latency.
+//   npm run bench:scale -- --groups 100 [--namespaces 1] [--idle 30] [--cli dist/cli.js] [--node-arg=--cpu-prof] [--keep]
+// See docs/performance.md.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
+import PQueue from 'p-queue';
+import { BenchController, type Memory } from './scale/controller.ts';
+import { BENCH_LABEL, MEMBERS, baselineObjects, groupObjects, memberName, type Obj } from './scale/manifests.ts';
+import { Observer, groupHealthy, promotedOn, type RolloutObj, type Write } from './scale/observer.ts';
+import { histogram, histogramDelta, histogramQuantile, quantile } from './scale/stats.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    groups: { type: 'string', default: '100' },
+    namespaces: { type: 'string', default: '1' },
+    idle: { type: 'string', default: '30' },
+    cli: { type: 'string', default: 'dist/cli.js' },
+    'node-arg': { type: 'string', multiple: true, default: [] },
+    label: { type: 'string', default: '' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const N = Number(args.groups);
+const K = Number(args.namespaces);
+const IDLE_MS = Number(args.idle) * 1000;
+const RESULTS = 'bench/results';
+const LOGS = process.env['TANDEM_E2E_LOGS'] ?? '/tmp/tandem-bench';
+const IMAGE = (v: number) => `ghcr.io/acme/app:${v}.0`;
+const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const ARGO = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } as const;
+const TANDEM = { group: 'tandem.dev', version: 'v1alpha1', plural: 'rolloutgroups' } as const;
+
+const say = (msg: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+const secs = (ms: number) => Math.round(ms) / 1000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---- the stack ----
+const up = execFileSync('bash', ['test/cluster/cluster.sh', 'up'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+const kubeconfig = /KUBECONFIG=(.+)\s*$/.exec(up.trim())?.[1];
+if (!kubeconfig) throw new Error(`cluster up printed no KUBECONFIG line:\n${up}`);
+const stackDir = execFileSync('bash', ['-c', '. test/cluster/versions.sh && echo "$STACK_DIR"'], { encoding: 'utf8' }).trim();
+execFileSync(`${stackDir}/bin/kubectl`, ['--kubeconfig', kubeconfig, 'apply', '--server-side', '--force-conflicts', '-f', 'crds/rolloutgroup.yaml'], { stdio: 'ignore' });
+execFileSync(`${stackDir}/bin/kubectl`, ['--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', 'crd/rolloutgroups.tandem.dev', '--timeout=60s'], { stdio: 'ignore' });
+const kc = new KubeConfig();
+kc.loadFromFile(kubeconfig);
+const core = kc.makeApiClient(CoreV1Api);
+const custom = kc.makeApiClient(CustomObjectsApi);
+const objects = KubernetesObjectApi.makeApiClient(kc);
+const pool = new PQueue({ concurrency: 16 });
+mkdirSync(LOGS, { recursive: true });
+
+/** Removes what an earlier run left (a group's finalizer would hold its namespace forever without a controller). */
+async function removeBenchNamespaces(): Promise<void> {
+  const nss = (await core.listNamespace({ labelSelector: BENCH_LABEL })).items.map((n) => n.metadata!.name!);
+  if (nss.length === 0) return;
+  say(`removing ${nss.length} namespaces of an earlier run`);
+  for (const ns of nss) {
+    const groups = (await custom.listNamespacedCustomObject({ ...TANDEM, namespace: ns })) as { items: KubernetesObject[] };
+    await Promise.all(groups.items.map((g) => custom.patchNamespacedCustomObject({ ...TANDEM, namespace: ns, name: g.metadata!.name!, body: { metadata: { finalizers: null } } }, MERGE)));
+    await core.deleteNamespace({ name: ns }).catch(() => undefined);
+  }
+  while ((await core.listNamespace({ labelSelector: BENCH_LABEL })).items.length > 0) await sleep(1000);
+}
+
+await removeBenchNamespaces();
+const groupNamespaces = Array.from({ length: K }, (_, i) => `bench-g${i}`);
+const baseNs = 'bench-base';
+for (const name of [...groupNamespaces, baseNs]) await core.createNamespace({ body: { metadata: { name, labels: { [BENCH_LABEL]: 'true' } } } });
+const groups = Array.from({ length: N }, (_, i) => ({ namespace: groupNamespaces[i % K]!, name: `g${String(i).padStart(4, '0')}` }));
+const create = (list: Obj[]) => Promise.all(list.map((o) => pool.add(() => objects.create(o as KubernetesObject))));
+let t = performance.now();
+await create([...groups.flatMap((g) => groupObjects(g.namespace, g.name, IMAGE(1))), ...groups.flatMap((g) => baselineObjects(baseNs, `b${g.name.slice(1)}`, IMAGE(1)))]);
+say(`created ${N} groups, ${6 * N} Rollouts, ${12 * N} Services in ${secs(performance.now() - t)} s`);
+
+const observer = new Observer(kc);
+await observer.start();
+const allPromoted = (set: 'group' | 'baseline', image: string) => () => {
+  const rs = observer.listRollouts(set);
+  return rs.length === 3 * N && rs.every((r) => promotedOn(r) !== undefined && r.spec.template.spec.containers[0]!.image === image);
+};
+t = await observer.until('Argo: every Rollout Healthy', () => allPromoted('group', IMAGE(1))() && allPromoted('baseline', IMAGE(1))(), 3_600_000);
+say(`Argo brought every Rollout up`);
+
+// ---- start, settle, idle ----
+const peaks: Memory[] = [];
+const sampler = (c: BenchController) => {
+  const timer = setInterval(() => {
+    try {
+      c.memory();
+    } catch {
+      // exited
+    }
+  }, 1000);
+  return () => {
+    clearInterval(timer);
+    const m = c.memory();
+    peaks.push(m);
+    return m;
+  };
+};
+const steadyNow = () => {
+  const gs = observer.listGroups();
+  return gs.length === N && gs.every(groupHealthy) && allPromoted('group', IMAGE(1))();
+};
+const c1 = new BenchController(args.cli, kubeconfig, join(LOGS, `bench-controller-1-${Date.now()}.log`), args['node-arg']);
+const endSample1 = sampler(c1);
+const ready1 = await c1.ready();
+say(`controller ready after ${secs(ready1 - c1.startedAt)} s`);
+const healthy1 = await observer.until('every group Healthy', () => observer.listGroups().length === N && observer.listGroups().every(groupHealthy), 3_600_000);
+const steady1 = await observer.until('every group Healthy, every member observed', steadyNow, 3_600_000);
+const rssSteady = c1.memory();
+say(`every group Healthy after ${secs(healthy1 - c1.startedAt)} s (steady ${secs(steady1 - c1.startedAt)} s), RSS ${rssSteady.rssMiB.toFixed(0)} MiB`);
+const startupWrites = observer.writesBetween(c1.startedAt, steady1);
+await sleep(IDLE_MS);
+const idleWrites = observer.writesBetween(steady1, steady1 + IDLE_MS);
+const rssIdle = c1.memory();
+const m1 = await c1.metrics();
+say(`idle ${IDLE_MS / 1000} s: ${idleWrites.length} writes; RSS ${rssIdle.rssMiB.toFixed(0)} MiB`);
+const mem1 = endSample1();
+await c1.stop();
+
+// ---- restart ----
+const c2 = new BenchController(args.cli, kubeconfig, join(LOGS, `bench-controller-2-${Date.now()}.log`), args['node-arg']);
+const endSample2 = sampler(c2);
+const ready2 = await c2.ready();
+await sleep(IDLE_MS);
+const restartWrites = observer.writesBetween(c2.startedAt, ready2 + IDLE_MS);
+say(`restart: ready after ${secs(ready2 - c2.startedAt)} s; ${restartWrites.length} writes in ${IDLE_MS / 1000} s after ready`);
+
+// ---- storms ----
+const setImages = (rs: readonly RolloutObj[], image: string) =>
+  Promise.all(
+    rs.map((r) =>
+      pool.add(() =>
+        custom.patchNamespacedCustomObject(
+          { ...ARGO, namespace: r.metadata.namespace, name: r.metadata.name, body: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: image }] },
+          JSON_PATCH,
+        ),
+      ),
+    ),
+  );
+const baseStart = performance.now();
+await setImages(observer.listRollouts('baseline'), IMAGE(2));
+const baseEnd = await observer.until('baseline storm done', allPromoted('baseline', IMAGE(2)), 3_600_000);
+say(`baseline storm (${3 * N} plain Rollouts): ${secs(baseEnd - baseStart)} s`);
+
+const m2 = await c2.metrics();
+const stormStart = performance.now();
+await setImages(observer.listRollouts('group'), IMAGE(2));
+const stormEnd = await observer.until(
+  'group storm done',
+  () => observer.listGroups().every(groupHealthy) && allPromoted('group', IMAGE(2))(),
+  3_600_000,
+);
+const m3 = await c2.metrics();
+say(`group storm (${N} groups): ${secs(stormEnd - stormStart)} s`);
+const mem2 = endSample2();
+
+// ---- handoffs: a member's status first saying promoted → the controller's promote of the next ----
+const handoffs: { total: number; toPersist: number | undefined; persistToPromote: number | undefined }[] = [];
+for (const g of groups) {
+  const key = (m: string) => `${g.namespace}/${memberName(g.name, m)}`;
+  const promoted = (m: string) => {
+    const byRev = observer.promotedAt.get(key(m));
+    return [...(byRev?.values() ?? [])].filter((at) => at > stormStart).sort((a, b) => a - b)[0];
+  };
+  const persisted = (m: string) =>
+    [...(observer.persistedAt.get(`${g.namespace}/${g.name}`)?.entries() ?? [])].filter(([k, at]) => k.endsWith(`/${memberName(g.name, m)}`) && at > stormStart).map(([, at]) => at)[0];
+  for (const y of MEMBERS) {
+    const promoteAt = (observer.promoteWrites.get(key(y)) ?? []).find((at) => at > stormStart);
+    if (promoteAt === undefined) continue;
+    const before = MEMBERS.filter((x) => x !== y).flatMap((x) => {
+      const at = promoted(x);
+      return at !== undefined && at < promoteAt ? [{ x, at }] : [];
+    });
+    const last = before.sort((a, b) => b.at - a.at)[0];
+    if (!last) continue; // the first member of the cutover
+    const p = persisted(last.x);
+    handoffs.push({ total: promoteAt - last.at, toPersist: p === undefined ? undefined : p - last.at, persistToPromote: p === undefined ? undefined : promoteAt - p });
+  }
+}
+
+// ---- report ----
+const rq = (text: string, q: number, before?: string) => {
+  const h = histogram(text, 'controller_runtime_reconcile_time_seconds');
+  return histogramQuantile(before ? histogramDelta(h, histogram(before, 'controller_runtime_reconcile_time_seconds')) : h, q);
+};
+const ms = (v: number | undefined) => (v === undefined ? undefined : Math.round(v * 10) / 10);
+const countBy = (ws: Write[]) => Object.fromEntries(['Rollout', 'RolloutGroup', 'Event'].map((k) => [k, ws.filter((w) => w.kind === k).length]));
+const result = {
+  label: args.label,
+  at: new Date().toISOString(),
+  groups: N,
+  namespaces: K,
+  rollouts: { members: 3 * N, baseline: 3 * N },
+  idleSeconds: IDLE_MS / 1000,
+  startToReadyS: secs(ready1 - c1.startedAt),
+  startToAllHealthyS: secs(healthy1 - c1.startedAt),
+  startToSteadyS: secs(steady1 - c1.startedAt),
+  startupWrites: countBy(startupWrites),
+  rssSteadyMiB: Math.round(rssSteady.rssMiB),
+  rssIdleMiB: Math.round(rssIdle.rssMiB),
+  peakStartMiB: Math.round(mem1.peakMiB),
+  peakStormMiB: Math.round(mem2.peakMiB),
+  rssAfterStormMiB: Math.round(mem2.rssMiB),
+  idleWrites: idleWrites.length,
+  idleWriteSamples: idleWrites.slice(0, 10).map((w) => `${w.kind} ${w.what}`),
+  restartToReadyS: secs(ready2 - c2.startedAt),
+  restartWrites: restartWrites.length,
+  restartWriteSamples: restartWrites.slice(0, 10).map((w) => `${w.kind} ${w.what}`),
+  reconcileStartup: { p50LeS: rq(m1, 0.5).le, p99LeS: rq(m1, 0.99).le, count: rq(m1, 0.5).count },
+  reconcileStorm: { p50LeS: rq(m3, 0.5, m2).le, p99LeS: rq(m3, 0.99, m2).le, count: rq(m3, 0.5, m2).count },
+  baselineStormS: secs(baseEnd - baseStart),
+  groupStormS: secs(stormEnd - stormStart),
+  stormRatio: Math.round(((stormEnd - stormStart) / (baseEnd - baseStart)) * 100) / 100,
+  stormWrites: countBy(observer.writesBetween(stormStart, stormEnd)),
+  handoffMs: {
+    count: handoffs.length,
+    p50: ms(quantile(handoffs.map((h) => h.total), 0.5)),
+    p99: ms(quantile(handoffs.map((h) => h.total), 0.99)),
+    promotedToPersistedP50: ms(quantile(handoffs.flatMap((h) => (h.toPersist === undefined ? [] : [h.toPersist])), 0.5)),
+    promotedToPersistedP99: ms(quantile(handoffs.flatMap((h) => (h.toPersist === undefined ? [] : [h.toPersist])), 0.99)),
+    persistedToPromoteP50: ms(quantile(handoffs.flatMap((h) => (h.persistToPromote === undefined ? [] : [h.persistToPromote])), 0.5)),
+    persistedToPromoteP99: ms(quantile(handoffs.flatMap((h) => (h.persistToPromote === undefined ? [] : [h.persistToPromote])), 0.99)),
+  },
+};
+const rows: [string, unknown][] = [
+  ['groups × members (namespaces)', `${N} × 3 (${K}), + ${3 * N} baseline Rollouts`],
+  ['start → /readyz', `${result.startToReadyS} s`],
+  ['start → every group Healthy', `${result.startToAllHealthyS} s (steady: ${result.startToSteadyS} s)`],
+  ['RSS steady / after idle / peak at start', `${result.rssSteadyMiB} / ${result.rssIdleMiB} / ${result.peakStartMiB} MiB`],
+  ['RSS after storm / peak (restarted process)', `${result.rssAfterStormMiB} / ${result.peakStormMiB} MiB`],
+  ['writes while idle', `${result.idleWrites} in ${IDLE_MS / 1000} s`],
+  ['restart → /readyz; writes after restart', `${result.restartToReadyS} s; ${result.restartWrites} in ${IDLE_MS / 1000} s`],
+  ['reconcile p50 / p99 (start-up)', `≤ ${result.reconcileStartup.p50LeS} / ≤ ${result.reconcileStartup.p99LeS} s (${result.reconcileStartup.count})`],
+  ['reconcile p50 / p99 (storm)', `≤ ${result.reconcileStorm.p50LeS} / ≤ ${result.reconcileStorm.p99LeS} s (${result.reconcileStorm.count})`],
+  ['storm: groups / Argo alone', `${result.groupStormS} s / ${result.baselineStormS} s = ${result.stormRatio}×`],
+  ['handoff p50 / p99', `${result.handoffMs.p50} / ${result.handoffMs.p99} ms (${result.handoffMs.count})`],
+  ['  promoted → persisted, p50 / p99', `${result.handoffMs.promotedToPersistedP50} / ${result.handoffMs.promotedToPersistedP99} ms`],
+  ['  persisted → promote, p50 / p99', `${result.handoffMs.persistedToPromoteP50} / ${result.handoffMs.persistedToPromoteP99} ms`],
+];
+const width = Math.max(...rows.map(([k]) => k.length));
+console.log(rows.map(([k, v]) => `${k.padEnd(width)}  ${String(v)}`).join('\n'));
+mkdirSync(RESULTS, { recursive: true });
+const file = join(RESULTS, `scale-${N}x${K}${args.label ? `-${args.label}` : ''}-${result.at.replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+// The controller's own scrapes, for anything the summary leaves out.
+writeFileSync(file.replace(/\.json$/, '.metrics.txt'), `# after start-up and idle\n${m1}\n# before the storm\n${m2}\n# after the storm\n${m3}`);
+say(`wrote ${file}`);
+
+// ---- clean up, while the controller still runs to release its finalizers ----
+if (!args.keep) {
+  for (const ns of [...groupNamespaces, baseNs]) await core.deleteNamespace({ name: ns }).catch(() => undefined);
+  await observer.until('groups deleted', () => observer.listGroups().length === 0, 600_000).catch((err: unknown) => say(String(err)));
+}
+await c2.stop();
+await observer.stop();
+if (!args.keep) await removeBenchNamespaces();

@@ -1,0 +1,188 @@
+/**
+ * The benchmark's own eyes: list-watches of the bench's Rollouts, every RolloutGroup and Tandem's
+ * Events. It counts the controller's writes (changes of its managedFields entry on a Rollout, any
+ * change of a group, every Event it creates) and stamps, on arrival, the moments a handoff is made of.
+ */
+import { CoreV1Api, CustomObjectsApi, KubeConfig, ListWatch, Watch, type KubernetesObject } from '@kubernetes/client-node';
+import { BENCH_LABEL } from './manifests.ts';
+
+export const FIELD_MANAGER = 'tandem-controller';
+
+interface ManagedEntry {
+  manager?: string;
+  subresource?: string;
+  time?: string;
+  fieldsV1?: unknown;
+}
+
+export interface RolloutObj {
+  metadata: { name: string; namespace: string; generation: number; resourceVersion: string; labels?: Record<string, string>; managedFields?: ManagedEntry[] };
+  spec: { template: { spec: { containers: { image: string }[] } } };
+  status?: {
+    observedGeneration?: string;
+    phase?: string;
+    currentPodHash?: string;
+    stableRS?: string;
+    pauseConditions?: unknown[] | null;
+    blueGreen?: { activeSelector?: string; previewSelector?: string };
+  };
+}
+
+export interface GroupObj {
+  metadata: { name: string; namespace: string; generation: number; resourceVersion: string };
+  spec: { members: { rollout: string }[] };
+  status?: { phase?: string; observedGeneration?: number; release?: { id: string; promotedMembers?: string[] } };
+}
+
+/** One write by the controller, seen by the watch. */
+export interface Write {
+  readonly at: number;
+  readonly kind: 'Rollout' | 'RolloutGroup' | 'Event';
+  readonly what: string;
+}
+
+/** Argo has observed the latest spec and the Rollout is live on its newest revision. */
+export const promotedOn = (r: RolloutObj): string | undefined => {
+  const s = r.status;
+  if (!s || s.observedGeneration !== String(r.metadata.generation) || s.phase !== 'Healthy') return undefined;
+  return s.currentPodHash && s.stableRS === s.currentPodHash && s.blueGreen?.activeSelector === s.currentPodHash ? s.currentPodHash : undefined;
+};
+
+export const groupHealthy = (g: GroupObj): boolean => g.status?.phase === 'Healthy' && g.status.observedGeneration === g.metadata.generation && !g.status.release;
+
+/** A signature of the controller's ownership of one part of an object; it changes with each write. */
+const ownership = (o: { metadata: { managedFields?: ManagedEntry[] } }, subresource: string | undefined): string =>
+  JSON.stringify((o.metadata.managedFields ?? []).filter((e) => e.manager === FIELD_MANAGER && e.subresource === subresource));
+
+export class Observer {
+  readonly writes: Write[] = [];
+  /** Per Rollout key: when it was first seen promoted on each revision. */
+  readonly promotedAt = new Map<string, Map<string, number>>();
+  /** Per Rollout key: when the controller's status writes (promotes) were seen. */
+  readonly promoteWrites = new Map<string, number[]>();
+  /** Per group key and member: when the group's status first recorded the member as promoted. */
+  readonly persistedAt = new Map<string, Map<string, number>>();
+  private readonly listeners = new Set<() => void>();
+  private readonly watches: ListWatch<KubernetesObject>[] = [];
+  private rollouts: ListWatch<KubernetesObject> | undefined;
+  private groups: ListWatch<KubernetesObject> | undefined;
+  private readonly kc: KubeConfig;
+
+  constructor(kc: KubeConfig) {
+    this.kc = kc;
+  }
+
+  async start(): Promise<void> {
+    const custom = this.kc.makeApiClient(CustomObjectsApi);
+    const core = this.kc.makeApiClient(CoreV1Api);
+    const watch = new Watch(this.kc);
+    const rollouts = new ListWatch<KubernetesObject>(
+      '/apis/argoproj.io/v1alpha1/rollouts',
+      watch,
+      () => custom.listCustomObjectForAllNamespaces({ group: 'argoproj.io', version: 'v1alpha1', resourcePlural: 'rollouts', labelSelector: BENCH_LABEL }) as never,
+      false,
+      BENCH_LABEL,
+    );
+    const groups = new ListWatch<KubernetesObject>(
+      '/apis/tandem.dev/v1alpha1/rolloutgroups',
+      watch,
+      () => custom.listCustomObjectForAllNamespaces({ group: 'tandem.dev', version: 'v1alpha1', resourcePlural: 'rolloutgroups' }) as never,
+      false,
+    );
+    const events = new ListWatch<KubernetesObject>('/api/v1/events', watch, () => core.listEventForAllNamespaces({ fieldSelector: `source=${FIELD_MANAGER}` }) as never, false, undefined, `source=${FIELD_MANAGER}`);
+    let eventsListed = false;
+    const last = new Map<string, { status: string; rest: string; rv: string; paused: boolean }>();
+    const onRollout = (r: RolloutObj) => {
+      const key = `${r.metadata.namespace}/${r.metadata.name}`;
+      const now = performance.now();
+      const prev = last.get(key);
+      const paused = (r.status?.pauseConditions ?? []).length > 0;
+      const cur = { status: ownership(r, 'status'), rest: ownership(r, undefined), rv: r.metadata.resourceVersion, paused };
+      if (prev && prev.rv !== cur.rv) {
+        // A promote only removes fields, which may leave no managedFields entry to change: for members
+        // (autoPromotionEnabled: false) only the controller clears the pause conditions.
+        const promote = prev.paused && !paused && r.metadata.labels?.[BENCH_LABEL] === 'group';
+        if (promote) (this.promoteWrites.get(key) ?? this.promoteWrites.set(key, []).get(key)!).push(now);
+        if (promote || prev.status !== cur.status) this.writes.push({ at: now, kind: 'Rollout', what: `${key} status` });
+        if (prev.rest !== cur.rest) this.writes.push({ at: now, kind: 'Rollout', what: `${key} spec/metadata` });
+      }
+      last.set(key, cur);
+      const rev = promotedOn(r);
+      if (rev) {
+        const byRev = this.promotedAt.get(key) ?? this.promotedAt.set(key, new Map()).get(key)!;
+        if (!byRev.has(rev)) byRev.set(rev, now);
+      }
+      this.changed();
+    };
+    const groupRv = new Map<string, string>();
+    const onGroup = (g: GroupObj) => {
+      const key = `${g.metadata.namespace}/${g.metadata.name}`;
+      const now = performance.now();
+      const prev = groupRv.get(key);
+      // Nothing but the controller writes a group after the benchmark created it.
+      if (prev && prev !== g.metadata.resourceVersion) this.writes.push({ at: now, kind: 'RolloutGroup', what: key });
+      groupRv.set(key, g.metadata.resourceVersion);
+      const release = g.status?.release;
+      if (release) {
+        const persisted = this.persistedAt.get(key) ?? this.persistedAt.set(key, new Map()).get(key)!;
+        for (const m of release.promotedMembers ?? []) if (!persisted.has(`${release.id}/${m}`)) persisted.set(`${release.id}/${m}`, now);
+      }
+      this.changed();
+    };
+    rollouts.on('add', (o) => onRollout(o as unknown as RolloutObj));
+    rollouts.on('update', (o) => onRollout(o as unknown as RolloutObj));
+    groups.on('add', (o) => onGroup(o as unknown as GroupObj));
+    groups.on('update', (o) => onGroup(o as unknown as GroupObj));
+    groups.on('delete', (g) => groupRv.delete(`${g.metadata?.namespace}/${g.metadata?.name}`));
+    events.on('add', (e) => {
+      if (eventsListed) this.writes.push({ at: performance.now(), kind: 'Event', what: `${e.metadata?.namespace}/${e.metadata?.name}` });
+    });
+    for (const w of [rollouts, groups, events]) {
+      w.on('error', (err) => console.error(`[bench] observer watch failed: ${String(err)}`));
+      await w.start();
+      this.watches.push(w);
+    }
+    eventsListed = true;
+    this.rollouts = rollouts;
+    this.groups = groups;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.watches.map((w) => w.stop()));
+  }
+
+  listRollouts(set: 'group' | 'baseline'): readonly RolloutObj[] {
+    return (this.rollouts?.list() ?? []).filter((r) => r.metadata?.labels?.[BENCH_LABEL] === set) as unknown as RolloutObj[];
+  }
+
+  listGroups(): readonly GroupObj[] {
+    // Only the benchmark's own: groups left in other namespaces are not its business.
+    return (this.groups?.list() ?? []).filter((g) => g.metadata?.labels?.[BENCH_LABEL] === 'group') as unknown as GroupObj[];
+  }
+
+  writesBetween(from: number, to: number): Write[] {
+    return this.writes.filter((w) => w.at >= from && w.at < to);
+  }
+
+  /** Resolves with the time (performance.now) at which the predicate first held, checked after every event. */
+  until(what: string, pred: () => boolean, timeoutMs: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!pred()) return;
+        this.listeners.delete(check);
+        clearTimeout(timer);
+        resolve(performance.now());
+      };
+      const timer = setTimeout(() => {
+        this.listeners.delete(check);
+        reject(new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`));
+      }, timeoutMs);
+      this.listeners.add(check);
+      check();
+    });
+  }
+
+  private changed(): void {
+    for (const l of [...this.listeners]) l();
+  }
+}

@@ -1,0 +1,51 @@
+import { FIELD_MANAGER } from '../api/rolloutgroup.ts';
+import { ReplicaSet, Rollout, Service, type OwnedKeys } from '../api/rollout.ts';
+import { ownedAnnotationKeys } from './managed-fields.ts';
+import { project } from './schema-projection.ts';
+
+/**
+ * Informer transforms (client-go's SetTransform): what the caches keep of each object. A cached
+ * Rollout, ReplicaSet or Service holds only what its schema in src/api/rollout.ts reads, plus the
+ * metadata the list-watch itself needs; managedFields go, Tandem's own annotation keys are read off
+ * them on the way in. Whole objects with managedFields made up most of the controller's memory.
+ */
+
+type Raw = { metadata?: Record<string, unknown> } & Record<string, unknown>;
+
+/** Where a transformed Rollout keeps the annotation keys Tandem owned when it arrived. */
+const OWNED = Symbol('tandem.owned');
+
+/** Every cached object keeps what the list-watch and change notifications read. */
+function withBookkeeping(raw: Raw, projected: unknown): Raw {
+  const out = projected as Raw;
+  const m = raw.metadata ?? {};
+  out.metadata = {
+    ...out.metadata,
+    ...pick(m, ['name', 'namespace', 'uid', 'resourceVersion', 'generation']),
+  };
+  return out;
+}
+
+const pick = (o: Record<string, unknown>, keys: readonly string[]) => Object.fromEntries(keys.flatMap((k) => (o[k] === undefined ? [] : [[k, o[k]]])));
+
+export function transformRollout(raw: Raw): Raw {
+  const out = withBookkeeping(raw, project(Rollout, raw));
+  (out as Record<symbol, unknown>)[OWNED] = ownedAnnotationKeys(raw.metadata?.['managedFields'] as never, FIELD_MANAGER);
+  return out;
+}
+
+/** The keys Tandem owned on a Rollout the cache transformed (see transformRollout). */
+export const ownedKeysOf = (cached: object): OwnedKeys => ((cached as Record<symbol, unknown>)[OWNED] as OwnedKeys | undefined) ?? {};
+
+/** The pod template stays whole: restoring a revision (Argo's `undo`) writes it back. */
+const RS_WHOLE = new Set(['spec.template']);
+export const transformReplicaSet = (raw: Raw): Raw => withBookkeeping(raw, project(ReplicaSet, raw, RS_WHOLE));
+
+export const transformService = (raw: Raw): Raw => withBookkeeping(raw, project(Service, raw));
+
+/** Groups are read whole (their schema lives with the planner); only the managedFields go. */
+export function transformGroup(raw: Raw): Raw {
+  if (!raw.metadata?.['managedFields']) return raw;
+  const { managedFields: _dropped, ...metadata } = raw.metadata;
+  return { ...raw, metadata };
+}
