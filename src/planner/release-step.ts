@@ -121,7 +121,7 @@ class Step {
    */
   private resolve(prev: ReleaseStatus | undefined, changed: ReleaseTarget[]): ReleaseStatus | undefined {
     if (prev && this.holds(prev, changed)) return structuredClone(prev);
-    if (prev && (prev.state === 'CuttingOver' || prev.state === 'RollingBack')) {
+    if (prev && (prev.state === 'CuttingOver' || prev.state === 'RollingBack' || this.forwardPending(prev))) {
       const kept = this.keepThroughChange(prev, changed);
       if (kept) return kept;
     }
@@ -156,7 +156,7 @@ class Step {
       if (deferred.length > 0) release.deferred = deferred;
       else delete release.deferred;
     };
-    if (release.state === 'RollingBack') {
+    if (release.state === 'RollingBack' || release.state === 'Aborted') {
       announce();
       return release;
     }
@@ -174,6 +174,12 @@ class Step {
     const what = superseded.map((m) => `${m}@${this.at(m).desiredRevision}`).join(', ');
     const failed = this.fail(release, `superseded: ${what} arrived before ${superseded.join(', ')} was promoted; ${live.join(', ')} go back to their previous revision, then forward with it in a new release`);
     return { ...failed, superseded: true } as ReleaseStatus;
+  }
+
+  /** A superseded release whose members are back but not yet forward again: it is not done. */
+  private forwardPending(release: ReleaseStatus): boolean {
+    if (release.state !== 'Aborted' || !release.superseded) return false;
+    return release.targets.some((t) => (release.restored ?? []).includes(t.rollout) && this.at(t.rollout).desiredRevision === t.from);
   }
 
   private start(targets: ReleaseTarget[], prev: ReleaseStatus | undefined): ReleaseStatus {

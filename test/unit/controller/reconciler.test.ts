@@ -32,6 +32,7 @@ class FakeGateway {
   getGroup = () => this.groupRaw;
   getRollout = (_ns: string, name: string) => this.rollouts.get(name);
   listServices = () => [...services('interest', 'loan').values()];
+  getService = (_ns: string, name: string) => services('interest', 'loan').get(name);
   listReplicaSets = () => this.replicaSets;
   listGroups = () => [this.groupRaw];
   private write = (what: string) => {
