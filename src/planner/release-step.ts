@@ -76,6 +76,8 @@ class Step {
   readonly states = new Map<string, MemberState>();
   requeue: number | undefined;
   readonly nowIso: string;
+  /** A promote request for the current gate was accepted in this step. */
+  private gateRequested = false;
 
   constructor(input: StepInput) {
     this.in = input;
@@ -302,8 +304,6 @@ class Step {
     return undefined;
   }
 
-  private gateRequested = false;
-
   /** Every mover of the stage ready at its barrier (or moved on) and none held by a person. */
   gateReady(release: ReleaseStatus, stage: Stage): boolean {
     return stage.movers.every((m) => (this.readyAt(m, stage) || this.movedOn(m, stage, release)) && !this.at(m).held);
@@ -325,6 +325,7 @@ class Step {
       return undefined;
     }
     const waiting = stage.movers.filter((m) => !this.movedOn(m, stage, release) && !(release.state === 'Gating' && this.readyAt(m, stage)));
+    if (waiting.length === 0) return undefined; // every mover moved on: only pins settling, Argo's own delay
     const what = release.state === 'Gating' ? 'not ready' : stage.final ? 'not promoted' : 'not resumed';
     return `${what} within ${this.in.spec.progressDeadlineSeconds}s: waiting for ${waiting.join(', ')}`;
   }
@@ -505,7 +506,25 @@ class Step {
       this.actions.push({ kind: 'Promote', rollout: m, resourceVersion: r.resourceVersion });
       return promoting(`${label} promoting ${m} (${progress})`);
     }
+    const lingering = this.lingering(release);
+    if (lingering.length > 0) {
+      // The dependencies' active Services select the new pods, but a data plane (kube-proxy, a mesh)
+      // may still send some calls to the previous ones until they are gone (scaleDownDelaySeconds):
+      // the pins keep the new dependents on the new revisions until then.
+      this.wait(RESYNC_MS);
+      return promoting(`${label}: every member promoted; pins kept until the previous pods of ${lingering.join(', ')} are gone`);
+    }
     return this.nextStage(release, stage);
+  }
+
+  /** Dependencies that pinned members reach whose previous revision still has pods up. */
+  private lingering(release: ReleaseStatus): string[] {
+    const deps = new Set((release.pinned ?? []).flatMap((e) => this.in.graph.dependenciesOf(parsePinEntry(e).rollout)));
+    return [...deps].filter((dep) => {
+      const from = release.targets.find((t) => t.rollout === dep)?.from;
+      const rs = from ? replicaSetOf(this.in.replicaSets, dep, from) : undefined;
+      return rs !== undefined && rs.spec.replicas > 0 && rs.status.availableReplicas > 0;
+    }).sort();
   }
 
   /** Every mover of the stage moved on: the next stage's gate, or the release is complete. */

@@ -9,6 +9,7 @@ import {
   argoStep,
   isPromoted,
   newRollout,
+  scaleDownUnused,
   pin,
   podAddress,
   pushRevision,
@@ -284,6 +285,9 @@ class World {
       if (rs) rs.available = true;
     }
     for (let round = 0; round < 300; round++) {
+      // A second a round: Argo scales ReplicaSets nothing uses down after scaleDownDelaySeconds.
+      this.now += 1_000;
+      for (const n of this.names) scaleDownUnused(this.r(n), this.now);
       for (const n of this.names) this.run({ t: 'argo', i: this.names.indexOf(n) });
       this.run({ t: 'reconcile' });
       const waiting = [...this.changed].filter((t) => !isPromoted(this.r(t)));
