@@ -378,7 +378,9 @@ class Step {
    * Argo has yet to call it stable (a post-promotion analysis, say).
    */
   isLive(m: string, stage: Stage, release: ReleaseStatus): boolean {
-    return this.movedOn(m, stage, release) || (stage.final && this.at(m).activeRevision === release.targets.find((t) => t.rollout === m)?.revision);
+    const r = this.at(m);
+    // An aborted member is on its way back by Argo's own doing (its active Service returns to stable).
+    return this.movedOn(m, stage, release) || (stage.final && !r.aborted && r.activeRevision === release.targets.find((t) => t.rollout === m)?.revision);
   }
 
   /** Paused at exactly this stage's barrier with the new pods available. */
@@ -619,7 +621,7 @@ class Step {
         this.states.set(t, 'Deploying');
         continue;
       }
-      const live = r.activeRevision === target.revision;
+      const live = r.activeRevision === target.revision && !r.aborted;
       if (lockstep && (live || rolledBack.has(t))) {
         this.states.set(t, 'RolledBack');
         if (restored.has(t) && r.desiredRevision === target.revision) {

@@ -61,9 +61,10 @@ describe('metrics and health', () => {
     expect(sample(text, 'tandem_cutover_seconds_sum')).toBeGreaterThan(0);
     // Cutover is part of the release.
     expect(sample(text, 'tandem_cutover_seconds_sum')!).toBeLessThanOrEqual(sample(text, 'tandem_release_duration_seconds_sum', { outcome: 'completed' })!);
-    // Two promotions and the metadata writes, each timed.
+    // Two promotions, the first wiring, and the dependent's pin set and removed, each timed.
     expect(sample(text, 'tandem_action_latency_seconds_count', { action: 'Promote' })).toBe(2);
-    expect(sample(text, 'tandem_action_latency_seconds_count', { action: 'ApplyMetadata' })).toBeGreaterThanOrEqual(2);
+    expect(sample(text, 'tandem_action_latency_seconds_count', { action: 'ApplyMetadata' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'tandem_action_latency_seconds_count', { action: 'Pin' })).toBe(2);
     expect(sample(text, 'tandem_action_latency_seconds_count', { action: 'UpdateStatus' })).toBeGreaterThanOrEqual(4);
 
     const successes = sample(text, 'controller_runtime_reconcile_total', { ...rg, result: 'success' })!;
