@@ -84,8 +84,16 @@ describe('the world moves mid-release', () => {
       // Git's newest revisions (loan 2.0 with interest 3.0) start a release together, gated as usual.
       const next = await s.waitGroup('a new release at its gate', (g) => g.status?.phase === 'Paused' && g.status.release !== undefined && g.status.release.id !== first.id, 180_000);
       expect(next.status!.release!.targets.map((t) => t.rollout)).toEqual(['interest', 'loan']);
-      await kube.annotateGroup(ns, 'loans', { 'tandem.dev/promote': next.status!.release!.id });
-      await s.waitGroup('Healthy', (g) => g.status?.phase === 'Healthy' && !g.status.release, 120_000);
+      // Each release from here on waits at its gate for a person. (Putting loan forward from its
+      // ReplicaSet's template can start one more revision of the same image: see the issue note.)
+      const promoted = new Set<string>();
+      for (let g = next; g.status?.phase !== 'Healthy'; ) {
+        const id = g.status!.release!.id;
+        expect(promoted.size, 'gated releases after the supersede').toBeLessThan(3);
+        promoted.add(id);
+        await kube.annotateGroup(ns, 'loans', { 'tandem.dev/promote': id });
+        g = await s.waitGroup('Healthy, or the next release at its gate', (x) => (x.status?.phase === 'Healthy' && !x.status.release) || (x.status?.phase === 'Paused' && x.status.release !== undefined && !promoted.has(x.status.release.id)), 180_000);
+      }
     } finally {
       await recorder.stop();
     }

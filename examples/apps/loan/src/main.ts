@@ -15,9 +15,21 @@ podinfo.on('change', (c) => {
 });
 podinfo.on('error', (err) => log('podinfo error', { error: err.message }));
 
-/** GETs JSON from the backend the annotation names right now. */
+/**
+ * The address to call: the current one, or, once it is gone, the last one this pod had. Argo strips
+ * its metadata from a revision's pods as it retires them, while a data plane (kube-proxy) may still
+ * send them a last few requests; those keep the backend this revision was wired to.
+ */
+let lastAddress: string | undefined;
+function address(): string | undefined {
+  const now = podinfo.address(key);
+  if (now) lastAddress = now;
+  return now ?? lastAddress;
+}
+
+/** GETs JSON from the backend the annotation names right now (or last named). */
 async function backend(path: string): Promise<{ url: string; body: unknown }> {
-  const base = podinfo.address(key);
+  const base = address();
   if (!base) throw new Error(`annotation ${key} is not set`);
   const res = await fetch(new URL(path, base.endsWith('/') ? base : `${base}/`), { signal: AbortSignal.timeout(2_000) });
   if (!res.ok) throw new Error(`${base} answered ${res.status}`);
