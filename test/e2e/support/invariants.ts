@@ -46,7 +46,10 @@ export function matchedVersionViolations(recorder: Recorder, edges: readonly Edg
         const where = `#${event.seq} ${event.kind} ${event.verb} ${event.object.metadata.name}: pod ${pod.metadata.name}`;
         const url: string | undefined = pod.metadata.annotations?.[`pin.${e.annotation}`] ?? pod.metadata.annotations?.[e.annotation];
         if (!url) {
-          out.push(`${where} behind ${activeSvc.metadata.name} has no ${e.annotation}`);
+          // Argo strips its metadata from a revision it retires (a rollback) before its Service lets go
+          // of the pods; apps keep the last address they had (docs/wiring.md). Any other pod must have one.
+          const retiring = pod.metadata.labels?.[HASH] !== d.status?.currentPodHash && pod.metadata.labels?.[HASH] !== d.status?.stableRS;
+          if (!retiring) out.push(`${where} behind ${activeSvc.metadata.name} has no ${e.annotation}`);
           continue;
         }
         const service = /^[a-z]+:\/\/([^.]+)\./.exec(url)?.[1] ?? '';
