@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addressKey, blueGreenApp, groupManifest } from './support/apps.ts';
+import { addressKey, blueGreenApp, groupManifest, webAnalysis } from './support/apps.ts';
 import { activeSwitches, matchedVersionViolations } from './support/invariants.ts';
 import { Recorder } from './support/recorder.ts';
 import { Scenario } from './support/scenario.ts';
@@ -32,20 +32,7 @@ async function slowAnalysis(name: string, seconds: number): Promise<string> {
   server = createServer((_req, res) => res.setHeader('content-type', 'application/json').end(JSON.stringify({ ok: true })));
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
-  return `apiVersion: argoproj.io/v1alpha1
-kind: AnalysisTemplate
-metadata: {name: ${name}}
-spec:
-  metrics:
-  - name: ok
-    initialDelay: ${seconds}s
-    count: 1
-    successCondition: result == true
-    provider:
-      web:
-        url: http://127.0.0.1:${port}/verdict
-        jsonPath: "{$.ok}"
-`;
+  return webAnalysis(name, `http://127.0.0.1:${port}/verdict`, seconds);
 }
 
 const loanInterest = [{ rollout: 'interest' }, { rollout: 'loan', dependsOn: ['interest'] }];

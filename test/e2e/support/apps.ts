@@ -51,14 +51,18 @@ export function canaryApp(name: string, version: string, weights: readonly numbe
 ${steps}`);
 }
 
-/** An AnalysisTemplate with one `web` metric: successful while the endpoint answers {"ok": true}. */
-export function webAnalysis(name: string, url: string): string {
+/**
+ * An AnalysisTemplate with one `web` metric: successful while the endpoint answers {"ok": true},
+ * measured once, after `initialDelaySeconds` if given.
+ */
+export function webAnalysis(name: string, url: string, initialDelaySeconds?: number): string {
   return `apiVersion: argoproj.io/v1alpha1
 kind: AnalysisTemplate
 metadata: {name: ${name}}
 spec:
   metrics:
-  - name: ok
+  - name: ok${initialDelaySeconds === undefined ? '' : `
+    initialDelay: ${initialDelaySeconds}s`}
     count: 1
     failureLimit: 0
     successCondition: result == true
