@@ -124,9 +124,13 @@ export class Reconciler {
   /** Performs the plan; returns a requeue delay when it must be planned again sooner. */
   private async act(group: RolloutGroup, raw: { status?: unknown }, observed: Observed, p: Plan, log: Logger): Promise<number | undefined> {
     const { namespace, name } = group.metadata;
-    const before = group.metadata.resourceVersion;
-    let rv = before;
-    const wroteGroup = () => this.groupWrites.wrote(groupKey(namespace, name), before, rv, this.now());
+    let rv = group.metadata.resourceVersion;
+    /** Writes the group from the version `rv` names and moves `rv` on, remembering the one it replaced. */
+    const writeGroup = async (kind: string, write: (from: string) => Promise<string>) => {
+      const from = rv;
+      rv = await this.timed(kind, () => write(from));
+      this.groupWrites.wrote(groupKey(namespace, name), from, rv, this.now());
+    };
     for (const a of p.actions) {
       if (a.kind === 'Nudge') {
         log.warn({ rollout: a.rollout }, 'argo rollouts has not acted on a rollout; nudging it');
@@ -149,17 +153,14 @@ export class Reconciler {
         const after = await this.timed(a.kind, () => this.performOnRollout(namespace, a));
         this.expectations.wrote(rolloutKey({ namespace, name: a.rollout }), before, after, this.now());
       } else {
-        const current = rv;
-        rv = await this.timed(a.kind, () => this.performOnGroup(group, current, a));
-        wroteGroup();
+        await writeGroup(a.kind, (from) => this.performOnGroup(group, from, a));
       }
       log.info({ action: a.kind, rollout: 'rollout' in a ? a.rollout : undefined }, 'action done');
       crashIfArmed(this.failpoint, `after-action:${a.kind}`);
     }
     const status = p.status;
     if (status && canonicalJson(raw.status ?? {}) !== canonicalJson(status)) {
-      rv = await this.timed('UpdateStatus', () => this.gw.patchGroupStatus(namespace, name, rv, raw.status, status satisfies RolloutGroupStatus));
-      wroteGroup();
+      await writeGroup('UpdateStatus', (from) => this.gw.patchGroupStatus(namespace, name, from, raw.status, status satisfies RolloutGroupStatus));
       this.metrics?.recorded(p.events, group.status?.release, status.release, this.now());
       log.info({ phase: p.status.phase, message: p.status.message }, 'status updated');
       for (const e of p.events) crashIfArmed(this.failpoint, `after-status:${e.reason}`);
@@ -174,8 +175,7 @@ export class Reconciler {
     }
     for (const r of p.handledRequests) {
       try {
-        rv = await this.timed('RemoveRequest', () => this.gw.patchGroupMetadata(namespace, name, rv, { annotations: { [r.annotation]: null } }));
-        wroteGroup();
+        await writeGroup('RemoveRequest', (from) => this.gw.patchGroupMetadata(namespace, name, from, { annotations: { [r.annotation]: null } }));
         log.info({ request: r.annotation, value: r.value }, 'request handled');
       } catch (err) {
         // The group changed meanwhile (a new request?): plan again from the cache; the request stays until then.

@@ -17,6 +17,8 @@ const steadyLoan = {
 /** The gateway's reads from fixed caches, its writes recorded in order (and failing where asked). */
 class FakeGateway {
   readonly calls: string[] = [];
+  /** The resourceVersion each write returned, by call. */
+  readonly versions = new Map<string, string>();
   groupRaw: Record<string, unknown>;
   rollouts: Map<string, RolloutView>;
   replicaSets: ReturnType<typeof blueGreen>['replicaSets'];
@@ -37,7 +39,8 @@ class FakeGateway {
   listGroups = () => [this.groupRaw];
   private write = (what: string) => {
     this.calls.push(what);
-    return Promise.resolve(String(++this.rv));
+    this.versions.set(what, String(++this.rv));
+    return Promise.resolve(String(this.rv));
   };
   patchGroupStatus = () => this.write('status');
   patchGroupMetadata = (_ns: string, _name: string, _rv: string, metadata: Record<string, unknown>) => {
@@ -84,6 +87,23 @@ describe('Reconciler', () => {
     expect(gw.calls).toContain('metadata loan');
     const before = gw.calls.length;
     // The informer still holds loan as it was before the write: nothing is planned or written.
+    const again = await r.reconcile(key);
+    expect(again.requeueAfterMs).toBe(200);
+    expect(gw.calls.slice(before)).toEqual([]);
+  });
+
+  it('does not plan from a cache showing the middle of two group writes (status written, request not yet removed)', async () => {
+    const g = group({ members: loanDependsOnInterest, annotations: { 'tandem.dev/promote': 'deadbeef00' } });
+    const gw = new FakeGateway(g as unknown as Record<string, unknown>, [blueGreen({ name: 'interest', stable: 'i1' }), blueGreen({ name: 'loan', stable: 'l1', ...steadyLoan })]);
+    const r = reconcilerFor(gw);
+    await r.reconcile(key);
+    expect(gw.calls).toEqual(['status', 'event PromoteRefused', 'remove tandem.dev/promote']);
+    const before = gw.calls.length;
+    // The informer delivers the version the status patch made: its request is still there and its
+    // resourceVersion is not the group's any more (a write from it would be a 409).
+    const middle = structuredClone(g) as unknown as { metadata: { resourceVersion: string } };
+    middle.metadata.resourceVersion = gw.versions.get('status')!;
+    gw.groupRaw = middle as unknown as Record<string, unknown>;
     const again = await r.reconcile(key);
     expect(again.requeueAfterMs).toBe(200);
     expect(gw.calls.slice(before)).toEqual([]);

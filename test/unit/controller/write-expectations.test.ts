@@ -20,4 +20,26 @@ describe('write expectations', () => {
     expect(e.stale('ns/a', '10', 999)).toBe(true);
     expect(e.stale('ns/a', '10', 1_000)).toBe(false);
   });
+
+  it('hold every version two writes in a row passed through stale, not only the first', () => {
+    const e = new WriteExpectations(1_000);
+    // A status patch then a request removal in one reconcile: the cache may show the middle version.
+    e.wrote('ns/a', '10', '11', 0);
+    e.wrote('ns/a', '11', '12', 1);
+    expect(e.stale('ns/a', '11', 2)).toBe(true);
+    expect(e.stale('ns/a', '10', 3)).toBe(true);
+    expect(e.stale('ns/a', '12', 4)).toBe(false);
+    // Two writes of one Rollout both guarded by the version observed before them.
+    e.wrote('ns/r', '20', '21', 0);
+    e.wrote('ns/r', '20', '22', 1);
+    expect(e.stale('ns/r', '21', 2)).toBe(true);
+    expect(e.stale('ns/r', '22', 3)).toBe(false);
+  });
+
+  it('do not carry an expired write into the next one', () => {
+    const e = new WriteExpectations(1_000);
+    e.wrote('ns/a', '10', '11', 0);
+    e.wrote('ns/a', '30', '31', 2_000);
+    expect(e.stale('ns/a', '11', 2_001)).toBe(false);
+  });
 });
