@@ -7,7 +7,8 @@ export default defineConfig({
   test: {
     reporters: ['default', ['json', { outputFile: report }]],
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // Some unit tests start a process (the CLI, helm, promtool, lua): seconds on a loaded 2-core machine.
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 30_000 } },
       'packages/podinfo',
       // The demo apps as real processes (loan, interest) and against a real RabbitMQ (worker).
       { test: { name: 'apps', include: ['test/apps/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 180_000 } },

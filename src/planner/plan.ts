@@ -7,7 +7,7 @@ import { READY } from './reasons.ts';
 import { requestsOf } from './release-requests.ts';
 import { outcome, SETTLE_MS, step, type StepInput } from './release-step.ts';
 import { pinKeysOf, pinsFor } from './pins.ts';
-import { strategyKey, type ServiceRole } from './roles.ts';
+import { strategyKey, type ServiceRole } from '../api/rollout-roles.ts';
 import { formerMembers, groupStatus, invalidStatus, listedByPeer } from './status.ts';
 import { validate } from './validation.ts';
 import { desiredMetadata, metadataInSync, ownsAnyMetadata } from './wiring.ts';

@@ -1,8 +1,8 @@
 import { defaultAddressAnnotation, type Dependency, type Member } from '../api/rolloutgroup.ts';
 import type { MetadataField, Rollout, RolloutView, Service } from '../api/rollout.ts';
-import { METADATA_FIELDS, ROLE_FIELDS, metadataOf, serviceNameOf, strategyKey, type ServiceRole } from './roles.ts';
+import { METADATA_FIELDS, ROLE_FIELDS, metadataOf, serviceNameOf, strategyKey, type ServiceRole } from '../api/rollout-roles.ts';
 
-export type { ServiceRole } from './roles.ts';
+export type { ServiceRole } from '../api/rollout-roles.ts';
 
 export type DesiredMetadata = Partial<Record<MetadataField, Record<string, string>>>;
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { RolloutGroup } from '../api/rolloutgroup.ts';
 import { POD_TEMPLATE_HASH, Rollout, Service } from '../api/rollout.ts';
+import { ROLE_FIELDS, serviceNameOf, strategyKey } from '../api/rollout-roles.ts';
 import { CliClient, CliClientError, ObjectNotFoundError, type CliClientOptions } from '../kube/cli-client.ts';
 import type { Follower } from '../kube/cli-follow.ts';
 import { formatProblem, lintManifests } from '../lint/lint.ts';
@@ -122,10 +123,7 @@ async function readMembers(client: ObjectSource, group: RolloutGroup): Promise<M
     const parsed = raw === undefined ? undefined : Rollout.safeParse(raw);
     const rollout = parsed?.success ? parsed.data : undefined;
     const services: ServicePointer[] = [];
-    const { blueGreen, canary } = rollout?.spec.strategy ?? {};
-    const named: [ServicePointer['role'], string | undefined][] = blueGreen
-      ? [['active', blueGreen.activeService], ['preview', blueGreen.previewService]]
-      : [['stable', canary?.stableService], ['canary', canary?.canaryService]];
+    const named = rollout ? (['active', 'preview'] as const).map((r) => [ROLE_FIELDS[strategyKey(rollout)][r].side, serviceNameOf(rollout, r)] as const) : [];
     for (const [role, name] of named) {
       if (!name) continue;
       const svc = Service.safeParse(await client.getService(name));

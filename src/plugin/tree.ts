@@ -1,11 +1,12 @@
 import type { MemberStatus, RolloutGroup } from '../api/rolloutgroup.ts';
 import type { Rollout } from '../api/rollout.ts';
+import type { SideName } from '../api/rollout-roles.ts';
 import { plain, toneOf, type Paint } from './paint.ts';
 import { promotionOrder } from './promotion-order.ts';
 
 /** One Service a member's Rollout names, and the pod-template-hash its selector holds now. */
 export interface ServicePointer {
-  readonly role: 'active' | 'preview' | 'stable' | 'canary';
+  readonly role: SideName;
   readonly name: string;
   /** false when the Service does not exist. */
   readonly exists: boolean;

@@ -1,20 +1,25 @@
-import type { MetadataField, Rollout } from '../api/rollout.ts';
+import type { MetadataField, Rollout } from './rollout.ts';
 
 /** Which side of a member: the one users reach (active/stable) or the one being tried (preview/canary). */
 export type ServiceRole = 'preview' | 'active';
 export type StrategyKey = 'blueGreen' | 'canary';
 
 type ServiceField = 'previewService' | 'activeService' | 'canaryService' | 'stableService';
+/** What Argo calls the side in that strategy, as people read it (`kubectl rolloutgroup get`). */
+export type SideName = 'preview' | 'active' | 'canary' | 'stable';
 
-/** The one table of strategy × role → the ephemeral-metadata field and the Service field (DESIGN §3). */
-export const ROLE_FIELDS: Readonly<Record<StrategyKey, Readonly<Record<ServiceRole, { readonly metadata: MetadataField; readonly service: ServiceField }>>>> = {
+/**
+ * The one table of strategy × role → the ephemeral-metadata field, the Service field and Argo's name
+ * for the side (DESIGN §3): the wiring, the managed fields Tandem owns and the plugin all read it.
+ */
+export const ROLE_FIELDS: Readonly<Record<StrategyKey, Readonly<Record<ServiceRole, { readonly metadata: MetadataField; readonly service: ServiceField; readonly side: SideName }>>>> = {
   blueGreen: {
-    preview: { metadata: 'previewMetadata', service: 'previewService' },
-    active: { metadata: 'activeMetadata', service: 'activeService' },
+    preview: { metadata: 'previewMetadata', service: 'previewService', side: 'preview' },
+    active: { metadata: 'activeMetadata', service: 'activeService', side: 'active' },
   },
   canary: {
-    preview: { metadata: 'canaryMetadata', service: 'canaryService' },
-    active: { metadata: 'stableMetadata', service: 'stableService' },
+    preview: { metadata: 'canaryMetadata', service: 'canaryService', side: 'canary' },
+    active: { metadata: 'stableMetadata', service: 'stableService', side: 'stable' },
   },
 };
 
