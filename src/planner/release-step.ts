@@ -642,6 +642,26 @@ class Step {
           continue;
         }
         if (r.desiredRevision === target.revision) {
+          if (r.stableRevision !== target.revision && target.from !== undefined && !release.superseded) {
+            // Live, not yet stable (a post-promotion analysis): an abort returns its active Service to
+            // the stable revision while its preview keeps the new pods until Argo scales them down, so
+            // dependents pinned to them stay matched; a restored template would move both at once.
+            // (Not when superseded: that one is put forward again, which an aborted member cannot be.)
+            if (!r.aborted) this.actions.push({ kind: 'Abort', rollout: t, resourceVersion: r.resourceVersion });
+            if (r.activeRevision !== target.from) returning.push(t);
+            continue;
+          }
+          // After a dependency on its way back by an abort: what its previous pods call is then the
+          // previous revision again, while its new pods keep the aborted preview until then.
+          const first = this.in.graph.dependenciesOf(t).filter((dep) => {
+            const d = release.targets.find((x) => x.rollout === dep);
+            const back = this.at(dep);
+            return d?.from !== undefined && rolledBack.has(dep) && back.stableRevision !== d.revision && back.activeRevision !== d.from;
+          });
+          if (first.length > 0) {
+            returning.push(t);
+            continue;
+          }
           // Still on the release's revision: back to the one before the release.
           const template = target.from ? templateOf(this.in.replicaSets, t, target.from) : undefined;
           if (!template) {

@@ -63,7 +63,7 @@ describe('Lockstep canary', () => {
         const pods = await s!.podAnnotations('web', web2);
         return pods.length > 0 && pods.every((a) => a[addressKey('api')] === serviceUrl('api-stable', ns));
       }, { dump: s.dump });
-      await new Promise((r) => setTimeout(r, 1_000));
+      await recorder.caughtUp();
     } finally {
       await recorder.stop();
     }

@@ -80,7 +80,7 @@ describe('failure before cutover', () => {
     await s.kube.annotateGroup(s.ns, 'loans', { 'tandem.dev/retry': degraded.status!.release!.id });
     await s.waitGroup('retry removed', (g) => g.metadata.annotations?.['tandem.dev/retry'] === undefined);
     await waitFor('RetryRefused event', async () => (await s!.kube.events(s!.ns, 'loans')).some((e) => e.type === 'Warning' && e.reason === 'RetryRefused'));
-    await new Promise((r) => setTimeout(r, 2_000));
+    await s.plannedAgain();
     await expectAllAborted(s, stable);
   });
 

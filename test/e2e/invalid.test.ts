@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { blueGreenApp, groupManifest } from './support/apps.ts';
 import { ControllerProcess } from './support/controller-process.ts';
 import { TestKube, type RolloutObj } from './support/kube.ts';
+import { plannedAgain } from './support/planned-again.ts';
 import { waitFor } from './support/wait.ts';
 
 const kube = new TestKube(inject('kubeconfig'));
@@ -66,7 +67,7 @@ describe('invalid groups', () => {
   it('touches no Rollout of an invalid group', async () => {
     await specValid('cycle');
     await specValid('autopromote');
-    await new Promise((r) => setTimeout(r, 3_000)); // a few more reconciles
+    await plannedAgain(controller, kube, ns, ['cycle', 'autopromote', 'missing', 'first', 'second']);
     for (const r of ['a', 'b', 'eager', 'front', 'solo']) {
       const now = await kube.rollout(ns, r);
       expect(now.metadata.resourceVersion, `${r} was written`).toBe(before.get(r)!.metadata.resourceVersion);

@@ -33,7 +33,7 @@ async function releaseAll(sc: Scenario, edges: readonly Edge[], expectedOrder: r
     expect(paused.status!.message).toBe(`release ${release.id} ready: ${sc.members.length}/${sc.members.length} members; waiting for promote`);
     expect(paused.status!.readyMembers).toBe(`${sc.members.length}/${sc.members.length}`);
     // Waiting at the gate means waiting: nothing switches until the promote request.
-    await new Promise((r) => setTimeout(r, 3_000));
+    await sc.plannedAgain();
     expect(activeSwitches(recorder)).toEqual([]);
 
     const table = sc.kubectl('get', 'rolloutgroups', '-o', 'wide');
@@ -60,7 +60,7 @@ async function releaseAll(sc: Scenario, edges: readonly Edge[], expectedOrder: r
         return pods.length > 0 && pods.every((a) => a[e.annotation] === serviceUrl(`${e.dependency}-active`, ns) && a[`pin.${e.annotation}`] === undefined);
       }, { dump: sc.dump });
     }
-    await new Promise((r) => setTimeout(r, 1_000));
+    await recorder.caughtUp();
   } finally {
     await recorder.stop();
   }

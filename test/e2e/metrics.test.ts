@@ -1,18 +1,8 @@
 /** DESIGN §6: /metrics, /healthz and /readyz of a controller that ran a release. */
 import { afterEach, describe, expect, it } from 'vitest';
+import { sample } from './support/metrics-text.ts';
 import { Scenario } from './support/scenario.ts';
 import { waitFor } from './support/wait.ts';
-
-/** The value of one sample in Prometheus text format, or undefined. */
-const sample = (text: string, name: string, labels: Record<string, string> = {}): number | undefined => {
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-};
 
 let s: Scenario | undefined;
 afterEach(async () => {

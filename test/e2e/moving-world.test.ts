@@ -5,9 +5,10 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { addressKey, blueGreenApp, groupManifest, webAnalysis } from './support/apps.ts';
-import { activeSwitches, matchedVersionViolations } from './support/invariants.ts';
+import { activeSwitches, matchedVersionViolations, selectorChanges } from './support/invariants.ts';
 import { Recorder } from './support/recorder.ts';
 import { Scenario } from './support/scenario.ts';
 import { waitFor } from './support/wait.ts';
@@ -119,16 +120,84 @@ describe('the world moves mid-release', () => {
     await kube.patchRollout(ns, 'loan', { spec: { paused: false } });
     await s.waitGroup('Healthy', (g) => g.status?.phase === 'Healthy' && !g.status.release, 180_000);
   });
+  it('a stalled cutover is bounded: interest never becomes stable, so at the deadline loan is rolled back, naming interest', async () => {
+    s = await Scenario.create('stall', 'loans', ['interest', 'loan']);
+    const { kube, ns } = s;
+    // interest's post-promotion analysis measures only after 10 minutes: once promoted it is live but never stable.
+    await kube.apply(ns, await slowAnalysis('forever', 600));
+    await kube.apply(ns, blueGreenApp('interest', '1.0', { postPromotionAnalysis: 'forever' }));
+    await kube.apply(ns, blueGreenApp('loan', '1.0'));
+    await kube.apply(ns, groupManifest('loans', loanInterest, '  progressDeadlineSeconds: 20\n'));
+    s.startController();
+    await s.waitSteady();
+    const stable = { interest: (await kube.rollout(ns, 'interest')).status!['stableRS'], loan: (await kube.rollout(ns, 'loan')).status!['stableRS'] };
+    const recorder = await Recorder.start(kube, ns);
+    try {
+      for (const m of ['interest', 'loan']) await kube.setImage(ns, m, `ghcr.io/acme/${m}:2.0`);
+      const paused = await s.waitPhase('Paused');
+      await kube.annotateGroup(ns, 'loans', { 'tandem.dev/promote': paused.status!.release!.id });
+      const failed = await s.waitGroup('rolled back at the deadline', (g) => g.status?.phase === 'Degraded' && g.status.release?.abortReason !== undefined, 120_000);
+      expect(failed.status!.release!.abortReason).toBe('not promoted within 20s: waiting for interest');
+      await waitFor('both back on 1.0', async () => {
+        for (const m of ['interest', 'loan'] as const) {
+          const r = await kube.rollout(ns, m);
+          if (r.status!['blueGreen']['activeSelector'] !== stable[m] || r.spec.template.spec.containers[0].image !== `ghcr.io/acme/${m}:1.0`) return false;
+        }
+        return true;
+      }, { dump: s.dump, timeoutMs: 120_000 });
+      await recorder.caughtUp();
+    } finally {
+      await recorder.stop();
+    }
+    // loan went live first (dependents first), then interest stalled live: loan came back before interest's new pods went away.
+    expect(activeSwitches(recorder).slice(0, 2).map((w) => w.rollout)).toEqual(['loan', 'interest']);
+    expect(matchedVersionViolations(recorder, loanEdge)).toEqual([]);
+    const reasons = (await kube.events(ns, 'loans')).map((e) => e.reason);
+    for (const r of ['MemberPromoted', 'ReleaseAborted', 'ReleaseRolledBack']) expect(reasons).toContain(r);
+  });
+
+  it('`kubectl argo rollouts promote interest` at the gate: reported, and the gate opens at once, so the mismatch lasts one cutover', async () => {
+    s = await Scenario.create('byhand', 'loans', ['interest', 'loan']);
+    const { kube, ns } = s;
+    await kube.apply(ns, blueGreenApp('interest', '1.0'));
+    await kube.apply(ns, blueGreenApp('loan', '1.0'));
+    await kube.apply(ns, groupManifest('loans', loanInterest));
+    s.startController();
+    await s.waitSteady();
+    const recorder = await Recorder.start(kube, ns);
+    let release: string;
+    try {
+      for (const m of ['interest', 'loan']) await kube.setImage(ns, m, `ghcr.io/acme/${m}:2.0`);
+      release = (await s.waitPhase('Paused')).status!.release!.id;
+      // What the Argo plugin's promote writes for a blue-green Rollout paused before its switch.
+      await kube.patchRolloutStatus(ns, 'interest', { pauseConditions: null });
+      await s.waitGroup('Healthy after the release', (g) => g.status?.phase === 'Healthy' && !g.status.release, 120_000);
+      await recorder.caughtUp();
+    } finally {
+      await recorder.stop();
+    }
+    const events = await kube.events(ns, 'loans');
+    expect(events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'OutOfBandPromotion', message: expect.stringContaining('interest promoted by someone else') }));
+    expect(events.find((e) => e.reason === 'PromotionStarted')?.message).toContain('started by out-of-band promotion of interest');
+    expect(events.some((e) => e.reason === 'ReleaseCompleted' && e.message.includes(release))).toBe(true);
+    // The person switched interest first; Tandem followed with loan at once. Old loan reached new
+    // interest only between the two switches, and nothing else ever mismatched.
+    expect(activeSwitches(recorder).map((w) => w.rollout)).toEqual(['interest', 'loan']);
+    const [first, second, ...more] = selectorChanges(recorder).filter((c) => c.service.endsWith('-active'));
+    expect([first?.service, second?.service, more.length]).toEqual(['interest-active', 'loan-active', 0]);
+    for (const v of matchedVersionViolations(recorder, loanEdge)) {
+      const seq = Number(/^#(\d+)/.exec(v)?.[1]);
+      expect(v).toContain('(loan:1.0) reaches interest-active (interest:2.0)');
+      expect(seq).toBeGreaterThanOrEqual(first!.seq);
+      expect(seq).toBeLessThan(second!.seq);
+    }
+  });
 });
 
 describe('crash-atomic cutover', () => {
   it('SIGKILL at every step of a three-service cutover: no pod ever reaches a revision it does not match, nothing promoted twice', async () => {
-    s = await Scenario.create('killsteps', 'shop', ['db', 'api', 'web']);
+    s = await shopChain('killsteps');
     const { kube, ns } = s;
-    for (const m of ['db', 'api', 'web']) await kube.apply(ns, blueGreenApp(m, '1.0'));
-    await kube.apply(ns, groupManifest('shop', [{ rollout: 'db' }, { rollout: 'api', dependsOn: ['db'] }, { rollout: 'web', dependsOn: ['api'] }]));
-    s.startController('steady');
-    await s.waitSteady();
     await s.controller.kill('SIGTERM');
     const recorder = await Recorder.start(kube, ns);
     try {
@@ -159,16 +228,58 @@ describe('crash-atomic cutover', () => {
     } finally {
       await recorder.stop();
     }
-    expect(matchedVersionViolations(recorder, [
-      { dependent: 'web', dependency: 'api', annotation: addressKey('api') },
-      { dependent: 'api', dependency: 'db', annotation: addressKey('db') },
-    ])).toEqual([]);
-    expect(activeSwitches(recorder).map((w) => w.rollout)).toEqual(['web', 'api', 'db']);
-    for (const m of ['web', 'api']) {
-      const r = await kube.rollout(ns, m);
-      const pods = await s.podAnnotations(m, r.status!['stableRS']);
-      expect(pods.length).toBeGreaterThan(0);
-      for (const a of pods) expect(Object.keys(a).filter((k) => k.startsWith('pin.')), `${m}'s pins left after the release`).toEqual([]);
+    await expectCrashSafe(s, recorder);
+  });
+
+  it('SIGKILL at random moments of a three-service cutover (seeded; TANDEM_KILL_SEED replays one): the same guarantees', async () => {
+    const seed = Number(process.env['TANDEM_KILL_SEED'] ?? Date.now() % 1_000_000);
+    // Each controller lives 0.3–2.5 s: from before its caches sync to well into its writes.
+    const lives = fc.sample(fc.array(fc.integer({ min: 300, max: 2_500 }), { minLength: 8, maxLength: 8 }), { seed, numRuns: 1 })[0]!;
+    console.log(`[e2e random kills] seed ${seed}: controllers killed after ${lives.join(', ')} ms`);
+    s = await shopChain('killrandom');
+    const { kube, ns } = s;
+    const recorder = await Recorder.start(kube, ns);
+    try {
+      for (const m of ['db', 'api', 'web']) await kube.setImage(ns, m, `ghcr.io/acme/${m}:2.0`);
+      const g = await s.waitPhase('Paused');
+      await kube.annotateGroup(ns, 'shop', { 'tandem.dev/promote': g.status!.release!.id });
+      await s.controller.kill('SIGKILL');
+      for (const [i, ms] of lives.entries()) {
+        const c = s.startController(`random-${i}`);
+        await new Promise((r) => setTimeout(r, ms)); // the random moment itself, not a wait for quiet
+        await c.kill('SIGKILL');
+      }
+      s.startController('last');
+      await s.waitGroup('Healthy', (x) => x.status?.phase === 'Healthy' && !x.status.release, 180_000);
+      await recorder.caughtUp();
+    } finally {
+      await recorder.stop();
     }
+    await expectCrashSafe(s, recorder);
   });
 });
+
+/** db ← api ← web, steady under a controller that keeps running. */
+async function shopChain(prefix: string): Promise<Scenario> {
+  const sc = await Scenario.create(prefix, 'shop', ['db', 'api', 'web']);
+  for (const m of ['db', 'api', 'web']) await sc.kube.apply(sc.ns, blueGreenApp(m, '1.0'));
+  await sc.kube.apply(sc.ns, groupManifest('shop', [{ rollout: 'db' }, { rollout: 'api', dependsOn: ['db'] }, { rollout: 'web', dependsOn: ['api'] }]));
+  sc.startController('steady');
+  await sc.waitSteady();
+  return sc;
+}
+
+/** No pod ever reached a revision it does not match, each member switched once and in order, no pin left. */
+async function expectCrashSafe(sc: Scenario, recorder: Recorder) {
+  expect(matchedVersionViolations(recorder, [
+    { dependent: 'web', dependency: 'api', annotation: addressKey('api') },
+    { dependent: 'api', dependency: 'db', annotation: addressKey('db') },
+  ])).toEqual([]);
+  expect(activeSwitches(recorder).map((w) => w.rollout)).toEqual(['web', 'api', 'db']);
+  for (const m of ['web', 'api']) {
+    const r = await sc.kube.rollout(sc.ns, m);
+    const pods = await sc.podAnnotations(m, r.status!['stableRS']);
+    expect(pods.length).toBeGreaterThan(0);
+    for (const a of pods) expect(Object.keys(a).filter((k) => k.startsWith('pin.')), `${m}'s pins left after the release`).toEqual([]);
+  }
+}

@@ -1,6 +1,7 @@
 /** DESIGN §5 restart-safe: a controller killed mid-cutover is replaced and finishes the release. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { activeSwitches, matchedVersionViolations } from './support/invariants.ts';
+import { idleAfter } from './support/planned-again.ts';
 import { Recorder } from './support/recorder.ts';
 import { Scenario } from './support/scenario.ts';
 import { waitFor } from './support/wait.ts';
@@ -60,7 +61,7 @@ describe('restart', () => {
     expect(await first.kill('SIGTERM')).toBe(0);
     const second = sc.startController('second');
     await waitFor('second controller synced', async () => second.logLines().some((l) => l.includes('caches synced')));
-    await new Promise((r) => setTimeout(r, 1_000)); // its first reconcile changes nothing: no group event follows
+    await idleAfter(second, 1); // its first reconcile changes nothing: no group event follows
     await sc.kube.setImage(sc.ns, 'interest', 'ghcr.io/acme/interest:2.0');
     // Well before the periodic resync (5 minutes): the Rollout event must wake the group.
     await sc.waitGroup('release started', (g) => g.status?.release !== undefined, 20_000);

@@ -40,6 +40,10 @@ export interface ModelRollout {
   specPaused?: boolean;
   /** An inconclusive analysis paused it for a person (pause condition InconclusiveAnalysisRun). */
   inconclusive?: boolean;
+  /** Has a post-promotion analysis: once switched it is live, and stable only when that passes. */
+  postPromotionAnalysis?: boolean;
+  /** Its post-promotion analysis runs now: live (active switched), not yet stable. */
+  analysisRunning?: boolean;
   /** When it was aborted (model time), for abortScaleDownDelaySeconds. */
   abortedAt?: number;
   abort: boolean;
@@ -80,6 +84,7 @@ export function newRollout(name: string, revision: string, active: Record<string
 /** Argo's abort (by hand, or a failed analysis): the pause ends, the active Service goes back to the stable revision. */
 export function abort(r: ModelRollout, now?: number) {
   r.abort = true;
+  r.analysisRunning = false;
   if (now !== undefined) r.abortedAt = now;
   r.activeSelector = r.stableRS;
   r.paused = false;
@@ -110,6 +115,7 @@ export function argoStep(r: ModelRollout) {
     if (r.template !== r.currentPodHash) {
       r.currentPodHash = r.template;
       r.abort = false;
+      r.analysisRunning = false;
       r.inconclusive = false;
       delete r.abortedAt;
       r.paused = false;
@@ -134,7 +140,8 @@ export function argoStep(r: ModelRollout) {
   } else if (r.controllerPause && !r.paused) {
     r.activeSelector = r.currentPodHash; // the user resumed: switch the active Service
     r.controllerPause = false;
-  } else if (!r.abort && r.activeSelector === r.currentPodHash && r.stableRS !== r.currentPodHash) {
+    if (r.postPromotionAnalysis) r.analysisRunning = true;
+  } else if (!r.abort && !r.analysisRunning && r.activeSelector === r.currentPodHash && r.stableRS !== r.currentPodHash) {
     r.stableRS = r.currentPodHash;
   } else if (
     !r.abort &&
@@ -175,6 +182,14 @@ function syncEphemeralMetadata(r: ModelRollout) {
     else if (hash === r.stableRS || hash === r.activeSelector) rs.podAnnotations = { ...r.activeMetadata };
     else rs.podAnnotations = {};
   }
+}
+
+/** A post-promotion analysis ends: passed, the revision becomes stable next; failed, Argo aborts it. */
+export function analysisEnds(r: ModelRollout, passed: boolean, now: number) {
+  if (!r.analysisRunning) return;
+  if (passed) r.analysisRunning = false;
+  else abort(r, now);
+  r.resourceVersion++;
 }
 
 /** `kubectl argo rollouts promote` by a person: the pause conditions and the hold go. */

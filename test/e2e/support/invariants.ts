@@ -79,6 +79,21 @@ export function activeSwitches(recorder: Recorder): { rollout: string; from: str
   return out;
 }
 
+/** Each change of a Service's selected revision, in order (what traffic follows; Argo writes it before the Rollout's status). */
+export function selectorChanges(recorder: Recorder): { service: string; from: string; to: string; seq: number }[] {
+  const last = new Map<string, string>();
+  const out: { service: string; from: string; to: string; seq: number }[] = [];
+  for (const { event } of recorder.states()) {
+    if (event.kind !== 'Service') continue;
+    const name: string = event.object.metadata.name;
+    const hash = event.object.spec?.selector?.[HASH];
+    const before = last.get(name);
+    if (hash && before && hash !== before) out.push({ service: name, from: before, to: hash, seq: event.seq });
+    if (hash) last.set(name, hash);
+  }
+  return out;
+}
+
 /** The first event at which each Rollout's canary step index reached `step` or beyond. */
 export function firstAtStep(recorder: Recorder, step: number): Map<string, number> {
   const out = new Map<string, number>();

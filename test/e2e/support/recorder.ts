@@ -4,6 +4,7 @@
  */
 import { ListWatch, Watch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { ARGO, TANDEM, type TestKube } from './kube.ts';
+import { waitFor } from './wait.ts';
 
 export type Kind = 'Rollout' | 'ReplicaSet' | 'Pod' | 'Service' | 'RolloutGroup';
 export interface Recorded {
@@ -21,6 +22,7 @@ export class Recorder {
   private baseline = 0;
   private readonly watches: ListWatch<KubernetesObject>[] = [];
   private readonly errors: unknown[] = [];
+  private lists: Record<Kind, () => Promise<unknown>> | undefined;
 
   static async start(kube: TestKube, namespace: string): Promise<Recorder> {
     const r = new Recorder();
@@ -56,7 +58,22 @@ export class Recorder {
       }),
     );
     r.baseline = r.events.length;
+    r.lists = lists;
     return r;
+  }
+
+  /** Resolves once the last state recorded is the API server's current one for every kind: nothing is left in flight. */
+  async caughtUp(): Promise<void> {
+    await waitFor('recorder caught up with the API server', async () => {
+      const last = [...this.states()].at(-1)?.state;
+      if (!last) return false;
+      for (const [kind, list] of Object.entries(this.lists!) as [Kind, () => Promise<unknown>][]) {
+        const items = ((await list()) as { items: KubernetesObject[] }).items;
+        if (items.length !== last[kind].size) return false;
+        if (items.some((o) => last[kind].get(o.metadata!.name!)?.metadata.resourceVersion !== o.metadata!.resourceVersion)) return false;
+      }
+      return true;
+    });
   }
 
   private record(kind: Kind, verb: Recorded['verb'], obj: KubernetesObject) {

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { inject } from 'vitest';
 import { ControllerProcess } from './controller-process.ts';
+import { plannedAgain } from './planned-again.ts';
 import { TestKube, type GroupObj } from './kube.ts';
 import { waitFor } from './wait.ts';
 
@@ -76,11 +77,16 @@ export class Scenario {
       `group ${this.group}: steady`,
       async () => {
         if (!(await steadyNow())) return undefined;
-        await new Promise((r) => setTimeout(r, 1_000));
+        await this.plannedAgain();
         return steadyNow();
       },
       { timeoutMs, dump: this.dump },
     );
+  }
+
+  /** The controller planned the group again since now, and left it as it is (see planned-again.ts). */
+  plannedAgain(): Promise<void> {
+    return plannedAgain(this.controller, this.kube, this.ns, [this.group], this.dump);
   }
 
   kubectl(...args: string[]): string {

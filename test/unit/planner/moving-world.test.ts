@@ -180,6 +180,22 @@ describe('3. nothing waits forever', () => {
     expect(p.status?.phase).toBe('Degraded');
   });
 
+  it('a dependency live in its post-promotion analysis at the deadline is aborted, not restored; its dependent goes back once it is back', () => {
+    // Restoring interest's template would move its preview and active Services to i1 at once, while
+    // loan@l2 is pinned to its preview; an abort moves only the active one and keeps i2 behind the preview.
+    const stuck = cuttingOver(['loan'], { progressAt: iso() });
+    const interestLive = { desired: 'i2', activeSwitched: true, paused: false };
+    const p = run({ status: stuck, progressDeadlineSeconds: 60 }, interestLive, liveLoan, T0 + 61_000);
+    expect(p.status?.release?.state).toBe('RollingBack');
+    expect(p.status?.release?.abortReason).toBe('not promoted within 60s: waiting for interest');
+    const q = run({ status: again(p), progressDeadlineSeconds: 60 }, interestLive, liveLoan, T0 + 62_000);
+    expect(kinds(q.actions)).toEqual(['Abort:interest']);
+    expect(q.status?.release?.pinned).toEqual(['loan@l2']);
+    const o = observed(group({ members: loanDependsOnInterest, status: again(q), progressDeadlineSeconds: 60 }), [blueGreen({ name: 'interest', stable: 'i1', desired: 'i2', abort: true }), blueGreen({ name: 'loan', stable: 'l1', ...liveLoan })], { now: T0 + 63_000 });
+    const r = plan({ ...o, replicaSets: [...o.replicaSets, replicaSet('loan', 'l1', true, steadyLoan.activeMetadata)] });
+    expect(kinds(r.actions)).toEqual(['RestoreTemplate:loan']);
+  });
+
   it('waits while the deadline has not passed, and wakes up for it', () => {
     const stuck = cuttingOver(['loan'], { progressAt: iso() });
     const p = run({ status: stuck, progressDeadlineSeconds: 60 }, { desired: 'i2', paused: false }, liveLoan, T0 + 55_000);
