@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { axeViolations, DashboardProcess, launchBrowser, readOnlyKubeconfig, screenshot } from './support/dashboard.ts';
+import { axeViolations, BlipProxy, DashboardProcess, launchBrowser, readOnlyKubeconfig, screenshot } from './support/dashboard.ts';
 import { Scenario } from './support/scenario.ts';
 
 const DESKTOP = { width: 1280, height: 800 };
@@ -18,6 +18,7 @@ const NARROW = { width: 390, height: 844 };
 let browser: Browser;
 const scenarios: Scenario[] = [];
 const dashboards: DashboardProcess[] = [];
+const proxies: BlipProxy[] = [];
 
 beforeAll(async () => {
   browser = await launchBrowser();
@@ -25,6 +26,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await Promise.all(dashboards.map((d) => d.stop()));
+  await Promise.all(proxies.map((p) => p.stop()));
   await Promise.all(scenarios.map((s) => s.cleanup()));
 });
 
@@ -72,7 +74,10 @@ async function tabTo(page: Page, name: string): Promise<void> {
 describe('dashboard', () => {
   it('lists the group, shows a release at its gate with graph and wiring, and Promote completes it without a reload', async () => {
     const s = await loans('dash');
-    const d = await dashboard(inject('kubeconfig'), s.ns);
+    // The dashboard reaches the API server through a relay the test can cut.
+    const blip = await BlipProxy.start(inject('kubeconfig'), inject('kubectl'), mkdtempSync(join(tmpdir(), 'tandem-blip-')));
+    proxies.push(blip.proxy);
+    const d = await dashboard(blip.kubeconfig, s.ns);
     const { page, loads, cspViolations } = await open(d.url);
 
     // The list: the group, its phase and ready members; the search filter narrows it.
@@ -119,6 +124,16 @@ describe('dashboard', () => {
     await expect(wiring.getByTestId('live-side').textContent()).resolves.toContain(`http://interest-active.${s.ns}.svc.cluster.local:8080`);
     await screenshot(page, 'dashboard-gate.png');
     expect(await axeViolations(page)).toEqual([]);
+
+    // An API server blip: the page says its data may be stale, then recovers by itself.
+    const stale = page.getByRole('alert').filter({ hasText: 'Some watches are failing' });
+    await blip.proxy.cut();
+    await stale.waitFor({ timeout: 30_000 });
+    await blip.proxy.restore();
+    await stale.waitFor({ state: 'detached', timeout: 30_000 });
+    // A controller restart: the page goes on with the new one.
+    await s.controller.kill('SIGKILL');
+    s.startController();
 
     // Promote: the confirmation names the release and the order; the request is the plugin's.
     await page.getByRole('button', { name: 'Promote', exact: true }).click();
@@ -184,6 +199,13 @@ describe('dashboard', () => {
     await screenshot(a.page, 'dashboard-degraded-narrow.png');
     await a.page.setViewportSize(DESKTOP);
     await screenshot(a.page, 'dashboard-degraded.png');
+
+    // Retry: the API server accepts the request, the controller refuses it (blue-green, docs/requests.md),
+    // and the page shows the controller's reason.
+    await a.page.getByRole('button', { name: 'Retry', exact: true }).click();
+    await a.page.getByRole('dialog').getByRole('button', { name: `Retry release ${release.id}` }).click();
+    await waitText(a.page, '[data-testid=notice]', `retry of release ${release.id} requested`, 10_000);
+    await waitText(a.page, '[data-testid=controller-refusal]', /^The controller refused it \(RetryRefused\): retry request for release /, 60_000);
     expect(a.loads).toHaveLength(1);
     expect(a.cspViolations).toEqual([]);
     await a.page.close();

@@ -4,6 +4,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
@@ -112,4 +113,76 @@ export function readOnlyKubeconfig(kubectl: string, adminKubeconfig: string, ns:
   const path = join(outDir, `viewer-${ns}.kubeconfig`);
   writeFileSync(path, JSON.stringify(config), { mode: 0o600 });
   return path;
+}
+
+/**
+ * A TCP relay in front of the API server (TLS and client certificates pass through untouched) that
+ * can be cut: every connection dropped and new ones refused, then restored on the same port. An API
+ * server blip for one client only, so the other test files sharing the cluster are not disturbed.
+ */
+export class BlipProxy {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private readonly upstream: { host: string; port: number };
+  readonly port: number;
+
+  private constructor(upstream: { host: string; port: number }, port: number) {
+    this.upstream = upstream;
+    this.port = port;
+  }
+
+  private listen(port: number): Promise<Server> {
+    const server = createNetServer((client) => {
+      const up = connect(this.upstream.port, this.upstream.host);
+      for (const s of [client, up]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => undefined);
+      }
+      client.pipe(up).pipe(client);
+    });
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve(server));
+    });
+  }
+
+  /** Relays to the server of `kubeconfig`; returns the proxy and a copy of the kubeconfig that goes through it. */
+  static async start(kubeconfig: string, kubectl: string, outDir: string): Promise<{ proxy: BlipProxy; kubeconfig: string }> {
+    const config = JSON.parse(execFileSync(kubectl, ['--kubeconfig', kubeconfig, 'config', 'view', '--raw', '--minify', '-o', 'json'], { encoding: 'utf8' })) as {
+      clusters: { cluster: { server: string } }[];
+    };
+    const target = new URL(config.clusters[0]!.cluster.server);
+    const upstream = { host: target.hostname, port: Number(target.port || 443) };
+    // A free port, kept for every incarnation of the listener.
+    const probe = createNetServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const proxy = new BlipProxy(upstream, port);
+    proxy.server = await proxy.listen(port);
+    config.clusters[0]!.cluster.server = `https://127.0.0.1:${port}`;
+    mkdirSync(outDir, { recursive: true });
+    const path = join(outDir, `blip-${port}.kubeconfig`);
+    writeFileSync(path, JSON.stringify(config), { mode: 0o600 });
+    return { proxy, kubeconfig: path };
+  }
+
+  /** Drops every connection and refuses new ones until restore(). */
+  async cut(): Promise<void> {
+    const server = this.server;
+    const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+
+  async restore(): Promise<void> {
+    this.server = await this.listen(this.port);
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    const server = this.server;
+    if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 }

@@ -143,14 +143,14 @@ export function GroupPage({ group: g }: { group: GroupView }) {
 
       <section aria-labelledby="graph-title">
         <h2 id="graph-title">Dependency graph</h2>
-        <div class="graph-wrap" tabIndex={0} role="region" aria-labelledby="graph-title">
+        <div class="graph-wrap" tabIndex={0} role="region" aria-label="Dependency graph drawing">
           <Graph members={g.members} edges={g.edges} />
         </div>
       </section>
 
       <section aria-labelledby="members-title">
         <h2 id="members-title">Members</h2>
-        <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="members-title">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="Members table">
           <table class="members">
             <thead>
               <tr>
@@ -198,7 +198,7 @@ export function GroupPage({ group: g }: { group: GroupView }) {
         {g.edges.length === 0 ? (
           <p>No dependencies.</p>
         ) : (
-          <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="wiring-title">
+          <div class="table-wrap" tabIndex={0} role="region" aria-label="Wiring table">
             <table class="wiring">
               <thead>
                 <tr>
@@ -265,7 +265,7 @@ export function GroupPage({ group: g }: { group: GroupView }) {
 
       <section aria-labelledby="events-title">
         <h2 id="events-title">Events</h2>
-        <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="events-title">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="Events table">
           <table class="events">
             <thead>
               <tr>

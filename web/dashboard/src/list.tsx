@@ -44,7 +44,7 @@ export function GroupList({ groups, showNamespace }: { groups: readonly GroupSum
       {shown.length === 0 ? (
         <p>No rolloutgroups{groups.length > 0 ? ' match' : ' found'}.</p>
       ) : (
-        <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="groups-title">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="Groups table">
           <table class="groups">
             <thead>
               <tr>
