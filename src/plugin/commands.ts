@@ -6,7 +6,6 @@ import { RolloutGroup } from '../api/rolloutgroup.ts';
 import { POD_TEMPLATE_HASH, Rollout, Service } from '../api/rollout.ts';
 import { CliClient, CliClientError, ObjectNotFoundError, type CliClientOptions } from '../kube/cli-client.ts';
 import type { Follower } from '../kube/cli-follow.ts';
-import { runDashboard } from '../dashboard/command.ts';
 import { formatProblem, lintManifests } from '../lint/lint.ts';
 import { parseManifests, type ManifestDoc } from '../lint/manifests.ts';
 import { stringify } from 'yaml';
@@ -299,9 +298,11 @@ export function addPluginCommands(program: Command): Command {
     .option('--port <port>', 'port to listen on (0: any free port)', (v) => Number.parseInt(v, 10), 3100)
     .option('--address <address>', 'address to listen on (loopback by default: the UI acts with your credentials)', '127.0.0.1')
     .option('-A, --all-namespaces', 'show groups in every namespace')
-    .action((opts: KubeFlags & { port: number; address: string; allNamespaces?: boolean }) =>
-      runDashboard(clientFor(opts), { port: opts.port, address: opts.address, allNamespaces: opts.allNamespaces === true }),
-    );
+    .action(async (opts: KubeFlags & { port: number; address: string; allNamespaces?: boolean }) => {
+      // Loaded only here: the other commands start without the server's modules.
+      const { runDashboard } = await import('../dashboard/command.ts');
+      await runDashboard(clientFor(opts), { port: opts.port, address: opts.address, allNamespaces: opts.allNamespaces === true });
+    });
 
   for (const [verb, paused, what] of [
     ['pause', true, 'stop Tandem from changing anything for this group (sets spec.paused); it keeps observing and reporting'],
