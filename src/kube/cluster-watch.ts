@@ -3,8 +3,9 @@ import { GROUP, KIND, PLURAL, VERSION } from '../api/rolloutgroup.ts';
 import { describe } from './call.ts';
 
 const ARGO = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } as const;
-/** A watch that failed after its first list starts again after this long (an API server blip, a 403). */
+/** A failed watch starts again after this long (an API server blip, a 403), doubling up to the most. */
 const RETRY_MS = 2_000;
+const MAX_RETRY_MS = 30_000;
 
 const plain = (o: unknown): unknown => JSON.parse(JSON.stringify(o));
 
@@ -88,10 +89,13 @@ export class ClusterWatch {
         // ListWatch reports a failed list or watch only through its error callback, and then stops.
         let errors = 0;
         let first: unknown;
+        let delay = RETRY_MS;
         const run = async () => {
           const before = errors;
           await w.start();
-          if (errors === before && this.failing.delete(kind)) changed();
+          if (errors !== before) return;
+          delay = RETRY_MS;
+          if (this.failing.delete(kind)) changed();
         };
         w.on('change', changed);
         w.on('error', (err) => {
@@ -99,7 +103,8 @@ export class ClusterWatch {
           first ??= err;
           this.failing.set(kind, `${kind}: ${describe(err)}`);
           changed();
-          if (!this.stopped) setTimeout(() => void (this.stopped || run()), RETRY_MS).unref();
+          if (!this.stopped) setTimeout(() => void (this.stopped || run()), delay).unref();
+          delay = Math.min(delay * 2, MAX_RETRY_MS);
         });
         await run();
         return errors > 0 ? first : undefined;

@@ -39,8 +39,8 @@ async function loans(prefix: string): Promise<Scenario> {
   return s;
 }
 
-async function dashboard(kubeconfig: string, ns: string): Promise<DashboardProcess> {
-  const d = await DashboardProcess.start(kubeconfig, ['-n', ns]);
+async function dashboard(kubeconfig: string, ns: string | 'all'): Promise<DashboardProcess> {
+  const d = await DashboardProcess.start(kubeconfig, ns === 'all' ? ['-A'] : ['-n', ns]);
   dashboards.push(d);
   return d;
 }
@@ -156,6 +156,15 @@ describe('dashboard', () => {
     expect(loads, 'the page was never reloaded').toEqual([d.url]);
     expect(cspViolations).toEqual([]);
     await page.close();
+
+    // -A: every namespace, with a namespace column.
+    const all = await dashboard(inject('kubeconfig'), 'all');
+    const list = await open(all.url);
+    const allRow = list.page.locator(`tr[data-group="${s.ns}/loans"]`);
+    await allRow.filter({ hasText: 'Healthy' }).waitFor();
+    await expect(allRow.locator('td').first().textContent()).resolves.toBe(s.ns);
+    await expect(list.page.locator('header.top .scope').textContent()).resolves.toBe('all namespaces');
+    await list.page.close();
   });
 
   it('Abort shows Degraded with its reason; a user without the right to patch the group sees the refusal', async () => {
