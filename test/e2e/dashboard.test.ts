@@ -192,6 +192,12 @@ describe('dashboard', () => {
     await tabTo(a.page, 'Abort');
     await a.page.keyboard.press('Enter');
     const dialog = a.page.getByRole('dialog');
+    // Escape cancels the confirmation and gives the focus back to the page; Enter opens it again.
+    await dialog.waitFor();
+    await a.page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    await tabTo(a.page, 'Abort');
+    await a.page.keyboard.press('Enter');
     await expect(dialog.textContent()).resolves.toContain(`Abort release ${release.id} of ${s.ns}/loans?`);
     await dialog.getByLabel(/Reason/).focus();
     await a.page.keyboard.type('dashboard e2e: the new interest rates are wrong');
