@@ -22,7 +22,13 @@ function staticDir(): string {
 export async function runDashboard(client: CliClient, flags: DashboardFlags): Promise<void> {
   const watch = await client.watchCluster(flags.allNamespaces);
   const namespace = flags.allNamespaces ? undefined : client.namespace;
-  const dashboard = await startDashboard({ source: watch, client, namespace, address: flags.address, port: flags.port, staticDir: staticDir() });
+  let dashboard;
+  try {
+    dashboard = await startDashboard({ source: watch, client, namespace, address: flags.address, port: flags.port, staticDir: staticDir() });
+  } catch (err) {
+    await watch.stop();
+    throw err;
+  }
   process.stdout.write(`Tandem dashboard at ${dashboard.url} (${namespace === undefined ? 'all namespaces' : `namespace ${namespace}`}); Ctrl-C to stop\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
