@@ -2,6 +2,7 @@ import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, O
 import { GROUP, PLURAL, VERSION } from '../api/rolloutgroup.ts';
 import { describe, parseStatusBody } from './call.ts';
 import { Follower } from './cli-follow.ts';
+import { ClusterWatch } from './cluster-watch.ts';
 
 const ARGO = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } as const;
 const TANDEM = { group: GROUP, version: VERSION, plural: PLURAL } as const;
@@ -91,12 +92,24 @@ export class CliClient {
     return f;
   }
 
+  /** The dashboard's watches of groups, Rollouts, Services and group Events: this namespace, or all. */
+  async watchCluster(allNamespaces: boolean): Promise<ClusterWatch> {
+    const w = new ClusterWatch(this.kc, allNamespaces ? undefined : this.namespace);
+    try {
+      await w.start();
+    } catch (err) {
+      throw toTypedError(allNamespaces ? 'watch of rolloutgroups in all namespaces' : `watch of rolloutgroups in namespace ${this.namespace}`, err);
+    }
+    return w;
+  }
+
   /** Per-request options: the timeout, and for patches the merge-patch content type. */
   private readonly read: ConfigurationOptions;
   private readonly merge: ConfigurationOptions;
 
-  getGroup(name: string): Promise<unknown> {
-    return call(`rolloutgroup ${this.namespace}/${name}`, () => this.custom.getNamespacedCustomObject({ ...TANDEM, namespace: this.namespace, name }, this.read));
+  /** namespace: another than the client's (the dashboard serves several). */
+  getGroup(name: string, namespace = this.namespace): Promise<unknown> {
+    return call(`rolloutgroup ${namespace}/${name}`, () => this.custom.getNamespacedCustomObject({ ...TANDEM, namespace, name }, this.read));
   }
 
   async listGroups(allNamespaces = false): Promise<unknown[]> {
@@ -140,10 +153,10 @@ export class CliClient {
    * Sets (or with null removes) annotations on a group. A merge patch without resourceVersion: a
    * request must land even while the controller writes the group's status.
    */
-  annotateGroup(name: string, annotations: Readonly<Record<string, string | null>>): Promise<unknown> {
+  annotateGroup(name: string, annotations: Readonly<Record<string, string | null>>, namespace = this.namespace): Promise<unknown> {
     const body = { metadata: { annotations } };
-    return call(`rolloutgroup ${this.namespace}/${name}`, () =>
-      this.custom.patchNamespacedCustomObject({ ...TANDEM, namespace: this.namespace, name, body }, this.merge),
+    return call(`rolloutgroup ${namespace}/${name}`, () =>
+      this.custom.patchNamespacedCustomObject({ ...TANDEM, namespace, name, body }, this.merge),
     );
   }
 }

@@ -65,6 +65,13 @@ export function durationArgument(v: string): number {
   }
 }
 
+/** A commander argument parser for a TCP port (0: any free one). */
+function portArgument(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port is a whole number from 0 to 65535');
+  return n;
+}
+
 /** A duration flag whose help shows its default as it would be typed (`1s`, not `1000`). */
 export function durationOption(flags: string, description: string, defaultMs: number): Option {
   return new Option(flags, description).argParser(durationArgument).default(defaultMs, formatDuration(defaultMs));
@@ -289,6 +296,23 @@ export function addPluginCommands(program: Command): Command {
         clearTimeout(timeout);
         return follower.stop();
       });
+    });
+
+  withKubeFlags(program.command('dashboard'))
+    .description('serve a web UI of the groups: graph, release timeline, promote/abort/retry with your own credentials')
+    .option('--port <port>', 'port to listen on (0: any free port)', portArgument, 3100)
+    .option('--address <address>', 'address to listen on (loopback by default: the UI acts with your credentials)', '127.0.0.1')
+    .option('-A, --all-namespaces', 'show groups in every namespace')
+    .action(async (opts: KubeFlags & { port: number; address: string; allNamespaces?: boolean }) => {
+      // Loaded only here: the other commands start without the server's modules.
+      const { runDashboard } = await import('../dashboard/command.ts');
+      try {
+        await runDashboard(clientFor(opts), { port: opts.port, address: opts.address, allNamespaces: opts.allNamespaces === true });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new CommandFailure(`cannot listen on ${opts.address}:${opts.port}: ${code}`, 1, { cause: err });
+        throw err;
+      }
     });
 
   for (const [verb, paused, what] of [

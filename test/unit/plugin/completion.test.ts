@@ -23,7 +23,7 @@ const ask = (...words: string[]) => completionLines(program, words, names);
 describe('__complete (Cobra protocol)', () => {
   it('completes commands, flags, flag values and shells, with no file completion', async () => {
     expect(await ask('pro')).toEqual(['promote', ':4']);
-    expect(await ask('')).toEqual(['get', 'list', 'promote', 'abort', 'retry', 'status', 'pause', 'resume', 'version', 'completion', 'lint', ':4']);
+    expect(await ask('')).toEqual(['get', 'list', 'promote', 'abort', 'retry', 'status', 'dashboard', 'pause', 'resume', 'version', 'completion', 'lint', ':4']);
     expect(await ask('get', '--w')).toEqual(['--watch', ':4']);
     expect(await ask('status', 'loans', '--until', '')).toEqual(['Healthy', 'Paused', ':4']);
     expect(await ask('list', '-o', 'y')).toEqual(['yaml', ':4']);
