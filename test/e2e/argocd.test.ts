@@ -186,7 +186,7 @@ describe('Tandem through Argo CD', () => {
     expect(ops.map((o) => [o.revision, o.automated, o.phase])).toEqual([[second, true, 'Succeeded']]);
     const states = apps.states.slice(mark + 1);
     const synced = states.findIndex((a) => a.status?.sync?.status === 'Synced' && a.status.sync.revision === second);
-    expect(synced).toBeGreaterThanOrEqual(0);
+    expect(synced, 'the app never showed Synced at the second revision').not.toBe(-1);
     expect(states.slice(synced).filter((a) => a.status?.sync?.status !== 'Synced').map((a) => a.status?.sync)).toEqual([]);
     expect(matchedVersionViolations(recorder, EDGES)).toEqual([]);
   });
