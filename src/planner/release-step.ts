@@ -11,6 +11,8 @@ import { decideRequests, type RequestContext, type RequestDecision, type Request
 import { specHashOf } from './spec-hash.ts';
 import { stagesOf, type Stage } from './stages.ts';
 import { templateOf } from './template-restore.ts';
+import type { AnalysisView } from './analysis.ts';
+import type { AnalysisPoint } from '../api/analysis.ts';
 
 /** How often a release in flight is looked at even when no watch event arrives. */
 export const RESYNC_MS = 10_000;
@@ -33,6 +35,8 @@ export interface StepInput {
   readonly pins: (rollout: string, release: ReleaseStatus) => Readonly<Record<string, string>>;
   /** Every pin key a member's pods may carry. */
   readonly pinKeys: (rollout: string) => readonly string[];
+  /** The group's AnalysisRun of a point at a stage of the release; undefined when it has none there. */
+  readonly analysis?: (point: AnalysisPoint, release: ReleaseStatus, stage: number) => AnalysisView | undefined;
 }
 
 export interface Outcome {
@@ -293,7 +297,11 @@ class Step {
     if (failed.length > 0) {
       return `member ${failed.map((f) => `${f} failed (${this.at(f).message ?? this.at(f).phase ?? 'aborted'})`).join(', ')}`;
     }
-    const gateReady = this.gateReady(release, stage);
+    const pre = this.preAnalysis(release, stage);
+    if (pre && (pre.phase === 'Failed' || pre.phase === 'Error')) return `analysis ${pre.name} ${pre.phase}: ${pre.message ?? 'no metric says why'}`;
+    // A promote request waits for the analysis (kept until it has succeeded); inconclusive, it decides.
+    const analysisAllows = !pre || pre.phase === 'Successful' || pre.phase === 'Inconclusive';
+    const gateReady = this.gateReady(release, stage) && analysisAllows;
     const d = this.decide(release, { gateReady, retryRefusal: undefined });
     if (d.abort !== undefined) return `abort requested: ${d.abort}`;
     if (d.opensGate) this.gateRequested = true;
@@ -302,6 +310,30 @@ class Step {
     const early = this.outOfBand(release, stage);
     if (early) return early;
     return undefined;
+  }
+
+  /**
+   * The pre-promotion analysis of the gate before a cutover (a final stage), recorded in the release;
+   * undefined when the group has none.
+   */
+  private preAnalysis(release: ReleaseStatus, stage: Stage): AnalysisView | undefined {
+    if (release.state !== 'Gating' || !stage.final || !this.in.analysis) return undefined;
+    const view = this.in.analysis('prePromotion', release, release.stage ?? 0);
+    if (view?.phase) this.noteAnalysis(release, 'prePromotion', view.name, view.phase, view.message);
+    return view;
+  }
+
+  /** Records a run's phase in the release; a new conclusion is announced once. */
+  private noteAnalysis(release: ReleaseStatus, point: AnalysisPoint, name: string, phase: NonNullable<AnalysisView['phase']>, message: string | undefined) {
+    const runs = release.analysisRuns ?? [];
+    const prev = runs.find((r) => r.name === name);
+    if (prev && prev.phase === phase && prev.message === message) return;
+    release.analysisRuns = [...runs.filter((r) => r.name !== name), { name, point, stage: release.stage ?? 0, phase, ...(message ? { message } : {}) }].slice(-16);
+    if (prev?.phase === phase) return;
+    const what = `release ${release.id}: analysis ${name}`;
+    if (phase === 'Successful') this.events.push({ type: 'Normal', reason: EVENT.AnalysisSucceeded, message: `${what} succeeded` });
+    else if (phase === 'Failed' || phase === 'Error') this.events.push({ type: 'Warning', reason: EVENT.AnalysisFailed, message: `${what} ${phase}: ${message ?? 'no metric says why'}` });
+    else if (phase === 'Inconclusive') this.events.push({ type: 'Warning', reason: EVENT.AnalysisInconclusive, message: `${what} inconclusive${message ? ` (${message})` : ''}; promote or abort the release` });
   }
 
   /** Every mover of the stage ready at its barrier (or moved on) and none held by a person. */
@@ -444,6 +476,30 @@ class Step {
     }
     const soakEnds = Date.parse(release.readyAt) + soakSeconds * 1000;
     const early = release.outOfBand ?? [];
+    const pre = this.preAnalysis(release, stage);
+    // Someone else's promotion opens the gate even so: the mismatch they made lasts one cutover.
+    if (pre && early.length === 0) {
+      const ready = `${label} ready: ${movers.length}/${movers.length} members`;
+      if (pre.phase === undefined) {
+        // Planned again until the cache shows it (the gateway leaves one that exists): announced once.
+        this.actions.push(pre.create);
+        if (!(release.analysisRuns ?? []).some((r) => r.name === pre.name)) {
+          this.events.push({ type: 'Normal', reason: EVENT.AnalysisStarted, message: `${label}: analysis ${pre.name} started before the gate` });
+        }
+        this.noteAnalysis(release, 'prePromotion', pre.name, 'Pending', undefined);
+        this.wait(SETTLE_MS);
+        return { release, outcome: outcome('Progressing', 'False', READY.Analyzing, `${ready}; analysis ${pre.name} started`) };
+      }
+      if (pre.phase === 'Pending' || pre.phase === 'Running') {
+        this.wait(RESYNC_MS);
+        return { release, outcome: outcome('Progressing', 'False', READY.Analyzing, `${ready}; analysis ${pre.name} ${pre.phase.toLowerCase()}`) };
+      }
+      if (pre.phase === 'Inconclusive' && !this.gateRequested) {
+        this.wait(RESYNC_MS);
+        const promote = (release.stages ?? 1) > 1 ? `${release.id}/${(release.stage ?? 0) + 1}` : release.id;
+        return { release, outcome: outcome('Paused', 'False', READY.WaitingForPerson, `${ready}; analysis ${pre.name} inconclusive${pre.message ? ` (${pre.message})` : ''}: promote (tandem.dev/promote: ${promote}) or abort the release`) };
+      }
+    }
     const by = early.length > 0 ? `out-of-band promotion of ${early.join(', ')}` : this.gateRequested ? 'promote request' : auto && this.in.now >= soakEnds ? 'auto promotion' : undefined;
     if (by) {
       const { outOfBand: _early, ...rest } = release;
