@@ -4,7 +4,7 @@ import { REQUEST } from '../../../src/api/rolloutgroup.ts';
 import { analysisRunName, readRun } from '../../../src/planner/analysis.ts';
 import { plan } from '../../../src/planner/plan.ts';
 import type { Action } from '../../../src/planner/plan-types.ts';
-import { INTEREST_KEY, NS, T0, blueGreen, group, loanDependsOnInterest, loanInterestRelease, observed, url, type GroupInput, type StatusInput } from '../../fixtures/builders.ts';
+import { INTEREST_KEY, NS, blueGreen, group, loanDependsOnInterest, loanInterestRelease, observed, url, type GroupInput, type StatusInput } from '../../fixtures/builders.ts';
 
 const steadyLoan = {
   previewMetadata: { [INTEREST_KEY]: url('interest-preview') },
