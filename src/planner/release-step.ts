@@ -331,6 +331,8 @@ class Step {
     release.analysisRuns = [...runs.filter((r) => r.name !== name), { name, point, stage: release.stage ?? 0, phase, ...(message ? { message } : {}) }].slice(-16);
     if (prev?.phase === phase) return;
     const what = `release ${release.id}: analysis ${name}`;
+    // Announced when first recorded: at its creation, or when first seen if that status write was lost.
+    if (!prev) this.events.push({ type: 'Normal', reason: EVENT.AnalysisStarted, message: `${what} started before the gate` });
     if (phase === 'Successful') this.events.push({ type: 'Normal', reason: EVENT.AnalysisSucceeded, message: `${what} succeeded` });
     else if (phase === 'Failed' || phase === 'Error') this.events.push({ type: 'Warning', reason: EVENT.AnalysisFailed, message: `${what} ${phase}: ${message ?? 'no metric says why'}` });
     else if (phase === 'Inconclusive') this.events.push({ type: 'Warning', reason: EVENT.AnalysisInconclusive, message: `${what} inconclusive${message ? ` (${message})` : ''}; promote or abort the release` });
@@ -481,11 +483,8 @@ class Step {
     if (pre && early.length === 0) {
       const ready = `${label} ready: ${movers.length}/${movers.length} members`;
       if (pre.phase === undefined) {
-        // Planned again until the cache shows it (the gateway leaves one that exists): announced once.
+        // Planned again until the cache shows it (the gateway leaves one that exists).
         this.actions.push(pre.create);
-        if (!(release.analysisRuns ?? []).some((r) => r.name === pre.name)) {
-          this.events.push({ type: 'Normal', reason: EVENT.AnalysisStarted, message: `${label}: analysis ${pre.name} started before the gate` });
-        }
         this.noteAnalysis(release, 'prePromotion', pre.name, 'Pending', undefined);
         this.wait(SETTLE_MS);
         return { release, outcome: outcome('Progressing', 'False', READY.Analyzing, `${ready}; analysis ${pre.name} started`) };

@@ -162,6 +162,8 @@ describe('group analysis before the gate', () => {
     expect(lost.status?.message).toContain(`analysis ${RUN} running`);
     // The promote request is kept for when the analysis has succeeded.
     expect(lost.handledRequests).toEqual([]);
+    // Its creation was never announced (the status write that carried the event was lost): now it is.
+    expect(lost.events.map((e) => e.reason)).toContain('AnalysisStarted');
   });
 
   it('plans the same run again while the cache has yet to show it (the gateway leaves an existing one)', () => {
@@ -181,6 +183,7 @@ describe('group analysis before the gate', () => {
     expect(p.status?.release?.state).toBe('CuttingOver');
     expect(p.status?.release?.analysisRuns).toEqual([{ name: RUN, point: 'prePromotion', stage: 0, phase: 'Successful' }]);
     expect(p.events.map((e) => e.reason)).toEqual(['AnalysisSucceeded', 'PromotionStarted']);
+    expect(planWith({ status: gating() }, { runs: [run('Running')] }).events).toEqual([]);
     expect(kinds(p.actions)).not.toContain('CreateAnalysisRun');
   });
 
