@@ -42,11 +42,16 @@ export type AnalysisStep = z.infer<typeof AnalysisStep>;
 export const GroupAnalysis = z.object({
   /** Before the gate of the cutover: the gate cannot open until it has succeeded. */
   prePromotion: AnalysisStep.optional(),
+  /**
+   * From the gate of the cutover until it has succeeded: the release completes only then, and a
+   * failure rolls every member back (as a member failure after a partial cutover does).
+   */
+  postPromotion: AnalysisStep.optional(),
 });
 export type GroupAnalysis = z.infer<typeof GroupAnalysis>;
 
 /** Where in a release an analysis runs; the run's `tandem.dev/analysis-stage` label. */
-export const AnalysisPoint = z.enum(['prePromotion']);
+export const AnalysisPoint = z.enum(['prePromotion', 'postPromotion']);
 export type AnalysisPoint = z.infer<typeof AnalysisPoint>;
 
 /** Argo's AnalysisRun phases (analysis_types.go). */
@@ -62,6 +67,8 @@ export const ReleaseAnalysis = z.object({
   phase: AnalysisPhase,
   /** The metrics that decided (failed, errored, inconclusive), with their last value. */
   message: z.string().max(4096).optional(),
+  /** An inconclusive post-promotion run a person promoted: the release may complete. */
+  accepted: z.boolean().optional(),
 });
 export type ReleaseAnalysis = z.infer<typeof ReleaseAnalysis>;
 

@@ -116,6 +116,11 @@ export function validateAnalysis(o: Observed): SpecProblem[] {
     if (templates.length !== step.templates.length) continue;
     const merged = mergeTemplates(templates);
     for (const c of merged.conflicts) problems.push({ reason: 'AnalysisMisconfigured', message: `${where}: ${c}` });
+    if (point === 'postPromotion') {
+      // The release completes only once this run has: a metric measured at an interval with no count never ends.
+      const endless = merged.metrics.filter((m) => (m as { interval?: unknown }).interval !== undefined && (m as { count?: unknown }).count === undefined).map((m) => m.name);
+      if (endless.length > 0) problems.push({ reason: 'AnalysisMisconfigured', message: `${where}: metric${endless.length > 1 ? 's' : ''} ${endless.join(', ')} ha${endless.length > 1 ? 've' : 's'} an interval but no count, so the run would never end and the release never complete; give ${endless.length > 1 ? 'them' : 'it'} a count` });
+    }
     const given = new Set(step.args.map((a) => a.name));
     for (const a of step.args) {
       if (!merged.args.some((t) => t.name === a.name)) {
@@ -164,7 +169,7 @@ function mergeTemplates(templates: readonly AnalysisTemplate[]) {
 
 /** The run of a point at a stage of a release, attempt by attempt (a retried release analyses again). */
 export function analysisRunName(group: string, release: Pick<ReleaseStatus, 'id' | 'retries'>, point: AnalysisPoint, stage: number): string {
-  const short = point === 'prePromotion' ? 'pre' : point;
+  const short = point === 'prePromotion' ? 'pre' : 'post';
   const suffix = `-${release.id}-${short}-${stage + 1}${release.retries ? `-r${release.retries}` : ''}`;
   // A DNS subdomain of at most 253 characters, as every object name.
   const head = group.slice(0, 253 - suffix.length).replace(/[-.]+$/, '');

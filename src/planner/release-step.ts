@@ -299,10 +299,17 @@ class Step {
     }
     const pre = this.preAnalysis(release, stage);
     if (pre && (pre.phase === 'Failed' || pre.phase === 'Error')) return `analysis ${pre.name} ${pre.phase}: ${pre.message ?? 'no metric says why'}`;
+    const post = this.postAnalysis(release, stage);
+    if (post && (post.phase === 'Failed' || post.phase === 'Error')) return `analysis ${post.name} ${post.phase}: ${post.message ?? 'no metric says why'}`;
     // A promote request waits for the analysis (kept until it has succeeded); inconclusive, it decides.
     const analysisAllows = !pre || pre.phase === 'Successful' || pre.phase === 'Inconclusive';
     const gateReady = this.gateReady(release, stage) && analysisAllows;
-    const d = this.decide(release, { gateReady, retryRefusal: undefined });
+    const decidesAnalysis = post?.phase === 'Inconclusive';
+    const d = this.decide(release, { gateReady, retryRefusal: undefined, decidesAnalysis });
+    if (d.opensGate && decidesAnalysis) {
+      // A person let the inconclusive guard pass: recorded, so the release may complete.
+      release.analysisRuns = (release.analysisRuns ?? []).map((r) => (r.name === post.name ? { ...r, accepted: true } : r));
+    }
     if (d.abort !== undefined) return `abort requested: ${d.abort}`;
     if (d.opensGate) this.gateRequested = true;
     const stalled = this.stalled(release, stage);
@@ -323,19 +330,30 @@ class Step {
     return view;
   }
 
+  /** The post-promotion analysis guarding a cutover (a final stage), recorded in the release; undefined when none. */
+  private postAnalysis(release: ReleaseStatus, stage: Stage): AnalysisView | undefined {
+    if (release.state !== 'CuttingOver' || !stage.final || !this.in.analysis) return undefined;
+    const view = this.in.analysis('postPromotion', release, release.stage ?? 0);
+    if (view?.phase) this.noteAnalysis(release, 'postPromotion', view.name, view.phase, view.message);
+    return view;
+  }
+
   /** Records a run's phase in the release; a new conclusion is announced once. */
   private noteAnalysis(release: ReleaseStatus, point: AnalysisPoint, name: string, phase: NonNullable<AnalysisView['phase']>, message: string | undefined) {
     const runs = release.analysisRuns ?? [];
     const prev = runs.find((r) => r.name === name);
     if (prev && prev.phase === phase && prev.message === message) return;
-    release.analysisRuns = [...runs.filter((r) => r.name !== name), { name, point, stage: release.stage ?? 0, phase, ...(message ? { message } : {}) }].slice(-16);
+    const accepted = prev?.accepted && phase === 'Inconclusive' ? { accepted: true } : {};
+    release.analysisRuns = [...runs.filter((r) => r.name !== name), { name, point, stage: release.stage ?? 0, phase, ...(message ? { message } : {}), ...accepted }].slice(-16);
     if (prev?.phase === phase) return;
     const what = `release ${release.id}: analysis ${name}`;
     // Announced when first recorded: at its creation, or when first seen if that status write was lost.
-    if (!prev) this.events.push({ type: 'Normal', reason: EVENT.AnalysisStarted, message: `${what} started before the gate` });
+    if (!prev) this.events.push({ type: 'Normal', reason: EVENT.AnalysisStarted, message: `${what} started ${point === 'prePromotion' ? 'before the gate' : 'to guard the cutover'}` });
     if (phase === 'Successful') this.events.push({ type: 'Normal', reason: EVENT.AnalysisSucceeded, message: `${what} succeeded` });
     else if (phase === 'Failed' || phase === 'Error') this.events.push({ type: 'Warning', reason: EVENT.AnalysisFailed, message: `${what} ${phase}: ${message ?? 'no metric says why'}` });
     else if (phase === 'Inconclusive') this.events.push({ type: 'Warning', reason: EVENT.AnalysisInconclusive, message: `${what} inconclusive${message ? ` (${message})` : ''}; promote or abort the release` });
+    else return;
+    if (point === 'postPromotion' && phase !== 'Inconclusive') release.progressAt = this.nowIso;
   }
 
   /** Every mover of the stage ready at its barrier (or moved on) and none held by a person. */
@@ -504,6 +522,12 @@ class Step {
       const { outOfBand: _early, ...rest } = release;
       const open: ReleaseStatus = { ...rest, state: 'CuttingOver', promotedAt: this.nowIso, openedBy: by, progressAt: this.nowIso };
       this.events.push({ type: 'Normal', reason: EVENT.PromotionStarted, message: `${label}: ${stage.final ? 'cutover' : 'resume'} started by ${by}` });
+      // The post-promotion analysis starts with the cutover it guards.
+      const post = this.postAnalysis(open, stage);
+      if (post && post.phase === undefined) {
+        this.actions.push(post.create);
+        this.noteAnalysis(open, 'postPromotion', post.name, 'Pending', undefined);
+      }
       this.wait(0);
       return { release: open, outcome: outcome('Promoting', 'False', READY.Promoting, `${label} promoting: ${stage.final ? 'cutover' : 'resume'} started`) };
     }
@@ -520,6 +544,12 @@ class Step {
     const movers = stage.movers;
     const promoting = (message: string) => ({ release, outcome: outcome('Promoting', 'False', READY.Promoting, message) });
     const held = this.noteHeld(release, stage);
+    const post = this.postAnalysis(release, stage);
+    if (post && post.phase === undefined) {
+      // Not seen yet (the cache is behind, or the gate opened in a step whose create was lost): the same run again.
+      this.actions.push(post.create);
+      this.noteAnalysis(release, 'postPromotion', post.name, 'Pending', undefined);
+    }
     for (const m of movers) {
       const r = this.at(m);
       const done = this.movedOn(m, stage, release);
@@ -562,6 +592,16 @@ class Step {
       }
       this.actions.push({ kind: 'Promote', rollout: m, resourceVersion: r.resourceVersion });
       return promoting(`${label} promoting ${m} (${progress})`);
+    }
+    const guard = post ? (release.analysisRuns ?? []).find((r) => r.name === post.name) : undefined;
+    if (post && post.phase !== 'Successful' && !guard?.accepted) {
+      // Every member promoted: the release completes only once its guard has succeeded (or a person let it pass).
+      this.wait(RESYNC_MS);
+      if (post.phase === 'Inconclusive') {
+        const why = `${label}: every member promoted; analysis ${post.name} inconclusive${post.message ? ` (${post.message})` : ''}: promote (tandem.dev/promote: ${release.id}) to complete the release, or abort it to roll every member back`;
+        return { release, outcome: outcome('Paused', 'False', READY.WaitingForPerson, why) };
+      }
+      return promoting(`${label}: every member promoted; analysis ${post.name} ${(post.phase ?? 'Pending').toLowerCase()}, the release completes once it has succeeded`);
     }
     const lingering = this.lingering(release);
     if (lingering.length > 0) {

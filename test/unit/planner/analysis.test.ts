@@ -262,3 +262,101 @@ describe('reading an AnalysisRun', () => {
     expect(name.endsWith('-abcdef-pre-1-r2')).toBe(true);
   });
 });
+
+describe('group analysis after the gate (postPromotion)', () => {
+  const guard = AnalysisTemplate.parse({ kind: 'AnalysisTemplate', metadata: { name: 'guard', namespace: NS }, spec: { metrics: [{ name: 'error-ratio', interval: '10s', count: 6 }] } });
+  const post = { postPromotion: { templates: [{ templateName: 'guard' }] } };
+  const withGuard = new Map([['namespaced/guard', guard]]);
+  const POST = analysisRunName('loans', { id: loanInterestRelease }, 'postPromotion', 0);
+  const iso = new Date(Date.parse('2026-01-01T00:00:00Z')).toISOString();
+  const cuttingOver = (promotedMembers: string[], extra: Record<string, unknown> = {}): StatusInput => ({
+    phase: 'Promoting',
+    members: [],
+    conditions: [],
+    release: {
+      state: 'CuttingOver',
+      id: loanInterestRelease,
+      targets: [
+        { rollout: 'interest', revision: 'i2', from: 'i1' },
+        { rollout: 'loan', revision: 'l2', from: 'l1' },
+      ],
+      startedAt: iso,
+      readyAt: iso,
+      promotedAt: iso,
+      openedBy: 'promote request',
+      promotedMembers,
+      pinned: ['loan@l2'],
+      analysisRuns: [{ name: POST, point: 'postPromotion', stage: 0, phase: 'Running' }],
+      ...extra,
+    },
+  });
+  /** loan and interest in a cutover: live ones promoted to revision 2, the old ReplicaSets still up. */
+  function cut(status: StatusInput | undefined, live: { loan: boolean; interest: boolean }, runs: AnalysisRun[], annotations: Record<string, string> = {}) {
+    const loan = live.loan ? blueGreen({ name: 'loan', stable: 'l2', ...steadyLoan }) : blueGreen({ name: 'loan', stable: 'l1', desired: 'l2', ...steadyLoan });
+    const interest = live.interest ? blueGreen({ name: 'interest', stable: 'i2' }) : blueGreen({ name: 'interest', stable: 'i1', desired: 'i2' });
+    const old = [blueGreen({ name: 'loan', stable: 'l1', desired: 'l2' }), blueGreen({ name: 'interest', stable: 'i1', desired: 'i2' })].flatMap((m) => m.replicaSets);
+    const replicaSets = [...loan.replicaSets, ...interest.replicaSets];
+    for (const rs of old) if (!replicaSets.some((x) => x.metadata.name === rs.metadata.name)) replicaSets.push(rs);
+    const grp = group({ members: loanDependsOnInterest, analysis: post, annotations, ...(status ? { status } : {}) });
+    const o = observed(grp, [interest, loan], { analysisRuns: new Map(runs.map((r) => [r.metadata.name, r])), analysisTemplates: withGuard });
+    return plan({ ...o, replicaSets });
+  }
+
+  it('is created with the cutover: the gate opens and the guard starts in one step', () => {
+    const p = planWith({ analysis: post, annotations: { [REQUEST.promote]: loanInterestRelease } }, { templates: withGuard });
+    expect(p.status?.release?.state).toBe('CuttingOver');
+    expect(p.actions.filter((a) => a.kind === 'CreateAnalysisRun').map((a) => (a as { name: string; labels: Record<string, string> }).labels['tandem.dev/analysis-stage'])).toEqual(['postPromotion-1']);
+    expect(p.status?.release?.analysisRuns).toEqual([{ name: POST, point: 'postPromotion', stage: 0, phase: 'Pending' }]);
+  });
+
+  it('keeps a release whose members are all promoted in flight until its guard has succeeded', () => {
+    // Pins gone already (the previous pods are down): only the guard holds the release.
+    const done = cuttingOver(['loan', 'interest'], { pinned: undefined });
+    const running = cut(done, { loan: true, interest: true }, [run('Running', [], POST)]);
+    expect(running.status?.release?.state).toBe('CuttingOver');
+    expect(running.status?.message).toContain(`analysis ${POST} running, the release completes once it has succeeded`);
+    expect(running.events.map((e) => e.reason)).not.toContain('ReleaseCompleted');
+    const passed = cut(done, { loan: true, interest: true }, [run('Successful', [], POST)]);
+    expect(passed.status?.release).toBeUndefined();
+    expect(passed.events.map((e) => e.reason)).toEqual(['AnalysisSucceeded', 'ReleaseCompleted']);
+  });
+
+  it('rolls every live member back when it fails after a partial cutover, naming the metric', () => {
+    const failed = run('Failed', [{ name: 'error-ratio', phase: 'Failed', measurements: [{ value: '[0.4]' }] }], POST);
+    const p = cut(cuttingOver(['loan']), { loan: true, interest: false }, [failed]);
+    const r = p.status?.release;
+    expect(r?.state).toBe('RollingBack');
+    expect(r?.abortReason).toBe(`analysis ${POST} Failed: metric error-ratio Failed (last value [0.4])`);
+    expect(r?.rolledBack).toEqual(['loan']);
+    expect(p.actions.filter((a) => a.kind === 'Abort').map((a) => (a as { rollout: string }).rollout)).toEqual(['interest']);
+    expect(p.actions.map((a) => a.kind)).not.toContain('Promote');
+    expect(p.events.map((e) => e.reason)).toEqual(['AnalysisFailed', 'ReleaseAborted', 'ReleaseRolledBack']);
+  });
+
+  it('rolls back every member when it fails after the whole cutover', () => {
+    const failed = run('Error', [{ name: 'error-ratio', phase: 'Error', message: 'no data' }], POST);
+    const p = cut(cuttingOver(['loan', 'interest']), { loan: true, interest: true }, [failed]);
+    expect(p.status?.release?.state).toBe('RollingBack');
+    expect(p.status?.release?.rolledBack).toEqual(['interest', 'loan']);
+  });
+
+  it('waits for a person when inconclusive after the cutover: a promote lets the release complete', () => {
+    const inconclusive = run('Inconclusive', [{ name: 'error-ratio', phase: 'Inconclusive' }], POST);
+    const waiting = cut(cuttingOver(['loan', 'interest'], { pinned: undefined }), { loan: true, interest: true }, [inconclusive]);
+    expect([waiting.status?.phase, waiting.status?.conditions[0]?.reason]).toEqual(['Paused', 'WaitingForPerson']);
+    expect(waiting.status?.message).toContain('to complete the release, or abort it to roll every member back');
+    const promoted = cut(waiting.status as StatusInput, { loan: true, interest: true }, [inconclusive], { [REQUEST.promote]: loanInterestRelease });
+    expect(promoted.status?.release).toBeUndefined();
+    expect(promoted.handledRequests).toEqual([{ annotation: REQUEST.promote, value: loanInterestRelease }]);
+    const aborted = cut(waiting.status as StatusInput, { loan: true, interest: true }, [inconclusive], { [REQUEST.abort]: 'no' });
+    expect(aborted.status?.release?.state).toBe('RollingBack');
+  });
+
+  it('refuses a guard that would never end', () => {
+    const endless = AnalysisTemplate.parse({ metadata: { name: 'guard', namespace: NS }, spec: { metrics: [{ name: 'error-ratio', interval: '10s' }] } });
+    const p = planWith({ analysis: post }, { templates: new Map([['namespaced/guard', endless]]) });
+    const c = p.status!.conditions.find((x) => x.type === 'SpecValid')!;
+    expect([c.status, c.reason]).toEqual(['False', 'AnalysisMisconfigured']);
+    expect(c.message).toContain('metric error-ratio has an interval but no count');
+  });
+});

@@ -74,7 +74,8 @@ const scenario = fc.integer({ min: 1, max: 4 }).chain((n) => {
     auto: fc.boolean(),
     kind: fc.constantFrom('blueGreen' as const, 'canary' as const),
     barriers: fc.integer({ min: 1, max: 2 }),
-    analysis: fc.boolean(),
+    /** Group analysis: before the gate, guarding the cutover, both, or none. */
+    analysis: fc.constantFrom(undefined, 'pre' as const, 'post' as const, 'both' as const),
     /** What Argo's measurements conclude, run after run, as rounds go by. */
     verdicts: fc.array(fc.constantFrom('Successful' as const, 'Failed' as const, 'Error' as const, 'Inconclusive' as const), { minLength: 1, maxLength: 4 }),
     commands: fc.array(
@@ -121,7 +122,8 @@ class World {
   settled = false;
   /** Group AnalysisRuns by name, as the Argo controller runs them. */
   readonly runs = new Map<string, ModelAnalysisRun>();
-  readonly analysis: boolean;
+  readonly pre: boolean;
+  readonly post: boolean;
   /** Barriers per member (blue-green: one), the same for all: a release's stage i is final when i % barriers is the last. */
   readonly barriers: number;
 
@@ -129,7 +131,8 @@ class World {
   private verdict = 0;
 
   constructor(s: Scenario) {
-    this.analysis = s.analysis;
+    this.pre = s.analysis === 'pre' || s.analysis === 'both';
+    this.post = s.analysis === 'post' || s.analysis === 'both';
     this.verdicts = s.verdicts;
     this.barriers = s.kind === 'blueGreen' ? 1 : s.barriers;
     this.names = s.deps.map((_, i) => `m${i}`);
@@ -149,7 +152,10 @@ class World {
         members: this.names.map((m) => ({ rollout: m, dependsOn: this.deps.get(m)!.map((d) => ({ rollout: d })) })),
         promotion: { auto: s.auto },
         progressDeadlineSeconds: 600,
-        ...(s.analysis ? { analysis: { prePromotion: { templates: [{ templateName: 'ok' }], args: [{ name: 'preview', value: '{{members.m0.previewService}}' }] } } } : {}),
+        analysis: {
+          ...(this.pre ? { prePromotion: { templates: [{ templateName: 'ok' }], args: [{ name: 'preview', value: '{{members.m0.previewService}}' }] } } : {}),
+          ...(this.post ? { postPromotion: { templates: [{ templateName: 'ok' }], args: [{ name: 'preview', value: '{{members.m0.previewService}}' }] } } : {}),
+        },
       },
     });
     this.recordGit();
@@ -275,6 +281,8 @@ class World {
       analysisTemplates: new Map([['namespaced/ok', okTemplate]]),
     });
     const failedRuns = new Set([...this.runs.values()].filter((r) => r.phase === 'Failed' || r.phase === 'Error').map((r) => r.name));
+    const before = this.release();
+    const promoteAsked = this.group.metadata.annotations[REQUEST.promote] !== undefined;
     const actions = crashAfter === undefined ? p.actions : p.actions.slice(0, crashAfter % (p.actions.length + 1));
     this.settled = actions.length === 0 && crashAfter === undefined && JSON.stringify(p.status) === JSON.stringify(this.group.status);
     for (const a of actions) {
@@ -291,8 +299,14 @@ class World {
     // A failed or errored analysis ends its release at once: it never stays gating, nor opens its gate.
     const r = this.release();
     if (r && (r.state === 'Gating' || r.state === 'CuttingOver') && p.status?.conditions[0]?.reason !== 'WaitingForArgo') {
-      const name = analysisRunName('g', r, 'prePromotion', r.stage ?? 0);
+      const name = analysisRunName('g', r, r.state === 'Gating' ? 'prePromotion' : 'postPromotion', r.stage ?? 0);
       expect(failedRuns.has(name), `release ${r.id} is ${r.state} after its analysis ${name} failed`).toBe(false);
+    }
+    // A guarded release completes only once its guard has succeeded, or a person let an inconclusive one pass.
+    if (this.post && before?.state === 'CuttingOver' && p.events.some((e) => e.reason === 'ReleaseCompleted' && e.message.startsWith(`release ${before.id} completed`))) {
+      const guard = this.runs.get(analysisRunName('g', before, 'postPromotion', before.stage ?? 0));
+      const accepted = promoteAsked || (before.analysisRuns ?? []).some((x) => x.name === guard?.name && x.accepted);
+      expect(guard?.phase === 'Successful' || (guard?.phase === 'Inconclusive' && accepted), `release ${before.id} completed with its guard ${guard?.phase ?? 'never created'}`).toBe(true);
     }
   }
 
@@ -369,14 +383,15 @@ class World {
         return;
       }
       case 'CreateAnalysisRun': {
-        expect(this.analysis, 'an AnalysisRun created for a group without analysis').toBe(true);
+        const post = a.labels['tandem.dev/analysis-stage']!.startsWith('postPromotion');
+        expect(post ? this.post : this.pre, `an AnalysisRun ${a.name} for a group without that analysis`).toBe(true);
         expect(this.runs.has(a.name), `AnalysisRun ${a.name} created twice`).toBe(false);
-        expect(next?.state, `AnalysisRun ${a.name} created outside the gate`).toBe('Gating');
+        expect(next?.state, `AnalysisRun ${a.name} created outside its point`).toBe(post ? 'CuttingOver' : 'Gating');
         const stage = next!.stage ?? 0;
-        expect(a.name).toBe(analysisRunName('g', next!, 'prePromotion', stage));
+        expect(a.name).toBe(analysisRunName('g', next!, post ? 'postPromotion' : 'prePromotion', stage));
         expect(this.finalStage(stage), `AnalysisRun ${a.name} created before a barrier that is not a cutover`).toBe(true);
         // Only once every changed member is ready at the gate: the run measures the release's previews.
-        for (const t of next!.targets) {
+        for (const t of post ? [] : next!.targets) {
           const m = this.r(t.rollout);
           // Ordered: the stage's one member.
           if ((next!.strategy ?? 'Lockstep') === 'Ordered' && next!.sequence?.[Math.floor(stage / this.barriers)] !== t.rollout) continue;
@@ -404,7 +419,7 @@ class World {
   /** DESIGN §5 "matched versions", and §4b "never an empty Service", on every live pod. */
   checkInvariants() {
     const release = this.release();
-    if (this.analysis && release?.state === 'CuttingOver' && this.finalStage(release.stage ?? 0) && !release.openedBy?.startsWith('out-of-band')) {
+    if (this.pre && release?.state === 'CuttingOver' && this.finalStage(release.stage ?? 0) && !release.openedBy?.startsWith('out-of-band')) {
       // The gate of a cutover opens only after its analysis succeeded, or a person decided an inconclusive one.
       const run = this.runs.get(analysisRunName('g', release, 'prePromotion', release.stage ?? 0));
       expect(run?.phase === 'Successful' || run?.phase === 'Inconclusive', `release ${release.id} cutting over with its analysis ${run?.phase ?? 'never created'}`).toBe(true);
