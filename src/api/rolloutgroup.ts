@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GroupAnalysis, ReleaseAnalysis } from './analysis.ts';
 
 export const GROUP = 'tandem.dev';
 export const VERSION = 'v1alpha1';
@@ -67,6 +68,8 @@ export const RolloutGroupSpec = z.object({
     .default({ auto: false, soakSeconds: 0 }),
   progressDeadlineSeconds: z.number().int().min(1).max(604_800).default(900),
   paused: z.boolean().default(false),
+  /** Group analysis: Argo AnalysisRuns across the members that gate the release (api/analysis.ts). */
+  analysis: GroupAnalysis.optional(),
 });
 export type RolloutGroupSpec = z.infer<typeof RolloutGroupSpec>;
 
@@ -134,6 +137,8 @@ const ReleaseBase = {
   outOfBand: names.optional(),
   /** `rollout@revision` whose ReplicaSet and pods carry pinned addresses; removed only once unpinned. */
   pinned: z.array(z.string().max(320)).max(MAX_MEMBERS).optional(),
+  /** The group AnalysisRuns of this release, one per point and stage, created once (api/analysis.ts). */
+  analysisRuns: z.array(ReleaseAnalysis).max(16).optional(),
 };
 
 const Gating = z.object({ ...ReleaseBase, state: z.literal('Gating'), promotedAt: absent, abortedAt: absent, abortReason: absent, rolledBack: absent, restored: absent, superseded: absent, openedBy: absent });

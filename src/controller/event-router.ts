@@ -10,6 +10,8 @@ export interface RouterCaches {
   listGroups(): readonly unknown[];
   rolloutServices(namespace: string, name: string): readonly string[] | undefined;
   listRolloutServices(): readonly { namespace: string; name: string; services: readonly string[] }[];
+  /** Groups (of one namespace, or all) whose analysis names a template. */
+  groupsNamingTemplate(namespace: string | undefined, name: string, clusterScope: boolean): readonly { namespace: string; name: string }[];
 }
 
 /**
@@ -41,6 +43,13 @@ export class EventRouter {
       }
       case 'ReplicaSet':
         return c.ownerRollout ? this.groups.groupsOf(c.namespace, c.ownerRollout) : [];
+      case 'AnalysisRun':
+        return c.ownerGroup ? [groupKey(c.namespace, c.ownerGroup)] : [];
+      // Templates change seldom: looking through the groups then costs less than an index kept always.
+      case 'AnalysisTemplate':
+        return this.caches.groupsNamingTemplate(c.namespace, c.name, false).map((g) => groupKey(g.namespace, g.name));
+      case 'ClusterAnalysisTemplate':
+        return this.caches.groupsNamingTemplate(undefined, c.name, true).map((g) => groupKey(g.namespace, g.name));
       case 'Service': {
         const keys = new Set<string>();
         for (const r of this.services.groupsOf(c.namespace, c.name)) for (const k of this.groups.groupsOf(c.namespace, r.slice(c.namespace.length + 1))) keys.add(k);

@@ -14,6 +14,8 @@ import { crashIfArmed } from './failpoint.ts';
 import type { ReleaseMetrics } from './release-metrics.ts';
 import { ArgoNudge } from './argo-nudge.ts';
 import { WriteExpectations } from './write-expectations.ts';
+import { templateKey } from '../planner/analysis.ts';
+import type { AnalysisTemplate } from '../api/analysis.ts';
 
 /** How soon to look again while the cache has yet to show this controller's own write. */
 const CACHE_LAG_MS = 200;
@@ -108,9 +110,21 @@ export class Reconciler {
         if (svc) services.set(s, svc);
       }
     }
+    // The templates the group's analysis names (validation reports the missing and those of the other kind).
+    const analysisTemplates = new Map<string, AnalysisTemplate>();
+    for (const step of Object.values(group.spec.analysis ?? {})) {
+      for (const ref of step?.templates ?? []) {
+        for (const clusterScope of [false, true]) {
+          const t = this.gw.getAnalysisTemplate(ns, ref.templateName, clusterScope);
+          if (t) analysisTemplates.set(templateKey({ templateName: ref.templateName, clusterScope }), t);
+        }
+      }
+    }
     const now = this.now();
     return {
       now,
+      analysisRuns: this.gw.listAnalysisRuns(ns, group.metadata.uid),
+      analysisTemplates,
       nudgeDue: this.nudgeDue(rollouts, now),
       clusterDomain: this.clusterDomain,
       group,
@@ -140,6 +154,12 @@ export class Reconciler {
         } catch (err) {
           log.warn({ rollout: a.rollout, err }, 'nudge failed');
         }
+        continue;
+      }
+      if (a.kind === 'CreateAnalysisRun') {
+        await this.timed(a.kind, () => this.gw.createAnalysisRun({ namespace, name, uid: group.metadata.uid }, a.name, a.labels, a.spec));
+        log.info({ action: a.kind, analysisRun: a.name }, 'action done');
+        crashIfArmed(this.failpoint, `after-action:${a.kind}`);
         continue;
       }
       if (a.kind === 'Pin') {
@@ -195,7 +215,7 @@ export class Reconciler {
   }
 
   /** Writes a member Rollout; returns its new resourceVersion. */
-  private performOnRollout(namespace: string, a: Exclude<Action, { kind: 'AddFinalizer' | 'RemoveFinalizer' | 'Nudge' | 'Pin' }>): Promise<string> {
+  private performOnRollout(namespace: string, a: Exclude<Action, { kind: 'AddFinalizer' | 'RemoveFinalizer' | 'Nudge' | 'Pin' | 'CreateAnalysisRun' }>): Promise<string> {
     switch (a.kind) {
       case 'ApplyMetadata':
         return this.gw.applyRolloutMetadata(namespace, a.rollout, a.strategy, a.metadata);

@@ -49,3 +49,12 @@ export function transformGroup(raw: Raw): Raw {
   const { managedFields: _dropped, ...metadata } = raw.metadata;
   return { ...raw, metadata };
 }
+
+/** Templates are read whole (a run is built from them); only the managedFields go. */
+export const transformAnalysisTemplate = transformGroup;
+
+/** Of an AnalysisRun the planner reads its name, labels, owner and status: the spec (the metrics) goes. */
+export function transformAnalysisRun(raw: Raw): Raw {
+  const { spec: _spec, ...rest } = transformGroup(raw);
+  return rest;
+}

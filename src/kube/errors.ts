@@ -17,4 +17,6 @@ export class ObjectShapeError extends Error {
 
 export const isConflict = (e: unknown): boolean => e instanceof KubeError && e.code === 409;
 
+export const isAlreadyExists = (e: unknown): boolean => e instanceof KubeError && e.code === 409 && e.reason === 'AlreadyExists';
+
 export const isNotFound = (e: unknown): boolean => e instanceof KubeError && e.code === 404;

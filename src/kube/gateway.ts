@@ -14,9 +14,10 @@ import type { Logger } from 'pino';
 import { API_VERSION, FIELD_MANAGER, GROUP, KIND, PLURAL, VERSION } from '../api/rolloutgroup.ts';
 import { POD_TEMPLATE_HASH, ReplicaSet, Rollout, Service, serviceNamesOf, type MetadataField, type RolloutView } from '../api/rollout.ts';
 import { call, describe } from './call.ts';
-import { ObjectShapeError, isNotFound } from './errors.ts';
+import { ObjectShapeError, isAlreadyExists, isNotFound } from './errors.ts';
 import { KubeLeaseStore } from './lease-store.ts';
-import { ownedKeysOf, transformGroup, transformReplicaSet, transformRollout, transformService } from './cache-transforms.ts';
+import { ownedKeysOf, transformAnalysisRun, transformAnalysisTemplate, transformGroup, transformReplicaSet, transformRollout, transformService } from './cache-transforms.ts';
+import { ANALYSIS_LABEL, AnalysisRun, AnalysisTemplate } from '../api/analysis.ts';
 import { OwnerIndex } from './owner-index.ts';
 import { mergePatch } from './merge-patch.ts';
 
@@ -30,7 +31,7 @@ const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 /** Where Tandem writes the time it nudged Argo Rollouts to look at a Rollout again (see ArgoNudge). */
 const NUDGE_ANNOTATION = 'tandem.dev/nudged-at';
 
-export type WatchedKind = 'RolloutGroup' | 'Rollout' | 'ReplicaSet' | 'Service';
+export type WatchedKind = 'RolloutGroup' | 'Rollout' | 'ReplicaSet' | 'Service' | 'AnalysisRun' | 'AnalysisTemplate' | 'ClusterAnalysisTemplate';
 
 export interface ObjectChange {
   readonly kind: WatchedKind;
@@ -38,6 +39,8 @@ export interface ObjectChange {
   readonly name: string;
   /** The Rollout that owns a ReplicaSet, when there is one. */
   readonly ownerRollout?: string;
+  /** The RolloutGroup that owns an AnalysisRun, when there is one. */
+  readonly ownerGroup?: string;
 }
 
 export interface GroupRef {
@@ -141,8 +144,35 @@ export class KubeGateway {
         transform: transformService,
         list: () => (ns ? this.core.listNamespacedService({ namespace: ns }) : this.core.listServiceForAllNamespaces()),
       },
+      // Group analysis (docs/analysis.md): only the runs Tandem created, and the templates they come from.
+      {
+        kind: 'AnalysisRun',
+        path: scoped(`/apis/${ARGO.group}/${ARGO.version}`, 'analysisruns'),
+        transform: transformAnalysisRun,
+        labelSelector: ANALYSIS_LABEL.group,
+        list: () =>
+          ns
+            ? this.custom.listNamespacedCustomObject({ ...ARGO, plural: 'analysisruns', namespace: ns, labelSelector: ANALYSIS_LABEL.group })
+            : this.custom.listCustomObjectForAllNamespaces({ group: ARGO.group, version: ARGO.version, resourcePlural: 'analysisruns', labelSelector: ANALYSIS_LABEL.group }),
+      },
+      {
+        kind: 'AnalysisTemplate',
+        path: scoped(`/apis/${ARGO.group}/${ARGO.version}`, 'analysistemplates'),
+        transform: transformAnalysisTemplate,
+        list: () =>
+          ns
+            ? this.custom.listNamespacedCustomObject({ ...ARGO, plural: 'analysistemplates', namespace: ns })
+            : this.custom.listCustomObjectForAllNamespaces({ group: ARGO.group, version: ARGO.version, resourcePlural: 'analysistemplates' }),
+      },
+      {
+        kind: 'ClusterAnalysisTemplate',
+        path: `/apis/${ARGO.group}/${ARGO.version}/clusteranalysistemplates`,
+        transform: transformAnalysisTemplate,
+        list: () => this.custom.listClusterCustomObject({ group: ARGO.group, version: ARGO.version, plural: 'clusteranalysistemplates' }),
+      },
     ];
-    await Promise.all(specs.map((s) => this.startInformer(s)));
+    // A namespaced controller has a Role, which cannot grant cluster-scoped templates (docs/analysis.md).
+    await Promise.all(specs.filter((s) => !(ns && s.kind === 'ClusterAnalysisTemplate')).map((s) => this.startInformer(s)));
   }
 
   async stop(): Promise<void> {
@@ -207,7 +237,8 @@ export class KubeGateway {
     const namespace = obj.metadata?.namespace ?? '';
     const name = obj.metadata?.name ?? '';
     const owner = obj.metadata?.ownerReferences?.find((o) => o.kind === 'Rollout')?.name;
-    const change: ObjectChange = { kind, namespace, name, ...(owner ? { ownerRollout: owner } : {}) };
+    const group = obj.metadata?.ownerReferences?.find((o) => o.kind === KIND && o.apiVersion === API_VERSION)?.name;
+    const change: ObjectChange = { kind, namespace, name, ...(owner ? { ownerRollout: owner } : {}), ...(group ? { ownerGroup: group } : {}) };
     for (const l of this.listeners) l(change);
   }
 
@@ -264,7 +295,65 @@ export class KubeGateway {
     return raw ? Service.parse(raw) : undefined;
   }
 
+  /** The AnalysisRuns a group owns, by name. */
+  listAnalysisRuns(namespace: string, groupUid: string): Map<string, AnalysisRun> {
+    const runs = new Map<string, AnalysisRun>();
+    for (const raw of this.cache('AnalysisRun').list(namespace)) {
+      if (!raw.metadata?.ownerReferences?.some((o) => o.kind === KIND && o.uid === groupUid)) continue;
+      const parsed = AnalysisRun.safeParse(raw);
+      if (!parsed.success) throw new ObjectShapeError(`analysisrun ${namespace}/${raw.metadata.name}: ${parsed.error.message}`);
+      runs.set(parsed.data.metadata.name, parsed.data);
+    }
+    return runs;
+  }
+
+  /** An AnalysisTemplate of the namespace, or a ClusterAnalysisTemplate (clusterScope). */
+  getAnalysisTemplate(namespace: string, name: string, clusterScope: boolean): AnalysisTemplate | undefined {
+    if (clusterScope && this.options.namespace) return undefined;
+    const raw = clusterScope ? this.cache('ClusterAnalysisTemplate').get(name) : this.cache('AnalysisTemplate').get(name, namespace);
+    if (!raw) return undefined;
+    const parsed = AnalysisTemplate.safeParse(raw);
+    if (!parsed.success) throw new ObjectShapeError(`${clusterScope ? 'clusteranalysistemplate' : 'analysistemplate'} ${name}: ${parsed.error.message}`);
+    return parsed.data;
+  }
+
+  /** The groups of a namespace (all namespaces: undefined) whose raw spec names a template. */
+  groupsNamingTemplate(namespace: string | undefined, name: string, clusterScope: boolean): { namespace: string; name: string }[] {
+    return this.cache('RolloutGroup')
+      .list(namespace)
+      .filter((g) => {
+        const analysis = (g as { spec?: { analysis?: Record<string, { templates?: { templateName?: string; clusterScope?: boolean }[] }> } }).spec?.analysis ?? {};
+        return Object.values(analysis).some((step) => (step?.templates ?? []).some((t) => t.templateName === name && (t.clusterScope ?? false) === clusterScope));
+      })
+      .map((g) => ({ namespace: g.metadata?.namespace ?? '', name: g.metadata?.name ?? '' }));
+  }
+
   // ---- writes ----
+
+  /**
+   * Creates a group's AnalysisRun, owned by the group (deleted with it; never a Rollout's owner).
+   * One of that name exists already: it was created before a crash or a cache catching up, and is left as it is.
+   */
+  async createAnalysisRun(group: GroupRef, name: string, labels: Readonly<Record<string, string>>, spec: Readonly<Record<string, unknown>>): Promise<void> {
+    const body = {
+      apiVersion: `${ARGO.group}/${ARGO.version}`,
+      kind: 'AnalysisRun',
+      metadata: {
+        name,
+        namespace: group.namespace,
+        labels,
+        ownerReferences: [{ apiVersion: API_VERSION, kind: KIND, name: group.name, uid: group.uid, controller: true, blockOwnerDeletion: false }],
+      },
+      spec,
+    };
+    try {
+      await call(`create analysisrun ${group.namespace}/${name}`, () =>
+        this.custom.createNamespacedCustomObject({ ...ARGO, plural: 'analysisruns', namespace: group.namespace, body, fieldManager: FIELD_MANAGER }),
+      );
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
+  }
 
   /** Server-side apply of Tandem's ephemeral-metadata annotations; keys left out are released. */
   async applyRolloutMetadata(

@@ -1,5 +1,6 @@
 import type { RolloutGroup } from '../api/rolloutgroup.ts';
 import type { ReplicaSet, RolloutView, Service } from '../api/rollout.ts';
+import type { AnalysisRun, AnalysisTemplate } from '../api/analysis.ts';
 
 /** Another group in the same namespace, as far as claims on Rollouts go. */
 export interface PeerGroup {
@@ -23,4 +24,8 @@ export interface Observed {
   readonly peers: readonly PeerGroup[];
   /** Members Argo has left unobserved or unacted on for too long (the reconciler's clock says so). */
   readonly nudgeDue?: ReadonlySet<string>;
+  /** The AnalysisRuns this group created (owned by it), by name. */
+  readonly analysisRuns?: ReadonlyMap<string, AnalysisRun>;
+  /** The templates the group's analysis names, keyed by analysis.ts `templateKey`; absent when not found. */
+  readonly analysisTemplates?: ReadonlyMap<string, AnalysisTemplate>;
 }

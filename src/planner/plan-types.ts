@@ -22,7 +22,12 @@ export type Action =
   /** `{"status":{"abort":false}}`: Argo restarts the aborted update (`kubectl argo rollouts retry`). */
   | { readonly kind: 'Retry'; readonly rollout: string; readonly resourceVersion: string }
   /** Replaces `spec.template` (Argo's `undo`): back to `revision`, or forward again on a retry. */
-  | { readonly kind: 'RestoreTemplate'; readonly rollout: string; readonly resourceVersion: string; readonly revision: string; readonly template: PodTemplate };
+  | { readonly kind: 'RestoreTemplate'; readonly rollout: string; readonly resourceVersion: string; readonly revision: string; readonly template: PodTemplate }
+  /**
+   * Creates a group AnalysisRun (analysis.ts), owned by the group; one that exists already by this
+   * name is left as it is, so planning it twice (a crash, a cache behind) creates it once.
+   */
+  | { readonly kind: 'CreateAnalysisRun'; readonly name: string; readonly labels: Readonly<Record<string, string>>; readonly spec: Readonly<Record<string, unknown>> };
 
 export type { EventReason } from './reasons.ts';
 

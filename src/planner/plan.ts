@@ -10,6 +10,7 @@ import { pinKeysOf, pinsFor } from './pins.ts';
 import { strategyKey, type ServiceRole } from '../api/rollout-roles.ts';
 import { formerMembers, groupStatus, invalidStatus, listedByPeer } from './status.ts';
 import { validate } from './validation.ts';
+import { analysisFor } from './analysis.ts';
 import { desiredMetadata, metadataInSync, ownsAnyMetadata } from './wiring.ts';
 
 export { RESYNC_MS, SETTLE_MS } from './release-step.ts';
@@ -74,6 +75,7 @@ export function plan(o: Observed): Plan {
       const member = memberOf(o, m);
       return member ? pinKeysOf(member) : [];
     },
+    analysis: (point, release, stage) => analysisFor(o, point, release, stage),
   };
   const s = step(input);
   const wiring = planWiring(o, graph, s.release);

@@ -20,6 +20,11 @@ export const EVENT = {
   MemberHeld: 'MemberHeld',
   /** Someone else promoted or resumed a member before Tandem's gate opened (§4b). */
   OutOfBandPromotion: 'OutOfBandPromotion',
+  /** A group AnalysisRun was created, and what it concluded (docs/analysis.md). */
+  AnalysisStarted: 'AnalysisStarted',
+  AnalysisSucceeded: 'AnalysisSucceeded',
+  AnalysisFailed: 'AnalysisFailed',
+  AnalysisInconclusive: 'AnalysisInconclusive',
 } as const;
 export type EventReason = (typeof EVENT)[keyof typeof EVENT];
 
@@ -39,5 +44,7 @@ export const READY = {
   ReleaseRolledBack: 'ReleaseRolledBack',
   GroupPaused: 'GroupPaused',
   InvalidSpec: 'InvalidSpec',
+  /** Every mover is ready; the group's analysis runs before the gate may open. */
+  Analyzing: 'Analyzing',
 } as const;
 export type ReadyReason = (typeof READY)[keyof typeof READY];

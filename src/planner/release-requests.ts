@@ -32,6 +32,8 @@ export interface RequestContext {
   readonly gateReady: boolean;
   /** Why a retry of this aborted release would be refused, if it would. */
   readonly retryRefusal: string | undefined;
+  /** A promote now decides the inconclusive post-promotion analysis of an open gate (docs/analysis.md). */
+  readonly decidesAnalysis?: boolean;
 }
 
 /**
@@ -58,7 +60,10 @@ export function decideRequests(release: ReleaseStatus | undefined, requests: Req
     const why = promoteRefusal(release, promote);
     if (why) refuse(REQUEST.promote, promote, EVENT.PromoteRefused, `promote request ${promote} refused: ${why}`);
     else if (release && isForCurrentGate(release, promote)) {
-      if (release.state === 'CuttingOver') take(REQUEST.promote, promote); // spent: its gate is open already
+      if (release.state === 'CuttingOver') {
+        take(REQUEST.promote, promote); // spent: its gate is open already, unless it decides an inconclusive analysis
+        opensGate = ctx.decidesAnalysis === true;
+      }
       else if (ctx.gateReady) {
         take(REQUEST.promote, promote);
         opensGate = true;

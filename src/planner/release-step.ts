@@ -11,6 +11,8 @@ import { decideRequests, type RequestContext, type RequestDecision, type Request
 import { specHashOf } from './spec-hash.ts';
 import { stagesOf, type Stage } from './stages.ts';
 import { templateOf } from './template-restore.ts';
+import type { AnalysisView } from './analysis.ts';
+import type { AnalysisPoint } from '../api/analysis.ts';
 
 /** How often a release in flight is looked at even when no watch event arrives. */
 export const RESYNC_MS = 10_000;
@@ -33,6 +35,8 @@ export interface StepInput {
   readonly pins: (rollout: string, release: ReleaseStatus) => Readonly<Record<string, string>>;
   /** Every pin key a member's pods may carry. */
   readonly pinKeys: (rollout: string) => readonly string[];
+  /** The group's AnalysisRun of a point at a stage of the release; undefined when it has none there. */
+  readonly analysis?: (point: AnalysisPoint, release: ReleaseStatus, stage: number) => AnalysisView | undefined;
 }
 
 export interface Outcome {
@@ -293,8 +297,19 @@ class Step {
     if (failed.length > 0) {
       return `member ${failed.map((f) => `${f} failed (${this.at(f).message ?? this.at(f).phase ?? 'aborted'})`).join(', ')}`;
     }
-    const gateReady = this.gateReady(release, stage);
-    const d = this.decide(release, { gateReady, retryRefusal: undefined });
+    const pre = this.preAnalysis(release, stage);
+    if (pre && (pre.phase === 'Failed' || pre.phase === 'Error')) return `analysis ${pre.name} ${pre.phase}: ${pre.message ?? 'no metric says why'}`;
+    const post = this.postAnalysis(release, stage);
+    if (post && (post.phase === 'Failed' || post.phase === 'Error')) return `analysis ${post.name} ${post.phase}: ${post.message ?? 'no metric says why'}`;
+    // A promote request waits for the analysis (kept until it has succeeded); inconclusive, it decides.
+    const analysisAllows = !pre || pre.phase === 'Successful' || pre.phase === 'Inconclusive';
+    const gateReady = this.gateReady(release, stage) && analysisAllows;
+    const decidesAnalysis = post?.phase === 'Inconclusive';
+    const d = this.decide(release, { gateReady, retryRefusal: undefined, decidesAnalysis });
+    if (d.opensGate && decidesAnalysis) {
+      // A person let the inconclusive guard pass: recorded, so the release may complete.
+      release.analysisRuns = (release.analysisRuns ?? []).map((r) => (r.name === post.name ? { ...r, accepted: true } : r));
+    }
     if (d.abort !== undefined) return `abort requested: ${d.abort}`;
     if (d.opensGate) this.gateRequested = true;
     const stalled = this.stalled(release, stage);
@@ -302,6 +317,43 @@ class Step {
     const early = this.outOfBand(release, stage);
     if (early) return early;
     return undefined;
+  }
+
+  /**
+   * The pre-promotion analysis of the gate before a cutover (a final stage), recorded in the release;
+   * undefined when the group has none.
+   */
+  private preAnalysis(release: ReleaseStatus, stage: Stage): AnalysisView | undefined {
+    if (release.state !== 'Gating' || !stage.final || !this.in.analysis) return undefined;
+    const view = this.in.analysis('prePromotion', release, release.stage ?? 0);
+    if (view?.phase) this.noteAnalysis(release, 'prePromotion', view.name, view.phase, view.message);
+    return view;
+  }
+
+  /** The post-promotion analysis guarding a cutover (a final stage), recorded in the release; undefined when none. */
+  private postAnalysis(release: ReleaseStatus, stage: Stage): AnalysisView | undefined {
+    if (release.state !== 'CuttingOver' || !stage.final || !this.in.analysis) return undefined;
+    const view = this.in.analysis('postPromotion', release, release.stage ?? 0);
+    if (view?.phase) this.noteAnalysis(release, 'postPromotion', view.name, view.phase, view.message);
+    return view;
+  }
+
+  /** Records a run's phase in the release; a new conclusion is announced once. */
+  private noteAnalysis(release: ReleaseStatus, point: AnalysisPoint, name: string, phase: NonNullable<AnalysisView['phase']>, message: string | undefined) {
+    const runs = release.analysisRuns ?? [];
+    const prev = runs.find((r) => r.name === name);
+    if (prev && prev.phase === phase && prev.message === message) return;
+    const accepted = prev?.accepted && phase === 'Inconclusive' ? { accepted: true } : {};
+    release.analysisRuns = [...runs.filter((r) => r.name !== name), { name, point, stage: release.stage ?? 0, phase, ...(message ? { message } : {}), ...accepted }].slice(-16);
+    if (prev?.phase === phase) return;
+    const what = `release ${release.id}: analysis ${name}`;
+    // Announced when first recorded: at its creation, or when first seen if that status write was lost.
+    if (!prev) this.events.push({ type: 'Normal', reason: EVENT.AnalysisStarted, message: `${what} started ${point === 'prePromotion' ? 'before the gate' : 'to guard the cutover'}` });
+    if (phase === 'Successful') this.events.push({ type: 'Normal', reason: EVENT.AnalysisSucceeded, message: `${what} succeeded` });
+    else if (phase === 'Failed' || phase === 'Error') this.events.push({ type: 'Warning', reason: EVENT.AnalysisFailed, message: `${what} ${phase}: ${message ?? 'no metric says why'}` });
+    else if (phase === 'Inconclusive') this.events.push({ type: 'Warning', reason: EVENT.AnalysisInconclusive, message: `${what} inconclusive${message ? ` (${message})` : ''}; promote or abort the release` });
+    else return;
+    if (point === 'postPromotion' && phase !== 'Inconclusive') release.progressAt = this.nowIso;
   }
 
   /** Every mover of the stage ready at its barrier (or moved on) and none held by a person. */
@@ -444,11 +496,38 @@ class Step {
     }
     const soakEnds = Date.parse(release.readyAt) + soakSeconds * 1000;
     const early = release.outOfBand ?? [];
+    const pre = this.preAnalysis(release, stage);
+    // Someone else's promotion opens the gate even so: the mismatch they made lasts one cutover.
+    if (pre && early.length === 0) {
+      const ready = `${label} ready: ${movers.length}/${movers.length} members`;
+      if (pre.phase === undefined) {
+        // Planned again until the cache shows it (the gateway leaves one that exists).
+        this.actions.push(pre.create);
+        this.noteAnalysis(release, 'prePromotion', pre.name, 'Pending', undefined);
+        this.wait(SETTLE_MS);
+        return { release, outcome: outcome('Progressing', 'False', READY.Analyzing, `${ready}; analysis ${pre.name} started`) };
+      }
+      if (pre.phase === 'Pending' || pre.phase === 'Running') {
+        this.wait(RESYNC_MS);
+        return { release, outcome: outcome('Progressing', 'False', READY.Analyzing, `${ready}; analysis ${pre.name} ${pre.phase.toLowerCase()}`) };
+      }
+      if (pre.phase === 'Inconclusive' && !this.gateRequested) {
+        this.wait(RESYNC_MS);
+        const promote = (release.stages ?? 1) > 1 ? `${release.id}/${(release.stage ?? 0) + 1}` : release.id;
+        return { release, outcome: outcome('Paused', 'False', READY.WaitingForPerson, `${ready}; analysis ${pre.name} inconclusive${pre.message ? ` (${pre.message})` : ''}: promote (tandem.dev/promote: ${promote}) or abort the release`) };
+      }
+    }
     const by = early.length > 0 ? `out-of-band promotion of ${early.join(', ')}` : this.gateRequested ? 'promote request' : auto && this.in.now >= soakEnds ? 'auto promotion' : undefined;
     if (by) {
       const { outOfBand: _early, ...rest } = release;
       const open: ReleaseStatus = { ...rest, state: 'CuttingOver', promotedAt: this.nowIso, openedBy: by, progressAt: this.nowIso };
       this.events.push({ type: 'Normal', reason: EVENT.PromotionStarted, message: `${label}: ${stage.final ? 'cutover' : 'resume'} started by ${by}` });
+      // The post-promotion analysis starts with the cutover it guards.
+      const post = this.postAnalysis(open, stage);
+      if (post && post.phase === undefined) {
+        this.actions.push(post.create);
+        this.noteAnalysis(open, 'postPromotion', post.name, 'Pending', undefined);
+      }
       this.wait(0);
       return { release: open, outcome: outcome('Promoting', 'False', READY.Promoting, `${label} promoting: ${stage.final ? 'cutover' : 'resume'} started`) };
     }
@@ -465,6 +544,12 @@ class Step {
     const movers = stage.movers;
     const promoting = (message: string) => ({ release, outcome: outcome('Promoting', 'False', READY.Promoting, message) });
     const held = this.noteHeld(release, stage);
+    const post = this.postAnalysis(release, stage);
+    if (post && post.phase === undefined) {
+      // Not seen yet (the cache is behind, or the gate opened in a step whose create was lost): the same run again.
+      this.actions.push(post.create);
+      this.noteAnalysis(release, 'postPromotion', post.name, 'Pending', undefined);
+    }
     for (const m of movers) {
       const r = this.at(m);
       const done = this.movedOn(m, stage, release);
@@ -507,6 +592,16 @@ class Step {
       }
       this.actions.push({ kind: 'Promote', rollout: m, resourceVersion: r.resourceVersion });
       return promoting(`${label} promoting ${m} (${progress})`);
+    }
+    const guard = post ? (release.analysisRuns ?? []).find((r) => r.name === post.name) : undefined;
+    if (post && post.phase !== 'Successful' && !guard?.accepted) {
+      // Every member promoted: the release completes only once its guard has succeeded (or a person let it pass).
+      this.wait(RESYNC_MS);
+      if (post.phase === 'Inconclusive') {
+        const why = `${label}: every member promoted; analysis ${post.name} inconclusive${post.message ? ` (${post.message})` : ''}: promote (tandem.dev/promote: ${release.id}) to complete the release, or abort it to roll every member back`;
+        return { release, outcome: outcome('Paused', 'False', READY.WaitingForPerson, why) };
+      }
+      return promoting(`${label}: every member promoted; analysis ${post.name} ${(post.phase ?? 'Pending').toLowerCase()}, the release completes once it has succeeded`);
     }
     const lingering = this.lingering(release);
     if (lingering.length > 0) {

@@ -2,6 +2,7 @@ import { buildGraph, describeGraphIssue, type DependencyGraph } from '../graph/d
 import type { Observed, PeerGroup } from './observed.ts';
 import { barrierStepsOf } from './member-reading.ts';
 import { addressOf } from './wiring.ts';
+import { validateAnalysis } from './analysis.ts';
 
 export type InvalidReason =
   | 'DependencyCycle'
@@ -11,7 +12,11 @@ export type InvalidReason =
   | 'DuplicateDependency'
   | 'MemberNotFound'
   | 'MemberClaimed'
-  | 'MemberMisconfigured';
+  | 'MemberMisconfigured'
+  | 'AnalysisTemplateNotFound'
+  | 'AnalysisTemplateKind'
+  | 'AnalysisArgsMissing'
+  | 'AnalysisMisconfigured';
 
 export interface SpecProblem {
   readonly reason: InvalidReason;
@@ -98,6 +103,7 @@ export function validate(o: Observed): Validation {
       }
     }
   }
+  problems.push(...validateAnalysis(o));
   const counts = new Set(barriers.values());
   if (spec.strategy === 'Lockstep' && counts.size > 1) {
     const list = [...barriers].map(([name, n]) => `${name}: ${n}`).join(', ');

@@ -33,6 +33,9 @@ const ICON: Record<string, string> = {
  * strategy, phase, revisions, images and where their Services point. Pure: the caller reads the world
  * and says whether to colour (phases and states by meaning).
  */
+/** An AnalysisRun phase in the tones of the group's phases. */
+const ANALYSIS_PHASE: Record<string, string> = { Successful: 'Healthy', Failed: 'Degraded', Error: 'Degraded', Inconclusive: 'Paused', Pending: 'Progressing', Running: 'Progressing' };
+
 export function renderTree(group: RolloutGroup, live: ReadonlyMap<string, MemberLive>, paint: Paint = plain): string {
   const { metadata, spec, status } = group;
   const out: string[] = [];
@@ -59,6 +62,10 @@ export function renderTree(group: RolloutGroup, live: ReadonlyMap<string, Member
     field('Release', `${release.id} (${release.state}, ${stage}${milestones.join(', ')}${retries})`);
     if (release.promotedMembers.length > 0) field('Moved on', release.promotedMembers.join(', '));
     if (release.rolledBack?.length) field('Rolled back', release.rolledBack.join(', '));
+    // α as in Argo's own tree: the group's AnalysisRuns, their phase and what decided (docs/analysis.md).
+    for (const a of release.analysisRuns ?? []) {
+      field('Analysis', `α ${a.name} (${a.point}) ${paint(toneOf(ANALYSIS_PHASE[a.phase] ?? 'Progressing'), a.phase)}${a.accepted ? ' accepted by a promote' : ''}${a.message ? `: ${a.message}` : ''}`);
+    }
   } else {
     field('Release', '-');
   }

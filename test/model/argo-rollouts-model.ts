@@ -8,6 +8,7 @@
  * step. For a canary, "active"/"preview" below stand for its stable/canary Service and metadata.
  */
 import { ReplicaSet, Rollout, Service, type OwnedKeys } from '../../src/api/rollout.ts';
+import { AnalysisRun, AnalysisTemplate } from '../../src/api/analysis.ts';
 
 export const NS = 'shop';
 
@@ -326,3 +327,37 @@ export function revisionBehind(url: string, rollouts: ReadonlyMap<string, ModelR
   if (!r || !m) return undefined;
   return m[2] === 'active' ? r.activeSelector : r.previewSelector;
 }
+
+// ---- group AnalysisRuns (docs/analysis.md) ----
+
+/**
+ * A group AnalysisRun as the Argo controller runs it: Pending until it starts, Running, then the
+ * phase its metrics reach. Argo never changes a run's phase once it has concluded.
+ */
+export interface ModelAnalysisRun {
+  readonly name: string;
+  readonly release: string;
+  phase: 'Pending' | 'Running' | 'Successful' | 'Failed' | 'Error' | 'Inconclusive';
+}
+
+export const concluded = (run: ModelAnalysisRun): boolean => run.phase !== 'Pending' && run.phase !== 'Running';
+
+/** Argo measures a run's metric and concludes (or starts it: Running). */
+export function measure(run: ModelAnalysisRun, phase: ModelAnalysisRun['phase']) {
+  if (!concluded(run)) run.phase = phase;
+}
+
+export function analysisRunObject(run: ModelAnalysisRun) {
+  const decided = run.phase === 'Failed' || run.phase === 'Error' || run.phase === 'Inconclusive';
+  return AnalysisRun.parse({
+    metadata: { name: run.name, namespace: NS, labels: { 'tandem.dev/group': 'g', 'tandem.dev/release': run.release } },
+    ...(run.phase === 'Pending' ? {} : { status: { phase: run.phase, metricResults: [{ name: 'ok', phase: run.phase, ...(decided ? { measurements: [{ value: 'false' }] } : {}) }] } }),
+  });
+}
+
+/** The template the model's groups name: one metric, one arg filled from the release. */
+export const okTemplate = AnalysisTemplate.parse({
+  kind: 'AnalysisTemplate',
+  metadata: { name: 'ok', namespace: NS },
+  spec: { args: [{ name: 'preview' }], metrics: [{ name: 'ok', successCondition: 'result == true', provider: { web: { url: 'http://127.0.0.1/{{args.preview}}' } } }] },
+});

@@ -10,6 +10,10 @@ class FakeCaches implements RouterCaches {
   listGroups = () => [...this.groups.values()];
   rolloutServices = (ns: string, name: string) => this.rollouts.get(`${ns}/${name}`);
   listRolloutServices = () => [...this.rollouts].map(([k, services]) => ({ namespace: k.split('/')[0]!, name: k.split('/')[1]!, services }));
+  groupsNamingTemplate = (ns: string | undefined, name: string, clusterScope: boolean) =>
+    [...this.groups.values()]
+      .filter((g) => (ns === undefined || (g['metadata'] as { namespace: string }).namespace === ns) && JSON.stringify(g['spec']).includes(`"templateName":"${name}","clusterScope":${clusterScope}`))
+      .map((g) => g['metadata'] as { namespace: string; name: string });
 }
 
 const group = (ns: string, name: string, members: string[], extra: { status?: object; created?: string; deleting?: boolean; rv?: string } = {}) => ({

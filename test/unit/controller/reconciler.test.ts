@@ -5,7 +5,8 @@ import type { RolloutView } from '../../../src/api/rollout.ts';
 import { Reconciler } from '../../../src/controller/reconciler.ts';
 import { KubeError } from '../../../src/kube/errors.ts';
 import type { KubeGateway } from '../../../src/kube/gateway.ts';
-import { NS, T0, blueGreen, group, loanDependsOnInterest, services, url } from '../../fixtures/builders.ts';
+import { NS, T0, blueGreen, group, loanDependsOnInterest, loanInterestRelease, services, url } from '../../fixtures/builders.ts';
+import { AnalysisTemplate } from '../../../src/api/analysis.ts';
 
 const KEY = 'tandem.dev/interest-url';
 const steadyLoan = {
@@ -57,6 +58,14 @@ class FakeGateway {
   pinRevision = (_ns: string, rs: string) => this.write(`pin ${rs}`).then(() => undefined);
   nudgeRollout = (_ns: string, name: string) => this.write(`nudge ${name}`).then(() => undefined);
   replaceRolloutTemplate = (_ns: string, name: string) => this.write(`template ${name}`);
+  readonly analysisTemplates = new Map<string, unknown>();
+  readonly createdRuns: { group: unknown; name: string }[] = [];
+  listAnalysisRuns = () => new Map();
+  getAnalysisTemplate = (_ns: string, name: string, clusterScope: boolean) => this.analysisTemplates.get(`${clusterScope ? 'cluster' : 'namespaced'}/${name}`);
+  createAnalysisRun = (group: unknown, name: string) => {
+    this.createdRuns.push({ group, name });
+    return this.write(`analysisrun ${name}`).then(() => undefined);
+  };
 }
 
 const reconcilerFor = (gw: FakeGateway) => new Reconciler({ gateway: gw as unknown as KubeGateway, clusterDomain: 'cluster.local', log: pino({ level: 'silent' }), now: () => T0, peers: () => [] });
@@ -107,5 +116,19 @@ describe('Reconciler', () => {
     const again = await r.reconcile(key);
     expect(again.requeueAfterMs).toBe(200);
     expect(gw.calls.slice(before)).toEqual([]);
+  });
+
+  it('creates the group AnalysisRun a ready release needs through the gateway, owned by the group, before the status', async () => {
+    const analysis = { prePromotion: { templates: [{ templateName: 'ok' }] } };
+    const g = group({ members: loanDependsOnInterest, analysis });
+    const gw = new FakeGateway(g as unknown as Record<string, unknown>, [
+      blueGreen({ name: 'interest', stable: 'i1', desired: 'i2' }),
+      blueGreen({ name: 'loan', stable: 'l1', desired: 'l2', ...steadyLoan }),
+    ]);
+    gw.analysisTemplates.set('namespaced/ok', AnalysisTemplate.parse({ metadata: { name: 'ok', namespace: NS }, spec: { metrics: [{ name: 'ok' }] } }));
+    await reconcilerFor(gw).reconcile(key);
+    const name = `loans-${loanInterestRelease}-pre-1`;
+    expect(gw.createdRuns).toEqual([{ group: { namespace: NS, name: 'loans', uid: 'uid-group' }, name }]);
+    expect(gw.calls.indexOf(`analysisrun ${name}`)).toBeLessThan(gw.calls.indexOf('status'));
   });
 });

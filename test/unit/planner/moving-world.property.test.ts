@@ -2,18 +2,25 @@
  * The planner against the Argo model while the world moves (DESIGN §4b, §5): Git pushes new revisions to
  * any member at any moment, the group's spec is edited, people pause, promote and abort members,
  * analyses turn inconclusive, Argo scales aborted ReplicaSets down, the controller crashes between
- * writes. Every invariant is checked after every step.
+ * writes; with group analysis, its AnalysisRuns start, succeed, fail, error or turn inconclusive at
+ * any moment. Every invariant is checked after every step.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { REQUEST, RolloutGroup, type ReleaseStatus } from '../../../src/api/rolloutgroup.ts';
 import { plan } from '../../../src/planner/plan.ts';
+import { analysisRunName } from '../../../src/planner/analysis.ts';
 import type { Action, Plan } from '../../../src/planner/plan-types.ts';
 import {
   NS,
   abort,
   analysisEnds,
+  analysisRunObject,
   argoStep,
+  concluded,
+  measure,
+  okTemplate,
+  type ModelAnalysisRun,
   hasPods,
   isPromoted,
   newRollout,
@@ -49,9 +56,11 @@ type Command =
   | { t: 'handPromote'; i: number }
   | { t: 'inconclusive'; i: number }
   | { t: 'scaleDown'; i: number }
-  | { t: 'analysis'; i: number; passed: boolean }
+  | { t: 'memberAnalysis'; i: number; passed: boolean }
   | { t: 'editSpec' }
   | { t: 'abortRequest' }
+  /** Argo measures the newest group AnalysisRun still running: it starts, or concludes so. */
+  | { t: 'analysis'; phase: ModelAnalysisRun['phase'] }
   /** Everything moves one round on: Argo, pods, a reconcile, a person promoting at a gate. */
   | { t: 'progress' };
 
@@ -69,6 +78,10 @@ const scenario = fc.integer({ min: 1, max: 4 }).chain((n) => {
     auto: fc.boolean(),
     kind: fc.constantFrom('blueGreen' as const, 'canary' as const),
     barriers: fc.integer({ min: 1, max: 2 }),
+    /** Group analysis: before the gate, guarding the cutover, both, or none. */
+    analysis: fc.constantFrom(undefined, 'pre' as const, 'post' as const, 'both' as const),
+    /** What Argo's measurements conclude, run after run, as rounds go by. */
+    verdicts: fc.array(fc.constantFrom('Successful' as const, 'Failed' as const, 'Error' as const, 'Inconclusive' as const), { minLength: 1, maxLength: 4 }),
     commands: fc.array(
       fc.oneof(
         cmd('argo', 8, { i: member }),
@@ -84,9 +97,10 @@ const scenario = fc.integer({ min: 1, max: 4 }).chain((n) => {
         cmd('handPromote', 1, { i: member }),
         cmd('inconclusive', 1, { i: member }),
         cmd('scaleDown', 1, { i: member }),
-        cmd('analysis', 2, { i: member, passed: fc.boolean() }),
+        cmd('memberAnalysis', 2, { i: member, passed: fc.boolean() }),
         cmd('editSpec', 1),
         cmd('abortRequest', 1),
+        cmd('analysis', 3, { phase: fc.constantFrom('Running' as const, 'Successful' as const, 'Failed' as const, 'Error' as const, 'Inconclusive' as const) }),
         cmd('progress', 10),
       ),
       { maxLength: 100 },
@@ -113,8 +127,21 @@ class World {
   /** `release/member`: rolled back by its template while Argo had it stable on the release's revision. */
   readonly stableWhenRestored = new Set<string>();
   settled = false;
+  /** Group AnalysisRuns by name, as the Argo controller runs them. */
+  readonly runs = new Map<string, ModelAnalysisRun>();
+  readonly pre: boolean;
+  readonly post: boolean;
+  /** Barriers per member (blue-green: one), the same for all: a release's stage i is final when i % barriers is the last. */
+  readonly barriers: number;
+
+  readonly verdicts: readonly ModelAnalysisRun['phase'][];
+  private verdict = 0;
 
   constructor(s: Scenario) {
+    this.pre = s.analysis === 'pre' || s.analysis === 'both';
+    this.post = s.analysis === 'post' || s.analysis === 'both';
+    this.verdicts = s.verdicts;
+    this.barriers = s.kind === 'blueGreen' ? 1 : s.barriers;
     this.names = s.deps.map((_, i) => `m${i}`);
     s.deps.forEach((ds, i) => this.deps.set(`m${i}`, ds.map((j) => `m${j}`)));
     this.names.forEach((n) => {
@@ -133,6 +160,10 @@ class World {
         members: this.names.map((m) => ({ rollout: m, dependsOn: this.deps.get(m)!.map((d) => ({ rollout: d })) })),
         promotion: { auto: s.auto },
         progressDeadlineSeconds: 600,
+        analysis: {
+          ...(this.pre ? { prePromotion: { templates: [{ templateName: 'ok' }], args: [{ name: 'preview', value: '{{members.m0.previewService}}' }] } } : {}),
+          ...(this.post ? { postPromotion: { templates: [{ templateName: 'ok' }], args: [{ name: 'preview', value: '{{members.m0.previewService}}' }] } } : {}),
+        },
       },
     });
     this.recordGit();
@@ -182,6 +213,11 @@ class World {
       case 'abortRequest':
         this.annotate(REQUEST.abort, 'by a person');
         break;
+      case 'analysis': {
+        const running = [...this.runs.values()].filter((r) => !concluded(r)).at(-1);
+        if (running) measure(running, c.phase);
+        break;
+      }
       case 'fail': {
         const r = this.r(m);
         if (r.currentPodHash !== r.stableRS && !r.abort) abort(r, this.now);
@@ -222,7 +258,7 @@ class World {
       case 'scaleDown':
         scaleDownAborted(this.r(m));
         break;
-      case 'analysis':
+      case 'memberAnalysis':
         analysisEnds(this.r(m), c.passed, this.now);
         break;
       case 'progress':
@@ -252,7 +288,12 @@ class World {
       replicaSets: this.names.flatMap((n) => replicaSetObjects(this.r(n))),
       services: serviceObjects(this.rollouts),
       peers: [],
+      analysisRuns: new Map([...this.runs.values()].map((r) => [r.name, analysisRunObject(r)])),
+      analysisTemplates: new Map([['namespaced/ok', okTemplate]]),
     });
+    const failedRuns = new Set([...this.runs.values()].filter((r) => r.phase === 'Failed' || r.phase === 'Error').map((r) => r.name));
+    const before = this.release();
+    const promoteAsked = this.group.metadata.annotations[REQUEST.promote] !== undefined;
     const actions = crashAfter === undefined ? p.actions : p.actions.slice(0, crashAfter % (p.actions.length + 1));
     this.settled = actions.length === 0 && crashAfter === undefined && JSON.stringify(p.status) === JSON.stringify(this.group.status);
     for (const a of actions) {
@@ -266,7 +307,22 @@ class World {
     const annotations = { ...this.group.metadata.annotations };
     for (const h of p.handledRequests) if (annotations[h.annotation] === h.value) delete annotations[h.annotation];
     this.group = { ...this.group, metadata: { ...this.group.metadata, annotations }, ...(p.status ? { status: p.status } : {}) };
+    // A failed or errored analysis ends its release at once: it never stays gating, nor opens its gate.
+    const r = this.release();
+    if (r && (r.state === 'Gating' || r.state === 'CuttingOver') && p.status?.conditions[0]?.reason !== 'WaitingForArgo') {
+      const name = analysisRunName('g', r, r.state === 'Gating' ? 'prePromotion' : 'postPromotion', r.stage ?? 0);
+      expect(failedRuns.has(name), `release ${r.id} is ${r.state} after its analysis ${name} failed`).toBe(false);
+    }
+    // A guarded release completes only once its guard has succeeded, or a person let an inconclusive one pass.
+    if (this.post && before?.state === 'CuttingOver' && p.events.some((e) => e.reason === 'ReleaseCompleted' && e.message.startsWith(`release ${before.id} completed`))) {
+      const guard = this.runs.get(analysisRunName('g', before, 'postPromotion', before.stage ?? 0));
+      const accepted = promoteAsked || (before.analysisRuns ?? []).some((x) => x.name === guard?.name && x.accepted);
+      expect(guard?.phase === 'Successful' || (guard?.phase === 'Inconclusive' && accepted), `release ${before.id} completed with its guard ${guard?.phase ?? 'never created'}`).toBe(true);
+    }
   }
+
+  /** A final stage (a cutover) of the release: its gate is the one a pre-promotion analysis guards. */
+  finalStage = (stage: number) => stage % this.barriers === this.barriers - 1;
 
   apply(a: Action, p: Plan, half = false) {
     const next = p.status?.release;
@@ -340,6 +396,25 @@ class World {
         pushRevision(r, a.revision);
         return;
       }
+      case 'CreateAnalysisRun': {
+        const post = a.labels['tandem.dev/analysis-stage']!.startsWith('postPromotion');
+        expect(post ? this.post : this.pre, `an AnalysisRun ${a.name} for a group without that analysis`).toBe(true);
+        expect(this.runs.has(a.name), `AnalysisRun ${a.name} created twice`).toBe(false);
+        expect(next?.state, `AnalysisRun ${a.name} created outside its point`).toBe(post ? 'CuttingOver' : 'Gating');
+        const stage = next!.stage ?? 0;
+        expect(a.name).toBe(analysisRunName('g', next!, post ? 'postPromotion' : 'prePromotion', stage));
+        expect(this.finalStage(stage), `AnalysisRun ${a.name} created before a barrier that is not a cutover`).toBe(true);
+        // Only once every changed member is ready at the gate: the run measures the release's previews.
+        for (const t of post ? [] : next!.targets) {
+          const m = this.r(t.rollout);
+          // Ordered: the stage's one member.
+          if ((next!.strategy ?? 'Lockstep') === 'Ordered' && next!.sequence?.[Math.floor(stage / this.barriers)] !== t.rollout) continue;
+          expect(m.currentPodHash === t.revision && m.paused && hasPods(m, t.revision), `AnalysisRun ${a.name} created while ${t.rollout} is not ready at the gate`).toBe(true);
+        }
+        expect(a.spec['args']).toEqual([{ name: 'preview', value: 'm0-preview' }]);
+        this.runs.set(a.name, { name: a.name, release: next!.id, phase: 'Pending' });
+        return;
+      }
       case 'Pin': {
         const r = this.r(a.rollout);
         const rs = r.replicaSets.get(a.revision);
@@ -358,6 +433,12 @@ class World {
   /** DESIGN §5 "matched versions", and §4b "never an empty Service", on every live pod. */
   checkInvariants() {
     const release = this.release();
+    if (this.pre && release?.state === 'CuttingOver' && this.finalStage(release.stage ?? 0) && !release.openedBy?.startsWith('out-of-band')) {
+      // The gate of a cutover opens only after its analysis succeeded, or a person decided an inconclusive one.
+      const run = this.runs.get(analysisRunName('g', release, 'prePromotion', release.stage ?? 0));
+      expect(run?.phase === 'Successful' || run?.phase === 'Inconclusive', `release ${release.id} cutting over with its analysis ${run?.phase ?? 'never created'}`).toBe(true);
+      if (run?.phase === 'Inconclusive') expect(release.openedBy, `release ${release.id}: an inconclusive analysis let the gate open without a person`).toBe('promote request');
+    }
     for (const d of this.names) {
       const rd = this.r(d);
       const revD = rd.activeSelector;
@@ -397,6 +478,11 @@ class World {
   }
 
   round() {
+    // Argo starts a new run, and concludes a running one with the next verdict.
+    for (const run of this.runs.values()) {
+      if (run.phase === 'Running') measure(run, this.verdicts[this.verdict++ % this.verdicts.length]!);
+      else if (run.phase === 'Pending') measure(run, 'Running');
+    }
     for (const n of this.names) {
       // Argo scales an aborted revision down after abortScaleDownDelaySeconds (30 s by default).
       const r = this.r(n);
@@ -418,6 +504,8 @@ class World {
       r.specPaused = false;
       r.inconclusive = false;
     }
+    // Analyses go on concluding with the scenario's verdicts (round() runs them): a failed one ends
+    // the release Degraded, an inconclusive one waits for the promote request round() makes.
     this.group = { ...this.group, metadata: { ...this.group.metadata, annotations: {} } };
     for (let round = 0; round < 400; round++) {
       this.round();

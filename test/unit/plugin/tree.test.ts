@@ -103,6 +103,16 @@ Ready:        2/2
     expect(out).toContain('Rolled back:  interest');
   });
 
+  it('shows the group AnalysisRuns of the release, with what decided', () => {
+    const analysisRuns = [
+      { name: 'loans-c6d38bfebe-pre-1', point: 'prePromotion', stage: 0, phase: 'Successful' },
+      { name: 'loans-c6d38bfebe-post-1', point: 'postPromotion', stage: 0, phase: 'Failed', message: 'metric error-ratio Failed (last value [0.5])' },
+    ];
+    const out = renderTree(group({ ...midRelease, release: { ...midRelease.release, analysisRuns } }), new Map());
+    expect(out).toContain('Analysis:     α loans-c6d38bfebe-pre-1 (prePromotion) Successful\n');
+    expect(out).toContain('Analysis:     α loans-c6d38bfebe-post-1 (postPromotion) Failed: metric error-ratio Failed (last value [0.5])');
+  });
+
   it('shows a group without status or release', () => {
     const out = renderTree(group(undefined), new Map());
     expect(out).toContain('Phase:        ? Unknown');

@@ -1,0 +1,237 @@
+import { ANALYSIS_LABEL, type AnalysisPhase, type AnalysisPoint, type AnalysisRun, type AnalysisStep, type AnalysisTemplate, type AnalysisTemplateRef } from '../api/analysis.ts';
+import type { ReleaseStatus } from '../api/rolloutgroup.ts';
+import type { Rollout } from '../api/rollout.ts';
+import type { Observed } from './observed.ts';
+import type { Action } from './plan-types.ts';
+import type { SpecProblem } from './validation.ts';
+
+/**
+ * Group analysis, the pure part (docs/analysis.md): which templates a group names, the AnalysisRun
+ * Tandem creates from them for a release's stage (metrics and args merged as Argo's own
+ * `NewAnalysisRunFromTemplates` does: the Argo controller runs an AnalysisRun, it does not resolve
+ * templates), and what an observed run says. The release's step decides when (release-step.ts).
+ */
+
+/** The cache key of a referenced template: AnalysisTemplates and ClusterAnalysisTemplates apart. */
+export const templateKey = (ref: Pick<AnalysisTemplateRef, 'templateName' | 'clusterScope'>): string => `${ref.clusterScope ? 'cluster' : 'namespaced'}/${ref.templateName}`;
+
+/** What the step needs to know of one point's run for one stage of the release. */
+export interface AnalysisView {
+  readonly name: string;
+  /** Undefined: not created yet. */
+  readonly phase: AnalysisPhase | undefined;
+  /** The metrics that decided, when it did not succeed. */
+  readonly message: string | undefined;
+  /** The write that creates it (the same, by name, however often it is planned). */
+  readonly create: Action;
+}
+
+/** Placeholders an arg value may hold, with what each stands for (docs/analysis.md lists them). */
+const MEMBER_FIELDS = ['previewService', 'activeService', 'canaryService', 'stableService', 'revision', 'stableRevision'] as const;
+type MemberField = (typeof MEMBER_FIELDS)[number];
+const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
+
+/** A member's Service in a role: the blue-green names and the canary names mean the same sides. */
+function serviceOf(rollout: Rollout, field: 'previewService' | 'activeService' | 'canaryService' | 'stableService'): string | undefined {
+  const { blueGreen, canary } = rollout.spec.strategy;
+  const preview = field === 'previewService' || field === 'canaryService';
+  if (blueGreen) return preview ? blueGreen.previewService : blueGreen.activeService;
+  if (canary) return preview ? canary.canaryService : canary.stableService;
+  return undefined;
+}
+
+interface ArgContext {
+  readonly o: Observed;
+  /** Absent at validation: release values are only checked for being known. */
+  readonly release?: ReleaseStatus;
+}
+
+/** An arg value with its placeholders replaced, or what is wrong with it. */
+function resolveValue(value: string, ctx: ArgContext): { ok: true; value: string } | { ok: false; problem: string } {
+  const problems: string[] = [];
+  const out = value.replace(PLACEHOLDER, (whole, expr: string) => {
+    const got = resolvePlaceholder(expr, ctx);
+    if (typeof got === 'string') return got;
+    problems.push(`${whole}: ${got.problem}`);
+    return whole;
+  });
+  return problems.length > 0 ? { ok: false, problem: problems.join('; ') } : { ok: true, value: out };
+}
+
+function resolvePlaceholder(expr: string, { o, release }: ArgContext): string | { problem: string } {
+  const { metadata, spec } = o.group;
+  if (expr === 'namespace') return metadata.namespace;
+  if (expr === 'group') return metadata.name;
+  if (expr === 'release.id') return release?.id ?? '';
+  const m = /^members\.([^.]+)\.([A-Za-z]+)$/.exec(expr);
+  if (!m) return { problem: `unknown placeholder; use {{members.<rollout>.<${MEMBER_FIELDS.join('|')}>}}, {{release.id}}, {{namespace}} or {{group}}` };
+  const [, name, field] = m as unknown as [string, string, string];
+  if (!spec.members.some((x) => x.rollout === name)) return { problem: `${name} is not a member of the group` };
+  if (!(MEMBER_FIELDS as readonly string[]).includes(field)) return { problem: `unknown field ${field}; use one of ${MEMBER_FIELDS.join(', ')}` };
+  const rollout = o.rollouts.get(name)?.rollout;
+  if (!rollout) return ''; // a missing member is reported as MemberNotFound
+  const f = field as MemberField;
+  if (f === 'revision' || f === 'stableRevision') {
+    if (!release) return '';
+    const target = release.targets.find((t) => t.rollout === name);
+    // A member outside the release runs its stable revision on both sides.
+    return f === 'revision' ? (target?.revision ?? rollout.status?.stableRS ?? '') : (target?.from ?? rollout.status?.stableRS ?? '');
+  }
+  const service = serviceOf(rollout, f);
+  return service ?? { problem: `rollout ${name} names no ${f}` };
+}
+
+/** Every problem with the group's analysis (SpecValid=False while there is any). */
+export function validateAnalysis(o: Observed): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  const analysis = o.group.spec.analysis;
+  if (!analysis) return problems;
+  for (const [point, step] of Object.entries(analysis) as [AnalysisPoint, AnalysisStep | undefined][]) {
+    if (!step) continue;
+    const where = `spec.analysis.${point}`;
+    const templates: AnalysisTemplate[] = [];
+    for (const ref of step.templates) {
+      const found = o.analysisTemplates?.get(templateKey(ref));
+      if (found) {
+        templates.push(found);
+        continue;
+      }
+      const other = o.analysisTemplates?.get(templateKey({ ...ref, clusterScope: !ref.clusterScope }));
+      if (other) {
+        problems.push({
+          reason: 'AnalysisTemplateKind',
+          message: ref.clusterScope
+            ? `${where}: ${ref.templateName} is an AnalysisTemplate in namespace ${o.group.metadata.namespace}, not a ClusterAnalysisTemplate; remove clusterScope: true`
+            : `${where}: ${ref.templateName} is a ClusterAnalysisTemplate, not an AnalysisTemplate in namespace ${o.group.metadata.namespace}; set clusterScope: true`,
+        });
+      } else {
+        problems.push({
+          reason: 'AnalysisTemplateNotFound',
+          message: ref.clusterScope
+            ? `${where}: ClusterAnalysisTemplate ${ref.templateName} not found; create it or remove it from the group`
+            : `${where}: AnalysisTemplate ${ref.templateName} not found in namespace ${o.group.metadata.namespace}; create it or remove it from the group`,
+        });
+      }
+    }
+    if (templates.length !== step.templates.length) continue;
+    const merged = mergeTemplates(templates);
+    for (const c of merged.conflicts) problems.push({ reason: 'AnalysisMisconfigured', message: `${where}: ${c}` });
+    if (point === 'postPromotion') {
+      // The release completes only once this run has: a metric measured at an interval with no count never ends.
+      const endless = merged.metrics.filter((m) => (m as { interval?: unknown }).interval !== undefined && (m as { count?: unknown }).count === undefined).map((m) => m.name);
+      if (endless.length > 0) problems.push({ reason: 'AnalysisMisconfigured', message: `${where}: metric${endless.length > 1 ? 's' : ''} ${endless.join(', ')} ha${endless.length > 1 ? 've' : 's'} an interval but no count, so the run would never end and the release never complete; give ${endless.length > 1 ? 'them' : 'it'} a count` });
+    }
+    const given = new Set(step.args.map((a) => a.name));
+    for (const a of step.args) {
+      if (!merged.args.some((t) => t.name === a.name)) {
+        problems.push({ reason: 'AnalysisMisconfigured', message: `${where}: arg ${a.name} is declared by none of its templates (${step.templates.map((t) => t.templateName).join(', ')}); remove it or fix its name` });
+      }
+      const r = resolveValue(a.value, { o });
+      if (!r.ok) problems.push({ reason: 'AnalysisMisconfigured', message: `${where}: arg ${a.name}: ${r.problem}` });
+    }
+    const missing = merged.args.filter((t) => t.value === undefined && t.valueFrom === undefined && !given.has(t.name)).map((t) => t.name);
+    if (missing.length > 0) {
+      problems.push({ reason: 'AnalysisArgsMissing', message: `${where}: its templates need arg${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; give ${missing.length > 1 ? 'them' : 'it'} in ${where}.args` });
+    }
+  }
+  return problems;
+}
+
+type TemplateArg = NonNullable<AnalysisTemplate['spec']['args']>[number];
+
+/** Metrics, args, dryRun and measurementRetention of several templates as one run's spec. */
+function mergeTemplates(templates: readonly AnalysisTemplate[]) {
+  const conflicts: string[] = [];
+  const metrics: { name: string }[] = [];
+  const args: TemplateArg[] = [];
+  const seen = new Map<string, string>();
+  for (const t of templates) {
+    for (const m of t.spec.metrics) {
+      const before = seen.get(m.name);
+      if (before !== undefined) conflicts.push(`metric ${m.name} is defined by both ${before} and ${t.metadata.name}; Argo needs metric names to be unique in a run`);
+      seen.set(m.name, t.metadata.name);
+      metrics.push(m);
+    }
+    for (const a of t.spec.args ?? []) {
+      const prev = args.find((x) => x.name === a.name);
+      if (!prev) args.push(a);
+      else if (prev.value !== undefined && a.value !== undefined && prev.value !== a.value) conflicts.push(`arg ${a.name} has two default values in its templates (${prev.value}, ${a.value})`);
+    }
+  }
+  return {
+    conflicts,
+    metrics,
+    args,
+    dryRun: templates.flatMap((t) => t.spec.dryRun ?? []),
+    measurementRetention: templates.flatMap((t) => t.spec.measurementRetention ?? []),
+  };
+}
+
+/** The run of a point at a stage of a release, attempt by attempt (a retried release analyses again). */
+export function analysisRunName(group: string, release: Pick<ReleaseStatus, 'id' | 'retries'>, point: AnalysisPoint, stage: number): string {
+  const short = point === 'prePromotion' ? 'pre' : 'post';
+  const suffix = `-${release.id}-${short}-${stage + 1}${release.retries ? `-r${release.retries}` : ''}`;
+  // A DNS subdomain of at most 253 characters, as every object name.
+  const head = group.slice(0, 253 - suffix.length).replace(/[-.]+$/, '');
+  return `${head}${suffix}`;
+}
+
+/** A label value (63 characters at most) that still says which group. */
+const labelValue = (v: string): string => (v.length <= 63 ? v : v.slice(0, 63).replace(/[-._]+$/, ''));
+
+/**
+ * The view of a point's run for a stage, or undefined when the group has no analysis there. The run
+ * is found by its name among the group's runs (observed by label and owner), so a restart finds it.
+ */
+export function analysisFor(o: Observed, point: AnalysisPoint, release: ReleaseStatus, stage: number): AnalysisView | undefined {
+  const step = o.group.spec.analysis?.[point];
+  if (!step) return undefined;
+  const name = analysisRunName(o.group.metadata.name, release, point, stage);
+  const run = o.analysisRuns?.get(name);
+  const read = run ? readRun(run) : undefined;
+  return { name, phase: read?.phase, message: read?.message, create: createAction(o, step, release, point, stage, name) };
+}
+
+function createAction(o: Observed, step: AnalysisStep, release: ReleaseStatus, point: AnalysisPoint, stage: number, name: string): Action {
+  // Validation has found every template and resolved every placeholder before a step is taken.
+  const templates = step.templates.map((ref) => o.analysisTemplates!.get(templateKey(ref))!);
+  const merged = mergeTemplates(templates);
+  const given = new Map(step.args.map((a) => [a.name, a.value]));
+  const args = merged.args.map((a) => {
+    const v = given.get(a.name);
+    if (v === undefined) return a;
+    const r = resolveValue(v, { o, release });
+    return { name: a.name, value: r.ok ? r.value : v };
+  });
+  return {
+    kind: 'CreateAnalysisRun',
+    name,
+    labels: {
+      [ANALYSIS_LABEL.group]: labelValue(o.group.metadata.name),
+      [ANALYSIS_LABEL.release]: release.id,
+      [ANALYSIS_LABEL.stage]: `${point}-${stage + 1}`,
+    },
+    spec: {
+      metrics: merged.metrics,
+      ...(args.length > 0 ? { args } : {}),
+      ...(merged.dryRun.length > 0 ? { dryRun: merged.dryRun } : {}),
+      ...(merged.measurementRetention.length > 0 ? { measurementRetention: merged.measurementRetention } : {}),
+    },
+  };
+}
+
+const PHASES: readonly AnalysisPhase[] = ['Pending', 'Running', 'Successful', 'Failed', 'Error', 'Inconclusive'];
+
+/** An observed run's phase (a new run has none: Pending) and the metrics that decided it. */
+export function readRun(run: AnalysisRun): { phase: AnalysisPhase; message: string | undefined } {
+  const raw = run.status?.phase;
+  const phase = (PHASES as readonly string[]).includes(raw ?? '') ? (raw as AnalysisPhase) : 'Pending';
+  if (phase === 'Pending' || phase === 'Running' || phase === 'Successful') return { phase, message: undefined };
+  const decisive = (run.status?.metricResults ?? []).filter((m) => m.phase === phase || (phase !== 'Inconclusive' && (m.phase === 'Failed' || m.phase === 'Error')));
+  const described = decisive.map((m) => {
+    const last = m.measurements?.at(-1)?.value;
+    return `metric ${m.name} ${m.phase}${last !== undefined ? ` (last value ${last})` : ''}${m.message ? `: ${m.message}` : ''}`;
+  });
+  const message = described.length > 0 ? described.join('; ') : (run.status?.message ?? undefined);
+  return { phase, message: message?.slice(0, 4096) };
+}
