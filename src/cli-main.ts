@@ -6,6 +6,7 @@ import { runManager } from './controller/manager.ts';
 import { KubeGateway } from './kube/gateway.ts';
 import { inClusterNamespace } from './kube/in-cluster.ts';
 import { createLogger, LOG_FORMATS, type LogFormat } from './log.ts';
+import { AUTHORIZED_GROUP_ANNOTATION } from './api/rolloutgroup.ts';
 import { addPluginCommands, durationOption, runProgram } from './plugin/commands.ts';
 import { DEFAULT_TIMINGS, timingsProblem } from './runtime/leader-election.ts';
 
@@ -15,11 +16,18 @@ const positiveInt = (v: string): number => {
   return n;
 };
 const seconds = (ms: number) => `${ms / 1000}s`;
+const prefixList = (v: string): string[] => {
+  const list = v.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+  if (list.length === 0) throw new InvalidArgumentError('must name at least one prefix');
+  return list;
+};
 
 interface ControllerFlags {
   kubeconfig?: string;
   namespace?: string;
   clusterDomain: string;
+  annotationPrefixes: string[];
+  requireMemberConsent: boolean;
   concurrency: number;
   logLevel: string;
   logFormat: LogFormat;
@@ -41,6 +49,8 @@ program
   .option('--kubeconfig <path>', 'kubeconfig file (default: in-cluster config, then $KUBECONFIG or ~/.kube/config)')
   .option('-n, --namespace <ns>', 'watch only this namespace (default: all namespaces)')
   .option('--cluster-domain <domain>', 'cluster DNS domain used in the addresses Tandem writes', 'cluster.local')
+  .option('--annotation-prefixes <prefixes>', 'comma-separated: every pod annotation key a group names must start with one of these (default: any key outside kubernetes.io, k8s.io, argoproj.io)', prefixList, [])
+  .option('--require-member-consent', `drive a member only if its Rollout is annotated ${AUTHORIZED_GROUP_ANNOTATION}=<group> (for clusters without ValidatingAdmissionPolicy; docs/security.md)`, false)
   .option('--concurrency <n>', 'groups reconciled at once', positiveInt, 4)
   .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info'))
   .addOption(new Option('--log-format <format>', 'json: one object a line; text: for a person at a terminal').choices(LOG_FORMATS).default('json'))
@@ -77,6 +87,8 @@ program
       {
         namespace: opts.namespace ?? '*',
         clusterDomain: opts.clusterDomain,
+        annotationPrefixes: opts.annotationPrefixes,
+        requireMemberConsent: opts.requireMemberConsent,
         identity,
         leaderElection: leaderElection
           ? { lease: `${leaderElection.namespace}/${leaderElection.name}`, leaseDuration: seconds(opts.leaderElectLeaseDuration), renewDeadline: seconds(opts.leaderElectRenewDeadline), retryPeriod: seconds(opts.leaderElectRetryPeriod) }
@@ -90,6 +102,7 @@ program
       {
         gateway,
         clusterDomain: opts.clusterDomain,
+        authority: { annotationPrefixes: opts.annotationPrefixes, requireConsent: opts.requireMemberConsent },
         concurrency: opts.concurrency,
         log,
         identity,

@@ -4,10 +4,12 @@ import { serve, text, type RunningServer } from '../runtime/http-server.ts';
 import { LeaderElector, type LeaderElectionTimings } from '../runtime/leader-election.ts';
 import { ControllerMetrics } from '../runtime/metrics.ts';
 import { CONTROLLER_NAME, runController } from './controller.ts';
+import type { AuthorityPolicy } from '../planner/authority.ts';
 
 export interface ManagerOptions {
   readonly gateway: KubeGateway;
   readonly clusterDomain: string;
+  readonly authority?: AuthorityPolicy | undefined;
   readonly concurrency: number;
   readonly log: Logger;
   readonly identity: string;
@@ -66,6 +68,7 @@ export async function runManager(o: ManagerOptions, signal: AbortSignal): Promis
       {
         gateway: o.gateway,
         clusterDomain: o.clusterDomain,
+        authority: o.authority,
         concurrency: o.concurrency,
         log,
         failpoint: o.failpoint,

@@ -1,4 +1,5 @@
 import type { RolloutGroup } from '../api/rolloutgroup.ts';
+import type { AuthorityPolicy } from './authority.ts';
 import type { ReplicaSet, RolloutView, Service } from '../api/rollout.ts';
 
 /** Another group in the same namespace, as far as claims on Rollouts go. */
@@ -23,4 +24,6 @@ export interface Observed {
   readonly peers: readonly PeerGroup[];
   /** Members Argo has left unobserved or unacted on for too long (the reconciler's clock says so). */
   readonly nudgeDue?: ReadonlySet<string>;
+  /** The controller's flags on keys and consent (authority.ts); absent: the schema's rules only. */
+  readonly authority?: AuthorityPolicy | undefined;
 }
