@@ -122,8 +122,7 @@ describe('cache transforms', () => {
 
   it('a cached Rollout keeps its consent annotation and no other', () => {
     const r = copy(rollout);
-    r.metadata.annotations = { ...r.metadata.annotations, 'tandem.dev/authorized-group': 'loans' };
-    const cached = transformRollout(r);
+    const cached = transformRollout({ ...r, metadata: { ...r.metadata, annotations: { ...r.metadata.annotations, 'tandem.dev/authorized-group': 'loans' } } });
     expect((cached.metadata as { annotations?: unknown }).annotations).toEqual({ 'tandem.dev/authorized-group': 'loans' });
     expect(Rollout.parse(cached).metadata.annotations).toEqual({ 'tandem.dev/authorized-group': 'loans' });
   });
