@@ -45,6 +45,7 @@ describe('Helm chart: names', () => {
         'RoleBinding/tandem-system/tandem-leader-election',
         'Service/tandem-system/tandem-controller-metrics',
         'ServiceAccount/tandem-system/tandem-controller',
+        ...[0, 1, 2, 3, 4].flatMap((k) => [`ValidatingAdmissionPolicy//tandem-member-authority-${k}-tandem-system`, `ValidatingAdmissionPolicyBinding//tandem-member-authority-${k}-tandem-system`]),
       ].sort(),
     );
     const appVersion = (parse(readFileSync(`${CHART}/Chart.yaml`, 'utf8')) as { appVersion: string }).appVersion;
@@ -123,11 +124,29 @@ describe('Helm chart: RBAC and ServiceAccount', () => {
     const existing = template({ 'serviceAccount.create': 'false', 'serviceAccount.name': 'provided' });
     expect(kinds(existing)).not.toContain('ServiceAccount');
     expect(one(existing, 'Deployment').spec.template.spec.serviceAccountName).toBe('provided');
-    for (const b of existing.filter((o) => o.kind.endsWith('Binding'))) expect(b['subjects'][0].name).toBe('provided');
+    for (const b of existing.filter((o) => /^(Cluster)?RoleBinding$/.test(o.kind))) expect(b['subjects'][0].name).toBe('provided');
   });
 
   it('rbac.create=false renders no Role, ClusterRole or binding', () => {
-    expect(kinds(template({ 'rbac.create': 'false' }))).toEqual(['CustomResourceDefinition', 'Deployment', 'Service', 'ServiceAccount']);
+    expect(kinds(template({ 'rbac.create': 'false', 'admissionPolicy.enabled': 'false' }))).toEqual(['CustomResourceDefinition', 'Deployment', 'Service', 'ServiceAccount']);
+  });
+});
+
+describe('Helm chart: admission policy (DESIGN §8)', () => {
+  const generated = parseAllDocuments(readFileSync('config/admission/member-authority.yaml', 'utf8')).map((d) => d.toJS() as Obj);
+
+  it('renders config/admission’s policies and bindings, named after the release and its namespace', () => {
+    const rendered = new Map(template().filter((o) => o.kind.startsWith('ValidatingAdmissionPolicy')).map((o) => [`${o.kind}/${o.metadata.name}`, o]));
+    expect([...rendered.keys()].sort()).toEqual(generated.map((o) => `${o.kind}/${o.metadata.name}-tandem-system`).sort());
+    for (const want of generated.map((o) => structuredClone(o))) {
+      if (want.kind === 'ValidatingAdmissionPolicyBinding') want['spec'].policyName = `${want['spec'].policyName}-tandem-system`;
+      const key = `${want.kind}/${want.metadata.name}-tandem-system`;
+      expect(rendered.get(key)?.['spec'], key).toEqual(want['spec']);
+    }
+  });
+
+  it('admissionPolicy.enabled=false renders none', () => {
+    expect(kinds(template({ 'admissionPolicy.enabled': 'false' })).filter((k) => k.startsWith('ValidatingAdmissionPolicy'))).toEqual([]);
   });
 });
 
