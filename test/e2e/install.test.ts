@@ -52,6 +52,7 @@ describe('install', () => {
       // Never `delete -k`: the CRD is shared with every other test.
       kubectl('delete', 'namespace', id, '--wait=false', '--ignore-not-found');
       kubectl('delete', 'clusterrole,clusterrolebinding', `${id}-tandem-controller`, '--ignore-not-found');
+      kubectl('delete', 'clusterrole', ...['view', 'edit', 'admin'].map((r) => `${id}-tandem-${r}`), '--ignore-not-found');
       kubectl('delete', 'validatingadmissionpolicy,validatingadmissionpolicybinding', ...[0, 1, 2, 3, 4].map((k) => `${id}-tandem-member-authority-${k}`), '--ignore-not-found');
       rmSync(overlay, { recursive: true, force: true });
     });
@@ -97,11 +98,11 @@ describe('install', () => {
     expect(kustomize.has(namespace)).toBe(true);
     kustomize.delete(namespace);
     // Its cluster-scoped RBAC names carry the release namespace, so one release name fits in two namespaces.
-    for (const kind of ['ClusterRole', 'ClusterRoleBinding']) {
-      const key = `rbac.authorization.k8s.io/v1/${kind}//tandem-controller`;
+    for (const [kind, name] of [['ClusterRole', 'tandem-controller'], ['ClusterRoleBinding', 'tandem-controller'], ['ClusterRole', 'tandem-view'], ['ClusterRole', 'tandem-edit'], ['ClusterRole', 'tandem-admin']] as const) {
+      const key = `rbac.authorization.k8s.io/v1/${kind}//${name}`;
       const obj = kustomize.get(key)! as Obj & { roleRef?: { name: string } };
       kustomize.delete(key);
-      obj.metadata.name = 'tandem-controller-tandem-system';
+      obj.metadata.name = `${name}-tandem-system`;
       if (obj.roleRef) obj.roleRef.name = obj.metadata.name;
       kustomize.set(`rbac.authorization.k8s.io/v1/${kind}//${obj.metadata.name}`, obj);
     }

@@ -39,14 +39,22 @@ async function tandemManagers(kube: TestKube, ns: string, name: string): Promise
 }
 
 describe('admission: a group may only name Rollouts its author may patch', () => {
-  it('refuses a user with rights on groups only, and one lacking a member or a verb; admits one with both; the release works', async () => {
+  it('refuses a user with rights on groups only, and one lacking a member or a verb; admits a namespace edit user with rights on the Rollouts, who requests the promotion; the release works', async () => {
     s = await withApps('authority');
     const sc = s;
     const { ns } = sc;
     const alice = await user(sc.kube, ns, 'alice', [GROUPS]);
     const carol = await user(sc.kube, ns, 'carol', [GROUPS, ...rollouts(['patch'], ['interest']), { resource: 'rollouts.argoproj.io/status', verbs: ['patch'], names: ['interest'] }]);
     const dave = await user(sc.kube, ns, 'dave', [GROUPS, ...rollouts(['patch'])]);
-    const bob = await user(sc.kube, ns, 'bob', [GROUPS, { resource: 'rollouts.argoproj.io/status', verbs: ['patch'] }, ...rollouts(['patch'])]);
+    // bob has the namespace's `edit` (RolloutGroups through config/rbac's tandem-edit) and rights on
+    // Rollouts, as Argo Rollouts' install aggregates them into edit (not installed on this stack).
+    const EDIT: Grant = { clusterRole: 'edit', resource: 'rolloutgroups.tandem.dev', verbs: ['create', 'patch'] };
+    const bob = await user(sc.kube, ns, 'bob', [EDIT, { resource: 'rollouts.argoproj.io/status', verbs: ['patch'] }, ...rollouts(['patch'])]);
+    const vera = await user(sc.kube, ns, 'vera', [{ clusterRole: 'view', resource: 'rolloutgroups.tandem.dev', verbs: ['list'] }]);
+    // view reads groups (tandem-view) but creates none: RBAC refuses before any policy runs.
+    const viewer = await refusal(vera.apply(ns, group(sc)));
+    expect(viewer.code).toBe(403);
+    expect(viewer.message).not.toContain('ValidatingAdmissionPolicy');
 
     // Denied by the real API server, with the policy's message naming the member and the verb.
     for (const [who, kube, verb, member] of [
@@ -62,6 +70,7 @@ describe('admission: a group may only name Rollouts its author may patch', () =>
     expect(await sc.kube.groupOrUndefined(ns, 'loans')).toBeUndefined();
 
     await bob.apply(ns, group(sc));
+    expect((await vera.group(ns, 'loans')).metadata.name).toBe('loans');
     sc.startController();
     await sc.waitSteady();
     for (const m of sc.members) await sc.kube.setImage(ns, m, `ghcr.io/acme/${m}:2.0`);

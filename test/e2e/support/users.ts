@@ -11,11 +11,10 @@ import { LOG_DIR } from './controller-process.ts';
 import { TestKube } from './kube.ts';
 import { waitFor } from './wait.ts';
 
-export interface Grant {
-  readonly resource: string;
-  readonly verbs: readonly string[];
-  readonly names?: readonly string[];
-}
+export type Grant =
+  | { readonly resource: string; readonly verbs: readonly string[]; readonly names?: readonly string[] }
+  /** A RoleBinding in the namespace to this ClusterRole (view, edit, admin). */
+  | { readonly clusterRole: string; readonly resource: string; readonly verbs: readonly string[]; readonly names?: undefined };
 
 const kubectl = (admin: string, ...args: string[]) => execFileSync(inject('kubectl'), ['--kubeconfig', admin, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -25,6 +24,7 @@ export async function user(admin: TestKube, ns: string, name: string, grants: re
   k('create', 'serviceaccount', name);
   grants.forEach((g, i) => {
     const role = `${name}-${i}`;
+    if ('clusterRole' in g) return void k('create', 'rolebinding', role, `--clusterrole=${g.clusterRole}`, `--serviceaccount=${ns}:${name}`);
     k('create', 'role', role, `--verb=${g.verbs.join(',')}`, `--resource=${g.resource}`, ...(g.names ?? []).map((n) => `--resource-name=${n}`));
     k('create', 'rolebinding', role, `--role=${role}`, `--serviceaccount=${ns}:${name}`);
   });
@@ -41,9 +41,8 @@ export async function user(admin: TestKube, ns: string, name: string, grants: re
   mkdirSync(LOG_DIR, { recursive: true });
   const path = join(LOG_DIR, `user-${ns}-${name}.kubeconfig`);
   writeFileSync(path, JSON.stringify(config), { mode: 0o600 });
-  // RBAC reaches the authorizer's cache asynchronously.
-  const last = grants.at(-1);
-  if (last) {
+  // RBAC (and the aggregation into view/edit/admin) reaches the authorizer asynchronously.
+  for (const last of grants) {
     const as = `--as=system:serviceaccount:${ns}:${name}`;
     await waitFor(`RBAC of ${name} in force`, async () => {
       try {

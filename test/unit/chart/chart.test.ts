@@ -31,6 +31,8 @@ const id = (o: Obj) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.nam
 const CLUSTER_SCOPED = new Set(['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition']);
 const container = (objs: Obj[]) => one(objs, 'Deployment').spec.template.spec.containers[0];
 const rules = (o: Obj) => o['rules'] as unknown;
+/** The controller's own ClusterRole (the others are users' roles, aggregated into view/edit/admin). */
+const controllerRole = (objs: Obj[]): Obj => one(objs.filter((o) => !o.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-view'] && !o.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-edit'] && !o.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-admin']), 'ClusterRole');
 
 describe('Helm chart: names', () => {
   it('release "tandem" gives config/default’s names; the image tag defaults to appVersion; no Namespace object', () => {
@@ -38,6 +40,9 @@ describe('Helm chart: names', () => {
     expect(objs.map(id).sort()).toEqual(
       [
         'ClusterRole//tandem-controller-tandem-system',
+        'ClusterRole//tandem-view-tandem-system',
+        'ClusterRole//tandem-edit-tandem-system',
+        'ClusterRole//tandem-admin-tandem-system',
         'ClusterRoleBinding//tandem-controller-tandem-system',
         'CustomResourceDefinition//rolloutgroups.tandem.dev',
         'Deployment/tandem-system/tandem-controller',
@@ -61,7 +66,7 @@ describe('Helm chart: names', () => {
     // Only one release may own the CRD.
     expect(kinds(b)).not.toContain('CustomResourceDefinition');
     const binding = one(b, 'ClusterRoleBinding');
-    expect(binding['roleRef'].name).toBe(one(b, 'ClusterRole').metadata.name);
+    expect(binding['roleRef'].name).toBe(controllerRole(b).metadata.name);
     expect(binding['subjects']).toEqual([{ kind: 'ServiceAccount', name: 'tandem-controller', namespace: 'team-b' }]);
   });
 
@@ -91,7 +96,21 @@ describe('Helm chart: RBAC and ServiceAccount', () => {
   const configRole = parse(readFileSync('config/rbac/role.yaml', 'utf8')) as Obj;
 
   it('the ClusterRole grants exactly config/rbac’s rules (test/e2e/rbac.test.ts measures those)', () => {
-    expect(rules(one(template(), 'ClusterRole'))).toEqual(rules(configRole));
+    expect(rules(controllerRole(template()))).toEqual(rules(configRole));
+  });
+
+  it('users’ roles: config/rbac/user_roles.yaml’s rules, aggregated into view, edit and admin; none with rbac.userRoles=false', () => {
+    const configured = parseAllDocuments(readFileSync('config/rbac/user_roles.yaml', 'utf8')).map((d) => d.toJS() as Obj);
+    const objs = template();
+    const rendered = objs.filter((o) => o.kind === 'ClusterRole' && o !== controllerRole(objs));
+    expect(rendered.map((o) => o.metadata.name)).toEqual(configured.map((o) => `${o.metadata.name}-tandem-system`));
+    rendered.forEach((o, i) => {
+      expect(rules(o)).toEqual(rules(configured[i]!));
+      const role = configured[i]!.metadata.name.replace('tandem-', '');
+      expect(o.metadata.labels?.[`rbac.authorization.k8s.io/aggregate-to-${role}`]).toBe('true');
+      expect(configured[i]!.metadata.labels?.[`rbac.authorization.k8s.io/aggregate-to-${role}`]).toBe('true');
+    });
+    expect(template({ 'rbac.userRoles': 'false' }).filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata.name)).toEqual(['tandem-controller-tandem-system']);
   });
 
   it('namespaced: a Role with the same rules in the watched namespace, and --namespace', () => {
