@@ -32,6 +32,8 @@ interface ControllerFlags {
   logLevel: string;
   logFormat: LogFormat;
   metricsBindAddress: string;
+  metricsSecure: boolean;
+  metricsCertDir?: string;
   healthProbeBindAddress: string;
   leaderElect: boolean;
   leaderElectionNamespace?: string;
@@ -55,6 +57,8 @@ program
   .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info'))
   .addOption(new Option('--log-format <format>', 'json: one object a line; text: for a person at a terminal').choices(LOG_FORMATS).default('json'))
   .option('--metrics-bind-address <addr>', 'address of /metrics: host:port, :port for every interface, 0 for off', '127.0.0.1:8080')
+  .option('--metrics-secure', 'serve /metrics over HTTPS, only to callers whose token passes TokenReview and a SubjectAccessReview for get /metrics', false)
+  .option('--metrics-cert-dir <dir>', 'with --metrics-secure: directory holding tls.crt and tls.key (default: a self-signed certificate)')
   .option('--health-probe-bind-address <addr>', 'address of /healthz and /readyz: host:port, :port or 0', '127.0.0.1:8081')
   .option('--leader-elect', 'act only while holding a coordination.k8s.io Lease (run several replicas)', false)
   .option('--leader-election-namespace <ns>', 'namespace of the Lease (default: the pod namespace, from POD_NAMESPACE or the service account)')
@@ -107,6 +111,8 @@ program
         log,
         identity,
         metricsBindAddress: opts.metricsBindAddress,
+        metricsSecure: opts.metricsSecure,
+        metricsCertDir: opts.metricsCertDir,
         healthProbeBindAddress: opts.healthProbeBindAddress,
         leaderElection,
         failpoint,

@@ -151,6 +151,23 @@ describe('Helm chart: RBAC and ServiceAccount', () => {
   });
 });
 
+describe('Helm chart: secure metrics', () => {
+  it('metrics.secure adds --metrics-secure, config/metrics-secure’s roles and an HTTPS ServiceMonitor', () => {
+    const objs = template({ 'metrics.secure': 'true', 'serviceMonitor.enabled': 'true' });
+    expect(container(objs).args).toContain('--metrics-secure');
+    const configured = parseAllDocuments(readFileSync('config/metrics-secure/metrics_auth_role.yaml', 'utf8')).map((d) => d.toJS() as Obj);
+    const reader = parse(readFileSync('config/metrics-secure/metrics_reader_role.yaml', 'utf8')) as Obj;
+    const byName = (n: string) => objs.find((o) => o.metadata.name === n)!;
+    expect(rules(byName('tandem-metrics-auth-tandem-system'))).toEqual(rules(configured[0]!));
+    expect(rules(byName('tandem-metrics-reader-tandem-system'))).toEqual(rules(reader));
+    expect(objs.find((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'tandem-metrics-auth-tandem-system')!['subjects']).toEqual([{ kind: 'ServiceAccount', name: 'tandem-controller', namespace: 'tandem-system' }]);
+    expect(one(objs, 'ServiceMonitor')['spec'].endpoints[0]).toMatchObject({ scheme: 'https', bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token' });
+    const plain = template({ 'serviceMonitor.enabled': 'true' });
+    expect(container(plain).args).not.toContain('--metrics-secure');
+    expect(one(plain, 'ServiceMonitor')['spec'].endpoints[0].scheme).toBeUndefined();
+  });
+});
+
 describe('Helm chart: admission policy (DESIGN §8)', () => {
   const generated = parseAllDocuments(readFileSync('config/admission/member-authority.yaml', 'utf8')).map((d) => d.toJS() as Obj);
 
