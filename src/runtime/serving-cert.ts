@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { generate } from 'selfsigned';
 
 /** A serving certificate could not be read. */
 export class ServingCertError extends Error {
@@ -23,6 +22,8 @@ export async function servingCert(dir: string | undefined): Promise<{ cert: stri
     }
   }
   const name = hostname();
+  // Loaded only here: the plugin's commands share this executable and should not pay for it.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: name }], {
     keySize: 2048,
     algorithm: 'sha256',

@@ -186,7 +186,7 @@ function check(i: Input, raw: unknown): void {
 }
 
 describe('least authority, fuzzed', () => {
-  it('whatever the spec and the members, the planner stays inside the group, its keys and its Services', () => {
+  it('whatever the spec and the members, the planner stays inside the group, its keys and its Services', { timeout: 120_000 }, () => {
     fc.assert(
       fc.property(input, (i) => {
         const raw = {
