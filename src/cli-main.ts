@@ -6,6 +6,7 @@ import { runManager } from './controller/manager.ts';
 import { KubeGateway } from './kube/gateway.ts';
 import { inClusterNamespace } from './kube/in-cluster.ts';
 import { createLogger, LOG_FORMATS, type LogFormat } from './log.ts';
+import { AUTHORIZED_GROUP_ANNOTATION } from './api/rolloutgroup.ts';
 import { addPluginCommands, durationOption, runProgram } from './plugin/commands.ts';
 import { DEFAULT_TIMINGS, timingsProblem } from './runtime/leader-election.ts';
 
@@ -15,15 +16,24 @@ const positiveInt = (v: string): number => {
   return n;
 };
 const seconds = (ms: number) => `${ms / 1000}s`;
+const prefixList = (v: string): string[] => {
+  const list = v.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+  if (list.length === 0) throw new InvalidArgumentError('must name at least one prefix');
+  return list;
+};
 
 interface ControllerFlags {
   kubeconfig?: string;
   namespace?: string;
   clusterDomain: string;
+  annotationPrefixes: string[];
+  requireMemberConsent: boolean;
   concurrency: number;
   logLevel: string;
   logFormat: LogFormat;
   metricsBindAddress: string;
+  metricsSecure: boolean;
+  metricsCertDir?: string;
   healthProbeBindAddress: string;
   leaderElect: boolean;
   leaderElectionNamespace?: string;
@@ -41,10 +51,14 @@ program
   .option('--kubeconfig <path>', 'kubeconfig file (default: in-cluster config, then $KUBECONFIG or ~/.kube/config)')
   .option('-n, --namespace <ns>', 'watch only this namespace (default: all namespaces)')
   .option('--cluster-domain <domain>', 'cluster DNS domain used in the addresses Tandem writes', 'cluster.local')
+  .option('--annotation-prefixes <prefixes>', 'comma-separated: every pod annotation key a group names must start with one of these (default: any key outside kubernetes.io, k8s.io, argoproj.io)', prefixList, [])
+  .option('--require-member-consent', `drive a member only if its Rollout is annotated ${AUTHORIZED_GROUP_ANNOTATION}=<group> (for clusters without ValidatingAdmissionPolicy; docs/security.md)`, false)
   .option('--concurrency <n>', 'groups reconciled at once', positiveInt, 4)
   .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info'))
   .addOption(new Option('--log-format <format>', 'json: one object a line; text: for a person at a terminal').choices(LOG_FORMATS).default('json'))
   .option('--metrics-bind-address <addr>', 'address of /metrics: host:port, :port for every interface, 0 for off', '127.0.0.1:8080')
+  .option('--metrics-secure', 'serve /metrics over HTTPS, only to callers whose token passes TokenReview and a SubjectAccessReview for get /metrics', false)
+  .option('--metrics-cert-dir <dir>', 'with --metrics-secure: directory holding tls.crt and tls.key (default: a self-signed certificate)')
   .option('--health-probe-bind-address <addr>', 'address of /healthz and /readyz: host:port, :port or 0', '127.0.0.1:8081')
   .option('--leader-elect', 'act only while holding a coordination.k8s.io Lease (run several replicas)', false)
   .option('--leader-election-namespace <ns>', 'namespace of the Lease (default: the pod namespace, from POD_NAMESPACE or the service account)')
@@ -77,6 +91,8 @@ program
       {
         namespace: opts.namespace ?? '*',
         clusterDomain: opts.clusterDomain,
+        annotationPrefixes: opts.annotationPrefixes,
+        requireMemberConsent: opts.requireMemberConsent,
         identity,
         leaderElection: leaderElection
           ? { lease: `${leaderElection.namespace}/${leaderElection.name}`, leaseDuration: seconds(opts.leaderElectLeaseDuration), renewDeadline: seconds(opts.leaderElectRenewDeadline), retryPeriod: seconds(opts.leaderElectRetryPeriod) }
@@ -90,10 +106,13 @@ program
       {
         gateway,
         clusterDomain: opts.clusterDomain,
+        authority: { annotationPrefixes: opts.annotationPrefixes, requireConsent: opts.requireMemberConsent },
         concurrency: opts.concurrency,
         log,
         identity,
         metricsBindAddress: opts.metricsBindAddress,
+        metricsSecure: opts.metricsSecure,
+        metricsCertDir: opts.metricsCertDir,
         healthProbeBindAddress: opts.healthProbeBindAddress,
         leaderElection,
         failpoint,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AUTHORIZED_GROUP_ANNOTATION } from './rolloutgroup.ts';
 
 /** The subset of an Argo Rollout (argoproj.io/v1alpha1) Tandem reads. Unknown fields pass through. */
 const PodTemplateMetadata = z.looseObject({
@@ -40,6 +41,8 @@ export const Rollout = z.looseObject({
     uid: z.string().default(''),
     generation: z.number().int().default(0),
     resourceVersion: z.string().default(''),
+    /** Of the annotations only consent is read (and kept by the cache: an object keeps the keys it names). */
+    annotations: z.object({ [AUTHORIZED_GROUP_ANNOTATION]: z.string().optional() }).optional(),
   }),
   spec: z.looseObject({
     replicas: z.number().int().optional(),

@@ -24,6 +24,18 @@ export const MAX_ANNOTATION_VALUE = 4096;
 export const MAX_ROLE_ANNOTATIONS = 32;
 export const MAX_PATH = 1024;
 
+/**
+ * Consent mode (DESIGN §8): a member Rollout names the group allowed to drive it, as Kargo's
+ * `kargo.akuity.io/authorized-stage` does for Argo CD Applications.
+ */
+export const AUTHORIZED_GROUP_ANNOTATION = 'tandem.dev/authorized-group';
+
+/**
+ * An address suffix: empty, or starting with one '/' (never '//': that would name another host), '?'
+ * or '#', then printable ASCII without spaces or backslashes. The URL parser has the last word (wiring.ts).
+ */
+export const PATH_PATTERN = '^(/([!-.0-\\[\\]-~][!-\\[\\]-~]*)?|[?#][!-\\[\\]-~]*)?$';
+
 // A Kubernetes qualified annotation key: optional DNS-subdomain prefix, then a 1..63 char name.
 export const ANNOTATION_KEY_PATTERN =
   '^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
@@ -39,7 +51,7 @@ export const Dependency = z.object({
   annotation: annotationKey.optional(),
   port: z.union([z.number().int().min(1).max(65535), z.string().min(1).max(15)]).optional(),
   scheme: z.string().min(1).max(32).regex(/^[a-z][a-z0-9+.-]*$/).default('http'),
-  path: z.string().max(MAX_PATH).optional(),
+  path: z.string().max(MAX_PATH).regex(new RegExp(PATH_PATTERN)).optional(),
 });
 export type Dependency = z.infer<typeof Dependency>;
 

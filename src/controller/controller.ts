@@ -9,6 +9,7 @@ import { EventRouter } from './event-router.ts';
 import { Reconciler } from './reconciler.ts';
 import { GroupMetrics } from './group-metrics.ts';
 import { ReleaseMetrics } from './release-metrics.ts';
+import type { AuthorityPolicy } from '../planner/authority.ts';
 
 /** The controller's name in metrics (controller-runtime's `controller` and `name` labels). */
 export const CONTROLLER_NAME = 'rolloutgroup';
@@ -16,6 +17,7 @@ export const CONTROLLER_NAME = 'rolloutgroup';
 export interface ControllerOptions {
   readonly gateway: KubeGateway;
   readonly clusterDomain: string;
+  readonly authority?: AuthorityPolicy | undefined;
   readonly concurrency: number;
   readonly log: Logger;
   /** Every group is reconciled at least this often, events or not. */
@@ -38,6 +40,7 @@ export async function runController(options: ControllerOptions, signal: AbortSig
   const reconciler = new Reconciler({
     gateway,
     clusterDomain: options.clusterDomain,
+    authority: options.authority,
     log,
     failpoint: options.failpoint,
     metrics: releaseMetrics,

@@ -3,15 +3,23 @@ import type { KubeGateway } from '../kube/gateway.ts';
 import { serve, text, type RunningServer } from '../runtime/http-server.ts';
 import { LeaderElector, type LeaderElectionTimings } from '../runtime/leader-election.ts';
 import { ControllerMetrics } from '../runtime/metrics.ts';
+import { metricsGuard } from '../runtime/secure-metrics.ts';
+import { servingCert } from '../runtime/serving-cert.ts';
 import { CONTROLLER_NAME, runController } from './controller.ts';
+import type { AuthorityPolicy } from '../planner/authority.ts';
 
 export interface ManagerOptions {
   readonly gateway: KubeGateway;
   readonly clusterDomain: string;
+  readonly authority?: AuthorityPolicy | undefined;
   readonly concurrency: number;
   readonly log: Logger;
   readonly identity: string;
   readonly metricsBindAddress: string;
+  /** Serve /metrics over TLS to callers TokenReview and SubjectAccessReview accept (docs/security.md). */
+  readonly metricsSecure?: boolean | undefined;
+  /** tls.crt and tls.key for the secure metrics server; self-signed when absent. */
+  readonly metricsCertDir?: string | undefined;
   readonly healthProbeBindAddress: string;
   /** Undefined: no leader election, this process always acts. */
   readonly leaderElection?: { readonly namespace: string; readonly name: string; readonly timings: LeaderElectionTimings } | undefined;
@@ -31,8 +39,14 @@ export async function runManager(o: ManagerOptions, signal: AbortSignal): Promis
   let synced = false;
   const servers: RunningServer[] = [];
   const add = (s: RunningServer | undefined) => s && servers.push(s);
+  const secure = o.metricsSecure
+    ? {
+        tls: await servingCert(o.metricsCertDir),
+        guard: metricsGuard({ authenticate: (t) => o.gateway.reviewToken(t), authorize: (c, verb, path) => o.gateway.mayAccess(c, verb, path) }),
+      }
+    : {};
   add(
-    await serve('metrics', o.metricsBindAddress, { '/metrics': async () => ({ status: 200, contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }) }, log),
+    await serve('metrics', o.metricsBindAddress, { '/metrics': async () => ({ status: 200, contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }) }, log, secure),
   );
   add(
     await serve(
@@ -66,6 +80,7 @@ export async function runManager(o: ManagerOptions, signal: AbortSignal): Promis
       {
         gateway: o.gateway,
         clusterDomain: o.clusterDomain,
+        authority: o.authority,
         concurrency: o.concurrency,
         log,
         failpoint: o.failpoint,

@@ -4,6 +4,7 @@ import { serviceNamesOf, type RolloutView, type Service } from '../api/rollout.t
 import type { KubeGateway } from '../kube/gateway.ts';
 import { isConflict } from '../kube/errors.ts';
 import type { Observed, PeerGroup } from '../planner/observed.ts';
+import type { AuthorityPolicy } from '../planner/authority.ts';
 import { awaitingArgo } from '../planner/member-reading.ts';
 import { plan } from '../planner/plan.ts';
 import type { Action, Plan } from '../planner/plan-types.ts';
@@ -23,6 +24,8 @@ const CACHE_LAG_MS = 200;
 export interface ReconcilerOptions {
   readonly gateway: KubeGateway;
   readonly clusterDomain: string;
+  /** Key allow-list and consent mode (DESIGN §8). */
+  readonly authority?: AuthorityPolicy | undefined;
   readonly log: Logger;
   readonly now?: () => number;
   /** See failpoint.ts; tests only. */
@@ -36,6 +39,7 @@ export interface ReconcilerOptions {
 export class Reconciler {
   private readonly gw: KubeGateway;
   private readonly clusterDomain: string;
+  private readonly authority: AuthorityPolicy | undefined;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly failpoint: string | undefined;
@@ -53,6 +57,7 @@ export class Reconciler {
   constructor(options: ReconcilerOptions) {
     this.gw = options.gateway;
     this.clusterDomain = options.clusterDomain;
+    this.authority = options.authority;
     this.log = options.log;
     this.now = options.now ?? Date.now;
     this.failpoint = options.failpoint;
@@ -127,6 +132,7 @@ export class Reconciler {
       analysisTemplates,
       nudgeDue: this.nudgeDue(rollouts, now),
       clusterDomain: this.clusterDomain,
+      authority: this.authority,
       group,
       rollouts,
       replicaSets: this.gw.listReplicaSets(ns, names),

@@ -1,5 +1,7 @@
 import {
   AppsV1Api,
+  AuthenticationV1Api,
+  AuthorizationV1Api,
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
@@ -20,6 +22,7 @@ import { ownedKeysOf, transformAnalysisRun, transformAnalysisTemplate, transform
 import { ANALYSIS_LABEL, AnalysisRun, AnalysisTemplate } from '../api/analysis.ts';
 import { OwnerIndex } from './owner-index.ts';
 import { mergePatch } from './merge-patch.ts';
+import type { Caller } from '../runtime/secure-metrics.ts';
 
 /** The field manager of rollback writes to a Rollout's template (see replaceRolloutTemplate). */
 export const ROLLBACK_FIELD_MANAGER = 'tandem-rollback';
@@ -450,6 +453,24 @@ export class KubeGateway {
       this.custom.patchNamespacedCustomObject({ ...TANDEM, namespace, name, body, fieldManager: FIELD_MANAGER }, MERGE),
     );
     return resourceVersionOf(updated);
+  }
+
+  /** TokenReview (--metrics-secure): who a bearer token belongs to, or undefined if it is not valid. */
+  async reviewToken(token: string): Promise<Caller | undefined> {
+    const api = this.kc.makeApiClient(AuthenticationV1Api);
+    const review = await call('create tokenreview', () => api.createTokenReview({ body: { spec: { token } } }));
+    const u = review.status?.authenticated ? review.status.user : undefined;
+    return u?.username ? { username: u.username, uid: u.uid, groups: u.groups ?? [], extra: u.extra ?? {} } : undefined;
+  }
+
+  /** SubjectAccessReview (--metrics-secure): may this caller `verb` the non-resource URL `path`? */
+  async mayAccess(caller: Caller, verb: string, path: string): Promise<boolean> {
+    const api = this.kc.makeApiClient(AuthorizationV1Api);
+    const { username: user, uid, groups, extra } = caller;
+    const review = await call('create subjectaccessreview', () =>
+      api.createSubjectAccessReview({ body: { spec: { user, ...(uid ? { uid } : {}), groups: [...groups], extra: Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, [...v]])), nonResourceAttributes: { path, verb } } } }),
+    );
+    return review.status?.allowed === true;
   }
 
   async createEvent(group: GroupRef, event: GroupEvent): Promise<void> {

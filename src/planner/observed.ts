@@ -1,4 +1,5 @@
 import type { RolloutGroup } from '../api/rolloutgroup.ts';
+import type { AuthorityPolicy } from './authority.ts';
 import type { ReplicaSet, RolloutView, Service } from '../api/rollout.ts';
 import type { AnalysisRun, AnalysisTemplate } from '../api/analysis.ts';
 
@@ -28,4 +29,6 @@ export interface Observed {
   readonly analysisRuns?: ReadonlyMap<string, AnalysisRun>;
   /** The templates the group's analysis names, keyed by analysis.ts `templateKey`; absent when not found. */
   readonly analysisTemplates?: ReadonlyMap<string, AnalysisTemplate>;
+  /** The controller's flags on keys and consent (authority.ts); absent: the schema's rules only. */
+  readonly authority?: AuthorityPolicy | undefined;
 }

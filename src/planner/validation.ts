@@ -3,6 +3,8 @@ import type { Observed, PeerGroup } from './observed.ts';
 import { barrierStepsOf } from './member-reading.ts';
 import { addressOf } from './wiring.ts';
 import { validateAnalysis } from './analysis.ts';
+import { consents, keyProblem, keysNamedBy } from './authority.ts';
+import { AUTHORIZED_GROUP_ANNOTATION } from '../api/rolloutgroup.ts';
 
 export type InvalidReason =
   | 'DependencyCycle'
@@ -16,7 +18,13 @@ export type InvalidReason =
   | 'AnalysisTemplateNotFound'
   | 'AnalysisTemplateKind'
   | 'AnalysisArgsMissing'
-  | 'AnalysisMisconfigured';
+  | 'AnalysisMisconfigured'
+  /** A pod annotation key Tandem never writes (a refused domain, or outside --annotation-prefixes; DESIGN §8). */
+  | 'AnnotationKeyRefused'
+  /** An address that would not lead to the dependency's Service (DESIGN §8). */
+  | 'AddressRefused'
+  /** Consent mode: a member Rollout does not name the group in its authorized-group annotation. */
+  | 'MemberNotAuthorized';
 
 export interface SpecProblem {
   readonly reason: InvalidReason;
@@ -49,7 +57,7 @@ export function validate(o: Observed): Validation {
       problems: built.issues.map((i) => ({ reason: i.kind, message: describeGraphIssue(i) })),
     };
   }
-  const problems: SpecProblem[] = [];
+  const problems: SpecProblem[] = [...authorityProblems(o)];
   const self = selfAsPeer(o);
   for (const m of spec.members) {
     const owner = claimantOf(m.rollout, self, o.peers);
@@ -99,7 +107,7 @@ export function validate(o: Observed): Validation {
       const roles = spec.strategy === 'Ordered' ? (['active'] as const) : (['preview', 'active'] as const);
       for (const role of roles) {
         const a = addressOf(dep, target, role, o.services, o.clusterDomain);
-        if (!a.ok) problems.push({ reason: 'MemberMisconfigured', message: `dependency of ${m.rollout}: ${a.problem}` });
+        if (!a.ok) problems.push({ reason: a.refused ? 'AddressRefused' : 'MemberMisconfigured', message: `dependency of ${m.rollout}: ${a.problem}` });
       }
     }
   }
@@ -113,6 +121,31 @@ export function validate(o: Observed): Validation {
     });
   }
   return problems.length > 0 ? { valid: false, problems: dedupe(problems) } : { valid: true, graph: built.graph };
+}
+
+/** DESIGN §8: keys the controller never writes, and, in consent mode, members that did not consent. */
+function authorityProblems(o: Observed): SpecProblem[] {
+  const out: SpecProblem[] = [];
+  for (const m of o.group.spec.members) {
+    for (const { key, where } of keysNamedBy(m)) {
+      const problem = keyProblem(key, o.authority);
+      if (problem) out.push({ reason: 'AnnotationKeyRefused', message: `member ${m.rollout}, ${where}: ${problem}` });
+    }
+  }
+  if (o.authority?.requireConsent) {
+    const group = o.group.metadata.name;
+    const refusing = o.group.spec.members.filter((m) => {
+      const view = o.rollouts.get(m.rollout);
+      return view !== undefined && !consents(view.rollout, group);
+    });
+    for (const m of refusing) {
+      out.push({
+        reason: 'MemberNotAuthorized',
+        message: `rollout ${m.rollout} does not consent to group ${group}: whoever may edit it must annotate it ${AUTHORIZED_GROUP_ANNOTATION}=${group}`,
+      });
+    }
+  }
+  return out;
 }
 
 const dedupe = (ps: readonly SpecProblem[]): SpecProblem[] =>

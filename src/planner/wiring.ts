@@ -6,7 +6,36 @@ export type { ServiceRole } from '../api/rollout-roles.ts';
 
 export type DesiredMetadata = Partial<Record<MetadataField, Record<string, string>>>;
 
-export type AddressResult = { readonly ok: true; readonly url: string } | { readonly ok: false; readonly problem: string };
+export type AddressResult =
+  | { readonly ok: true; readonly url: string }
+  /** `refused`: the spec would make the address reach somewhere other than the Service (DESIGN §8). */
+  | { readonly ok: false; readonly problem: string; readonly refused?: true };
+
+/** Ports the URL parser leaves out of an address because they are the scheme's default. */
+const DEFAULT_PORTS: Readonly<Record<string, number>> = { http: 80, https: 443, ws: 80, wss: 443, ftp: 21 };
+
+/**
+ * The URL parser, not string concatenation, says where an address leads: its host must be the
+ * Service's FQDN, its port the Service's, with no credentials. A path such as `@evil.example/x`
+ * would otherwise turn `svc…:8080` into a user name and send pods to `evil.example`.
+ */
+function checkedAddress(url: string, host: string, port: number, scheme: string): AddressResult {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { ok: false, refused: true, problem: `address ${JSON.stringify(url)} is not a URL; check dependsOn[].scheme and path` };
+  }
+  const portOk = parsed.port === String(port) || (parsed.port === '' && DEFAULT_PORTS[scheme] === port);
+  if (parsed.hostname.toLowerCase() !== host.toLowerCase() || !portOk || parsed.username !== '' || parsed.password !== '') {
+    return {
+      ok: false,
+      refused: true,
+      problem: `address ${JSON.stringify(url)} would reach host ${parsed.hostname || '(none)'}${parsed.port ? `:${parsed.port}` : ''}, not service ${host}:${port}; dependsOn[].path must start with '/', '?' or '#'`,
+    };
+  }
+  return { ok: true, url };
+}
 
 /** `scheme://svc.ns.svc.<domain>:port path` for one of a dependency's Services (DESIGN §3). */
 export function addressOf(
@@ -30,8 +59,8 @@ export function addressOf(
     const wanted = dep.port === undefined ? 'a port' : `port ${dep.port}`;
     return { ok: false, problem: `service ${name} has no ${wanted}; set dependsOn[].port to one of its ports` };
   }
-  const ns = dependency.metadata.namespace;
-  return { ok: true, url: `${dep.scheme}://${name}.${ns}.svc.${clusterDomain}:${port}${dep.path ?? ''}` };
+  const host = `${name}.${dependency.metadata.namespace}.svc.${clusterDomain}`;
+  return checkedAddress(`${dep.scheme}://${host}:${port}${dep.path ?? ''}`, host, port, dep.scheme);
 }
 
 export interface WiringInput {

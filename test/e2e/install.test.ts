@@ -52,6 +52,8 @@ describe('install', () => {
       // Never `delete -k`: the CRD is shared with every other test.
       kubectl('delete', 'namespace', id, '--wait=false', '--ignore-not-found');
       kubectl('delete', 'clusterrole,clusterrolebinding', `${id}-tandem-controller`, '--ignore-not-found');
+      kubectl('delete', 'clusterrole', ...['view', 'edit', 'admin'].map((r) => `${id}-tandem-${r}`), '--ignore-not-found');
+      kubectl('delete', 'validatingadmissionpolicy,validatingadmissionpolicybinding', ...[0, 1, 2, 3, 4].map((k) => `${id}-tandem-member-authority-${k}`), '--ignore-not-found');
       rmSync(overlay, { recursive: true, force: true });
     });
     kubectl('apply', '-k', overlay);
@@ -96,13 +98,23 @@ describe('install', () => {
     expect(kustomize.has(namespace)).toBe(true);
     kustomize.delete(namespace);
     // Its cluster-scoped RBAC names carry the release namespace, so one release name fits in two namespaces.
-    for (const kind of ['ClusterRole', 'ClusterRoleBinding']) {
-      const key = `rbac.authorization.k8s.io/v1/${kind}//tandem-controller`;
+    for (const [kind, name] of [['ClusterRole', 'tandem-controller'], ['ClusterRoleBinding', 'tandem-controller'], ['ClusterRole', 'tandem-view'], ['ClusterRole', 'tandem-edit'], ['ClusterRole', 'tandem-admin']] as const) {
+      const key = `rbac.authorization.k8s.io/v1/${kind}//${name}`;
       const obj = kustomize.get(key)! as Obj & { roleRef?: { name: string } };
       kustomize.delete(key);
-      obj.metadata.name = 'tandem-controller-tandem-system';
+      obj.metadata.name = `${name}-tandem-system`;
       if (obj.roleRef) obj.roleRef.name = obj.metadata.name;
       kustomize.set(`rbac.authorization.k8s.io/v1/${kind}//${obj.metadata.name}`, obj);
+    }
+    // So do the admission policies'; kustomize, not knowing they are cluster-scoped, gives them a namespace.
+    for (const [key, obj] of [...kustomize]) {
+      if (!obj.kind.startsWith('ValidatingAdmissionPolicy')) continue;
+      const o = obj as Obj & { metadata: { namespace?: string }; spec: { policyName?: string } };
+      kustomize.delete(key);
+      delete o.metadata.namespace;
+      o.metadata.name = `${o.metadata.name}-tandem-system`;
+      if (o.spec.policyName) o.spec.policyName = `${o.spec.policyName}-tandem-system`;
+      kustomize.set(`admissionregistration.k8s.io/v1/${o.kind}//${o.metadata.name}`, o);
     }
     expect([...chart.keys()].sort()).toEqual([...kustomize.keys()].sort());
     for (const [key, obj] of kustomize) expect(chart.get(key), key).toEqual(obj);

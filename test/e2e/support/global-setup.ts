@@ -32,6 +32,8 @@ export default function setup(project: TestProject) {
   const k = (...args: string[]) => execFileSync(kubectl, ['--kubeconfig', kubeconfig, ...args], { stdio: 'inherit' });
   k('apply', '--server-side', '--force-conflicts', '-f', 'crds/rolloutgroup.yaml');
   k('wait', '--for=condition=Established', 'crd/rolloutgroups.tandem.dev', '--timeout=60s');
+  // The admission policy of a real install (DESIGN §8): every test's groups pass it (test/e2e/security.test.ts).
+  k('apply', '--server-side', '--force-conflicts', '-k', 'config/admission');
   project.provide('kubeconfig', kubeconfig);
   project.provide('kubectl', kubectl);
   project.provide('controllerKubeconfig', serviceAccountKubeconfig(kubectl, kubeconfig, LOG_DIR));

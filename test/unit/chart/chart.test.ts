@@ -31,6 +31,8 @@ const id = (o: Obj) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.nam
 const CLUSTER_SCOPED = new Set(['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition']);
 const container = (objs: Obj[]) => one(objs, 'Deployment').spec.template.spec.containers[0];
 const rules = (o: Obj) => o['rules'] as unknown;
+/** The controller's own ClusterRole (the others are users' roles, aggregated into view/edit/admin). */
+const controllerRole = (objs: Obj[]): Obj => one(objs.filter((o) => !o.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-view'] && !o.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-edit'] && !o.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-admin']), 'ClusterRole');
 
 describe('Helm chart: names', () => {
   it('release "tandem" gives config/default’s names; the image tag defaults to appVersion; no Namespace object', () => {
@@ -38,6 +40,9 @@ describe('Helm chart: names', () => {
     expect(objs.map(id).sort()).toEqual(
       [
         'ClusterRole//tandem-controller-tandem-system',
+        'ClusterRole//tandem-view-tandem-system',
+        'ClusterRole//tandem-edit-tandem-system',
+        'ClusterRole//tandem-admin-tandem-system',
         'ClusterRoleBinding//tandem-controller-tandem-system',
         'CustomResourceDefinition//rolloutgroups.tandem.dev',
         'Deployment/tandem-system/tandem-controller',
@@ -45,6 +50,7 @@ describe('Helm chart: names', () => {
         'RoleBinding/tandem-system/tandem-leader-election',
         'Service/tandem-system/tandem-controller-metrics',
         'ServiceAccount/tandem-system/tandem-controller',
+        ...[0, 1, 2, 3, 4].flatMap((k) => [`ValidatingAdmissionPolicy//tandem-member-authority-${k}-tandem-system`, `ValidatingAdmissionPolicyBinding//tandem-member-authority-${k}-tandem-system`]),
       ].sort(),
     );
     const appVersion = (parse(readFileSync(`${CHART}/Chart.yaml`, 'utf8')) as { appVersion: string }).appVersion;
@@ -60,7 +66,7 @@ describe('Helm chart: names', () => {
     // Only one release may own the CRD.
     expect(kinds(b)).not.toContain('CustomResourceDefinition');
     const binding = one(b, 'ClusterRoleBinding');
-    expect(binding['roleRef'].name).toBe(one(b, 'ClusterRole').metadata.name);
+    expect(binding['roleRef'].name).toBe(controllerRole(b).metadata.name);
     expect(binding['subjects']).toEqual([{ kind: 'ServiceAccount', name: 'tandem-controller', namespace: 'team-b' }]);
   });
 
@@ -90,7 +96,21 @@ describe('Helm chart: RBAC and ServiceAccount', () => {
   const configRole = parse(readFileSync('config/rbac/role.yaml', 'utf8')) as Obj;
 
   it('the ClusterRole grants exactly config/rbac’s rules (test/e2e/rbac.test.ts measures those)', () => {
-    expect(rules(one(template(), 'ClusterRole'))).toEqual(rules(configRole));
+    expect(rules(controllerRole(template()))).toEqual(rules(configRole));
+  });
+
+  it('users’ roles: config/rbac/user_roles.yaml’s rules, aggregated into view, edit and admin; none with rbac.userRoles=false', () => {
+    const configured = parseAllDocuments(readFileSync('config/rbac/user_roles.yaml', 'utf8')).map((d) => d.toJS() as Obj);
+    const objs = template();
+    const rendered = objs.filter((o) => o.kind === 'ClusterRole' && o !== controllerRole(objs));
+    expect(rendered.map((o) => o.metadata.name)).toEqual(configured.map((o) => `${o.metadata.name}-tandem-system`));
+    rendered.forEach((o, i) => {
+      expect(rules(o)).toEqual(rules(configured[i]!));
+      const role = configured[i]!.metadata.name.replace('tandem-', '');
+      expect(o.metadata.labels?.[`rbac.authorization.k8s.io/aggregate-to-${role}`]).toBe('true');
+      expect(configured[i]!.metadata.labels?.[`rbac.authorization.k8s.io/aggregate-to-${role}`]).toBe('true');
+    });
+    expect(template({ 'rbac.userRoles': 'false' }).filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata.name)).toEqual(['tandem-controller-tandem-system']);
   });
 
   it('namespaced: a Role with the same rules in the watched namespace, and --namespace', () => {
@@ -123,11 +143,46 @@ describe('Helm chart: RBAC and ServiceAccount', () => {
     const existing = template({ 'serviceAccount.create': 'false', 'serviceAccount.name': 'provided' });
     expect(kinds(existing)).not.toContain('ServiceAccount');
     expect(one(existing, 'Deployment').spec.template.spec.serviceAccountName).toBe('provided');
-    for (const b of existing.filter((o) => o.kind.endsWith('Binding'))) expect(b['subjects'][0].name).toBe('provided');
+    for (const b of existing.filter((o) => /^(Cluster)?RoleBinding$/.test(o.kind))) expect(b['subjects'][0].name).toBe('provided');
   });
 
   it('rbac.create=false renders no Role, ClusterRole or binding', () => {
-    expect(kinds(template({ 'rbac.create': 'false' }))).toEqual(['CustomResourceDefinition', 'Deployment', 'Service', 'ServiceAccount']);
+    expect(kinds(template({ 'rbac.create': 'false', 'admissionPolicy.enabled': 'false' }))).toEqual(['CustomResourceDefinition', 'Deployment', 'Service', 'ServiceAccount']);
+  });
+});
+
+describe('Helm chart: secure metrics', () => {
+  it('metrics.secure adds --metrics-secure, config/metrics-secure’s roles and an HTTPS ServiceMonitor', () => {
+    const objs = template({ 'metrics.secure': 'true', 'serviceMonitor.enabled': 'true' });
+    expect(container(objs).args).toContain('--metrics-secure');
+    const configured = parseAllDocuments(readFileSync('config/metrics-secure/metrics_auth_role.yaml', 'utf8')).map((d) => d.toJS() as Obj);
+    const reader = parse(readFileSync('config/metrics-secure/metrics_reader_role.yaml', 'utf8')) as Obj;
+    const byName = (n: string) => objs.find((o) => o.metadata.name === n)!;
+    expect(rules(byName('tandem-metrics-auth-tandem-system'))).toEqual(rules(configured[0]!));
+    expect(rules(byName('tandem-metrics-reader-tandem-system'))).toEqual(rules(reader));
+    expect(objs.find((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'tandem-metrics-auth-tandem-system')!['subjects']).toEqual([{ kind: 'ServiceAccount', name: 'tandem-controller', namespace: 'tandem-system' }]);
+    expect(one(objs, 'ServiceMonitor')['spec'].endpoints[0]).toMatchObject({ scheme: 'https', bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token' });
+    const plain = template({ 'serviceMonitor.enabled': 'true' });
+    expect(container(plain).args).not.toContain('--metrics-secure');
+    expect(one(plain, 'ServiceMonitor')['spec'].endpoints[0].scheme).toBeUndefined();
+  });
+});
+
+describe('Helm chart: admission policy (DESIGN §8)', () => {
+  const generated = parseAllDocuments(readFileSync('config/admission/member-authority.yaml', 'utf8')).map((d) => d.toJS() as Obj);
+
+  it('renders config/admission’s policies and bindings, named after the release and its namespace', () => {
+    const rendered = new Map(template().filter((o) => o.kind.startsWith('ValidatingAdmissionPolicy')).map((o) => [`${o.kind}/${o.metadata.name}`, o]));
+    expect([...rendered.keys()].sort()).toEqual(generated.map((o) => `${o.kind}/${o.metadata.name}-tandem-system`).sort());
+    for (const want of generated.map((o) => structuredClone(o))) {
+      if (want.kind === 'ValidatingAdmissionPolicyBinding') want['spec'].policyName = `${want['spec'].policyName}-tandem-system`;
+      const key = `${want.kind}/${want.metadata.name}-tandem-system`;
+      expect(rendered.get(key)?.['spec'], key).toEqual(want['spec']);
+    }
+  });
+
+  it('admissionPolicy.enabled=false renders none', () => {
+    expect(kinds(template({ 'admissionPolicy.enabled': 'false' })).filter((k) => k.startsWith('ValidatingAdmissionPolicy'))).toEqual([]);
   });
 });
 

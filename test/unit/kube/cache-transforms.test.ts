@@ -114,9 +114,17 @@ describe('cache transforms', () => {
     expect(project(Rollout, Rollout.parse(cached))).toEqual(project(Rollout, Rollout.parse(copy(rollout))));
     expect(ownedKeysOf(cached)).toEqual(ownedAnnotationKeys(managedFields, 'tandem-controller'));
     expect(ownedKeysOf(cached)).toEqual({ previewMetadata: ['tandem.dev/interest-url'] });
-    expect(cached.metadata).toEqual({ name: 'loan', namespace: 'shop', uid: 'u1', resourceVersion: '4711', generation: 3 });
+    // Of the annotations only the consent key is read (consent mode, docs/security.md): none here.
+    expect(cached.metadata).toEqual({ name: 'loan', namespace: 'shop', uid: 'u1', resourceVersion: '4711', generation: 3, annotations: {} });
     expect(cached['status']).not.toHaveProperty('conditions');
     expect(size(cached)).toBeLessThan(size(rollout) / 5);
+  });
+
+  it('a cached Rollout keeps its consent annotation and no other', () => {
+    const r = copy(rollout);
+    const cached = transformRollout({ ...r, metadata: { ...r.metadata, annotations: { ...r.metadata.annotations, 'tandem.dev/authorized-group': 'loans' } } });
+    expect((cached.metadata as { annotations?: unknown }).annotations).toEqual({ 'tandem.dev/authorized-group': 'loans' });
+    expect(Rollout.parse(cached).metadata.annotations).toEqual({ 'tandem.dev/authorized-group': 'loans' });
   });
 
   it('a cached ReplicaSet keeps its pod template whole (a restore writes it back) and its owner', () => {

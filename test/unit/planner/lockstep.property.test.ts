@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { REQUEST, RolloutGroup } from '../../../src/api/rolloutgroup.ts';
+import { AUTHORIZED_GROUP_ANNOTATION, REQUEST, RolloutGroup } from '../../../src/api/rolloutgroup.ts';
 import { plan } from '../../../src/planner/plan.ts';
 import type { Action } from '../../../src/planner/plan-types.ts';
 import {
@@ -35,7 +35,9 @@ type Command =
   | { t: 'promote' }
   | { t: 'stalePromote' }
   | { t: 'fail'; i: number }
-  | { t: 'tick'; ms: number };
+  | { t: 'tick'; ms: number }
+  /** Consent mode (--require-member-consent): a member's owner withdraws or gives consent (DESIGN §8). */
+  | { t: 'consent'; i: number; on: boolean };
 
 const scenario = fc.integer({ min: 1, max: 6 }).chain((n) =>
   fc.record({
@@ -48,6 +50,8 @@ const scenario = fc.integer({ min: 1, max: 6 }).chain((n) =>
     barriers: fc.integer({ min: 1, max: 3 }),
     /** Fail the n-th not yet promoted member once the first is live (a failed post-promotion analysis). */
     failAfterFirstPromoted: fc.option(fc.nat(5), { nil: undefined }),
+    /** The controller runs with --require-member-consent; every member consents at first. */
+    consentMode: fc.boolean(),
     commands: fc.array(
       fc.oneof(
         { weight: 6, arbitrary: fc.record({ t: fc.constant('argo' as const), i: fc.nat(n - 1) }) },
@@ -59,6 +63,7 @@ const scenario = fc.integer({ min: 1, max: 6 }).chain((n) =>
         { weight: 1, arbitrary: fc.constant({ t: 'stalePromote' as const }) },
         { weight: 1, arbitrary: fc.record({ t: fc.constant('fail' as const), i: fc.nat(n - 1) }) },
         { weight: 1, arbitrary: fc.record({ t: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 5_000 }) }) },
+        { weight: 1, arbitrary: fc.record({ t: fc.constant('consent' as const), i: fc.nat(n - 1), on: fc.boolean() }) },
       ),
       { maxLength: 120 },
     ),
@@ -82,10 +87,15 @@ class World {
   readonly failAfterFirstPromoted: number | undefined;
   /** The last reconcile wrote nothing: the planner has nothing more to do. */
   settled = false;
+  readonly consentMode: boolean;
+  /** Members whose Rollout names the group in tandem.dev/authorized-group. */
+  readonly consenting: Set<string>;
 
   constructor(s: Scenario) {
     this.failAfterFirstPromoted = s.failAfterFirstPromoted;
     this.names = s.deps.map((_, i) => `m${i}`);
+    this.consentMode = s.consentMode;
+    this.consenting = new Set(this.names);
     s.deps.forEach((ds, i) => this.deps.set(`m${i}`, ds.map((j) => `m${j}`)));
     this.changed = new Set(s.changed.map((i) => `m${i}`));
     this.names.forEach((n, i) => {
@@ -155,6 +165,12 @@ class World {
       case 'tick':
         this.now += c.ms;
         break;
+      case 'consent': {
+        const m = this.names[c.i]!;
+        if (c.on) this.consenting.add(m);
+        else this.consenting.delete(m);
+        break;
+      }
     }
     this.checkInvariants();
   }
@@ -169,11 +185,17 @@ class World {
       now: this.now,
       clusterDomain: 'cluster.local',
       group: this.group,
-      rollouts: new Map(this.names.map((n) => [n, { rollout: rolloutObject(this.r(n)), owned: this.r(n).owned }])),
+      rollouts: new Map(this.names.map((n) => [n, { rollout: this.withConsent(n, rolloutObject(this.r(n))), owned: this.r(n).owned }])),
       replicaSets: this.names.flatMap((n) => replicaSetObjects(this.r(n))),
       services: serviceObjects(this.rollouts),
       peers: [],
+      authority: { requireConsent: this.consentMode },
     });
+    // DESIGN §8: while any member withholds consent, nothing is written to any member.
+    if (this.consentMode && this.names.some((n) => !this.consenting.has(n))) {
+      expect(p.actions.filter((a) => 'rollout' in a), 'a Rollout written without every member’s consent').toEqual([]);
+      expect(p.status?.conditions.find((c) => c.type === 'SpecValid')?.reason).toBe('MemberNotAuthorized');
+    }
     const actions = crashAfter === undefined ? p.actions : p.actions.slice(0, crashAfter % (p.actions.length + 1));
     this.settled = actions.length === 0 && crashAfter === undefined && JSON.stringify(p.status) === JSON.stringify(this.group.status);
     for (const a of actions) this.apply(a);
@@ -184,6 +206,11 @@ class World {
     const annotations = { ...this.group.metadata.annotations };
     for (const h of p.handledRequests) if (annotations[h.annotation] === h.value) delete annotations[h.annotation];
     this.group = { ...this.group, metadata: { ...this.group.metadata, annotations }, ...(p.status ? { status: p.status } : {}) };
+  }
+
+  withConsent(n: string, r: ReturnType<typeof rolloutObject>): ReturnType<typeof rolloutObject> {
+    if (!this.consenting.has(n)) return r;
+    return { ...r, metadata: { ...r.metadata, annotations: { [AUTHORIZED_GROUP_ANNOTATION]: 'g' } } };
   }
 
   apply(a: Action, half = false) {
@@ -278,6 +305,8 @@ class World {
 
   /** Lets everything finish: previews become available, promote requests are made, until nothing moves. */
   drain() {
+    // Every owner consents in the end: the release resumes where it stood.
+    for (const n of this.names) this.consenting.add(n);
     for (const n of this.changed) {
       const r = this.r(n);
       argoStep(r);
