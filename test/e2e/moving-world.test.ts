@@ -138,12 +138,13 @@ describe('the world moves mid-release', () => {
       await kube.annotateGroup(ns, 'loans', { 'tandem.dev/promote': paused.status!.release!.id });
       const failed = await s.waitGroup('rolled back at the deadline', (g) => g.status?.phase === 'Degraded' && g.status.release?.abortReason !== undefined, 120_000);
       expect(failed.status!.release!.abortReason).toBe('not promoted within 20s: waiting for interest');
-      await waitFor('both back on 1.0', async () => {
-        for (const m of ['interest', 'loan'] as const) {
-          const r = await kube.rollout(ns, m);
-          if (r.status!['blueGreen']['activeSelector'] !== stable[m] || r.spec.template.spec.containers[0].image !== `ghcr.io/acme/${m}:1.0`) return false;
-        }
-        return true;
+      // interest, live but never stable, is aborted (Argo takes its active Service back, its preview
+      // keeps 2.0 for loan's pinned pods); loan, stable on 2.0, gets its 1.0 template back after that.
+      await waitFor('both live on 1.0 again', async () => {
+        const i = await kube.rollout(ns, 'interest');
+        const l = await kube.rollout(ns, 'loan');
+        return i.status!['abort'] === true && i.status!['blueGreen']['activeSelector'] === stable.interest &&
+          l.status!['blueGreen']['activeSelector'] === stable.loan && l.spec.template.spec.containers[0].image === 'ghcr.io/acme/loan:1.0';
       }, { dump: s.dump, timeoutMs: 120_000 });
       await recorder.caughtUp();
     } finally {

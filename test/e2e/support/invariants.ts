@@ -83,7 +83,14 @@ export function activeSwitches(recorder: Recorder): { rollout: string; from: str
 export function selectorChanges(recorder: Recorder): { service: string; from: string; to: string; seq: number }[] {
   const last = new Map<string, string>();
   const out: { service: string; from: string; to: string; seq: number }[] = [];
-  for (const { event } of recorder.states()) {
+  let first = true;
+  for (const { event, state } of recorder.states()) {
+    if (first) {
+      // The initial lists: where each Service stood when recording began.
+      for (const [name, svc] of state.Service) if (svc.spec?.selector?.[HASH]) last.set(name, svc.spec.selector[HASH]);
+      first = false;
+      continue;
+    }
     if (event.kind !== 'Service') continue;
     const name: string = event.object.metadata.name;
     const hash = event.object.spec?.selector?.[HASH];
