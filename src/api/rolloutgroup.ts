@@ -49,7 +49,7 @@ const annotationMap = z
 export const Dependency = z.object({
   rollout: rolloutName,
   annotation: annotationKey.optional(),
-  port: z.union([z.number().int().min(1).max(65535), z.string().min(1).max(15)]).optional(),
+  port: z.union([z.number().int().min(1).max(65535), z.string().min(1).max(15).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)]).optional(),
   scheme: z.string().min(1).max(32).regex(/^[a-z][a-z0-9+.-]*$/).default('http'),
   path: z.string().max(MAX_PATH).regex(new RegExp(PATH_PATTERN)).optional(),
 });

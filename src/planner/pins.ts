@@ -1,5 +1,6 @@
 import { defaultAddressAnnotation, type Member } from '../api/rolloutgroup.ts';
 import type { Rollout, Service } from '../api/rollout.ts';
+import type { ServiceRole } from '../api/rollout-roles.ts';
 import { addressOf } from './wiring.ts';
 
 /**
@@ -20,7 +21,9 @@ export const parsePinEntry = (entry: string): { rollout: string; revision: strin
 /**
  * The pins a dependent's new pods get before it is promoted: for each dependency that moves in the
  * same release, the address of that dependency's preview (canary) Service, which serves the new
- * revision before and after the dependency's own promotion.
+ * revision before and after the dependency's own promotion. With `active`: the pins its previous
+ * pods get before a rollback puts them back live (Argo gives them their preview metadata until it
+ * calls them stable again), the dependency's active Service, back on its previous revision by then.
  */
 export function pinsFor(
   member: Member,
@@ -28,12 +31,13 @@ export function pinsFor(
   rollouts: ReadonlyMap<string, { rollout: Rollout }>,
   services: ReadonlyMap<string, Service>,
   clusterDomain: string,
+  role: ServiceRole = 'preview',
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const dep of member.dependsOn) {
     const target = rollouts.get(dep.rollout)?.rollout;
     if (!moving.has(dep.rollout) || !target) continue;
-    const a = addressOf(dep, target, 'preview', services, clusterDomain);
+    const a = addressOf(dep, target, role, services, clusterDomain);
     if (a.ok) out[pinKeyOf(dep.annotation ?? defaultAddressAnnotation(dep.rollout))] = a.url;
   }
   return out;

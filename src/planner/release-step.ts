@@ -1,5 +1,6 @@
 import type { MemberState, Phase, ReleaseStatus, ReleaseTarget, RolloutGroupSpec } from '../api/rolloutgroup.ts';
 import type { ReplicaSet } from '../api/rollout.ts';
+import type { ServiceRole } from '../api/rollout-roles.ts';
 import type { DependencyGraph } from '../graph/dependency-graph.ts';
 import type { ConditionInput } from './conditions.ts';
 import { hasPassed, replicaSetOf, type MemberReading } from './member-reading.ts';
@@ -31,8 +32,8 @@ export interface StepInput {
   readonly now: number;
   /** Whether a member's desired metadata is on its Rollout (Argo may act on it). */
   readonly wired: (rollout: string) => boolean;
-  /** The pins a member's new pods need before its promote in this release's cutover (pins.ts). */
-  readonly pins: (rollout: string, release: ReleaseStatus) => Readonly<Record<string, string>>;
+  /** The pins a member's new pods need before its promote in this release's cutover, or (`active`) its previous pods before a rollback (pins.ts). */
+  readonly pins: (rollout: string, release: ReleaseStatus, role?: ServiceRole) => Readonly<Record<string, string>>;
   /** Every pin key a member's pods may carry. */
   readonly pinKeys: (rollout: string) => readonly string[];
   /** The group's AnalysisRun of a point at a stage of the release; undefined when it has none there. */
@@ -678,6 +679,12 @@ class Step {
   private needsPin(entry: string, release: ReleaseStatus): boolean {
     const { rollout, revision } = parsePinEntry(entry);
     const target = release.targets.find((t) => t.rollout === rollout);
+    if (target && target.from === revision && (release.state === 'RollingBack' || release.state === 'Aborted')) {
+      // A rollback's pin on the previous pods: until Argo calls them stable again (its active
+      // metadata says the same then), or Git moves the member on.
+      const r = this.at(rollout);
+      return (r.desiredRevision === target.revision || r.desiredRevision === revision) && !(r.desiredRevision === revision && r.stableRevision === revision);
+    }
     if (!target || target.revision !== revision || !this.lockstep(release)) return false;
     if (release.state === 'CuttingOver') return this.stagesOf(release)[release.stage ?? 0]?.final === true;
     if (release.state === 'Gating') return false;
@@ -762,6 +769,18 @@ class Step {
           if (!template) {
             stuck.push(t);
             this.states.set(t, 'Failed');
+            continue;
+          }
+          // Its previous pods come back live with their preview metadata (the dependencies' previews,
+          // still the new revisions) until Argo calls them stable again: pinned to the dependencies'
+          // active side first, persisted before the restore, as a cutover's pins are.
+          const back = this.in.pins(t, release, 'active');
+          const previous = replicaSetOf(this.in.replicaSets, t, target.from!);
+          const entry = pinEntry(t, target.from!);
+          if (previous && Object.keys(back).length > 0 && !(this.in.release?.pinned ?? []).includes(entry)) {
+            this.actions.push({ kind: 'Pin', rollout: t, replicaSet: previous.metadata.name, revision: target.from!, annotations: back });
+            release.pinned = [...new Set([...(release.pinned ?? []), entry])].sort();
+            returning.push(t);
             continue;
           }
           this.actions.push({ kind: 'RestoreTemplate', rollout: t, resourceVersion: r.resourceVersion, revision: target.from!, template });

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { addressKey, blueGreenApp, groupManifest, webAnalysis } from './support/apps.ts';
-import { activeSwitches, matchedVersionViolations, selectorChanges } from './support/invariants.ts';
+import { activeSwitches, emptyServiceViolations, matchedVersionViolations, selectorChanges } from './support/invariants.ts';
 import { Recorder } from './support/recorder.ts';
 import { Scenario } from './support/scenario.ts';
 import { waitFor } from './support/wait.ts';
@@ -153,6 +153,7 @@ describe('the world moves mid-release', () => {
     // loan went live first (dependents first), then interest stalled live: loan came back before interest's new pods went away.
     expect(activeSwitches(recorder).slice(0, 2).map((w) => w.rollout)).toEqual(['loan', 'interest']);
     expect(matchedVersionViolations(recorder, loanEdge)).toEqual([]);
+    expect(emptyServiceViolations(recorder, loanEdge)).toEqual([]);
     const reasons = (await kube.events(ns, 'loans')).map((e) => e.reason);
     for (const r of ['MemberPromoted', 'ReleaseAborted', 'ReleaseRolledBack']) expect(reasons).toContain(r);
   });

@@ -6,7 +6,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { blueGreenApp, groupManifest, webAnalysis } from './support/apps.ts';
+import { addressKey, blueGreenApp, groupManifest, webAnalysis } from './support/apps.ts';
+import { emptyServiceViolations, matchedVersionViolations } from './support/invariants.ts';
+import { Recorder } from './support/recorder.ts';
 import { Scenario } from './support/scenario.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -46,23 +48,34 @@ describe('rollback after a partial cutover', () => {
     await s.waitSteady();
     const before = { interest: (await kube.rollout(ns, 'interest')).status!['stableRS'], loan: (await kube.rollout(ns, 'loan')).status!['stableRS'] };
 
-    verdict.set(false);
-    for (const m of ['interest', 'loan']) await kube.setImage(ns, m, `ghcr.io/acme/${m}:2.0`);
-    const paused = await s.waitPhase('Paused');
-    const release = paused.status!.release!;
-    const target = (m: string) => release.targets.find((t) => t.rollout === m)!.revision;
-    await kube.annotateGroup(ns, 'loans', { 'tandem.dev/promote': release.id });
+    const recorder = await Recorder.start(kube, ns);
+    let release: { id: string; targets: { rollout: string; revision: string }[] };
+    try {
+      verdict.set(false);
+      for (const m of ['interest', 'loan']) await kube.setImage(ns, m, `ghcr.io/acme/${m}:2.0`);
+      const paused = await s.waitPhase('Paused');
+      release = paused.status!.release!;
+      await kube.annotateGroup(ns, 'loans', { 'tandem.dev/promote': release.id });
 
-    const degraded = await s.waitGroup('rolled back', (g) => g.status?.phase === 'Degraded' && (g.status.release?.rolledBack ?? []).includes('loan') && g.status.message?.includes('rolled back loan') === true, 180_000);
-    expect(verdict.asked()).toBeGreaterThan(0);
-    expect(degraded.status!.message).toContain('member interest failed');
-    expect(degraded.status!.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ReleaseRolledBack' });
-    // All or nothing: both back on the revisions they had before the release, the new loan never kept.
-    await waitFor('both on their previous revisions', async () => {
-      const [i, l] = [await kube.rollout(ns, 'interest'), await kube.rollout(ns, 'loan')];
-      return i.status!['blueGreen']['activeSelector'] === before.interest && i.status!['stableRS'] === before.interest &&
-        l.status!['stableRS'] === before.loan && l.status!['currentPodHash'] === before.loan && l.status!['blueGreen']['activeSelector'] === before.loan;
-    }, { dump: s.dump });
+      const degraded = await s.waitGroup('rolled back', (g) => g.status?.phase === 'Degraded' && (g.status.release?.rolledBack ?? []).includes('loan') && g.status.message?.includes('rolled back loan') === true, 180_000);
+      expect(verdict.asked()).toBeGreaterThan(0);
+      expect(degraded.status!.message).toContain('member interest failed');
+      expect(degraded.status!.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ReleaseRolledBack' });
+      // All or nothing: both back on the revisions they had before the release, the new loan never kept.
+      await waitFor('both on their previous revisions', async () => {
+        const [i, l] = [await kube.rollout(ns, 'interest'), await kube.rollout(ns, 'loan')];
+        return i.status!['blueGreen']['activeSelector'] === before.interest && i.status!['stableRS'] === before.interest &&
+          l.status!['stableRS'] === before.loan && l.status!['currentPodHash'] === before.loan && l.status!['blueGreen']['activeSelector'] === before.loan;
+      }, { dump: s.dump });
+      await recorder.caughtUp();
+    } finally {
+      await recorder.stop();
+    }
+    const target = (m: string) => release.targets.find((t) => t.rollout === m)!.revision;
+    // Through the partial cutover and the rollback: versions matched, and no live pod ever called an empty Service.
+    const edges = [{ dependent: 'loan', dependency: 'interest', annotation: addressKey('interest') }];
+    expect(matchedVersionViolations(recorder, edges)).toEqual([]);
+    expect(emptyServiceViolations(recorder, edges)).toEqual([]);
     const loan = await kube.rollout(ns, 'loan');
     expect(loan.spec.template.spec.containers[0].image).toBe('ghcr.io/acme/loan:1.0');
     expect(loan.spec.template.metadata.labels).toEqual({ app: 'loan' });

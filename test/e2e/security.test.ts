@@ -88,10 +88,10 @@ describe('admission: a group may only name Rollouts its author may patch', () =>
     }
   });
 
-  it('the CRD rejects a refused annotation key and a hostile path at admission', async () => {
+  it('the CRD rejects a refused annotation key, a hostile path and a hostile port name at admission', async () => {
     s = await withApps('hostile');
     const { ns, kube } = s;
-    const dep = (extra: string) => `apiVersion: tandem.dev/v1alpha1
+    const dep = (extra: string, port = 'http') => `apiVersion: tandem.dev/v1alpha1
 kind: RolloutGroup
 metadata: {name: hostile}
 spec:
@@ -99,7 +99,7 @@ spec:
   - rollout: interest
   - rollout: loan
     dependsOn:
-    - {rollout: interest, port: http, ${extra}}
+    - {rollout: interest, port: '${port}', ${extra}}
 `;
     const refused = 'annotation keys in the kubernetes.io, k8s.io and argoproj.io domains (and their subdomains) are refused';
     for (const [what, manifest, message] of [
@@ -107,6 +107,7 @@ spec:
       ['an argoproj.io subdomain key', dep('annotation: rollout.argoproj.io/revision'), refused],
       ['a path naming another host', dep("path: '@evil.example/x'"), 'spec.members[1].dependsOn[0].path'],
       ['a path starting with //', dep("path: '//evil.example/x'"), 'spec.members[1].dependsOn[0].path'],
+      ['a port name no Service port can have', dep('scheme: http', 'x@evil.io'), 'spec.members[1].dependsOn[0].port'],
       [
         'a pod-security role annotation',
         `apiVersion: tandem.dev/v1alpha1\nkind: RolloutGroup\nmetadata: {name: hostile}\nspec:\n  members:\n  - rollout: interest\n    roleAnnotations:\n      preview: {container.apparmor.security.beta.kubernetes.io/app: unconfined}\n`,

@@ -127,8 +127,8 @@ export function argoStep(r: ModelRollout) {
       if (!existing || existing.scaledDown) r.replicaSets.set(r.template, { available: false, podAnnotations: { ...r.previewMetadata } });
       else if (r.barriers === 0 && r.replicaSets.get(r.template)!.available && r.activeSelector !== r.template) {
         // Back to a ReplicaSet still up within scaleDownDelaySeconds: a fast rollback, no pause (reference §4).
+        // Argo calls it stable a reconcile later; until then its pods carry the preview metadata.
         r.activeSelector = r.template;
-        r.stableRS = r.template;
       }
     }
   } else if (r.abort) {

@@ -64,6 +64,32 @@ export function matchedVersionViolations(recorder: Recorder, edges: readonly Edg
   return out;
 }
 
+/**
+ * Never an empty Service (DESIGN §4b): each ready pod behind a dependent's active Service calls, for
+ * each dependency, an address (its pin first) whose Service selects at least one ready pod.
+ */
+export function emptyServiceViolations(recorder: Recorder, edges: readonly Edge[]): string[] {
+  const out: string[] = [];
+  for (const { event, state } of recorder.states()) {
+    for (const e of edges) {
+      const d = state.Rollout.get(e.dependent);
+      const selector = state.Service.get(d?.spec?.strategy?.blueGreen?.activeService ?? d?.spec?.strategy?.canary?.stableService)?.spec?.selector;
+      if (!selector?.[HASH]) continue;
+      for (const pod of state.Pod.values()) {
+        if (!ready(pod) || !selects(selector, pod.metadata.labels)) continue;
+        const url: string | undefined = pod.metadata.annotations?.[`pin.${e.annotation}`] ?? pod.metadata.annotations?.[e.annotation];
+        const service = url ? /^[a-z]+:\/\/([^.]+)\./.exec(url)?.[1] : undefined;
+        const target = service ? state.Service.get(service)?.spec?.selector : undefined;
+        if (!target) continue; // no address (matchedVersionViolations reports it) or not a Service of the namespace
+        if (![...state.Pod.values()].some((p) => ready(p) && selects(target, p.metadata.labels))) {
+          out.push(`#${event.seq} ${event.kind} ${event.verb} ${event.object.metadata.name}: pod ${pod.metadata.name} calls ${service}, which selects no ready pod`);
+        }
+      }
+    }
+  }
+  return out;
+}
+
 /** The order in which Rollouts switched their active Service, and how many times each did. */
 export function activeSwitches(recorder: Recorder): { rollout: string; from: string; to: string; seq: number }[] {
   const last = new Map<string, string>();

@@ -84,7 +84,11 @@ describe('1. a newer revision arrives mid-cutover', () => {
     // The next step restores loan's previous template (recorded first, then done); its l1 ReplicaSet is still up.
     const o = observed(group({ members: loanDependsOnInterest, status: again(p) }), [blueGreen({ name: 'interest', stable: 'i1', desired: 'i3' }), blueGreen({ name: 'loan', stable: 'l1', ...steadyLoan, ...liveLoan })]);
     const q = plan({ ...o, replicaSets: [...o.replicaSets, replicaSet('loan', 'l1', true, steadyLoan.activeMetadata)] });
-    expect(kinds(q.actions)).toContain('RestoreTemplate:loan');
+    // Its previous pods pinned to interest's active side first (back live, they carry preview metadata a while).
+    expect(kinds(q.actions)).toEqual(['Pin:loan']);
+    const o2 = observed(group({ members: loanDependsOnInterest, status: again(q) }), [blueGreen({ name: 'interest', stable: 'i1', desired: 'i3' }), blueGreen({ name: 'loan', stable: 'l1', ...steadyLoan, ...liveLoan })]);
+    const r = plan({ ...o2, replicaSets: [...o2.replicaSets, replicaSet('loan', 'l1', true, steadyLoan.activeMetadata)] });
+    expect(kinds(r.actions)).toContain('RestoreTemplate:loan');
   });
 
   it('the new release does not start before the rollback is done; then it gets a gate of its own', () => {
@@ -193,7 +197,10 @@ describe('3. nothing waits forever', () => {
     expect(q.status?.release?.pinned).toEqual(['loan@l2']);
     const o = observed(group({ members: loanDependsOnInterest, status: again(q), progressDeadlineSeconds: 60 }), [blueGreen({ name: 'interest', stable: 'i1', desired: 'i2', abort: true }), blueGreen({ name: 'loan', stable: 'l1', ...liveLoan })], { now: T0 + 63_000 });
     const r = plan({ ...o, replicaSets: [...o.replicaSets, replicaSet('loan', 'l1', true, steadyLoan.activeMetadata)] });
-    expect(kinds(r.actions)).toEqual(['RestoreTemplate:loan']);
+    expect(kinds(r.actions)).toEqual(['Pin:loan']);
+    const o2 = observed(group({ members: loanDependsOnInterest, status: again(r), progressDeadlineSeconds: 60 }), [blueGreen({ name: 'interest', stable: 'i1', desired: 'i2', abort: true }), blueGreen({ name: 'loan', stable: 'l1', ...liveLoan })], { now: T0 + 64_000 });
+    const t = plan({ ...o2, replicaSets: [...o2.replicaSets, replicaSet('loan', 'l1', true, steadyLoan.activeMetadata)] });
+    expect(kinds(t.actions)).toEqual(['RestoreTemplate:loan']);
   });
 
   it('waits while the deadline has not passed, and wakes up for it', () => {

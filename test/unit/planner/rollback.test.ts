@@ -56,8 +56,14 @@ describe('rollback after a partial cutover (Lockstep)', () => {
     ]);
   });
 
-  it('then restores the previous template, as Argo’s undo does, without the metadata Argo injected', () => {
+  it('then pins the previous pods to interest’s active side: back live, Argo gives them their preview metadata until it calls them stable', () => {
     const p = run({ status: aborted({ rolledBack: ['loan'] }) }, { desired: 'i2', abort: true }, liveLoan);
+    expect(p.actions).toEqual([{ kind: 'Pin', rollout: 'loan', replicaSet: 'loan-l1', revision: 'l1', annotations: { [`pin.${KEY}`]: url('interest-active') } }]);
+    expect(p.status?.release?.pinned).toEqual(['loan@l1']);
+  });
+
+  it('then restores the previous template, as Argo’s undo does, without the metadata Argo injected', () => {
+    const p = run({ status: aborted({ rolledBack: ['loan'], pinned: ['loan@l1'] }) }, { desired: 'i2', abort: true }, liveLoan);
     const restore = p.actions.find((a) => a.kind === 'RestoreTemplate');
     expect(restore).toEqual({ kind: 'RestoreTemplate', rollout: 'loan', resourceVersion: 'rv-loan-l2', revision: 'l1', template: podTemplate('loan', 'l1') });
     expect(p.status?.phase).toBe('Degraded');
