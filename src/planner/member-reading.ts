@@ -1,4 +1,5 @@
 import { POD_TEMPLATE_HASH, type ReplicaSet, type Rollout, type Service } from '../api/rollout.ts';
+import { serviceNameOf } from '../api/rollout-roles.ts';
 
 /** What a member's Rollout says about it (DESIGN §2). */
 export interface MemberReading {
@@ -80,7 +81,7 @@ export function readMember(rollout: Rollout, replicaSets: readonly ReplicaSet[],
     atBarrier = atGate ? barrier : undefined;
     ready = changed && !failed && atGate && foreignPause === undefined && ownRs !== undefined && fullyAvailable(ownRs);
     // Argo moves the stable Service after it sets stableRS; until then stable traffic is still old.
-    const stableService = spec.strategy.canary?.stableService;
+    const stableService = serviceNameOf(rollout, 'active');
     const selected = stableService ? services?.get(stableService)?.spec.selector[POD_TEMPLATE_HASH] : desired;
     promoted &&= services === undefined || selected === desired;
     activeRevision = services === undefined ? stable : selected;
@@ -90,7 +91,7 @@ export function readMember(rollout: Rollout, replicaSets: readonly ReplicaSet[],
     promoted &&= bg.activeSelector === desired;
     activeRevision = bg.activeSelector;
     // Without a preview Service Argo leaves previewSelector empty; the ReplicaSet still tells readiness.
-    const previewSelected = bg.previewSelector === desired || !spec.strategy.blueGreen?.previewService;
+    const previewSelected = bg.previewSelector === desired || !serviceNameOf(rollout, 'preview');
     ready =
       changed &&
       !failed &&
