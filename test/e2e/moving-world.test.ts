@@ -94,13 +94,8 @@ describe('the world moves mid-release', () => {
   });
 
   it('a person’s hold at the gate wins: the gate stays shut and Tandem never unpauses the member', async () => {
-    s = await Scenario.create('hold', 'loans', ['interest', 'loan']);
+    s = await loanAndInterest('hold');
     const { kube, ns } = s;
-    await kube.apply(ns, blueGreenApp('interest', '1.0'));
-    await kube.apply(ns, blueGreenApp('loan', '1.0'));
-    await kube.apply(ns, groupManifest('loans', loanInterest));
-    s.startController();
-    await s.waitSteady();
     for (const m of ['interest', 'loan']) await kube.setImage(ns, m, `ghcr.io/acme/${m}:2.0`);
     const ready = await s.waitPhase('Paused');
     // `kubectl argo rollouts pause loan`, then a promote request for the group.
@@ -159,13 +154,8 @@ describe('the world moves mid-release', () => {
   });
 
   it('`kubectl argo rollouts promote interest` at the gate: reported, and the gate opens at once, so the mismatch lasts one cutover', async () => {
-    s = await Scenario.create('byhand', 'loans', ['interest', 'loan']);
+    s = await loanAndInterest('byhand');
     const { kube, ns } = s;
-    await kube.apply(ns, blueGreenApp('interest', '1.0'));
-    await kube.apply(ns, blueGreenApp('loan', '1.0'));
-    await kube.apply(ns, groupManifest('loans', loanInterest));
-    s.startController();
-    await s.waitSteady();
     const recorder = await Recorder.start(kube, ns);
     let release: string;
     try {
@@ -260,6 +250,17 @@ describe('crash-atomic cutover', () => {
     await expectCrashSafe(s, recorder);
   });
 });
+
+/** interest ← loan, blue-green, steady under a running controller. */
+async function loanAndInterest(prefix: string): Promise<Scenario> {
+  const sc = await Scenario.create(prefix, 'loans', ['interest', 'loan']);
+  await sc.kube.apply(sc.ns, blueGreenApp('interest', '1.0'));
+  await sc.kube.apply(sc.ns, blueGreenApp('loan', '1.0'));
+  await sc.kube.apply(sc.ns, groupManifest('loans', loanInterest));
+  sc.startController();
+  await sc.waitSteady();
+  return sc;
+}
 
 /** db ← api ← web, steady under a controller that keeps running. */
 async function shopChain(prefix: string): Promise<Scenario> {
