@@ -765,7 +765,7 @@ class Step {
             continue;
           }
           // Still on the release's revision: back to the one before the release.
-          const template = target.from ? templateOf(this.in.replicaSets, t, target.from) : undefined;
+          const template = target.from ? templateOf(this.in.replicaSets, t, target.from, this.in.pinKeys(t)) : undefined;
           if (!template) {
             stuck.push(t);
             this.states.set(t, 'Failed');
@@ -814,7 +814,7 @@ class Step {
           this.wait(RESYNC_MS);
           continue;
         }
-        const template = templateOf(this.in.replicaSets, t.rollout, t.revision);
+        const template = templateOf(this.in.replicaSets, t.rollout, t.revision, this.in.pinKeys(t.rollout));
         if (template) this.actions.push({ kind: 'RestoreTemplate', rollout: t.rollout, resourceVersion: r.resourceVersion, revision: t.revision, template });
       }
     }
