@@ -400,11 +400,13 @@ export class KubeGateway {
    * Idempotent, so a crash part-way is mended by doing it again. Argo Rollouts leaves these keys
    * alone: it only rewrites the keys its ephemeral-metadata bookkeeping says it injected.
    */
-  async pinRevision(namespace: string, replicaSet: string, hash: string, annotations: Readonly<Record<string, string | null>>): Promise<void> {
+  async pinRevision(namespace: string, replicaSet: string, hash: string, annotations: Readonly<Record<string, string | null>>, podsOnly = false): Promise<void> {
     const body = { spec: { template: { metadata: { annotations } } } };
-    await call(`pin annotations on replicaset ${namespace}/${replicaSet}`, () =>
-      this.apps.patchNamespacedReplicaSet({ namespace, name: replicaSet, body, fieldManager: FIELD_MANAGER }, MERGE),
-    );
+    if (!podsOnly) {
+      await call(`pin annotations on replicaset ${namespace}/${replicaSet}`, () =>
+        this.apps.patchNamespacedReplicaSet({ namespace, name: replicaSet, body, fieldManager: FIELD_MANAGER }, MERGE),
+      );
+    }
     const pods = await call(`list pods of replicaset ${namespace}/${replicaSet}`, () => this.core.listNamespacedPod({ namespace, labelSelector: `${POD_TEMPLATE_HASH}=${hash}` }));
     for (const pod of pods.items) {
       const name = pod.metadata?.name;

@@ -15,7 +15,18 @@ export type Action =
    * Pins addresses to one revision: merge-patches `annotations` (null removes a key) onto the pod
    * template of the member's ReplicaSet, then onto that ReplicaSet's pods (pins.ts).
    */
-  | { readonly kind: 'Pin'; readonly rollout: string; readonly replicaSet: string; readonly revision: string; readonly annotations: Readonly<Record<string, string | null>> }
+  | {
+      readonly kind: 'Pin';
+      readonly rollout: string;
+      readonly replicaSet: string;
+      readonly revision: string;
+      readonly annotations: Readonly<Record<string, string | null>>;
+      /**
+       * Onto the pods only: a ReplicaSet a rollback returns to must keep the template Argo made it
+       * from, or Argo takes the restored template for a hash collision and starts a new revision.
+       */
+      readonly podsOnly?: true;
+    }
   /** A metadata-only write that makes Argo Rollouts look at a Rollout again (argo-nudge.ts). */
   | { readonly kind: 'Nudge'; readonly rollout: string }
   | { readonly kind: 'Abort'; readonly rollout: string; readonly resourceVersion: string }

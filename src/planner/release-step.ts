@@ -778,7 +778,7 @@ class Step {
           const previous = replicaSetOf(this.in.replicaSets, t, target.from!);
           const entry = pinEntry(t, target.from!);
           if (previous && Object.keys(back).length > 0 && !(this.in.release?.pinned ?? []).includes(entry)) {
-            this.actions.push({ kind: 'Pin', rollout: t, replicaSet: previous.metadata.name, revision: target.from!, annotations: back });
+            this.actions.push({ kind: 'Pin', rollout: t, replicaSet: previous.metadata.name, revision: target.from!, annotations: back, podsOnly: true });
             release.pinned = [...new Set([...(release.pinned ?? []), entry])].sort();
             returning.push(t);
             continue;

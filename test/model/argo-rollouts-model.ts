@@ -212,15 +212,15 @@ export function scaleDownAborted(r: ModelRollout) {
   }
 }
 
-/** A merge patch of pins (null removes); `half`: a crash between the template write and the pods'. */
-export function pin(rs: ModelReplicaSet, annotations: Readonly<Record<string, string | null>>, half = false) {
+/** A merge patch of pins (null removes); `half`: a crash between the template write and the pods'; `podsOnly`: the template untouched. */
+export function pin(rs: ModelReplicaSet, annotations: Readonly<Record<string, string | null>>, half = false, podsOnly = false) {
   const merge = (into: Record<string, string> = {}) => {
     const out = { ...into };
     for (const [k, v] of Object.entries(annotations)) if (v === null) delete out[k];
     else out[k] = v;
     return out;
   };
-  rs.templatePins = merge(rs.templatePins);
+  if (!podsOnly) rs.templatePins = merge(rs.templatePins);
   if (!half) rs.podPins = merge(rs.podPins);
 }
 

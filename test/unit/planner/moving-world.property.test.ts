@@ -419,7 +419,7 @@ class World {
         const r = this.r(a.rollout);
         const rs = r.replicaSets.get(a.revision);
         expect(rs, `${a.rollout}: pinned a revision without a ReplicaSet`).toBeDefined();
-        pin(rs!, a.annotations, half);
+        pin(rs!, a.annotations, half, a.podsOnly === true);
         return;
       }
       case 'Nudge':

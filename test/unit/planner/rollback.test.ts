@@ -58,7 +58,7 @@ describe('rollback after a partial cutover (Lockstep)', () => {
 
   it('then pins the previous pods to interest’s active side: back live, Argo gives them their preview metadata until it calls them stable', () => {
     const p = run({ status: aborted({ rolledBack: ['loan'] }) }, { desired: 'i2', abort: true }, liveLoan);
-    expect(p.actions).toEqual([{ kind: 'Pin', rollout: 'loan', replicaSet: 'loan-l1', revision: 'l1', annotations: { [`pin.${KEY}`]: url('interest-active') } }]);
+    expect(p.actions).toEqual([{ kind: 'Pin', rollout: 'loan', replicaSet: 'loan-l1', revision: 'l1', annotations: { [`pin.${KEY}`]: url('interest-active') }, podsOnly: true }]);
     expect(p.status?.release?.pinned).toEqual(['loan@l1']);
   });
 
