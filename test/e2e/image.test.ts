@@ -8,7 +8,7 @@ import { createWriteStream, existsSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { LOG_DIR } from './support/controller-process.ts';
+import { ControllerProcess, LOG_DIR } from './support/controller-process.ts';
 import { Scenario } from './support/scenario.ts';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string; dependencies: Record<string, string>; devDependencies: Record<string, string> };
@@ -109,6 +109,8 @@ describe('the image (npm run image)', () => {
     const log = createWriteStream(logFile);
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
+    // The scenario reads its metrics (waitSteady's positive signal) and its log like any controller's.
+    s.controllers.push(ControllerProcess.adopt(child, logFile));
     cleanups.push(async () => {
       try {
         run('runc', ['kill', id, 'KILL']);

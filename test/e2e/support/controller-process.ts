@@ -33,6 +33,11 @@ export class ControllerProcess {
     return new ControllerProcess(child, logFile);
   }
 
+  /** A controller started some other way (the image under runc), its output already written to `logFile`. */
+  static adopt(child: ChildProcess, logFile: string): ControllerProcess {
+    return new ControllerProcess(child, logFile);
+  }
+
   get pid(): number | undefined {
     return this.child.pid;
   }
