@@ -7,7 +7,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { addressKey, blueGreenApp, groupManifest, webAnalysis } from './support/apps.ts';
 import { LOG_DIR } from './support/controller-process.ts';
+import { freePort } from './support/free-port.ts';
 import { activeSwitches, matchedVersionViolations } from './support/invariants.ts';
 import type { GroupObj } from './support/kube.ts';
 import { Recorder } from './support/recorder.ts';
@@ -22,16 +22,6 @@ import { Scenario } from './support/scenario.ts';
 import { waitFor } from './support/wait.ts';
 
 const bin = execFileSync('bash', ['scripts/install-promtool.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-
-/** A loopback port nothing listens on now (Prometheus cannot report a port it chose itself). */
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 
 /**
  * The services' request figures as an application would export them: on every scrape, 100 more

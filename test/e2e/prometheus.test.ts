@@ -5,27 +5,17 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { groupManifest } from './support/apps.ts';
 import { LOG_DIR } from './support/controller-process.ts';
+import { freePort } from './support/free-port.ts';
 import { Scenario } from './support/scenario.ts';
 import { waitFor } from './support/wait.ts';
 
 const bin = execFileSync('bash', ['scripts/install-promtool.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-
-/** A loopback port nothing listens on now (Prometheus cannot report a port it chose itself). */
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
