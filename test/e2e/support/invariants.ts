@@ -27,39 +27,48 @@ function versionBehind(state: ClusterState, service: string, owner: string): str
 }
 
 /**
- * Matched versions: each ready pod behind a dependent's active Service has, for each dependency, an
- * address whose Service selects the dependency revision of the same version. The address is the pin
- * (`pin.<annotation>`) when the pod has one, as apps read it (@tandem/podinfo). Versions match when
- * they are equal, or a pair the test says Git declared together. No other exception: with
- * addresses pinned to revisions, the outgoing revision never reaches a new dependency (DESIGN §4b).
+ * Each ready pod behind a dependent's active (stable) Service, at every recorded state, with the
+ * address it uses for a dependency: the pin (`pin.<annotation>`) when it has one, as apps read it
+ * (@tandem/podinfo), and the Service that address names.
  */
-export function matchedVersionViolations(recorder: Recorder, edges: readonly Edge[], declared: ReadonlySet<string> = new Set()): string[] {
-  const out: string[] = [];
+function* livePods(recorder: Recorder, edges: readonly Edge[]) {
   for (const { event, state } of recorder.states()) {
-    for (const e of edges) {
-      const d = state.Rollout.get(e.dependent);
+    for (const edge of edges) {
+      const d = state.Rollout.get(edge.dependent);
       const activeSvc = state.Service.get(d?.spec?.strategy?.blueGreen?.activeService ?? d?.spec?.strategy?.canary?.stableService);
       const selector = activeSvc?.spec?.selector;
       if (!selector?.[HASH]) continue;
       for (const pod of state.Pod.values()) {
         if (!ready(pod) || !selects(selector, pod.metadata.labels)) continue;
+        const url: string | undefined = pod.metadata.annotations?.[`pin.${edge.annotation}`] ?? pod.metadata.annotations?.[edge.annotation];
         const where = `#${event.seq} ${event.kind} ${event.verb} ${event.object.metadata.name}: pod ${pod.metadata.name}`;
-        const url: string | undefined = pod.metadata.annotations?.[`pin.${e.annotation}`] ?? pod.metadata.annotations?.[e.annotation];
-        if (!url) {
-          // Argo strips its metadata from a revision it retires (a rollback) before its Service lets go
-          // of the pods; apps keep the last address they had (docs/wiring.md). Any other pod must have one.
-          const retiring = pod.metadata.labels?.[HASH] !== d.status?.currentPodHash && pod.metadata.labels?.[HASH] !== d.status?.stableRS;
-          if (!retiring) out.push(`${where} behind ${activeSvc.metadata.name} has no ${e.annotation}`);
-          continue;
-        }
-        const service = /^[a-z]+:\/\/([^.]+)\./.exec(url)?.[1] ?? '';
-        const theirs = versionBehind(state, service, e.dependency);
-        const mine = tag(pod.spec.containers[0].image);
-        // Same version, or a pair Git declared together (`mine→theirs`, given by the test).
-        if (theirs === mine || declared.has(`${mine}→${theirs}`)) continue;
-        out.push(`${where} (${e.dependent}:${mine}) reaches ${service} (${e.dependency}:${theirs})`);
+        yield { where, state, edge, d, activeSvc, pod, url, service: url ? /^[a-z]+:\/\/([^.]+)\./.exec(url)?.[1] : undefined };
       }
     }
+  }
+}
+
+/**
+ * Matched versions: each ready pod behind a dependent's active Service has, for each dependency, an
+ * address whose Service selects the dependency revision of the same version. Versions match when
+ * they are equal, or a pair the test says Git declared together. No other exception: with
+ * addresses pinned to revisions, the outgoing revision never reaches a new dependency (DESIGN §4b).
+ */
+export function matchedVersionViolations(recorder: Recorder, edges: readonly Edge[], declared: ReadonlySet<string> = new Set()): string[] {
+  const out: string[] = [];
+  for (const { where, state, edge: e, d, activeSvc, pod, url, service } of livePods(recorder, edges)) {
+    if (!url) {
+      // Argo strips its metadata from a revision it retires (a rollback) before its Service lets go
+      // of the pods; apps keep the last address they had (docs/wiring.md). Any other pod must have one.
+      const retiring = pod.metadata.labels?.[HASH] !== d.status?.currentPodHash && pod.metadata.labels?.[HASH] !== d.status?.stableRS;
+      if (!retiring) out.push(`${where} behind ${activeSvc.metadata.name} has no ${e.annotation}`);
+      continue;
+    }
+    const theirs = versionBehind(state, service ?? '', e.dependency);
+    const mine = tag(pod.spec.containers[0].image);
+    // Same version, or a pair Git declared together (`mine→theirs`, given by the test).
+    if (theirs === mine || declared.has(`${mine}→${theirs}`)) continue;
+    out.push(`${where} (${e.dependent}:${mine}) reaches ${service ?? ''} (${e.dependency}:${theirs})`);
   }
   return out;
 }
@@ -70,22 +79,10 @@ export function matchedVersionViolations(recorder: Recorder, edges: readonly Edg
  */
 export function emptyServiceViolations(recorder: Recorder, edges: readonly Edge[]): string[] {
   const out: string[] = [];
-  for (const { event, state } of recorder.states()) {
-    for (const e of edges) {
-      const d = state.Rollout.get(e.dependent);
-      const selector = state.Service.get(d?.spec?.strategy?.blueGreen?.activeService ?? d?.spec?.strategy?.canary?.stableService)?.spec?.selector;
-      if (!selector?.[HASH]) continue;
-      for (const pod of state.Pod.values()) {
-        if (!ready(pod) || !selects(selector, pod.metadata.labels)) continue;
-        const url: string | undefined = pod.metadata.annotations?.[`pin.${e.annotation}`] ?? pod.metadata.annotations?.[e.annotation];
-        const service = url ? /^[a-z]+:\/\/([^.]+)\./.exec(url)?.[1] : undefined;
-        const target = service ? state.Service.get(service)?.spec?.selector : undefined;
-        if (!target) continue; // no address (matchedVersionViolations reports it) or not a Service of the namespace
-        if (![...state.Pod.values()].some((p) => ready(p) && selects(target, p.metadata.labels))) {
-          out.push(`#${event.seq} ${event.kind} ${event.verb} ${event.object.metadata.name}: pod ${pod.metadata.name} calls ${service}, which selects no ready pod`);
-        }
-      }
-    }
+  for (const { where, state, service } of livePods(recorder, edges)) {
+    const target = service ? state.Service.get(service)?.spec?.selector : undefined;
+    if (!target) continue; // no address (matchedVersionViolations reports it) or not a Service of the namespace
+    if (![...state.Pod.values()].some((p) => ready(p) && selects(target, p.metadata.labels))) out.push(`${where} calls ${service}, which selects no ready pod`);
   }
   return out;
 }
