@@ -10,6 +10,7 @@ import { addressOf } from './wiring.ts';
  * read first (a unit test keeps the two equal).
  */
 export const pinKeyOf = (key: string): string => `pin.${key}`;
+export const unpinnedKey = (pin: string): string => pin.slice('pin.'.length);
 
 /** `rollout@revision`: a member whose new ReplicaSet (and its pods) carry pins. */
 export const pinEntry = (rollout: string, revision: string): string => `${rollout}@${revision}`;

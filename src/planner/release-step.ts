@@ -4,7 +4,8 @@ import type { ServiceRole } from '../api/rollout-roles.ts';
 import type { DependencyGraph } from '../graph/dependency-graph.ts';
 import type { ConditionInput } from './conditions.ts';
 import { hasPassed, replicaSetOf, type MemberReading } from './member-reading.ts';
-import { parsePinEntry, pinEntry } from './pins.ts';
+import { parsePinEntry, pinEntry, unpinnedKey } from './pins.ts';
+import { injectedMetadata } from './injected-metadata.ts';
 import type { Action, HandledRequest, PlannedEvent } from './plan-types.ts';
 import { EVENT, READY, type ReadyReason } from './reasons.ts';
 import { releaseId } from './release-id.ts';
@@ -61,6 +62,10 @@ export const outcome = (phase: Phase, status: 'True' | 'False', reason: ReadyRea
   message,
   ready: { type: 'Ready', status, reason, message },
 });
+
+/** Why a failed or errored analysis fails its release; undefined for any other phase. */
+const analysisFailure = (a: AnalysisView | undefined): string | undefined =>
+  a && (a.phase === 'Failed' || a.phase === 'Error') ? `analysis ${a.name} ${a.phase}: ${a.message ?? 'no metric says why'}` : undefined;
 
 const byName = (a: ReleaseTarget, b: ReleaseTarget) => (a.rollout < b.rollout ? -1 : a.rollout > b.rollout ? 1 : 0);
 
@@ -192,10 +197,12 @@ class Step {
   private start(targets: ReleaseTarget[], prev: ReleaseStatus | undefined): ReleaseStatus {
     const id = releaseId(targets);
     const summary = targets.map((t) => `${t.rollout}@${t.revision}`).join(', ');
+    const left = prev ? this.leftRolledBack(prev, targets) : [];
+    const stays = left.length > 0 ? `; ${left.map((t) => `${t.rollout} stays on ${t.from}`).join(', ')}, rolled back by it while Git declares ${left.map((t) => `${t.rollout}@${t.revision}`).join(', ')}` : '';
     this.events.push({
       type: 'Normal',
       reason: EVENT.ReleaseStarted,
-      message: prev ? `release ${id} (${summary}) replaces release ${prev.id}` : `release ${id} started: ${summary}`,
+      message: prev ? `release ${id} (${summary}) replaces release ${prev.id}${stays}` : `release ${id} started: ${summary}`,
     });
     const names = new Set(targets.map((t) => t.rollout));
     return {
@@ -213,6 +220,16 @@ class Step {
       // Pins of the release it replaces are kept on record until they are removed.
       ...(prev?.pinned?.length ? { pinned: prev.pinned } : {}),
     };
+  }
+
+  /**
+   * Members a failed release rolled back that a new release leaves where they are: Tandem restored
+   * their templates, so only Git (Argo CD shows them OutOfSync) still declares the failed revision.
+   */
+  private leftRolledBack(prev: ReleaseStatus, targets: readonly ReleaseTarget[]): ReleaseTarget[] {
+    if (prev.superseded) return [];
+    const restored = new Set(prev.restored ?? []);
+    return prev.targets.filter((t) => restored.has(t.rollout) && !targets.some((n) => n.rollout === t.rollout) && this.at(t.rollout).desiredRevision === t.from);
   }
 
   /** Targets in the order the spec's strategy moves them, dependencies first. */
@@ -299,9 +316,11 @@ class Step {
       return `member ${failed.map((f) => `${f} failed (${this.at(f).message ?? this.at(f).phase ?? 'aborted'})`).join(', ')}`;
     }
     const pre = this.preAnalysis(release, stage);
-    if (pre && (pre.phase === 'Failed' || pre.phase === 'Error')) return `analysis ${pre.name} ${pre.phase}: ${pre.message ?? 'no metric says why'}`;
+    const preFailed = analysisFailure(pre);
+    if (preFailed) return preFailed;
     const post = this.postAnalysis(release, stage);
-    if (post && (post.phase === 'Failed' || post.phase === 'Error')) return `analysis ${post.name} ${post.phase}: ${post.message ?? 'no metric says why'}`;
+    const postFailed = analysisFailure(post);
+    if (postFailed) return postFailed;
     // A promote request waits for the analysis (kept until it has succeeded); inconclusive, it decides.
     const analysisAllows = !pre || pre.phase === 'Successful' || pre.phase === 'Inconclusive';
     const gateReady = this.gateReady(release, stage) && analysisAllows;
@@ -522,9 +541,12 @@ class Step {
     if (by) {
       const { outOfBand: _early, ...rest } = release;
       const open: ReleaseStatus = { ...rest, state: 'CuttingOver', promotedAt: this.nowIso, openedBy: by, progressAt: this.nowIso };
-      this.events.push({ type: 'Normal', reason: EVENT.PromotionStarted, message: `${label}: ${stage.final ? 'cutover' : 'resume'} started by ${by}` });
       // The post-promotion analysis starts with the cutover it guards.
       const post = this.postAnalysis(open, stage);
+      const postFailed = analysisFailure(post);
+      // Created by a step that crashed before it persisted the open gate, and failed since: no member moves.
+      if (postFailed) return this.aborted(this.fail(open, postFailed, stage));
+      this.events.push({ type: 'Normal', reason: EVENT.PromotionStarted, message: `${label}: ${stage.final ? 'cutover' : 'resume'} started by ${by}` });
       if (post && post.phase === undefined) {
         this.actions.push(post.create);
         this.noteAnalysis(open, 'postPromotion', post.name, 'Pending', undefined);
@@ -680,10 +702,12 @@ class Step {
     const { rollout, revision } = parsePinEntry(entry);
     const target = release.targets.find((t) => t.rollout === rollout);
     if (target && target.from === revision && (release.state === 'RollingBack' || release.state === 'Aborted')) {
-      // A rollback's pin on the previous pods: until Argo calls them stable again (its active
-      // metadata says the same then), or Git moves the member on.
+      // A rollback's pin on the previous pods: until Argo calls them stable again and has given them
+      // the active metadata the pin holds (a reconcile after it calls them stable), or Git moves the
+      // member on.
       const r = this.at(rollout);
-      return (r.desiredRevision === target.revision || r.desiredRevision === revision) && !(r.desiredRevision === revision && r.stableRevision === revision);
+      if (r.desiredRevision !== target.revision && r.desiredRevision !== revision) return false;
+      return !(r.desiredRevision === revision && r.stableRevision === revision && this.pinSettled(rollout, revision, release));
     }
     if (!target || target.revision !== revision || !this.lockstep(release)) return false;
     if (release.state === 'CuttingOver') return this.stagesOf(release)[release.stage ?? 0]?.final === true;
@@ -695,6 +719,13 @@ class Step {
       const d = this.in.readings.get(dep);
       return !t || (d !== undefined && d.desiredRevision === t.revision && d.desiredPodsUp);
     });
+  }
+
+  /** Removing the previous pods' rollback pin changes no address: Argo's injected metadata says the same. */
+  private pinSettled(rollout: string, revision: string, release: ReleaseStatus): boolean {
+    const rs = replicaSetOf(this.in.replicaSets, rollout, revision);
+    const injected = rs ? (injectedMetadata(rs).annotations ?? {}) : {};
+    return Object.entries(this.in.pins(rollout, release, 'active')).every(([pin, url]) => injected[unpinnedKey(pin)] === url);
   }
 
   // ---- after a failure ----

@@ -1,4 +1,5 @@
-import { EPHEMERAL_METADATA, POD_TEMPLATE_HASH, type ReplicaSet } from '../api/rollout.ts';
+import { POD_TEMPLATE_HASH, type ReplicaSet } from '../api/rollout.ts';
+import { injectedMetadata } from './injected-metadata.ts';
 import { replicaSetOf } from './member-reading.ts';
 
 export type PodTemplate = Record<string, unknown>;
@@ -13,7 +14,7 @@ export function templateOf(replicaSets: readonly ReplicaSet[], rollout: string, 
   const rs = replicaSetOf(replicaSets, rollout, revision);
   if (!rs?.spec.template) return undefined;
   const template = structuredClone(rs.spec.template) as PodTemplate & { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } };
-  const injected = parseInjected(rs.metadata.annotations[EPHEMERAL_METADATA]);
+  const injected = injectedMetadata(rs);
   const meta = template.metadata ?? {};
   for (const field of ['labels', 'annotations'] as const) {
     const values = meta[field];
@@ -24,14 +25,4 @@ export function templateOf(replicaSets: readonly ReplicaSet[], rollout: string, 
     if (Object.keys(values).length === 0) delete meta[field];
   }
   return template;
-}
-
-function parseInjected(json: string | undefined): { labels?: Record<string, string>; annotations?: Record<string, string> } {
-  if (!json) return {};
-  try {
-    const v = JSON.parse(json) as unknown;
-    return typeof v === 'object' && v !== null ? (v as { labels?: Record<string, string>; annotations?: Record<string, string> }) : {};
-  } catch {
-    return {};
-  }
 }

@@ -7,7 +7,7 @@
  * stable. A failed analysis is an abort. Ephemeral metadata follows stableRS and is re-synced every
  * step. For a canary, "active"/"preview" below stand for its stable/canary Service and metadata.
  */
-import { ReplicaSet, Rollout, Service, type OwnedKeys } from '../../src/api/rollout.ts';
+import { EPHEMERAL_METADATA, ReplicaSet, Rollout, Service, type OwnedKeys } from '../../src/api/rollout.ts';
 import { AnalysisRun, AnalysisTemplate } from '../../src/api/analysis.ts';
 
 export const NS = 'shop';
@@ -109,6 +109,9 @@ export function pushRevision(r: ModelRollout, revision: string) {
 /** One reconcile of the Argo controller for this Rollout. */
 export function argoStep(r: ModelRollout) {
   const before = JSON.stringify(r);
+  // Argo syncs role metadata after switching Services but before it writes a new stableRS, so pods
+  // get the active metadata one reconcile after the revision is called stable (reference §1.5).
+  const stableAtStart = r.stableRS;
   if ((r.specPaused || r.inconclusive) && r.observedGeneration === r.generation) {
     // Held by a person, or paused for one by an inconclusive analysis: Argo keeps everything where it is.
   } else if (r.observedGeneration !== r.generation) {
@@ -154,7 +157,7 @@ export function argoStep(r: ModelRollout) {
     r.paused = true;
     r.controllerPause = true;
   }
-  syncEphemeralMetadata(r);
+  syncEphemeralMetadata(r, stableAtStart);
   if (JSON.stringify(r) !== before) r.resourceVersion++;
 }
 
@@ -176,11 +179,11 @@ function canaryStep(r: ModelRollout) {
   }
 }
 
-function syncEphemeralMetadata(r: ModelRollout) {
-  const fullyRolledOut = r.stableRS === r.currentPodHash;
+function syncEphemeralMetadata(r: ModelRollout, stableRS: string) {
+  const fullyRolledOut = stableRS === r.currentPodHash;
   for (const [hash, rs] of r.replicaSets) {
     if (hash === r.currentPodHash) rs.podAnnotations = { ...(fullyRolledOut ? r.activeMetadata : r.previewMetadata) };
-    else if (hash === r.stableRS || hash === r.activeSelector) rs.podAnnotations = { ...r.activeMetadata };
+    else if (hash === stableRS || hash === r.activeSelector) rs.podAnnotations = { ...r.activeMetadata };
     else rs.podAnnotations = {};
   }
 }
@@ -299,8 +302,19 @@ export function rolloutObject(r: ModelRollout) {
 export function replicaSetObjects(r: ModelRollout) {
   return [...r.replicaSets].map(([hash, rs]) =>
     ReplicaSet.parse({
-      metadata: { name: `${r.name}-${hash}`, namespace: NS, generation: 1, labels: { 'rollouts-pod-template-hash': hash }, ownerReferences: [{ kind: 'Rollout', name: r.name }] },
-      spec: { replicas: rs.scaledDown ? 0 : 1, template: { metadata: { labels: { 'rollouts-pod-template-hash': hash } }, spec: { containers: [{ image: `example/${r.name}:${hash}` }] } } },
+      metadata: {
+        name: `${r.name}-${hash}`,
+        namespace: NS,
+        generation: 1,
+        labels: { 'rollouts-pod-template-hash': hash },
+        // What Argo injected into the template (and so the pods): its role metadata.
+        annotations: { [EPHEMERAL_METADATA]: JSON.stringify({ annotations: rs.podAnnotations }) },
+        ownerReferences: [{ kind: 'Rollout', name: r.name }],
+      },
+      spec: {
+        replicas: rs.scaledDown ? 0 : 1,
+        template: { metadata: { labels: { 'rollouts-pod-template-hash': hash }, annotations: { ...rs.podAnnotations, ...rs.templatePins } }, spec: { containers: [{ image: `example/${r.name}:${hash}` }] } },
+      },
       status: { observedGeneration: 1, replicas: rs.scaledDown ? 0 : 1, availableReplicas: rs.available && !rs.scaledDown ? 1 : 0 },
     }),
   );

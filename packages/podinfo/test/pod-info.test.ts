@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readlink, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -231,17 +231,30 @@ describe('watchPodInfo', () => {
     it(exits ? 'exits by itself' : 'stays alive', async () => {
       await write(1);
       const child = fileURLToPath(new URL('./support/watch-in-child.ts', import.meta.url));
-      const result = await new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>(
-        (resolve) => {
-          execFile(process.execPath, [child, volume.path, scenario], { timeout: exits ? 10_000 : 1500 }, (error, stdout, stderr) =>
-            resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, signal: error?.signal ?? null, stdout, stderr }),
-          );
-        },
-      );
-      expect(result.stdout).toBe('changed to 2\n');
-      if (exits) expect(result).toMatchObject({ code: 0, signal: null, stderr: '' });
-      else expect(result.signal).toBe('SIGTERM'); // killed at the timeout
-    });
+      const proc = spawn(process.execPath, [child, volume.path, scenario], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+      try {
+        if (exits) {
+          expect(await exited).toEqual({ code: 0, signal: null });
+          expect(stdout).toBe('changed to 2\n');
+          expect(stderr).toBe('');
+          return;
+        }
+        // The control: after its change the child stays up, and a later change still reaches it,
+        // so the open watcher is what holds the process (no timeout decides this).
+        await eventually(() => stdout === 'changed to 2\n', 10_000);
+        await write(3);
+        await eventually(() => stdout.startsWith('changed to 2\n') && stdout.includes('still watching: 3\n'), 10_000);
+        expect(proc.exitCode).toBeNull();
+      } finally {
+        proc.kill();
+        await exited;
+      }
+    }, 20_000);
   });
 
   it('stops delivering to a listener once unsubscribed', async () => {

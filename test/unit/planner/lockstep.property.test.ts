@@ -20,6 +20,7 @@ import {
   serviceObjects,
   type ModelRollout,
 } from '../../model/argo-rollouts-model.ts';
+import { propertyRuns } from '../../model/property-runs.ts';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const url = (svc: string) => `http://${svc}.${NS}.svc.cluster.local:80`;
@@ -360,7 +361,7 @@ describe('Lockstep blue-green and canary against a model of Argo Rollouts', () =
           for (const t of w.changed) expect(w.promotes.get(t)).toBe(Math.max(1, w.r(t).barriers));
         }
       }),
-      { numRuns: Number(process.env['TANDEM_PROPERTY_RUNS'] ?? 400) },
+      propertyRuns(400),
     );
   }, 60_000);
 });

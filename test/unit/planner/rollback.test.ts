@@ -79,6 +79,23 @@ describe('rollback after a partial cutover (Lockstep)', () => {
     expect(p.status?.message).toContain('rolled back loan');
   });
 
+  it('keeps the previous pods’ pin after Argo calls them stable until it has given them the active metadata the pin holds', () => {
+    const status = aborted({ rolledBack: ['loan'], restored: ['loan'], pinned: ['loan@l1'] });
+    const stableLoan = { stable: 'l1', desired: 'l1' };
+    const interest = blueGreen({ name: 'interest', stable: 'i1', desired: 'i2', abort: true });
+    const lagging = blueGreen({ name: 'loan', ...loanWiring, ...stableLoan });
+    // Argo writes the active metadata a reconcile after stableRS: the ReplicaSet still says preview.
+    const [rs] = lagging.replicaSets;
+    const preview = { ...rs!, metadata: { ...rs!.metadata, annotations: { 'rollout.argoproj.io/ephemeral-metadata': JSON.stringify({ annotations: { [KEY]: url('interest-preview') } }) } } };
+    const kept = plan(observed(group({ members, status }), [interest, { ...lagging, replicaSets: [preview] }]));
+    expect(kept.actions).toEqual([]);
+    expect(kept.status?.release?.pinned).toEqual(['loan@l1']);
+
+    const settled = plan(observed(group({ members, status }), [interest, blueGreen({ name: 'loan', ...loanWiring, ...stableLoan })]));
+    expect(settled.actions).toEqual([{ kind: 'Pin', rollout: 'loan', replicaSet: 'loan-l1', revision: 'l1', annotations: { [`pin.${KEY}`]: null } }]);
+    expect(settled.status?.release?.pinned).toBeUndefined();
+  });
+
   it('promotes the previous revision when Argo did not fast-track it (old ReplicaSet already gone)', () => {
     const p = run({ status: aborted({ rolledBack: ['loan'] }) }, { desired: 'i2', abort: true }, { stable: 'l2', desired: 'l1' });
     expect(p.actions).toContainEqual({ kind: 'Promote', rollout: 'loan', resourceVersion: 'rv-loan-l1' });
