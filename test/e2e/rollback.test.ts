@@ -53,7 +53,7 @@ describe('rollback after a partial cutover', () => {
     try {
       verdict.set(false);
       for (const m of ['interest', 'loan']) await kube.setImage(ns, m, `ghcr.io/acme/${m}:2.0`);
-      const paused = await s.waitPhase('Paused');
+      const paused = await s.waitGroup('release of both ready', (g) => g.status?.phase === 'Paused' && g.status.release?.targets.length === 2);
       release = paused.status!.release!;
       await kube.annotateGroup(ns, 'loans', { 'tandem.dev/promote': release.id });
 
@@ -99,7 +99,8 @@ describe('rollback after a partial cutover', () => {
     verdict.set(true);
     await kube.setImage(ns, 'interest', 'ghcr.io/acme/interest:2.1');
     await kube.setImage(ns, 'loan', 'ghcr.io/acme/loan:2.1');
-    const next = await s.waitGroup('new release ready', (g) => g.status?.phase === 'Paused' && g.status.release?.id !== release.id, 180_000);
+    // The two images land one after the other: the release to promote is the one with both.
+    const next = await s.waitGroup('new release of both ready', (g) => g.status?.phase === 'Paused' && g.status.release?.id !== release.id && g.status.release?.targets.length === 2, 180_000);
     await kube.annotateGroup(ns, 'loans', { 'tandem.dev/promote': next.status!.release!.id });
     await s.waitGroup('Healthy after the new release', (g) => g.status?.phase === 'Healthy' && !g.status.release, 180_000);
     for (const m of ['interest', 'loan']) {

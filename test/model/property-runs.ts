@@ -1,13 +1,17 @@
 /**
- * fast-check parameters of the planner's property tests: `TANDEM_PROPERTY_RUNS` runs, and
- * `TANDEM_PROPERTY_SEED` (with `TANDEM_PROPERTY_PATH`) replays a failure fast-check reported.
+ * fast-check parameters of the planner's property tests: `TANDEM_PROPERTY_RUNS` runs;
+ * `TANDEM_PROPERTY_SEED` (with `TANDEM_PROPERTY_PATH`) replays a failure fast-check reported, and
+ * `TANDEM_PROPERTY_EXAMPLE` (its counterexample, as printed) runs that scenario first.
  */
-export function propertyRuns(defaultRuns: number): { numRuns: number; seed?: number; path?: string } {
+export function propertyRuns<T>(defaultRuns: number): { numRuns: number; seed?: number; path?: string; examples?: [T][] } {
   const seed = process.env['TANDEM_PROPERTY_SEED'];
   const path = process.env['TANDEM_PROPERTY_PATH'];
+  const example = process.env['TANDEM_PROPERTY_EXAMPLE'];
   return {
     numRuns: Number(process.env['TANDEM_PROPERTY_RUNS'] ?? defaultRuns),
     ...(seed ? { seed: Number(seed) } : {}),
     ...(path ? { path } : {}),
+    // Printed as `[scenario]`; `undefined` fields print bare, which JSON lacks.
+    ...(example ? { examples: [JSON.parse(example.replaceAll(':undefined', ':null')) as [T]] } : {}),
   };
 }
