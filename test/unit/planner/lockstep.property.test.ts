@@ -363,5 +363,5 @@ describe('Lockstep blue-green and canary against a model of Argo Rollouts', () =
       }),
       propertyRuns(400),
     );
-  }, 60_000);
+  }, 120_000);
 });
