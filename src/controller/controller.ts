@@ -49,12 +49,14 @@ export async function runController(options: ControllerOptions, signal: AbortSig
     failpoint: options.failpoint,
     metrics: releaseMetrics,
     peers: (namespace, name) => router.peersOf(namespace, name),
+    ...(options.notifier ? { extraAnnotations: options.notifier.recordFor.bind(options.notifier) } : {}),
   });
   // Per-group series come from the acting process only (synced, and leading when electing).
   let acting = false;
   if (metrics) new GroupMetrics(metrics.registry, () => gateway.listGroups(), () => acting);
 
   const { notifier } = options;
+  notifier?.onRecordStaged((key) => queue.add(key));
   gateway.onChange((c) => {
     for (const key of router.keysFor(c)) queue.add(key);
     if (acting && c.kind === 'RolloutGroup') notifier?.enqueue(groupKey(c.namespace, c.name));

@@ -10,10 +10,9 @@ import { milestones, NOTIFIED_ANNOTATION, TRIGGERS, readRecord, type NotifiedRec
 import { deliveriesFor, type Delivery } from './render.ts';
 import type { Send } from './send.ts';
 
-/** The part of the gateway the notifier uses. */
+/** The part of the gateway the notifier uses: it reads the cache and writes nothing itself. */
 export interface NotifierPort {
   getGroup(namespace: string, name: string): unknown;
-  patchGroupMetadata(namespace: string, name: string, resourceVersion: string, metadata: Record<string, unknown>): Promise<string>;
 }
 
 export interface NotifierOptions {
@@ -36,14 +35,11 @@ interface Pending {
   readonly requests: readonly Delivery[];
 }
 
-/** How soon to look again when the record write met a newer version of the group. */
-const CONFLICT_RETRY_MS = 200;
-
 /**
  * Sends a group's release milestones to its subscribers, beside the reconciler and never in its way:
  * its own queue and worker, requests bounded in time. Level-triggered: each pass derives the
  * milestones from the cached status, sends those the group's record (an annotation, written after
- * delivery) lacks, oldest first, and retries failures with backoff. Delivery is at least once: a
+ * delivery, by the reconciler) lacks, oldest first, and retries failures with backoff. Delivery is at least once: a
  * crash between a send and its record sends that one again; a restart sends nothing recorded.
  * Rendered messages wait in memory until delivered, so a release that moved on still gets them.
  */
@@ -57,13 +53,21 @@ export class Notifier {
   private readonly delivered = new Map<string, Set<string>>();
   /** Per group: no delivery before this time (ms) after a failure, whatever wakes the group meanwhile. */
   private readonly retryAt = new Map<string, number>();
+  /** Per group: the record annotation to write (JSON), until the cache shows it. */
+  private readonly staged = new Map<string, string>();
   private readonly now: () => number;
   private lastProblems = '';
+  /** A record is staged for this group: the controller reconciles it, and the reconciler writes it (recordFor). */
+  private recordStaged: (key: string) => void = () => {};
 
   constructor(options: NotifierOptions) {
     this.o = options;
     this.backoff = new ExponentialBackoff(options.retryMs ?? 1_000, options.maxRetryMs ?? 300_000);
     this.now = options.now ?? Date.now;
+  }
+
+  onRecordStaged(listener: (key: string) => void): void {
+    this.recordStaged = listener;
   }
 
   enqueue(key: string): void {
@@ -96,6 +100,7 @@ export class Notifier {
       this.outbox.delete(key);
       this.delivered.delete(key);
       this.retryAt.delete(key);
+      this.staged.delete(key);
       return {};
     }
     const group = parsed.data;
@@ -144,7 +149,7 @@ export class Notifier {
       log.info({ group: key, release: p.releaseKey, trigger: p.trigger, destination: p.destination }, 'notification sent');
     }
 
-    const requeue = await this.writeRecord(key, group.metadata.resourceVersion, record, group.status?.release ? milestoneKeyOf(found) : record?.release, delivered);
+    this.stageRecord(key, record, group.status?.release ? found[0]?.releaseKey : record?.release, delivered);
     if (failed !== undefined) {
       const delay = this.backoff.next(key);
       this.retryAt.set(key, this.now() + delay);
@@ -152,34 +157,36 @@ export class Notifier {
     }
     this.backoff.forget(key);
     this.retryAt.delete(key);
-    return requeue === undefined ? {} : { requeueAfterMs: requeue };
+    return {};
   }
 
   /**
    * The record names the release in flight (so its completion, which leaves the status without an
-   * id, is named later) and what of it was delivered. Guarded by the resourceVersion the milestones
-   * were read from: a newer group is read again first.
+   * id, is named later) and what of it was delivered. It is not written here: the reconciler writes
+   * it in the group's own turn (recordFor), so it never races a reconcile's guarded writes.
    */
-  private async writeRecord(key: string, rv: string, record: NotifiedRecord | undefined, release: string | undefined, delivered: Set<string>): Promise<number | undefined> {
-    if (!release) return undefined;
+  private stageRecord(key: string, record: NotifiedRecord | undefined, release: string | undefined, delivered: Set<string>): void {
+    if (!release) return;
     const sent = new Set(record?.release === release ? record.sent : []);
     for (const d of delivered) {
       const [r, entry] = d.split(' ') as [string, string];
       if (r === release) sent.add(entry);
     }
-    const next: NotifiedRecord = { release, sent: [...sent].sort() };
-    if (record && record.release === next.release && record.sent.length === next.sent.length) return undefined;
-    const { namespace, name } = parseGroupKey(key);
-    try {
-      await this.o.port.patchGroupMetadata(namespace, name, rv, { annotations: { [NOTIFIED_ANNOTATION]: JSON.stringify(next) } });
-    } catch (err) {
-      if (!isConflict(err)) throw err;
-      return CONFLICT_RETRY_MS;
+    const next = JSON.stringify({ release, sent: [...sent].sort() } satisfies NotifiedRecord);
+    if (record && next === JSON.stringify({ release: record.release, sent: [...record.sent].sort() })) return;
+    if (this.staged.get(key) === next) return;
+    this.staged.set(key, next);
+    this.recordStaged(key);
+  }
+
+  /** The record annotation the reconciler should write for this group now, if any (none once the cache shows it). */
+  recordFor(key: string, annotations: Readonly<Record<string, string>>): Record<string, string> | undefined {
+    const next = this.staged.get(key);
+    if (next === undefined) return undefined;
+    if (annotations[NOTIFIED_ANNOTATION] === next) {
+      this.staged.delete(key);
+      return undefined;
     }
-    // Entries of other releases are kept in memory only while they may still be derived (the last one).
-    for (const d of [...delivered]) if (!d.startsWith(`${release} `)) delivered.delete(d);
-    return undefined;
+    return { [NOTIFIED_ANNOTATION]: next };
   }
 }
-
-const milestoneKeyOf = (found: readonly { releaseKey: string }[]): string | undefined => found[0]?.releaseKey;

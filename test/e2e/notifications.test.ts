@@ -7,7 +7,10 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { relative } from 'node:path';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { Scenario } from './support/scenario.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -124,5 +127,17 @@ describe('notifications', () => {
     // The second controller sent, of the first release, only what came after its start.
     const bySecond = c.records('notification sent').filter((x) => x['release'] === id).map((x) => `${x['trigger']} ${x['destination']}`);
     expect(bySecond.sort()).toEqual(['on-release-completed receiver', 'on-release-completed slack:deploys', 'on-release-promoted receiver']);
+  });
+
+  it("config/notifications: kustomize mounts the ConfigMap and the Secret into config/default's controller", () => {
+    const overlay = mkdtempSync(join(tmpdir(), 'tandem-notifications-overlay-'));
+    const rel = (p: string) => relative(overlay, join(process.cwd(), p));
+    writeFileSync(join(overlay, 'kustomization.yaml'), `resources:\n- ${rel('config/default')}\ncomponents:\n- ${rel('config/notifications')}\n`);
+    const objs = parseAllDocuments(execFileSync(inject('kubectl'), ['kustomize', overlay], { encoding: 'utf8' })).map((d) => d.toJS() as any);
+    const cm = objs.find((o) => o.kind === 'ConfigMap');
+    expect(cm.metadata).toMatchObject({ name: 'tandem-notifications-cm', namespace: 'tandem-system' });
+    const pod = objs.find((o) => o.kind === 'Deployment').spec.template.spec;
+    expect(pod.containers[0].args).toEqual(expect.arrayContaining(['--notifications-config-dir=/etc/tandem/notifications', '--notifications-secret-dir=/etc/tandem/notifications-secret']));
+    expect(pod.volumes).toEqual(expect.arrayContaining([{ name: 'notifications', configMap: { name: 'tandem-notifications-cm' } }, { name: 'notifications-secret', secret: { secretName: 'tandem-notifications-secret', optional: true } }]));
   });
 });

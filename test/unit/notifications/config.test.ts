@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { destinationsFor, parseConfig } from '../../../src/notifications/config.ts';
 import { deliveriesFor } from '../../../src/notifications/render.ts';
 import type { Milestone } from '../../../src/notifications/milestones.ts';
@@ -34,6 +36,14 @@ describe('notifications config', () => {
     const c = parseConfig(data, secrets).config!;
     const ann = { 'notifications.tandem.dev/subscribe.on-release-started.slack': 'a; b', 'notifications.tandem.dev/subscribe.on-release-started.ci': '', 'notifications.tandem.dev/subscribe.on-release-started.nobody': '' };
     expect(destinationsFor(c, ann, 'on-release-started')).toEqual([{ service: 'slack', recipient: 'a' }, { service: 'slack', recipient: 'b' }, { service: 'ci', recipient: '' }]);
+  });
+
+  it("config/notifications' example is accepted once its Secret holds the keys it names", () => {
+    const cm = parse(readFileSync('config/notifications/notifications-cm.yaml', 'utf8')) as { data: Record<string, string> };
+    expect(parseConfig(cm.data, {}).problems).toEqual(expect.arrayContaining(['service.slack: the notifications Secret has no key "slack-url"', 'service.webhook.ci: the notifications Secret has no key "ci-token"']));
+    const c = parseConfig(cm.data, { 'slack-url': 'https://hooks.slack.example/x', 'ci-token': 't' }).config!;
+    expect(destinationsFor(c, {}, 'on-release-started')).toEqual([{ service: 'ci', recipient: '' }]);
+    expect(destinationsFor(c, {}, 'on-release-waiting')).toEqual([{ service: 'ci', recipient: '' }, { service: 'slack', recipient: 'deploys' }]);
   });
 
   it('refuses a config with any problem, naming each', () => {

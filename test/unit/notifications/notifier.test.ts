@@ -1,7 +1,6 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { RolloutGroup } from '../../../src/api/rolloutgroup.ts';
-import { KubeError } from '../../../src/kube/errors.ts';
 import { parseConfig } from '../../../src/notifications/config.ts';
 import { milestones, NOTIFIED_ANNOTATION, readRecord } from '../../../src/notifications/milestones.ts';
 import { Notifier, type NotifierPort } from '../../../src/notifications/notifier.ts';
@@ -43,11 +42,10 @@ describe('milestones', () => {
   });
 });
 
-/** The gateway's cache and writes, in memory: a record write bumps the resourceVersion, guarded by it. */
+/** The gateway's cache, in memory, and the reconciler's turn that writes the staged record. */
 class FakeGroups implements NotifierPort {
   group: Record<string, any>;
   writes = 0;
-  conflictNext = false;
   constructor(s: object | undefined, annotations: Record<string, string> = {}) {
     this.group = { metadata: { namespace: 'shop', name: 'loans', resourceVersion: '1', annotations }, spec: { members: [{ rollout: 'loan' }] }, status: s };
   }
@@ -57,16 +55,14 @@ class FakeGroups implements NotifierPort {
   setStatus(s: object | undefined) {
     this.group = { ...this.group, metadata: { ...this.group['metadata'], resourceVersion: String(Number(this.group['metadata'].resourceVersion) + 1) }, status: s };
   }
-  async patchGroupMetadata(_ns: string, _n: string, rv: string, m: Record<string, unknown>): Promise<string> {
-    if (this.conflictNext || rv !== this.group['metadata'].resourceVersion) {
-      this.conflictNext = false;
-      throw new KubeError('conflict', 409, 'Conflict');
-    }
+  /** What Reconciler.act does with Notifier.recordFor: writes the annotations it returns. */
+  reconcile(n: Notifier) {
+    const extra = n.recordFor('shop/loans', this.group['metadata'].annotations);
+    if (!extra) return;
     this.writes++;
-    const annotations = { ...this.group['metadata'].annotations, ...(m['annotations'] as object) };
-    const resourceVersion = String(Number(rv) + 1);
+    const annotations = { ...this.group['metadata'].annotations, ...extra };
+    const resourceVersion = String(Number(this.group['metadata'].resourceVersion) + 1);
     this.group = { ...this.group, metadata: { ...this.group['metadata'], annotations, resourceVersion } };
-    return resourceVersion;
   }
   record() {
     return readRecord(this.group['metadata'].annotations);
@@ -91,89 +87,103 @@ function harness(groups: FakeGroups, failures = 0) {
       sent.push(d);
     },
   });
-  return { n, sent, triggers: () => sent.map(triggerOf) };
+  const staged: string[] = [];
+  n.onRecordStaged((key) => staged.push(key));
+  // A notifier pass, then the reconcile it asked for.
+  const pass = async (): Promise<{ requeueAfterMs?: number }> => {
+    const r = await n.process('shop/loans');
+    groups.reconcile(n);
+    return r;
+  };
+  return { n, sent, staged, pass, triggers: () => sent.map(triggerOf) };
 }
 
 describe('notifier', () => {
   it('sends each milestone once across the life of a release and records it on the group', async () => {
     const g = new FakeGroups(status.started);
-    const { n, triggers } = harness(g);
-    await n.process('shop/loans');
+    const { pass, triggers } = harness(g);
+    await pass();
     expect(triggers()).toEqual(['on-release-started']);
     expect(g.record()).toEqual({ release: 'r1', sent: ['started@hook'] });
-    await n.process('shop/loans'); // nothing new
+    await pass(); // nothing new
     g.setStatus(status.waiting);
-    await n.process('shop/loans');
+    await pass();
     g.setStatus(status.promoted);
-    await n.process('shop/loans');
+    await pass();
     g.setStatus(status.completed);
-    await n.process('shop/loans');
-    await n.process('shop/loans');
+    await pass();
+    await pass();
     expect(triggers()).toEqual(['on-release-started', 'on-release-waiting', 'on-release-promoted', 'on-release-completed']);
     expect(g.record()).toEqual({ release: 'r1', sent: ['completed@hook', 'promoted/0@hook', 'started@hook', 'waiting/0@hook'] });
   });
 
   it('a restarted notifier (a new process) sends nothing the record holds, and what the status implies that it lacks', async () => {
     const g = new FakeGroups(status.waiting);
-    await harness(g).n.process('shop/loans');
+    await harness(g).pass();
     g.setStatus(status.promoted);
     const after = harness(g); // restart: nothing in memory
-    await after.n.process('shop/loans');
+    await after.pass();
     expect(after.triggers()).toEqual(['on-release-promoted']);
   });
 
   it('retries a failed delivery with backoff, oldest first, never skipping ahead', async () => {
     const g = new FakeGroups(status.waiting);
-    const { n, triggers } = harness(g, 2);
-    expect((await n.process('shop/loans')).requeueAfterMs).toBe(1_000);
+    const { pass, triggers } = harness(g, 2);
+    expect((await pass()).requeueAfterMs).toBe(1_000);
     expect(g.writes).toBe(1); // the release is recorded as the one in flight, nothing as sent
     expect(g.record()).toEqual({ release: 'r1', sent: [] });
     // Woken early (the group changed): still waits out the backoff.
     clock += 400;
-    expect((await n.process('shop/loans')).requeueAfterMs).toBe(600);
+    expect((await pass()).requeueAfterMs).toBe(600);
     clock += 600;
-    expect((await n.process('shop/loans')).requeueAfterMs).toBe(2_000);
+    expect((await pass()).requeueAfterMs).toBe(2_000);
     expect(triggers()).toEqual([]);
     clock += 2_000;
-    expect((await n.process('shop/loans')).requeueAfterMs).toBeUndefined();
+    expect((await pass()).requeueAfterMs).toBeUndefined();
     expect(triggers()).toEqual(['on-release-started', 'on-release-waiting']);
   });
 
   it('a message rendered before the release moved on is still delivered', async () => {
     const g = new FakeGroups(status.waiting);
-    const { n, triggers } = harness(g, 1);
-    await n.process('shop/loans'); // started failed; both rendered
+    const { pass, triggers } = harness(g, 1);
+    await pass(); // started failed; both rendered
     g.setStatus(status.completed); // the gate opened and the release completed meanwhile
     clock += 1_000;
-    await n.process('shop/loans');
+    await pass();
     expect(triggers()).toEqual(['on-release-started', 'on-release-waiting', 'on-release-completed']);
   });
 
-  it('a record write that meets a newer group is retried from the newer one; nothing is sent twice', async () => {
+  it('the record is staged for the reconciler, which writes it once; until the cache shows it nothing is resent', async () => {
     const g = new FakeGroups(status.started);
-    const { n, triggers } = harness(g);
-    g.conflictNext = true;
-    expect((await n.process('shop/loans')).requeueAfterMs).toBe(200);
-    expect(g.record()).toBeUndefined();
+    const { n, staged, triggers } = harness(g);
     await n.process('shop/loans');
+    expect(staged).toEqual(['shop/loans']);
+    expect(g.record()).toBeUndefined(); // the notifier writes nothing itself
+    await n.process('shop/loans'); // woken again before the reconcile: nothing resent, nothing staged twice
     expect(triggers()).toEqual(['on-release-started']);
+    expect(staged).toEqual(['shop/loans']);
+    g.reconcile(n);
     expect(g.record()).toEqual({ release: 'r1', sent: ['started@hook'] });
+    g.reconcile(n); // the cache shows it: no second write
+    expect(g.writes).toBe(1);
   });
 
   it('a retried release is a new one; an unsubscribed group is never written', async () => {
     const g = new FakeGroups(status.rolledBack, { [NOTIFIED_ANNOTATION]: JSON.stringify({ release: 'r1', sent: ['aborted@hook', 'rolled-back@hook', 'started@hook'] }) });
-    const { n, triggers } = harness(g);
-    await n.process('shop/loans');
+    const { pass, triggers } = harness(g);
+    await pass();
     expect(triggers()).toEqual([]);
     g.setStatus(status.retried);
-    await n.process('shop/loans');
+    await pass();
     expect(triggers()).toEqual(['on-release-started']);
     expect(g.record()).toEqual({ release: 'r1#1', sent: ['started@hook'] });
 
     const quiet = new FakeGroups(status.waiting);
     const none = parseConfig({ 'service.webhook.hook': 'url: http://127.0.0.1:9/hook' }, {});
     const sent: Delivery[] = [];
-    await new Notifier({ port: quiet, config: () => none, log, send: async (d) => void sent.push(d) }).process('shop/loans');
+    const quietNotifier = new Notifier({ port: quiet, config: () => none, log, send: async (d) => void sent.push(d) });
+    await quietNotifier.process('shop/loans');
+    quiet.reconcile(quietNotifier);
     expect(sent).toEqual([]);
     expect(quiet.writes).toBe(0);
   });
@@ -181,7 +191,9 @@ describe('notifier', () => {
   it('a refused config sends nothing', async () => {
     const g = new FakeGroups(status.waiting);
     const sent: Delivery[] = [];
-    await new Notifier({ port: g, config: () => ({ problems: ['bad'] }), log, send: async (d) => void sent.push(d) }).process('shop/loans');
+    const refused = new Notifier({ port: g, config: () => ({ problems: ['bad'] }), log, send: async (d) => void sent.push(d) });
+    await refused.process('shop/loans');
+    g.reconcile(refused);
     expect(sent).toEqual([]);
     expect(g.writes).toBe(0);
   });
