@@ -292,6 +292,18 @@ describe('Helm chart: pod settings', () => {
     expect(() => template({ 'notifications.enabled': 'true' }, 'tandem', 'tandem-system', ['--set-json', 'notifications.services={"email":{}}'])).toThrow(/email/);
   });
 
+  it('grafanaDashboard: config/grafana/tandem-dashboard.json in a ConfigMap with the sidecar label', () => {
+    const source = JSON.parse(readFileSync('config/grafana/tandem-dashboard.json', 'utf8')) as unknown;
+    const cm = one(template({ 'grafanaDashboard.enabled': 'true', 'grafanaDashboard.annotations.grafana_folder': 'Tandem' }), 'ConfigMap');
+    expect(cm.metadata.name).toBe('tandem-grafana-dashboard');
+    expect(cm.metadata.labels?.['grafana_dashboard']).toBe('1');
+    expect(cm.metadata.annotations).toEqual({ grafana_folder: 'Tandem' });
+    expect(JSON.parse(cm['data']['tandem.json'])).toEqual(source);
+    const other = one(template({ 'grafanaDashboard.enabled': 'true', 'grafanaDashboard.label': 'dashboards', 'grafanaDashboard.labelValue': 'tandem', 'grafanaDashboard.namespace': 'monitoring' }), 'ConfigMap');
+    expect(other.metadata).toMatchObject({ namespace: 'monitoring', labels: { dashboards: 'tandem' } });
+    expect(kinds(template())).not.toContain('ConfigMap');
+  });
+
   it('values.schema.json refuses a wrong log format and an unknown top-level value', () => {
     expect(() => template({ 'logging.format': 'xml' })).toThrow(/format/);
     expect(() => template({ serviceaccount: 'x' })).toThrow(/serviceaccount/);
@@ -301,7 +313,7 @@ describe('Helm chart: pod settings', () => {
 describe('helm lint --strict', () => {
   it.each([
     ['defaults', {}],
-    ['namespaced, no CRD, everything on', { namespaced: 'true', 'crds.install': 'false', 'pdb.enabled': 'true', 'serviceMonitor.enabled': 'true', 'prometheusRule.enabled': 'true', 'notifications.enabled': 'true', replicaCount: '2' }],
+    ['namespaced, no CRD, everything on', { namespaced: 'true', 'crds.install': 'false', 'pdb.enabled': 'true', 'serviceMonitor.enabled': 'true', 'prometheusRule.enabled': 'true', 'notifications.enabled': 'true', 'grafanaDashboard.enabled': 'true', replicaCount: '2' }],
   ])('%s', (_, values: Record<string, string>) => {
     const sets = Object.entries(values).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
     const out = execFileSync(helm, ['lint', '--strict', CHART, ...sets], { encoding: 'utf8' });
