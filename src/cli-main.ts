@@ -41,6 +41,8 @@ interface ControllerFlags {
   leaderElectLeaseDuration: number;
   leaderElectRenewDeadline: number;
   leaderElectRetryPeriod: number;
+  notificationsConfigDir?: string;
+  notificationsSecretDir?: string;
 }
 
 const program = new Command('tandem').description('Coordinates Argo Rollouts across dependent services');
@@ -66,6 +68,8 @@ program
   .addOption(durationOption('--leader-elect-lease-duration <d>', 'how long a standby waits before taking an unrenewed lease', DEFAULT_TIMINGS.leaseDurationMs))
   .addOption(durationOption('--leader-elect-renew-deadline <d>', 'how long the leader retries renewing before it gives up and exits', DEFAULT_TIMINGS.renewDeadlineMs))
   .addOption(durationOption('--leader-elect-retry-period <d>', 'interval between acquire and renew attempts', DEFAULT_TIMINGS.retryPeriodMs))
+  .option('--notifications-config-dir <dir>', 'the notifications ConfigMap mounted as a directory: services, templates, triggers, subscriptions (docs/notifications.md; default: no notifications)')
+  .option('--notifications-secret-dir <dir>', 'the notifications Secret mounted as a directory: values for $key in the services')
   .action(async (opts: ControllerFlags) => {
     const log = createLogger(opts.logLevel, opts.logFormat);
     // hostname + uuid, as client-go: two processes on one host must not share an identity.
@@ -80,6 +84,7 @@ program
       if (problem) return program.error(problem);
       leaderElection = { namespace, name: opts.leaderElectionId, timings };
     }
+    if (opts.notificationsSecretDir && !opts.notificationsConfigDir) return program.error('--notifications-secret-dir needs --notifications-config-dir');
     const stop = new AbortController();
     for (const sig of ['SIGTERM', 'SIGINT'] as const) {
       process.once(sig, () => {
@@ -93,6 +98,7 @@ program
         clusterDomain: opts.clusterDomain,
         annotationPrefixes: opts.annotationPrefixes,
         requireMemberConsent: opts.requireMemberConsent,
+        notifications: opts.notificationsConfigDir ?? false,
         identity,
         leaderElection: leaderElection
           ? { lease: `${leaderElection.namespace}/${leaderElection.name}`, leaseDuration: seconds(opts.leaderElectLeaseDuration), renewDeadline: seconds(opts.leaderElectRenewDeadline), retryPeriod: seconds(opts.leaderElectRetryPeriod) }
@@ -116,6 +122,7 @@ program
         healthProbeBindAddress: opts.healthProbeBindAddress,
         leaderElection,
         failpoint,
+        notifications: opts.notificationsConfigDir ? { configDir: opts.notificationsConfigDir, secretDir: opts.notificationsSecretDir } : undefined,
         onLeadershipLost: () => {
           log.fatal({ identity }, 'leadership lost; exiting');
           process.exit(1);

@@ -10,6 +10,8 @@ import { Reconciler } from './reconciler.ts';
 import { GroupMetrics } from './group-metrics.ts';
 import { ReleaseMetrics } from './release-metrics.ts';
 import type { AuthorityPolicy } from '../planner/authority.ts';
+import type { Notifier } from '../notifications/notifier.ts';
+import { groupKey } from './group-key.ts';
 
 /** The controller's name in metrics (controller-runtime's `controller` and `name` labels). */
 export const CONTROLLER_NAME = 'rolloutgroup';
@@ -28,6 +30,8 @@ export interface ControllerOptions {
   readonly onSynced?: () => void;
   /** Resolves true once this process may act (leader election), false if it never will. */
   readonly waitForLeadership?: (signal: AbortSignal) => Promise<boolean>;
+  /** Sends release notifications (docs/notifications.md) while this process acts. */
+  readonly notifier?: Notifier | undefined;
 }
 
 /** Maps watch events to group keys and runs reconciles until the signal aborts. */
@@ -45,17 +49,24 @@ export async function runController(options: ControllerOptions, signal: AbortSig
     failpoint: options.failpoint,
     metrics: releaseMetrics,
     peers: (namespace, name) => router.peersOf(namespace, name),
+    ...(options.notifier ? { extraAnnotations: options.notifier.recordFor.bind(options.notifier) } : {}),
   });
   // Per-group series come from the acting process only (synced, and leading when electing).
   let acting = false;
   if (metrics) new GroupMetrics(metrics.registry, () => gateway.listGroups(), () => acting);
 
+  const { notifier } = options;
+  notifier?.onRecordStaged((key) => queue.add(key));
   gateway.onChange((c) => {
     for (const key of router.keysFor(c)) queue.add(key);
+    if (acting && c.kind === 'RolloutGroup') notifier?.enqueue(groupKey(c.namespace, c.name));
   });
   // A full list (at start, after a relist) comes without events: index anew and reconcile every group.
   const resyncAll = () => {
-    for (const key of router.resync()) queue.add(key);
+    for (const key of router.resync()) {
+      queue.add(key);
+      if (acting) notifier?.enqueue(key);
+    }
   };
   gateway.onRelist((kind) => {
     log.info({ kind }, 'cache relisted; reconciling every group');
@@ -76,11 +87,13 @@ export async function runController(options: ControllerOptions, signal: AbortSig
     queue.shutDown();
   });
   const reconcile = (key: string) => reconciler.reconcile(key);
+  const notifying = notifier?.run(signal);
   await runWorkers(queue, metrics ? metrics.instrument(reconcile) : reconcile, {
     concurrency: options.concurrency,
     log,
     isReplan: isConflict,
     ...(metrics ? { onResult: (_key: string, outcome: ReconcileOutcome, seconds: number) => metrics.reconciled(outcome, seconds) } : {}),
   });
+  await notifying;
   await gateway.stop();
 }

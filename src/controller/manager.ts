@@ -7,6 +7,9 @@ import { metricsGuard } from '../runtime/secure-metrics.ts';
 import { servingCert } from '../runtime/serving-cert.ts';
 import { CONTROLLER_NAME, runController } from './controller.ts';
 import type { AuthorityPolicy } from '../planner/authority.ts';
+import { ConfigDir } from '../notifications/config-dir.ts';
+import { Notifier } from '../notifications/notifier.ts';
+import { httpSender } from '../notifications/send.ts';
 
 export interface ManagerOptions {
   readonly gateway: KubeGateway;
@@ -24,6 +27,8 @@ export interface ManagerOptions {
   /** Undefined: no leader election, this process always acts. */
   readonly leaderElection?: { readonly namespace: string; readonly name: string; readonly timings: LeaderElectionTimings } | undefined;
   readonly failpoint?: string | undefined;
+  /** The notifications ConfigMap and Secret, mounted as directories (docs/notifications.md); none: no notifications. */
+  readonly notifications?: { readonly configDir: string; readonly secretDir?: string | undefined } | undefined;
   /** Called when leadership is lost; must end the process (controller-runtime exits "for safety"). */
   readonly onLeadershipLost: () => never;
 }
@@ -85,6 +90,7 @@ export async function runManager(o: ManagerOptions, signal: AbortSignal): Promis
         log,
         failpoint: o.failpoint,
         metrics,
+        notifier: notifierOf(o),
         onSynced: () => (synced = true),
         ...(waitForLeadership ? { waitForLeadership } : {}),
       },
@@ -96,4 +102,11 @@ export async function runManager(o: ManagerOptions, signal: AbortSignal): Promis
     await elector?.release();
     await Promise.all(servers.map((s) => s.close()));
   }
+}
+
+function notifierOf(o: ManagerOptions): Notifier | undefined {
+  const n = o.notifications;
+  if (!n) return undefined;
+  const dir = new ConfigDir(n.configDir, n.secretDir);
+  return new Notifier({ port: o.gateway, config: () => dir.load(), send: httpSender(), log: o.log });
 }

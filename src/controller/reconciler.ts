@@ -33,6 +33,11 @@ export interface ReconcilerOptions {
   readonly metrics?: ReleaseMetrics | undefined;
   /** Other live groups of the namespace that list any of this group's Rollouts (see GroupIndex). */
   readonly peers: (namespace: string, name: string) => PeerGroup[];
+  /**
+   * Annotations another part of the controller keeps on the group (the notifications record),
+   * written here, in the group's own turn after the plan's writes, so they never race them.
+   */
+  readonly extraAnnotations?: (key: string, annotations: Readonly<Record<string, string>>) => Record<string, string> | undefined;
 }
 
 /** Observe (from caches) → plan (pure) → act (gateway), for one RolloutGroup. */
@@ -45,6 +50,7 @@ export class Reconciler {
   private readonly failpoint: string | undefined;
   private readonly metrics: ReleaseMetrics | undefined;
   private readonly peers: (namespace: string, name: string) => PeerGroup[];
+  private readonly extraAnnotations: ReconcilerOptions['extraAnnotations'];
   private readonly expectations = new WriteExpectations();
   /**
    * Groups this controller has just written. A reconcile right after its own status write (the
@@ -63,6 +69,7 @@ export class Reconciler {
     this.failpoint = options.failpoint;
     this.metrics = options.metrics;
     this.peers = options.peers;
+    this.extraAnnotations = options.extraAnnotations;
   }
 
   private timed<T>(action: string, fn: () => Promise<T>): Promise<T> {
@@ -207,6 +214,15 @@ export class Reconciler {
         // The group changed meanwhile (a new request?): plan again from the cache; the request stays until then.
         if (!isConflict(err)) throw err;
         log.info({ request: r.annotation, err }, 'request not removed: the group changed; planning again');
+        return CACHE_LAG_MS;
+      }
+    }
+    const extra = group.metadata.deletionTimestamp ? undefined : this.extraAnnotations?.(groupKey(namespace, name), group.metadata.annotations);
+    if (extra) {
+      try {
+        await writeGroup('RecordNotified', (from) => this.gw.patchGroupMetadata(namespace, name, from, { annotations: extra }));
+      } catch (err) {
+        if (!isConflict(err)) throw err;
         return CACHE_LAG_MS;
       }
     }

@@ -9,8 +9,13 @@ export interface DashboardFlags {
   readonly allNamespaces: boolean;
 }
 
+/** Where the single executable unpacks the UI it carries (src/plugin/sea-entry.ts). */
+export const DASHBOARD_UI_ENV = 'TANDEM_DASHBOARD_UI';
+
 /** The built UI: beside the compiled server (dist/dashboard-ui), or dist/ when run from src/. */
 function staticDir(): string {
+  const unpacked = process.env[DASHBOARD_UI_ENV];
+  if (unpacked) return unpacked;
   for (const rel of ['../dashboard-ui/', '../../dist/dashboard-ui/']) {
     const dir = fileURLToPath(new URL(rel, import.meta.url));
     if (existsSync(dir)) return dir;

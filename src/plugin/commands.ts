@@ -83,8 +83,12 @@ const printObject = (obj: unknown, output: Output) => process.stdout.write(outpu
 /** Colours for stdout, from --no-color, NO_COLOR, FORCE_COLOR and whether stdout is a terminal. */
 const stdoutPaint = (cmd: Command): Paint => paintFor(process.stdout, process.env, cmd.optsWithGlobals()['color'] !== false);
 
+/** Set by the single executable's bundler (scripts/build-plugin-binary.ts); undefined elsewhere. */
+declare const __TANDEM_VERSION__: string | undefined;
+
 /** The package's version, read beside the built output (dist/.. and src/.. both hold package.json). */
 function packageVersion(): string {
+  if (typeof __TANDEM_VERSION__ === 'string') return __TANDEM_VERSION__;
   try {
     return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
   } catch {

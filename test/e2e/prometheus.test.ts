@@ -7,13 +7,14 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { groupManifest } from './support/apps.ts';
 import { LOG_DIR } from './support/controller-process.ts';
 import { freePort } from './support/free-port.ts';
 import { Scenario } from './support/scenario.ts';
 import { waitFor } from './support/wait.ts';
+import { dashboardExpressions } from '../support/dashboard.ts';
 
 const bin = execFileSync('bash', ['scripts/install-promtool.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 
@@ -98,5 +99,24 @@ describe('Prometheus', () => {
     }, { timeoutMs: 30_000, dump });
     expect(await query('ALERTS{alertname="TandemControllerDown"}')).toEqual([]);
     expect((await query('up{job="tandem-controller-metrics"}'))[0]!.value[1]).toBe('1');
+
+    // The Grafana dashboard (config/grafana): every query evaluates here, and its group panels and
+    // variables show this namespace's Degraded group.
+    const dashboard = JSON.parse(readFileSync('config/grafana/tandem-dashboard.json', 'utf8')) as Record<string, any>;
+    const exprs = dashboardExpressions(dashboard, { namespace: s.ns, group: '.*' });
+    for (const e of exprs) await query(e.expr).catch((err: unknown) => expect.fail(`${e.where}: ${String(err)}`));
+    const byPhase = exprs.find((e) => e.where === 'Groups by phase A')!;
+    expect((await query(byPhase.expr)).map((x) => ({ phase: x.metric['phase'], value: x.value[1] }))).toEqual([{ phase: 'Degraded', value: '1' }]);
+    const inPhase = await query(exprs.find((e) => e.where === 'Time in current phase A')!.expr);
+    expect(inPhase.map((x) => x.metric['name'])).toEqual(['cycle']);
+    expect(Number(inPhase[0]!.value[1])).toBeGreaterThanOrEqual(0);
+    expect(await api<string[]>(`label/namespace/values?match[]=${encodeURIComponent('tandem_group_info')}`)).toContain(s.ns);
+    expect(await api<string[]>(`label/name/values?match[]=${encodeURIComponent(exprs.find((e) => e.where === 'variable group')!.expr)}`)).toEqual(['cycle']);
+    const up = await query(exprs.find((e) => e.where === 'Controllers up, leader A')!.expr);
+    expect(up[0]!.value[1]).toBe('1');
+    // kubectl apply -k config/grafana: the same dashboard, labelled for Grafana's sidecar.
+    const cm = parse(execFileSync(inject('kubectl'), ['kustomize', 'config/grafana'], { encoding: 'utf8' })) as { kind: string; metadata: { name: string; labels: Record<string, string> }; data: Record<string, string> };
+    expect(cm).toMatchObject({ kind: 'ConfigMap', metadata: { name: 'tandem-grafana-dashboard', labels: { grafana_dashboard: '1' } } });
+    expect(JSON.parse(cm.data['tandem.json']!)).toEqual(dashboard);
   });
 });

@@ -64,3 +64,8 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
+
+{{/* The notifications ConfigMap: the one named, or <fullname>-notifications-cm. */}}
+{{- define "tandem.notificationsConfigMap" -}}
+{{- .Values.notifications.existingConfigMap | default (printf "%s-notifications-cm" (include "tandem.fullname" .)) }}
+{{- end }}

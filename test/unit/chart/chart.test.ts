@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { parseConfig } from '../../../src/notifications/config.ts';
 
 const helm = execFileSync('bash', ['test/cluster/build-helm.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 const CHART = 'charts/tandem';
@@ -261,6 +262,48 @@ describe('Helm chart: pod settings', () => {
     expect(kinds(template())).not.toContain('PrometheusRule');
   });
 
+  it('notifications: a ConfigMap the controller accepts, mounted with the Secret; an existing ConfigMap instead', () => {
+    const json = [
+      '--set-json', 'notifications.services={"webhook.ci":{"url":"https://ci.example/h","headers":[{"name":"Authorization","value":"Bearer $ci-token"}]},"slack":{"webhookUrl":"$slack-url"}}',
+      '--set-json', 'notifications.templates={"mine":{"message":"{{release.id}} of {{group.metadata.name}}"}}',
+      '--set-json', 'notifications.triggers={"on-release-completed":[{"send":["mine"]}]}',
+      '--set-json', 'notifications.subscriptions=[{"recipients":["ci","slack:deploys"],"triggers":["on-release-waiting","on-release-completed"]}]',
+    ];
+    const objs = template({ 'notifications.enabled': 'true', 'notifications.secretName': 'tandem-notifications' }, 'tandem', 'tandem-system', json);
+    const cm = one(objs, 'ConfigMap');
+    expect(cm.metadata.name).toBe('tandem-notifications-cm');
+    const parsed = parseConfig(cm['data'], { 'ci-token': 't', 'slack-url': 'https://hooks.slack.example/x' });
+    expect(parsed.problems).toBeUndefined();
+    expect(parsed.config!.triggers.get('on-release-completed')).toEqual(['mine']);
+    expect(parsed.config!.subscriptions).toHaveLength(1);
+    const c = container(objs);
+    expect(c.args).toEqual(expect.arrayContaining(['--notifications-config-dir=/etc/tandem/notifications', '--notifications-secret-dir=/etc/tandem/notifications-secret']));
+    const volumes = one(objs, 'Deployment').spec.template.spec.volumes;
+    expect(volumes).toEqual(expect.arrayContaining([{ name: 'notifications', configMap: { name: 'tandem-notifications-cm' } }, { name: 'notifications-secret', secret: { secretName: 'tandem-notifications' } }]));
+    expect(c.volumeMounts).toEqual(expect.arrayContaining([{ name: 'notifications', mountPath: '/etc/tandem/notifications', readOnly: true }]));
+
+    const own = template({ 'notifications.enabled': 'true', 'notifications.existingConfigMap': 'mine' });
+    expect(kinds(own)).not.toContain('ConfigMap');
+    expect(one(own, 'Deployment').spec.template.spec.volumes).toContainEqual({ name: 'notifications', configMap: { name: 'mine' } });
+    expect(container(own).args.some((a: string) => a.startsWith('--notifications-secret-dir'))).toBe(false);
+    const off = template();
+    expect(kinds(off)).not.toContain('ConfigMap');
+    expect(container(off).args.some((a: string) => a.startsWith('--notifications'))).toBe(false);
+    expect(() => template({ 'notifications.enabled': 'true' }, 'tandem', 'tandem-system', ['--set-json', 'notifications.services={"email":{}}'])).toThrow(/email/);
+  });
+
+  it('grafanaDashboard: config/grafana/tandem-dashboard.json in a ConfigMap with the sidecar label', () => {
+    const source = JSON.parse(readFileSync('config/grafana/tandem-dashboard.json', 'utf8')) as unknown;
+    const cm = one(template({ 'grafanaDashboard.enabled': 'true', 'grafanaDashboard.annotations.grafana_folder': 'Tandem' }), 'ConfigMap');
+    expect(cm.metadata.name).toBe('tandem-grafana-dashboard');
+    expect(cm.metadata.labels?.['grafana_dashboard']).toBe('1');
+    expect(cm.metadata.annotations).toEqual({ grafana_folder: 'Tandem' });
+    expect(JSON.parse(cm['data']['tandem.json'])).toEqual(source);
+    const other = one(template({ 'grafanaDashboard.enabled': 'true', 'grafanaDashboard.label': 'dashboards', 'grafanaDashboard.labelValue': 'tandem', 'grafanaDashboard.namespace': 'monitoring' }), 'ConfigMap');
+    expect(other.metadata).toMatchObject({ namespace: 'monitoring', labels: { dashboards: 'tandem' } });
+    expect(kinds(template())).not.toContain('ConfigMap');
+  });
+
   it('values.schema.json refuses a wrong log format and an unknown top-level value', () => {
     expect(() => template({ 'logging.format': 'xml' })).toThrow(/format/);
     expect(() => template({ serviceaccount: 'x' })).toThrow(/serviceaccount/);
@@ -270,7 +313,7 @@ describe('Helm chart: pod settings', () => {
 describe('helm lint --strict', () => {
   it.each([
     ['defaults', {}],
-    ['namespaced, no CRD, everything on', { namespaced: 'true', 'crds.install': 'false', 'pdb.enabled': 'true', 'serviceMonitor.enabled': 'true', 'prometheusRule.enabled': 'true', replicaCount: '2' }],
+    ['namespaced, no CRD, everything on', { namespaced: 'true', 'crds.install': 'false', 'pdb.enabled': 'true', 'serviceMonitor.enabled': 'true', 'prometheusRule.enabled': 'true', 'notifications.enabled': 'true', 'grafanaDashboard.enabled': 'true', replicaCount: '2' }],
   ])('%s', (_, values: Record<string, string>) => {
     const sets = Object.entries(values).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
     const out = execFileSync(helm, ['lint', '--strict', CHART, ...sets], { encoding: 'utf8' });
