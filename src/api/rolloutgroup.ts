@@ -143,8 +143,6 @@ const ReleaseBase = {
   specHash: z.string().max(64).optional(),
   /** Newer revisions (`name@revision`) that arrived after the gate opened; they wait for the next release. */
   deferred: z.array(z.string().max(320)).max(MAX_MEMBERS).optional(),
-  /** Members still aborted by the failed release this one replaced: not ready, and not a failure of this one. */
-  inheritedAborts: names.optional(),
   /** Members a person holds with `spec.paused: true`: Tandem waits for them and never unpauses them. */
   held: names.optional(),
   /** Members someone else promoted or resumed before Tandem's gate opened. */

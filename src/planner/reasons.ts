@@ -18,7 +18,6 @@ export const EVENT = {
   SpecChangeDeferred: 'SpecChangeDeferred',
   /** A person paused a member (`spec.paused: true`): Tandem waits for them (§4b). */
   MemberHeld: 'MemberHeld',
-  AbortInherited: 'AbortInherited',
   /** Someone else promoted or resumed a member before Tandem's gate opened (§4b). */
   OutOfBandPromotion: 'OutOfBandPromotion',
   /** A group AnalysisRun was created, and what it concluded (docs/analysis.md). */

@@ -205,10 +205,6 @@ class Step {
       message: prev ? `release ${id} (${summary}) replaces release ${prev.id}${stays}` : `release ${id} started: ${summary}`,
     });
     const names = new Set(targets.map((t) => t.rollout));
-    const inherited = prev ? this.inheritedAborts(prev, targets) : [];
-    if (inherited.length > 0) {
-      this.events.push({ type: 'Warning', reason: EVENT.AbortInherited, message: `release ${id} waits: ${inherited.join(', ')} still aborted by release ${prev!.id} on the same revision; push a new revision of it, or abort this release` });
-    }
     return {
       state: 'Gating',
       id,
@@ -223,18 +219,7 @@ class Step {
       specHash: specHashOf(this.in.spec),
       // Pins of the release it replaces are kept on record until they are removed.
       ...(prev?.pinned?.length ? { pinned: prev.pinned } : {}),
-      ...(inherited.length > 0 ? { inheritedAborts: inherited } : {}),
     };
-  }
-
-  /**
-   * Targets the failed release before this one left aborted on the revision this one targets too (a
-   * release of another member's push): Argo keeps them aborted until their revision changes. They
-   * are not this release's failure, or each push would abort the other members' new revisions.
-   */
-  private inheritedAborts(prev: ReleaseStatus, targets: readonly ReleaseTarget[]): string[] {
-    if (prev.state !== 'Aborted' && prev.state !== 'RollingBack') return [];
-    return targets.filter((t) => this.at(t.rollout).failed && prev.targets.some((p) => p.rollout === t.rollout && p.revision === t.revision)).map((t) => t.rollout);
   }
 
   /**
@@ -326,11 +311,7 @@ class Step {
 
   /** Why the release fails now, if it does: a member failed, an abort request, or a stalled wait. */
   private failure(release: ReleaseStatus, stage: Stage): string | undefined {
-    // An inherited abort counts as this release's own failure once it has cleared and come back.
-    const inherited = (release.inheritedAborts ?? []).filter((m) => this.at(m).failed);
-    if (inherited.length > 0) release.inheritedAborts = inherited;
-    else delete release.inheritedAborts;
-    const failed = release.targets.map((t) => t.rollout).filter((t) => this.at(t).failed && !this.at(t).promoted && !inherited.includes(t));
+    const failed = release.targets.map((t) => t.rollout).filter((t) => this.at(t).failed && !this.at(t).promoted);
     if (failed.length > 0) {
       return `member ${failed.map((f) => `${f} failed (${this.at(f).message ?? this.at(f).phase ?? 'aborted'})`).join(', ')}`;
     }
@@ -407,7 +388,6 @@ class Step {
   private stalled(release: ReleaseStatus, stage: Stage): string | undefined {
     // Held now, or at the last look (the hold just ended: the wait counts from now, as noteHeld records).
     if (stage.movers.some((m) => this.at(m).held) || (release.held ?? []).length > 0) return undefined;
-    if ((release.inheritedAborts ?? []).length > 0) return undefined; // a person pushes or aborts
     // At the gate a person decides; readiness lost only now counts from now (gating() records it).
     if (release.state === 'Gating' && (this.gateReady(release, stage) || release.readyAt)) return undefined;
     const since = Date.parse(release.progressAt ?? release.stageStartedAt ?? release.startedAt);
@@ -519,10 +499,8 @@ class Step {
         release.progressAt = this.nowIso; // readiness lost: the deadline counts again from now
       }
       this.wait(RESYNC_MS);
-      const inherited = release.inheritedAborts ?? [];
-      if (held.length > 0 || needsPerson.length > 0 || inherited.length > 0) {
+      if (held.length > 0 || needsPerson.length > 0) {
         const why = [
-          ...inherited.map((m) => `${m} is still aborted by the release this one replaced; push a new revision of it, or abort this release`),
           ...held.map((m) => `${m} is paused by a person (spec.paused); resume it to go on`),
           ...needsPerson.map((m) => `${m} is paused by Argo for a person (${this.at(m).foreignPause}); promote or abort it`),
         ];

@@ -129,8 +129,6 @@ class World {
   readonly stableWhenRestored = new Set<string>();
   /** Members a new release left on the revision a failed one restored, as its start event said, with Git's revision then. */
   readonly leftBehind = new Map<string, string>();
-  /** The release each release replaced, as it stood then. */
-  readonly replaced = new Map<string, ReleaseStatus>();
   settled = false;
   /** Group AnalysisRuns by name, as the Argo controller runs them. */
   readonly runs = new Map<string, ModelAnalysisRun>();
@@ -299,25 +297,10 @@ class World {
     for (const e of p.events.filter((x) => x.reason === 'ReleaseStarted')) {
       for (const n of this.names) if (e.message.includes(`${n} stays on`) && e.message.includes(`Git declares`) && e.message.includes(`${n}@${this.git.get(n)}`)) this.leftBehind.set(n, this.git.get(n)!);
     }
+    if (process.env['TRACE']) console.log(JSON.stringify({ now: this.now - T0, crash: crashAfter, rel: p.status?.release && { id: p.status.release.id, state: p.status.release.state, stage: p.status.release.stage, pm: p.status.release.promotedMembers, targets: p.status.release.targets.map((t) => t.rollout + ':' + t.from + '>' + t.revision).join(' '), sup: p.status.release.superseded, rb: p.status.release.rolledBack, rs: p.status.release.restored, pinned: p.status.release.pinned }, msg: p.status?.message, actions: p.actions.map((a) => a.kind + ':' + ('rollout' in a ? a.rollout : '') + ('revision' in a ? '@' + a.revision : '') + ('metadata' in a ? JSON.stringify(a.metadata) : '') + ('annotations' in a ? JSON.stringify(a.annotations) : '')), rs: this.names.map((n) => { const r = this.r(n); return `${n} t=${r.template} st=${r.stableRS} act=${r.activeSelector} prev=${r.previewSelector} ab=${r.abort} p=${r.paused} am=${JSON.stringify(r.activeMetadata)} pm=${JSON.stringify(r.previewMetadata)} rs=${JSON.stringify([...r.replicaSets])}`; }) }));
     const failedRuns = new Set([...this.runs.values()].filter((r) => r.phase === 'Failed' || r.phase === 'Error').map((r) => r.name));
     const before = this.release();
     const promoteAsked = this.group.metadata.annotations[REQUEST.promote] !== undefined;
-    // A release that replaces a failed one fails for its members' own aborts, never for one the
-    // failed release left on the same revision.
-    const next = p.status?.release;
-    if (next && before && next.id !== before.id && !this.replaced.has(next.id)) this.replaced.set(next.id, before);
-    for (const e of p.events.filter((x) => x.reason === 'ReleaseAborted')) {
-      const m = /^release (\S+) aborted: member /.exec(e.message);
-      const rel = [before, next].find((r) => r?.id === m?.[1]);
-      const prev = rel ? this.replaced.get(rel.id) : undefined;
-      if (!m || !rel || !prev || (prev.state !== 'Aborted' && prev.state !== 'RollingBack')) continue;
-      for (const [, name] of e.message.matchAll(/\b(m\d+) failed/g)) {
-        const revision = rel.targets.find((t) => t.rollout === name)?.revision;
-        if (!prev.targets.some((t) => t.rollout === name && t.revision === revision)) continue;
-        const abortedAt = this.r(name!).abortedAt;
-        expect(abortedAt === undefined || abortedAt >= Date.parse(rel.startedAt), `release ${rel.id} failed for ${name}'s abort left by release ${prev.id}`).toBe(true);
-      }
-    }
     const actions = crashAfter === undefined ? p.actions : p.actions.slice(0, crashAfter % (p.actions.length + 1));
     this.settled = actions.length === 0 && crashAfter === undefined && JSON.stringify(p.status) === JSON.stringify(this.group.status);
     for (const a of actions) {
@@ -548,9 +531,6 @@ class World {
     // the release Degraded, an inconclusive one waits for the promote request round() makes.
     this.group = { ...this.group, metadata: { ...this.group.metadata, annotations: {} } };
     for (let round = 0; round < 400; round++) {
-      // A release waiting on a member the failed one before it left aborted: Git fixes that member.
-      const inherited = this.release()?.inheritedAborts ?? [];
-      if (inherited.length > 0) this.push(inherited);
       this.round();
       // Analyses pass: each live member becomes stable a round after its switch.
       for (const n of this.names) analysisEnds(this.r(n), true, this.now);

@@ -96,41 +96,6 @@ describe('rollback after a partial cutover (Lockstep)', () => {
     expect(settled.status?.release?.pinned).toBeUndefined();
   });
 
-  it('a push of the rolled-back member alone waits for the member still aborted, instead of aborting the push too', () => {
-    const status = aborted({ rolledBack: ['loan'], restored: ['loan'] });
-    const pushed = run({ status }, { desired: 'i2', abort: true }, { stable: 'l1', desired: 'l3' });
-    const release = pushed.status!.release!;
-    expect(release.id).not.toBe(id);
-    expect(release.targets.map((t) => `${t.rollout}@${t.revision}`)).toEqual(['interest@i2', 'loan@l3']);
-    expect(release.inheritedAborts).toEqual(['interest']);
-    expect(release.state).toBe('Gating');
-    expect(pushed.actions.filter((a) => a.kind === 'Abort')).toEqual([]);
-    expect(pushed.events.find((e) => e.reason === 'AbortInherited')).toMatchObject({ type: 'Warning', message: expect.stringContaining(`interest still aborted by release ${id}`) });
-    expect(pushed.status?.phase).toBe('Paused');
-    expect(pushed.status?.message).toContain('interest is still aborted by the release this one replaced; push a new revision of it, or abort this release');
-
-    // Planned again from what it persisted, a day later: still waiting, nothing aborted, no deadline.
-    const later = plan(
-      observed(group({ members, status: { phase: 'Paused', members: [], conditions: [], release } }), [
-        blueGreen({ name: 'interest', stable: 'i1', desired: 'i2', abort: true }),
-        blueGreen({ name: 'loan', stable: 'l1', desired: 'l3', ...loanWiring }),
-      ], { now: T0 + 86_400_000 }),
-    );
-    expect(later.status?.release?.state).toBe('Gating');
-    expect(later.status?.release?.inheritedAborts).toEqual(['interest']);
-    expect(later.actions.filter((a) => a.kind === 'Abort')).toEqual([]);
-
-    // A new revision of interest: a release of both, with nothing inherited.
-    const fixed = plan(
-      observed(group({ members, status: { phase: 'Paused', members: [], conditions: [], release } }), [
-        blueGreen({ name: 'interest', stable: 'i1', desired: 'i3' }),
-        blueGreen({ name: 'loan', stable: 'l1', desired: 'l3', ...loanWiring }),
-      ]),
-    );
-    expect(fixed.status?.release?.targets.map((t) => `${t.rollout}@${t.revision}`)).toEqual(['interest@i3', 'loan@l3']);
-    expect(fixed.status?.release?.inheritedAborts).toBeUndefined();
-  });
-
   it('promotes the previous revision when Argo did not fast-track it (old ReplicaSet already gone)', () => {
     const p = run({ status: aborted({ rolledBack: ['loan'] }) }, { desired: 'i2', abort: true }, { stable: 'l2', desired: 'l1' });
     expect(p.actions).toContainEqual({ kind: 'Promote', rollout: 'loan', resourceVersion: 'rv-loan-l1' });
