@@ -167,6 +167,8 @@ describe('Tandem through Argo CD', () => {
     }, { dump });
     expect(gate.group.message).toBe(`release ${release.id} ready: 2/2 members; waiting for promote`);
     expect(gate.app.status!.sync).toMatchObject({ status: 'Synced', revision: second });
+    // One wave, no hooks: the commit's sync ended once everything was applied, not waiting for the gate.
+    expect(gate.app.status!.operationState).toMatchObject({ phase: 'Succeeded', operation: { sync: { revision: second } } });
     for (const m of ['interest', 'loan']) expect((await resourceHealth(stack, ns, 'Rollout', m))?.status, m).toBe('Suspended');
     expect(groupActions(ns)).toEqual({ promote: false, abort: false, retry: true });
 
@@ -307,7 +309,7 @@ describe('Tandem through Argo CD', () => {
     expect(apps.operationsSince(mark).map((o) => [o.revision, o.automated, o.phase])).toEqual(released.map(({ sha }) => [sha, true, 'Succeeded']));
   });
 
-  it('Argo CD’s own Abort on interest after loan went live: the release fails and loan goes back with it', async () => {
+  it('Argo CD’s own Abort on interest: at the gate it aborts the release; the next commit releases anew; after loan went live, loan goes back with it', async () => {
     // loan's post-promotion analysis measures after 30 s: live on its new revision but not yet stable,
     // so Tandem waits before promoting interest, and Abort lands after a partial cutover.
     const verdict = await verdictServer();
@@ -321,12 +323,25 @@ describe('Tandem through Argo CD', () => {
     const mark = apps.states.length - 1;
     recorder = await Recorder.start(kube, ns);
 
+    // At the gate: the release is aborted, loan with it; nothing went live.
     const second = push('loan and interest 2.0', files('2.0'));
-    const release = (await waitGate(sc)).status!.release!;
+    const gated = (await waitGate(sc)).status!.release!;
+    expect(memberActions(ns, 'interest')['abort']).toBe(false);
+    memberAction(ns, 'interest', 'abort');
+    const atGate = await sc.waitGroup('aborted at the gate', (g) => g.status?.phase === 'Degraded' && g.status.release?.id === gated.id && g.status.release.abortedAt !== undefined, 120_000);
+    expect(atGate.status!.release!.abortReason).toContain('member interest failed');
+    await waitFor('loan aborted by Tandem', async () => (await kube.rollout(ns, 'loan')).status!['abort'] === true || undefined, { dump });
+    // What docs/argocd.md's table says for an abort: Degraded, and still Synced (aborts write status only).
+    await waitApp('Degraded, Synced on the second commit', (a) => a.status?.health?.status === 'Degraded' && a.status.sync?.status === 'Synced' && a.status.sync.revision === second);
+
+    // The next commit: Argo CD applies one Rollout, then the other, which is still aborted a moment;
+    // that leftover abort is not the new release's failure. One release of both, at its gate.
+    const third = push('loan and interest 3.0', files('3.0'));
+    const release = (await waitGate(sc, gated.id)).status!.release!;
+    expect(release.abortedAt).toBeUndefined();
     groupAction(ns, 'promote');
     const loanTarget = release.targets.find((t) => t.rollout === 'loan')!.revision;
-    await waitFor('loan live on 2.0', async () => (await kube.rollout(ns, 'loan')).status!['blueGreen']['activeSelector'] === loanTarget || undefined, { dump, timeoutMs: 60_000 });
-    expect(memberActions(ns, 'interest')['abort']).toBe(false);
+    await waitFor('loan live on 3.0', async () => (await kube.rollout(ns, 'loan')).status!['blueGreen']['activeSelector'] === loanTarget || undefined, { dump, timeoutMs: 60_000 });
     memberAction(ns, 'interest', 'abort');
     const failed = await sc.waitGroup('failed after the partial cutover', (g) => g.status?.phase === 'Degraded' && g.status.release?.id === release.id && g.status.release.abortReason !== undefined, 120_000);
     expect(failed.status!.release!.abortReason).toContain('member interest failed');
@@ -337,16 +352,17 @@ describe('Tandem through Argo CD', () => {
       return (i.status!['blueGreen']['activeSelector'] === stable.interest && l.status!['blueGreen']['activeSelector'] === stable.loan && l.status!['abort'] === true) || undefined;
     }, { dump, timeoutMs: 120_000 });
     await recorder.caughtUp();
-    // What docs/argocd.md's table says for an abort: Degraded, and still Synced (aborts write status only).
-    await waitApp('Degraded, Synced', (a) => a.status?.health?.status === 'Degraded' && a.status.sync?.status === 'Synced' && a.status.sync.revision === second);
+    await waitApp('Degraded, Synced on the third commit', (a) => a.status?.health?.status === 'Degraded' && a.status.sync?.status === 'Synced' && a.status.sync.revision === third);
 
     // Only loan ever went live, and came back; no live pod ever reached a version it does not match
     // or an empty Service.
     expect(activeSwitches(recorder).map((w) => [w.rollout, w.to])).toEqual([['loan', loanTarget], ['loan', stable.loan]]);
     expect(matchedVersionViolations(recorder, EDGES)).toEqual([]);
     expect(emptyServiceViolations(recorder, EDGES)).toEqual([]);
-    expect((await kube.events(ns, 'loans')).some((e) => e.type === 'Warning' && e.reason === 'ReleaseAborted' && e.message.includes(release.id))).toBe(true);
-    expect(apps.operationsSince(mark).map((o) => [o.revision, o.automated, o.phase])).toEqual([[second, true, 'Succeeded']]);
+    // Exactly the two releases the aborts hit failed: none on a leftover abort.
+    const abortedIds = (await kube.events(ns, 'loans')).filter((e) => e.type === 'Warning' && e.reason === 'ReleaseAborted').map((e) => /^release (\S+)/.exec(e.message)?.[1]);
+    expect([...new Set(abortedIds)].sort()).toEqual([gated.id, release.id].sort());
+    expect(apps.operationsSince(mark).map((o) => [o.revision, o.automated, o.phase])).toEqual([[second, true, 'Succeeded'], [third, true, 'Succeeded']]);
   });
 
   it('sync waves and a PostSync hook: the sync of a commit that changes the members runs until the promote; the group’s wave and the hook come after', async () => {
@@ -368,8 +384,8 @@ data: {version: "${v}"}
     // At the gate, as Argo CD reports its operation: still Running, waiting for the member Rollouts
     // (Suspended), with no result yet for the group's wave or the hook.
     const ofSecond = (a: AppObj) => a.status?.operationState?.operation?.sync?.revision === second;
-    const running = await waitApp('the sync of the second commit running at the gate', (a) => ofSecond(a) && a.status?.operationState?.phase === 'Running');
-    expect(running.status!.operationState!.message).toMatch(/^waiting for healthy state of argoproj\.io\/Rollout\/(interest|loan)/);
+    const running = await waitApp('the sync of the second commit waiting for the members at the gate', (a) =>
+      ofSecond(a) && a.status?.operationState?.phase === 'Running' && /^waiting for healthy state of argoproj\.io\/Rollout\//.test(a.status.operationState.message ?? ''));
     const later = (a: AppObj) => (a.status?.operationState?.syncResult?.resources ?? []).filter((r) => r.kind === 'RolloutGroup' || r.hookType === 'PostSync');
     expect(later(running)).toEqual([]);
     expect((await kube.core.readNamespacedConfigMap({ namespace: ns, name: 'smoke' })).data).toEqual({ version: '1.0' });
@@ -383,16 +399,17 @@ data: {version: "${v}"}
     ]);
     expect((await kube.core.readNamespacedConfigMap({ namespace: ns, name: 'smoke' })).data).toEqual({ version: '2.0' });
 
-    // Over the operation as recorded: Running until it succeeded, and the group's wave and the hook
-    // appear only after Argo CD stopped waiting for the members.
+    // Over the operation as recorded: Running until it succeeded; the group's wave applied only once
+    // both members were Healthy (promoted), the hook only once the group was (the release completed).
     const op = apps.states.slice(mark + 1).filter(ofSecond);
-    const phases = op.map((a) => a.status!.operationState!.phase).filter((x, i, xs) => x !== xs[i - 1]);
-    expect(phases).toEqual(['Running', 'Succeeded']);
-    const waitedForMembers = op.map((a, i) => (/healthy state of argoproj\.io\/Rollout\//.test(a.status!.operationState!.message ?? '') ? i : -1)).filter((i) => i >= 0);
-    const firstLater = op.findIndex((a) => later(a).length > 0);
-    expect(waitedForMembers.length).toBeGreaterThan(0);
-    expect(firstLater).toBeGreaterThan(Math.max(...waitedForMembers));
-    console.log(`[e2e argocd waves] operation messages: ${op.map((a) => a.status!.operationState!.message).filter((x, i, xs) => x !== xs[i - 1]).join(' | ')}`);
+    expect(op.map((a) => a.status!.operationState!.phase).filter((x, i, xs) => x !== xs[i - 1])).toEqual(['Running', 'Succeeded']);
+    const result = (a: AppObj, kind: string, name: string) => a.status!.operationState!.syncResult?.resources?.find((r) => r.kind === kind && r.name === name)?.hookPhase;
+    for (const a of op) {
+      const at = `${a.metadata.resourceVersion}: ${a.status!.operationState!.message}`;
+      if (result(a, 'RolloutGroup', 'loans')) expect([result(a, 'Rollout', 'interest'), result(a, 'Rollout', 'loan')], at).toEqual(['Succeeded', 'Succeeded']);
+      if (result(a, 'ConfigMap', 'smoke')) expect(result(a, 'RolloutGroup', 'loans'), at).toBe('Succeeded');
+    }
+    expect(op.some((a) => result(a, 'RolloutGroup', 'loans') === 'Running'), 'Argo CD never waited for the group').toBe(true);
     expect(apps.operationsSince(mark).map((o) => [o.revision, o.automated, o.phase])).toEqual([[second, true, 'Succeeded']]);
   });
 });
