@@ -3,7 +3,9 @@
  * interest, their Services and the RolloutGroup from a loopback Git repository; a commit of new
  * images starts one release, which Argo CD shows at the gate as docs/argocd.md says; Tandem's
  * promote action, run through Argo CD's CLI against its server, completes it; and Argo CD ends
- * Synced and Healthy without syncing again over Tandem's writes.
+ * Synced and Healthy without syncing again over Tandem's writes. The members' own Argo CD actions
+ * (Resume, Promote-Full, Abort) during a release, and a sync with waves and a PostSync hook, are
+ * checked against what docs/argocd.md says.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
