@@ -133,7 +133,7 @@ class Step {
    */
   private resolve(prev: ReleaseStatus | undefined, changed: ReleaseTarget[]): ReleaseStatus | undefined {
     if (prev && this.holds(prev, changed)) return structuredClone(prev);
-    if (prev && (prev.state === 'CuttingOver' || prev.state === 'RollingBack' || this.forwardPending(prev))) {
+    if (prev && (prev.state === 'CuttingOver' || prev.state === 'RollingBack' || this.forwardPending(prev) || this.abortLeft(prev))) {
       const kept = this.keepThroughChange(prev, changed);
       if (kept) return kept;
     }
@@ -192,6 +192,21 @@ class Step {
   private forwardPending(release: ReleaseStatus): boolean {
     if (release.state !== 'Aborted' || !release.superseded) return false;
     return release.targets.some((t) => (release.restored ?? []).includes(t.rollout) && this.at(t.rollout).desiredRevision === t.from);
+  }
+
+  /**
+   * An aborted release with a member Argo still shows aborted on the release's revision: a release
+   * started now would take that leftover abort for a failure of its own and abort the new revisions
+   * with it. It holds until Git (or a retry) moves that member on; changes meanwhile are deferred.
+   * Argo CD applies one commit's Rollouts one after the other, so the first new revision arrives
+   * while the other member is still aborted.
+   */
+  private abortLeft(release: ReleaseStatus): boolean {
+    if (release.state !== 'Aborted' || release.superseded) return false;
+    return release.targets.some((t) => {
+      const r = this.in.readings.get(t.rollout);
+      return r?.aborted === true && r.desiredRevision === t.revision;
+    });
   }
 
   private start(targets: ReleaseTarget[], prev: ReleaseStatus | undefined): ReleaseStatus {
@@ -861,6 +876,7 @@ class Step {
     if (stuck.length > 0) message += `; cannot roll back ${stuck.join(', ')}: the ReplicaSet of the previous revision is gone`;
     if (reapplied.length > 0 && !release.superseded) message += `; ${reapplied.join(', ')} put back on the new revision after the rollback (Argo CD self-heal?), left as is: fix it in Git`;
     if (kept.length > 0) message += `; ${kept.join(', ')} already promoted and left on the new revision`;
+    if (release.deferred?.length && !release.superseded) message += `; ${release.deferred.join(', ')} waits for the next release`;
     return { release: next, outcome: outcome('Degraded', 'False', rolledBack.size > 0 ? READY.ReleaseRolledBack : READY.ReleaseAborted, message) };
   }
 

@@ -3,14 +3,16 @@
  * interest, their Services and the RolloutGroup from a loopback Git repository; a commit of new
  * images starts one release, which Argo CD shows at the gate as docs/argocd.md says; Tandem's
  * promote action, run through Argo CD's CLI against its server, completes it; and Argo CD ends
- * Synced and Healthy without syncing again over Tandem's writes.
+ * Synced and Healthy without syncing again over Tandem's writes. The members' own Argo CD actions
+ * (Resume, Promote-Full, Abort) during a release, and a sync with waves and a PostSync hook, are
+ * checked against what docs/argocd.md says.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { addressKey, blueGreenApp, canaryApp, groupManifest, webAnalysis } from './support/apps.ts';
 import { APPS, ARGOCD_NAMESPACE, AppRecorder, GitRepo, argocd, argocdUp, resourceHealth, type AppObj, type ArgocdStack } from './support/argocd.ts';
-import { matchedVersionViolations, type Edge } from './support/invariants.ts';
+import { activeSwitches, emptyServiceViolations, matchedVersionViolations, selectorChanges, type Edge } from './support/invariants.ts';
 import { Recorder } from './support/recorder.ts';
 import { Scenario, serviceUrl } from './support/scenario.ts';
 import { waitFor } from './support/wait.ts';
@@ -70,9 +72,9 @@ spec:
     syncOptions: [RespectIgnoreDifferences=true]
 `;
 
-/** `argocd app actions list` as {action: disabled} for the group. */
-function groupActions(app: string): Record<string, boolean> {
-  const lines = argocd(stack, 'app', 'actions', 'list', app, '--kind', 'RolloutGroup', '--group', 'tandem.dev', '--resource-name', 'loans').trim().split('\n');
+/** `argocd app actions list` as {action: disabled} for one resource of an app. */
+function actionsOf(app: string, kind: string, group: string, name: string): Record<string, boolean> {
+  const lines = argocd(stack, 'app', 'actions', 'list', app, '--kind', kind, '--group', group, '--resource-name', name).trim().split('\n');
   const header = lines[0]!.split(/\s+/);
   const [ia, id] = [header.indexOf('ACTION'), header.indexOf('DISABLED')];
   return Object.fromEntries(lines.slice(1).map((l) => {
@@ -80,6 +82,15 @@ function groupActions(app: string): Record<string, boolean> {
     return [cols[ia]!, cols[id] === 'true'];
   }));
 }
+/** Runs an action on one resource of an app through Argo CD's server, as the UI's menu does. */
+const runAction = (app: string, kind: string, group: string, name: string, action: string) =>
+  argocd(stack, 'app', 'actions', 'run', app, action, '--kind', kind, '--group', group, '--resource-name', name);
+
+/** Tandem's actions on the group, and Argo CD's built-in Rollout actions on a member. */
+const groupActions = (app: string) => actionsOf(app, 'RolloutGroup', 'tandem.dev', 'loans');
+const groupAction = (app: string, action: string) => runAction(app, 'RolloutGroup', 'tandem.dev', 'loans', action);
+const memberActions = (app: string, rollout: string) => actionsOf(app, 'Rollout', 'argoproj.io', rollout);
+const memberAction = (app: string, rollout: string, action: string) => runAction(app, 'Rollout', 'argoproj.io', rollout, action);
 
 /** The app's sync/health after state `from`, consecutive repeats dropped. */
 const journey = (r: AppRecorder, from: number) =>
@@ -124,17 +135,13 @@ async function deployed(files: Record<string, string>) {
  * The gate of a release of both members. Argo CD applies the Rollouts one after the other, so Tandem
  * may first start a release of the one applied first, which the second one's change replaces.
  */
-const waitGate = (sc: Scenario) =>
+const waitGate = (sc: Scenario, notRelease?: string) =>
   sc.waitGroup('gate of a release of both members', (g) =>
     g.status?.phase === 'Paused' && g.status.observedGeneration === (g.metadata as { generation?: number }).generation &&
-    (g.status.release?.targets ?? []).length === 2, 180_000);
+    (g.status.release?.targets ?? []).length === 2 && g.status.release!.id !== notRelease, 180_000);
 
 const syncedHealthy = (rev: string) => (a: AppObj) =>
   a.status?.sync?.status === 'Synced' && a.status.sync.revision === rev && a.status.health?.status === 'Healthy' && a.status.operationState?.phase === 'Succeeded';
-
-/** Runs one of Tandem's group actions through Argo CD's server. */
-const groupAction = (app: string, action: string) =>
-  argocd(stack, 'app', 'actions', 'run', app, action, '--kind', 'RolloutGroup', '--group', 'tandem.dev', '--resource-name', 'loans');
 
 describe('Tandem through Argo CD', () => {
   it('a commit syncs, releases, waits Suspended at the gate, and is promoted by the Argo CD action', async () => {
@@ -162,6 +169,8 @@ describe('Tandem through Argo CD', () => {
     }, { dump });
     expect(gate.group.message).toBe(`release ${release.id} ready: 2/2 members; waiting for promote`);
     expect(gate.app.status!.sync).toMatchObject({ status: 'Synced', revision: second });
+    // One wave, no hooks: the commit's sync ended once everything was applied, not waiting for the gate.
+    expect(gate.app.status!.operationState).toMatchObject({ phase: 'Succeeded', operation: { sync: { revision: second } } });
     for (const m of ['interest', 'loan']) expect((await resourceHealth(stack, ns, 'Rollout', m))?.status, m).toBe('Suspended');
     expect(groupActions(ns)).toEqual({ promote: false, abort: false, retry: true });
 
@@ -252,6 +261,157 @@ describe('Tandem through Argo CD', () => {
     for (const m of ['interest', 'loan']) expect((await kube.rollout(ns, m)).spec.template.spec.containers[0].image).toBe(`ghcr.io/acme/${m}:2.0`);
     await waitApp('Synced and Healthy', syncedHealthy(second));
     // Abort and retry wrote requests and statuses only: the one commit was the one sync.
+    expect(apps.operationsSince(mark).map((o) => [o.revision, o.automated, o.phase])).toEqual([[second, true, 'Succeeded']]);
+  });
+
+  it('Argo CD’s own Resume, then Promote-Full, on interest at the gate: reported, the gate opens at once, the mismatch lasts one cutover', async () => {
+    const { sc, kube, ns, dump, waitApp, push, apps } = await deployed(manifests('1.0'));
+    const mark = apps.states.length - 1;
+    recorder = await Recorder.start(kube, ns);
+    const released: { id: string; sha: string }[] = [];
+    for (const [version, action] of [['2.0', 'resume'], ['3.0', 'promote-full']] as const) {
+      const sha = push(`loan and interest ${version}`, manifests(version));
+      const release = (await waitGate(sc, released.at(-1)?.id)).status!.release!;
+      released.push({ id: release.id, sha });
+      // Argo CD offers it on the member waiting at Tandem's gate, and runs it through its server.
+      await waitFor(`Argo CD to offer ${action} on interest`, async () => memberActions(ns, 'interest')[action] === false || undefined, { dump });
+      memberAction(ns, 'interest', action);
+      await sc.waitGroup(`Healthy after the ${version} release`, (g) => g.status?.phase === 'Healthy' && !g.status.release, 180_000);
+      for (const m of ['interest', 'loan']) {
+        const r = await kube.rollout(ns, m);
+        expect(r.status!['stableRS'], m).toBe(release.targets.find((t) => t.rollout === m)!.revision);
+        expect(r.spec.template.spec.containers[0].image).toBe(`ghcr.io/acme/${m}:${version}`);
+      }
+      await waitApp(`Synced and Healthy on ${version}`, syncedHealthy(sha));
+    }
+    await recorder.caughtUp();
+    // DESIGN §4b: seen and reported at once, and the gate opened on it (docs/design.md's policy).
+    const events = await kube.events(ns, 'loans');
+    for (const { id } of released) {
+      expect(events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'OutOfBandPromotion', message: `release ${id}: interest promoted by someone else before the gate opened` }));
+      expect(events.find((e) => e.reason === 'PromotionStarted' && e.message.includes(id))?.message).toContain('started by out-of-band promotion of interest');
+      expect(events.some((e) => e.reason === 'ReleaseCompleted' && e.message.includes(id)), id).toBe(true);
+    }
+    // Each time Argo CD's action switched interest first and Tandem followed with loan at once: old
+    // loan reached new interest only between the two switches of that release, nothing else mismatched.
+    expect(activeSwitches(recorder).map((w) => w.rollout)).toEqual(['interest', 'loan', 'interest', 'loan']);
+    const switches = selectorChanges(recorder).filter((c) => c.service.endsWith('-active'));
+    expect(switches.map((c) => c.service)).toEqual(['interest-active', 'loan-active', 'interest-active', 'loan-active']);
+    const windows = [
+      { from: switches[0]!.seq, to: switches[1]!.seq, pair: '(loan:1.0) reaches interest-active (interest:2.0)' },
+      { from: switches[2]!.seq, to: switches[3]!.seq, pair: '(loan:2.0) reaches interest-active (interest:3.0)' },
+    ];
+    for (const v of matchedVersionViolations(recorder, EDGES)) {
+      const seq = Number(/^#(\d+)/.exec(v)?.[1]);
+      expect(windows.find((w) => seq >= w.from && seq < w.to)?.pair, v).toBeDefined();
+      expect(v).toContain(windows.find((w) => seq >= w.from && seq < w.to)!.pair);
+    }
+    expect(emptyServiceViolations(recorder, EDGES)).toEqual([]);
+    // The actions wrote the Rollouts' status only: one automated sync per commit, nothing else.
+    expect(apps.operationsSince(mark).map((o) => [o.revision, o.automated, o.phase])).toEqual(released.map(({ sha }) => [sha, true, 'Succeeded']));
+  });
+
+  it('Argo CD’s own Abort on interest: at the gate it aborts the release; the next commit releases anew; after loan went live, loan goes back with it', async () => {
+    // loan's post-promotion analysis measures after 30 s: live on its new revision but not yet stable,
+    // so Tandem waits before promoting interest, and Abort lands after a partial cutover.
+    const verdict = await verdictServer();
+    const files = (v: string) => ({
+      ...manifests(v),
+      'analysis.yaml': webAnalysis('settle', verdict.url, 30),
+      'loan.yaml': blueGreenApp('loan', v, { postPromotionAnalysis: 'settle' }),
+    });
+    const { sc, kube, ns, dump, waitApp, push, apps } = await deployed(files('1.0'));
+    const stable = { interest: (await kube.rollout(ns, 'interest')).status!['stableRS'], loan: (await kube.rollout(ns, 'loan')).status!['stableRS'] };
+    const mark = apps.states.length - 1;
+    recorder = await Recorder.start(kube, ns);
+
+    // At the gate: the release is aborted, loan with it; nothing went live.
+    const second = push('loan and interest 2.0', files('2.0'));
+    const gated = (await waitGate(sc)).status!.release!;
+    expect(memberActions(ns, 'interest')['abort']).toBe(false);
+    memberAction(ns, 'interest', 'abort');
+    const atGate = await sc.waitGroup('aborted at the gate', (g) => g.status?.phase === 'Degraded' && g.status.release?.id === gated.id && g.status.release.abortedAt !== undefined, 120_000);
+    expect(atGate.status!.release!.abortReason).toContain('member interest failed');
+    await waitFor('loan aborted by Tandem', async () => (await kube.rollout(ns, 'loan')).status!['abort'] === true || undefined, { dump });
+    // What docs/argocd.md's table says for an abort: Degraded, and still Synced (aborts write status only).
+    await waitApp('Degraded, Synced on the second commit', (a) => a.status?.health?.status === 'Degraded' && a.status.sync?.status === 'Synced' && a.status.sync.revision === second);
+
+    // The next commit: Argo CD applies one Rollout, then the other, which is still aborted a moment;
+    // that leftover abort is not the new release's failure. One release of both, at its gate.
+    const third = push('loan and interest 3.0', files('3.0'));
+    const release = (await waitGate(sc, gated.id)).status!.release!;
+    expect(release.abortedAt).toBeUndefined();
+    groupAction(ns, 'promote');
+    const loanTarget = release.targets.find((t) => t.rollout === 'loan')!.revision;
+    await waitFor('loan live on 3.0', async () => (await kube.rollout(ns, 'loan')).status!['blueGreen']['activeSelector'] === loanTarget || undefined, { dump, timeoutMs: 60_000 });
+    memberAction(ns, 'interest', 'abort');
+    const failed = await sc.waitGroup('failed after the partial cutover', (g) => g.status?.phase === 'Degraded' && g.status.release?.id === release.id && g.status.release.abortReason !== undefined, 120_000);
+    expect(failed.status!.release!.abortReason).toContain('member interest failed');
+    // loan, live but not yet stable, is aborted by Tandem (docs/design.md's policy): Argo takes its
+    // active Service back, no template is restored.
+    await waitFor('both live on 1.0 again', async () => {
+      const [i, l] = [await kube.rollout(ns, 'interest'), await kube.rollout(ns, 'loan')];
+      return (i.status!['blueGreen']['activeSelector'] === stable.interest && l.status!['blueGreen']['activeSelector'] === stable.loan && l.status!['abort'] === true) || undefined;
+    }, { dump, timeoutMs: 120_000 });
+    await recorder.caughtUp();
+    await waitApp('Degraded, Synced on the third commit', (a) => a.status?.health?.status === 'Degraded' && a.status.sync?.status === 'Synced' && a.status.sync.revision === third);
+
+    // Only loan ever went live, and came back; no live pod ever reached a version it does not match
+    // or an empty Service.
+    expect(activeSwitches(recorder).map((w) => [w.rollout, w.to])).toEqual([['loan', loanTarget], ['loan', stable.loan]]);
+    expect(matchedVersionViolations(recorder, EDGES)).toEqual([]);
+    expect(emptyServiceViolations(recorder, EDGES)).toEqual([]);
+    // Exactly the two releases the aborts hit failed: none on a leftover abort.
+    const abortedIds = (await kube.events(ns, 'loans')).filter((e) => e.type === 'Warning' && e.reason === 'ReleaseAborted').map((e) => /^release (\S+)/.exec(e.message)?.[1]);
+    expect([...new Set(abortedIds)].sort()).toEqual([gated.id, release.id].sort());
+    expect(apps.operationsSince(mark).map((o) => [o.revision, o.automated, o.phase])).toEqual([[second, true, 'Succeeded'], [third, true, 'Succeeded']]);
+  });
+
+  it('sync waves and a PostSync hook: the sync of a commit that changes the members runs until the promote; the group’s wave and the hook come after', async () => {
+    const inWave = (yaml: string, wave: number) => yaml.replace('metadata: {name: loans}', `metadata: {name: loans, annotations: {argocd.argoproj.io/sync-wave: "${wave}"}}`);
+    const hook = (v: string) => `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: smoke
+  annotations: {argocd.argoproj.io/hook: PostSync, argocd.argoproj.io/hook-delete-policy: BeforeHookCreation}
+data: {version: "${v}"}
+`;
+    // The members in wave 0, the group in wave 1, and a PostSync hook.
+    const files = (v: string) => ({ ...manifests(v), 'group.yaml': inWave(manifests(v)['group.yaml'], 1), 'smoke.yaml': hook(v) });
+    const { sc, kube, ns, waitApp, push, apps } = await deployed(files('1.0'));
+    const mark = apps.states.length - 1;
+    const second = push('loan and interest 2.0', files('2.0'));
+    await waitGate(sc);
+
+    // At the gate, as Argo CD reports its operation: still Running, waiting for the member Rollouts
+    // (Suspended), with no result yet for the group's wave or the hook.
+    const ofSecond = (a: AppObj) => a.status?.operationState?.operation?.sync?.revision === second;
+    const running = await waitApp('the sync of the second commit waiting for the members at the gate', (a) =>
+      ofSecond(a) && a.status?.operationState?.phase === 'Running' && /^waiting for healthy state of argoproj\.io\/Rollout\//.test(a.status.operationState.message ?? ''));
+    const later = (a: AppObj) => (a.status?.operationState?.syncResult?.resources ?? []).filter((r) => r.kind === 'RolloutGroup' || r.hookType === 'PostSync');
+    expect(later(running)).toEqual([]);
+    expect((await kube.core.readNamespacedConfigMap({ namespace: ns, name: 'smoke' })).data).toEqual({ version: '1.0' });
+
+    groupAction(ns, 'promote');
+    await sc.waitGroup('Healthy after the release', (g) => g.status?.phase === 'Healthy' && !g.status.release, 180_000);
+    const end = await waitApp('Synced and Healthy on the second commit', syncedHealthy(second));
+    expect(later(end).map((r) => [r.kind, r.name, r.syncPhase, r.hookPhase])).toEqual([
+      ['RolloutGroup', 'loans', 'Sync', 'Succeeded'],
+      ['ConfigMap', 'smoke', 'PostSync', 'Succeeded'],
+    ]);
+    expect((await kube.core.readNamespacedConfigMap({ namespace: ns, name: 'smoke' })).data).toEqual({ version: '2.0' });
+
+    // Over the operation as recorded: Running until it succeeded; the group's wave applied only once
+    // both members were Healthy (promoted), the hook only once the group was (the release completed).
+    const op = apps.states.slice(mark + 1).filter(ofSecond);
+    expect(op.map((a) => a.status!.operationState!.phase).filter((x, i, xs) => x !== xs[i - 1])).toEqual(['Running', 'Succeeded']);
+    const result = (a: AppObj, kind: string, name: string) => a.status!.operationState!.syncResult?.resources?.find((r) => r.kind === kind && r.name === name)?.hookPhase;
+    for (const a of op) {
+      const at = `${a.metadata.resourceVersion}: ${a.status!.operationState!.message}`;
+      if (result(a, 'RolloutGroup', 'loans')) expect([result(a, 'Rollout', 'interest'), result(a, 'Rollout', 'loan')], at).toEqual(['Succeeded', 'Succeeded']);
+      if (result(a, 'ConfigMap', 'smoke')) expect(result(a, 'RolloutGroup', 'loans'), at).toBe('Succeeded');
+    }
+    expect(op.some((a) => result(a, 'RolloutGroup', 'loans') === 'Running'), 'Argo CD never waited for the group').toBe(true);
     expect(apps.operationsSince(mark).map((o) => [o.revision, o.automated, o.phase])).toEqual([[second, true, 'Succeeded']]);
   });
 });

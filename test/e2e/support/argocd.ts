@@ -76,13 +76,31 @@ export class GitRepo {
   }
 }
 
+/** One resource's result in a sync operation: applied in the Sync phase, or a hook. */
+export interface SyncResult {
+  kind: string;
+  name: string;
+  syncPhase?: string;
+  hookType?: string;
+  hookPhase?: string;
+  status?: string;
+  message?: string;
+}
+
 export interface AppObj {
   metadata: { name: string; resourceVersion: string };
   spec: Record<string, any>;
   status?: {
     sync?: { status?: string; revision?: string };
     health?: { status?: string; message?: string };
-    operationState?: { phase?: string; startedAt?: string; finishedAt?: string; syncResult?: { revision?: string }; operation?: { initiatedBy?: { automated?: boolean } } };
+    operationState?: {
+      phase?: string;
+      message?: string;
+      startedAt?: string;
+      finishedAt?: string;
+      syncResult?: { revision?: string; resources?: SyncResult[] };
+      operation?: { initiatedBy?: { automated?: boolean }; sync?: { revision?: string } };
+    };
     history?: { id: number; revision: string; deployedAt: string }[];
     resources?: { kind: string; name: string; status?: string }[];
   };

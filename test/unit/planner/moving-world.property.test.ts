@@ -384,6 +384,14 @@ class World {
         expect(failing, `${a.rollout} aborted outside a failed release`).toBe(true);
         const r = this.r(a.rollout);
         expect(r.currentPodHash, `${a.rollout}: only the release's revision is aborted, never a newer one`).toBe(next!.targets.find((t) => t.rollout === a.rollout)?.revision);
+        // A release fails on what happened to it: an abort left from an earlier release (a member
+        // Git has not moved on since) is never taken for its failure, nor spreads to new revisions.
+        for (const t of next!.targets) {
+          const m = this.r(t.rollout);
+          if (m.abort && m.currentPodHash === t.revision && m.abortedAt !== undefined) {
+            expect(m.abortedAt, `release ${next!.id} failed on ${t.rollout}'s abort from before it started`).toBeGreaterThanOrEqual(Date.parse(next!.startedAt));
+          }
+        }
         abort(r, this.now);
         return;
       }

@@ -259,6 +259,21 @@ describe('5. out-of-band promotion is seen', () => {
     expect(p.status?.release?.state).toBe('Aborted');
     expect(kinds(p.actions)).toEqual(['Abort:loan']);
   });
+
+  it('after an aborted release, a new revision of one member while the other is still aborted: deferred, not aborted; then one release of both', () => {
+    const aborted = release({ state: 'Aborted', abortedAt: iso(), abortReason: 'member interest failed (aborted)' });
+    // Argo CD applied loan's new revision first: interest is still aborted on i2 for a moment.
+    const p = run({ status: aborted }, { desired: 'i2', abort: true, phase: 'Degraded' }, { desired: 'l3', ...steadyLoan });
+    expect(p.status?.release).toMatchObject({ id, state: 'Aborted', deferred: ['loan@l3'] });
+    expect(kinds(p.actions).filter((k) => k.startsWith('Abort'))).toEqual([]);
+    expect(p.events.map((e) => e.reason)).toEqual(['ChangeDeferred']);
+    expect(p.status?.message).toBe(`release ${id} aborted: member interest failed (aborted); loan@l3 waits for the next release`);
+    // interest's new revision arrives too (Argo clears an abort on a new revision): one release of both, gated.
+    const q = run({ status: again(p) }, { desired: 'i3' }, { desired: 'l3', ...steadyLoan });
+    expect(q.status?.release).toMatchObject({ state: 'Gating', targets: [{ rollout: 'interest', revision: 'i3' }, { rollout: 'loan', revision: 'l3' }] });
+    expect(q.status?.release?.id).not.toBe(id);
+    expect(kinds(q.actions).filter((k) => k.startsWith('Abort'))).toEqual([]);
+  });
 });
 
 describe('6. no live dependent points at an empty Service', () => {
