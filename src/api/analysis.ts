@@ -17,6 +17,13 @@ export const ANALYSIS_LABEL = {
   stage: 'tandem.dev/analysis-stage',
 } as const;
 
+/**
+ * Set by Tandem, with `spec.terminate: true`, on a run it terminated because its release no longer
+ * needs it (replaced or aborted): Argo then calls the run Successful ("Run Terminated"), which is no
+ * verdict. A run someone else terminated keeps Argo's meaning (its phase).
+ */
+export const TERMINATED_ANNOTATION = 'tandem.dev/terminated';
+
 const k8sName = z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
 
 export const AnalysisTemplateRef = z.object({
@@ -98,8 +105,11 @@ export const AnalysisRun = z.looseObject({
     name: z.string(),
     namespace: z.string(),
     labels: z.record(z.string(), z.string()).default({}),
+    annotations: z.record(z.string(), z.string()).default({}),
     creationTimestamp: z.string().optional(),
   }),
+  /** Only what the planner reads: whether it was told to stop. */
+  spec: z.looseObject({ terminate: z.boolean().optional() }).optional(),
   status: z
     .looseObject({
       phase: z.string().optional(),

@@ -53,8 +53,8 @@ export function transformGroup(raw: Raw): Raw {
 /** Templates are read whole (a run is built from them); only the managedFields go. */
 export const transformAnalysisTemplate = transformGroup;
 
-/** Of an AnalysisRun the planner reads its name, labels, owner and status: the spec (the metrics) goes. */
+/** Of an AnalysisRun the planner reads its metadata, status and `spec.terminate`: the rest of the spec (the metrics) goes. */
 export function transformAnalysisRun(raw: Raw): Raw {
-  const { spec: _spec, ...rest } = transformGroup(raw);
-  return rest;
+  const { spec, ...rest } = transformGroup(raw) as Raw & { spec?: { terminate?: unknown } };
+  return spec?.terminate === undefined ? rest : { ...rest, spec: { terminate: spec.terminate } };
 }

@@ -1,4 +1,4 @@
-import { ANALYSIS_LABEL, type AnalysisPhase, type AnalysisPoint, type AnalysisRun, type AnalysisStep, type AnalysisTemplate, type AnalysisTemplateRef } from '../api/analysis.ts';
+import { ANALYSIS_LABEL, TERMINATED_ANNOTATION, type AnalysisPhase, type AnalysisPoint, type AnalysisRun, type AnalysisStep, type AnalysisTemplate, type AnalysisTemplateRef } from '../api/analysis.ts';
 import type { ReleaseStatus } from '../api/rolloutgroup.ts';
 import type { Rollout } from '../api/rollout.ts';
 import type { Observed } from './observed.ts';
@@ -224,6 +224,12 @@ const PHASES: readonly AnalysisPhase[] = ['Pending', 'Running', 'Successful', 'F
 
 /** An observed run's phase (a new run has none: Pending) and the metrics that decided it. */
 export function readRun(run: AnalysisRun): { phase: AnalysisPhase; message: string | undefined } {
+  const terminated = run.metadata.annotations[TERMINATED_ANNOTATION];
+  if (terminated !== undefined) {
+    // Argo calls a terminated run Successful: no verdict. Found by a release, it is one with the
+    // same id as an earlier release that was replaced or aborted (its runs share the names).
+    return { phase: 'Error', message: `terminated by Tandem before it concluded (${terminated}); it measured nothing for this release: change a member in Git to release and analyse again`.slice(0, 4096) };
+  }
   const raw = run.status?.phase;
   const phase = (PHASES as readonly string[]).includes(raw ?? '') ? (raw as AnalysisPhase) : 'Pending';
   if (phase === 'Pending' || phase === 'Running' || phase === 'Successful') return { phase, message: undefined };
@@ -234,4 +240,39 @@ export function readRun(run: AnalysisRun): { phase: AnalysisPhase; message: stri
   });
   const message = described.length > 0 ? described.join('; ') : (run.status?.message ?? undefined);
   return { phase, message: message?.slice(0, 4096) };
+}
+
+// ---- runs no release needs any more ----
+
+/** The run a release waits for in its state: the pre-promotion one at its gate, the guard of its cutover. */
+function neededBy(group: string, release: ReleaseStatus | undefined): string | undefined {
+  if (release?.state === 'Gating') return analysisRunName(group, release, 'prePromotion', release.stage ?? 0);
+  if (release?.state === 'CuttingOver') return analysisRunName(group, release, 'postPromotion', release.stage ?? 0);
+  return undefined;
+}
+
+const concluded = (run: AnalysisRun): boolean => {
+  const phase = readRun(run).phase;
+  return phase !== 'Pending' && phase !== 'Running';
+};
+
+/**
+ * Terminates the group's runs that still measure while no release needs them: of a release that was
+ * replaced, aborted, rolled back or completed, or of a point it has passed (a gate someone else
+ * opened). Needed means by the release persisted (the state a crash would resume) or by the one this
+ * plan leaves, so a run is stopped only once no persisted state can still wait for it.
+ */
+export function terminations(o: Observed, next: ReleaseStatus | undefined): Action[] {
+  const group = o.group.metadata.name;
+  const prev = o.group.status?.release;
+  const needed = new Set([neededBy(group, prev), neededBy(group, next)]);
+  const actions: Action[] = [];
+  for (const run of [...(o.analysisRuns?.values() ?? [])].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))) {
+    const name = run.metadata.name;
+    if (needed.has(name) || run.spec?.terminate === true || concluded(run)) continue;
+    const release = run.metadata.labels[ANALYSIS_LABEL.release] ?? 'unknown';
+    const why = release !== prev?.id && release !== next?.id ? `release ${release} was replaced` : next === undefined ? `release ${release} ended` : next.state === 'Aborted' || next.state === 'RollingBack' ? `release ${release} was aborted` : `release ${release} is past its ${run.metadata.labels[ANALYSIS_LABEL.stage] ?? 'point'}`;
+    actions.push({ kind: 'TerminateAnalysisRun', name, reason: why });
+  }
+  return actions;
 }

@@ -338,19 +338,22 @@ export interface ModelAnalysisRun {
   readonly name: string;
   readonly release: string;
   phase: 'Pending' | 'Running' | 'Successful' | 'Failed' | 'Error' | 'Inconclusive';
+  /** `spec.terminate`, and why Tandem set it (its annotation). */
+  terminatedBy?: string;
 }
 
 export const concluded = (run: ModelAnalysisRun): boolean => run.phase !== 'Pending' && run.phase !== 'Running';
 
-/** Argo measures a run's metric and concludes (or starts it: Running). */
+/** Argo measures a run's metric and concludes (or starts it: Running); a terminated run it concludes Successful ("Run Terminated"). */
 export function measure(run: ModelAnalysisRun, phase: ModelAnalysisRun['phase']) {
-  if (!concluded(run)) run.phase = phase;
+  if (!concluded(run)) run.phase = run.terminatedBy !== undefined ? 'Successful' : phase;
 }
 
 export function analysisRunObject(run: ModelAnalysisRun) {
   const decided = run.phase === 'Failed' || run.phase === 'Error' || run.phase === 'Inconclusive';
   return AnalysisRun.parse({
-    metadata: { name: run.name, namespace: NS, labels: { 'tandem.dev/group': 'g', 'tandem.dev/release': run.release } },
+    metadata: { name: run.name, namespace: NS, labels: { 'tandem.dev/group': 'g', 'tandem.dev/release': run.release }, ...(run.terminatedBy !== undefined ? { annotations: { 'tandem.dev/terminated': run.terminatedBy } } : {}) },
+    ...(run.terminatedBy !== undefined ? { spec: { terminate: true } } : {}),
     ...(run.phase === 'Pending' ? {} : { status: { phase: run.phase, metricResults: [{ name: 'ok', phase: run.phase, ...(decided ? { measurements: [{ value: 'false' }] } : {}) }] } }),
   });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ReplicaSet, Rollout, Service } from '../../../src/api/rollout.ts';
-import { ownedKeysOf, transformGroup, transformReplicaSet, transformRollout, transformService } from '../../../src/kube/cache-transforms.ts';
+import { ownedKeysOf, transformAnalysisRun, transformGroup, transformReplicaSet, transformRollout, transformService } from '../../../src/kube/cache-transforms.ts';
 import { ownedAnnotationKeys } from '../../../src/kube/managed-fields.ts';
 import { project } from '../../../src/kube/schema-projection.ts';
 
@@ -142,6 +142,13 @@ describe('cache transforms', () => {
       metadata: { name: 'loan-active', namespace: 'shop', uid: 'u3', resourceVersion: '4713' },
       spec: { selector: service.spec.selector, ports: [{ name: 'http', port: 8080 }] },
     });
+  });
+
+  it('a cached AnalysisRun keeps its metadata, status and spec.terminate, not its metrics', () => {
+    const run = { metadata: { name: 'r', namespace: 'shop', labels: { 'tandem.dev/group': 'g' }, annotations: { 'tandem.dev/terminated': 'why' }, managedFields }, spec: { terminate: true, metrics: [{ name: 'm' }] }, status: { phase: 'Running' } };
+    const { managedFields: _, ...metadata } = run.metadata;
+    expect(transformAnalysisRun(copy(run))).toEqual({ metadata, spec: { terminate: true }, status: { phase: 'Running' } });
+    expect(transformAnalysisRun(copy({ ...run, spec: { metrics: [] } }))).toEqual({ metadata, status: { phase: 'Running' } });
   });
 
   it('a cached group loses only its managedFields', () => {

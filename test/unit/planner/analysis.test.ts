@@ -360,3 +360,65 @@ describe('group analysis after the gate (postPromotion)', () => {
     expect(c.message).toContain('metric error-ratio has an interval but no count');
   });
 });
+
+describe('runs no release needs any more are terminated', () => {
+  const terminating = (actions: readonly Action[]) => actions.filter((a) => a.kind === 'TerminateAnalysisRun');
+  const OLD = analysisRunName('loans', { id: 'ffffff' }, 'prePromotion', 0);
+  const terminatedRun = (phase: string, by: 'tandem' | 'person', name = RUN) =>
+    AnalysisRun.parse({
+      metadata: { name, namespace: NS, labels: { 'tandem.dev/group': 'loans', 'tandem.dev/release': loanInterestRelease }, ...(by === 'tandem' ? { annotations: { 'tandem.dev/terminated': 'release ffffff was replaced' } } : {}) },
+      spec: { terminate: true },
+      status: { phase, message: 'Run Terminated' },
+    });
+  const running = (name: string, release: string) => AnalysisRun.parse({ metadata: { name, namespace: NS, labels: { 'tandem.dev/group': 'loans', 'tandem.dev/release': release } }, status: { phase: 'Running' } });
+
+  it('terminates a run of a replaced release, once the release that replaced it is persisted', () => {
+    const p = planWith({ status: gating() }, { runs: [running(RUN, loanInterestRelease), running(OLD, 'ffffff')] });
+    expect(terminating(p.actions)).toEqual([{ kind: 'TerminateAnalysisRun', name: OLD, reason: 'release ffffff was replaced' }]);
+    // Its own run, which its gate waits for, is left to run; nothing else is written.
+    expect(kinds(p.actions)).toEqual(['TerminateAnalysisRun']);
+  });
+
+  it('leaves concluded runs and runs already told to stop alone', () => {
+    const concluded = AnalysisRun.parse({ ...running(OLD, 'ffffff'), status: { phase: 'Failed' } });
+    expect(terminating(planWith({ status: gating() }, { runs: [running(RUN, loanInterestRelease), concluded] }).actions)).toEqual([]);
+    const stopping = AnalysisRun.parse({ ...running(OLD, 'ffffff'), spec: { terminate: true } });
+    expect(terminating(planWith({ status: gating() }, { runs: [running(RUN, loanInterestRelease), stopping] }).actions)).toEqual([]);
+  });
+
+  it('keeps the run of the release persisted in the step that replaces it (a crash there resumes that release)', () => {
+    // The persisted release waits for RUN; interest moves on to i3 before the gate: a new release.
+    const p = planWith({ status: gating() }, { runs: [running(RUN, loanInterestRelease)], interest: { desired: 'i3' } });
+    expect(p.status?.release?.id).not.toBe(loanInterestRelease);
+    expect(terminating(p.actions)).toEqual([]);
+    // Once that new release is persisted, the old one's run is stopped.
+    const next = planWith({ status: p.status as StatusInput }, { runs: [running(RUN, loanInterestRelease)], interest: { desired: 'i3' } });
+    expect(terminating(next.actions)).toEqual([{ kind: 'TerminateAnalysisRun', name: RUN, reason: `release ${loanInterestRelease} was replaced` }]);
+  });
+
+  it('terminates the run of an aborted release once the abort is persisted', () => {
+    const aborting = planWith({ status: gating(), annotations: { [REQUEST.abort]: 'not today' } }, { runs: [running(RUN, loanInterestRelease)] });
+    expect(aborting.status?.release?.state).toBe('Aborted');
+    expect(terminating(aborting.actions)).toEqual([]);
+    const aborted = planWith({ status: aborting.status as StatusInput }, { runs: [running(RUN, loanInterestRelease)] });
+    expect(terminating(aborted.actions)).toEqual([{ kind: 'TerminateAnalysisRun', name: RUN, reason: `release ${loanInterestRelease} was aborted` }]);
+  });
+
+  it('changes nothing for a paused or an invalid group', () => {
+    expect(kinds(planWith({ paused: true, status: gating() }, { runs: [running(OLD, 'ffffff')] }).actions)).toEqual([]);
+    expect(kinds(planWith({ status: gating() }, { runs: [running(OLD, 'ffffff')], templates: new Map() }).actions)).toEqual([]);
+  });
+
+  it('never takes a run Tandem terminated for a verdict: Argo calls it Successful', () => {
+    // A release with the same revisions (the same id) as one that was replaced finds that one's run.
+    const p = planWith({ status: gating(), annotations: { [REQUEST.promote]: loanInterestRelease } }, { runs: [terminatedRun('Successful', 'tandem')] });
+    expect(p.status?.release?.state).toBe('Aborted');
+    expect(p.status?.release?.abortReason).toContain(`analysis ${RUN} Error: terminated by Tandem before it concluded (release ffffff was replaced)`);
+    expect(kinds(p.actions)).not.toContain('Promote');
+  });
+
+  it('takes a run a person terminated as Argo does: by its phase', () => {
+    const p = planWith({ status: gating(), annotations: { [REQUEST.promote]: loanInterestRelease } }, { runs: [terminatedRun('Successful', 'person')] });
+    expect(p.status?.release?.state).toBe('CuttingOver');
+  });
+});

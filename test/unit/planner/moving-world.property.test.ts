@@ -82,6 +82,8 @@ const scenario = fc.integer({ min: 1, max: 4 }).chain((n) => {
     analysis: fc.constantFrom(undefined, 'pre' as const, 'post' as const, 'both' as const),
     /** What Argo's measurements conclude, run after run, as rounds go by. */
     verdicts: fc.array(fc.constantFrom('Successful' as const, 'Failed' as const, 'Error' as const, 'Inconclusive' as const), { minLength: 1, maxLength: 4 }),
+    /** Rounds a run measures before it concludes (its metrics' count × interval). */
+    duration: fc.integer({ min: 0, max: 3 }),
     commands: fc.array(
       fc.oneof(
         cmd('argo', 8, { i: member }),
@@ -136,11 +138,15 @@ class World {
 
   readonly verdicts: readonly ModelAnalysisRun['phase'][];
   private verdict = 0;
+  readonly duration: number;
+  /** Rounds each run has been Running. */
+  private readonly measured = new Map<string, number>();
 
   constructor(s: Scenario) {
     this.pre = s.analysis === 'pre' || s.analysis === 'both';
     this.post = s.analysis === 'post' || s.analysis === 'both';
     this.verdicts = s.verdicts;
+    this.duration = s.duration;
     this.barriers = s.kind === 'blueGreen' ? 1 : s.barriers;
     this.names = s.deps.map((_, i) => `m${i}`);
     s.deps.forEach((ds, i) => this.deps.set(`m${i}`, ds.map((j) => `m${j}`)));
@@ -313,12 +319,28 @@ class World {
       const name = analysisRunName('g', r, r.state === 'Gating' ? 'prePromotion' : 'postPromotion', r.stage ?? 0);
       expect(failedRuns.has(name), `release ${r.id} is ${r.state} after its analysis ${name} failed`).toBe(false);
     }
+    // No run measures for nothing: once a state that no longer waits for a run is persisted, that run
+    // is told to stop (replaced, aborted, rolled back, completed, or its gate opened by someone else).
+    if (p.status?.conditions[0]?.reason !== 'WaitingForArgo') {
+      for (const run of this.runs.values()) {
+        if (concluded(run) || run.terminatedBy !== undefined) continue;
+        const waiting = [before, this.release()].some((x) => this.neededBy(x) === run.name);
+        expect(waiting, `AnalysisRun ${run.name} still measuring after release ${before?.id} ${before?.state} → ${this.release()?.id} ${this.release()?.state}`).toBe(true);
+      }
+    }
     // A guarded release completes only once its guard has succeeded, or a person let an inconclusive one pass.
     if (this.post && before?.state === 'CuttingOver' && p.events.some((e) => e.reason === 'ReleaseCompleted' && e.message.startsWith(`release ${before.id} completed`))) {
       const guard = this.runs.get(analysisRunName('g', before, 'postPromotion', before.stage ?? 0));
       const accepted = promoteAsked || (before.analysisRuns ?? []).some((x) => x.name === guard?.name && x.accepted);
-      expect(guard?.phase === 'Successful' || (guard?.phase === 'Inconclusive' && accepted), `release ${before.id} completed with its guard ${guard?.phase ?? 'never created'}`).toBe(true);
+      expect((guard?.phase === 'Successful' && guard.terminatedBy === undefined) || (guard?.phase === 'Inconclusive' && accepted), `release ${before.id} completed with its guard ${guard?.phase ?? 'never created'}${guard?.terminatedBy ? ' (terminated)' : ''}`).toBe(true);
     }
+  }
+
+  /** The run a release waits for in its state, by name (docs/analysis.md). */
+  neededBy(r: ReleaseStatus | undefined): string | undefined {
+    if (r?.state === 'Gating') return analysisRunName('g', r, 'prePromotion', r.stage ?? 0);
+    if (r?.state === 'CuttingOver') return analysisRunName('g', r, 'postPromotion', r.stage ?? 0);
+    return undefined;
   }
 
   /** A final stage (a cutover) of the release: its gate is the one a pre-promotion analysis guards. */
@@ -415,6 +437,15 @@ class World {
         this.runs.set(a.name, { name: a.name, release: next!.id, phase: 'Pending' });
         return;
       }
+      case 'TerminateAnalysisRun': {
+        const run = this.runs.get(a.name);
+        expect(run, `terminated an AnalysisRun ${a.name} that does not exist`).toBeDefined();
+        expect(concluded(run!) || run!.terminatedBy !== undefined, `AnalysisRun ${a.name} terminated twice or after it concluded`).toBe(false);
+        // Never the run a release waits for: neither the persisted one (a crash resumes it) nor the one planned.
+        for (const r of [this.release(), next]) expect(this.neededBy(r), `AnalysisRun ${a.name} terminated while release ${r?.id} ${r?.state} waits for it`).not.toBe(a.name);
+        run!.terminatedBy = a.reason;
+        return;
+      }
       case 'Pin': {
         const r = this.r(a.rollout);
         const rs = r.replicaSets.get(a.revision);
@@ -436,7 +467,8 @@ class World {
     if (this.pre && release?.state === 'CuttingOver' && this.finalStage(release.stage ?? 0) && !release.openedBy?.startsWith('out-of-band')) {
       // The gate of a cutover opens only after its analysis succeeded, or a person decided an inconclusive one.
       const run = this.runs.get(analysisRunName('g', release, 'prePromotion', release.stage ?? 0));
-      expect(run?.phase === 'Successful' || run?.phase === 'Inconclusive', `release ${release.id} cutting over with its analysis ${run?.phase ?? 'never created'}`).toBe(true);
+      // A run Tandem terminated is Successful to Argo ("Run Terminated"): never a verdict.
+      expect((run?.phase === 'Successful' || run?.phase === 'Inconclusive') && run.terminatedBy === undefined, `release ${release.id} cutting over with its analysis ${run?.phase ?? 'never created'}${run?.terminatedBy ? ' (terminated)' : ''}`).toBe(true);
       if (run?.phase === 'Inconclusive') expect(release.openedBy, `release ${release.id}: an inconclusive analysis let the gate open without a person`).toBe('promote request');
     }
     for (const d of this.names) {
@@ -480,7 +512,10 @@ class World {
   round() {
     // Argo starts a new run, and concludes a running one with the next verdict.
     for (const run of this.runs.values()) {
-      if (run.phase === 'Running') measure(run, this.verdicts[this.verdict++ % this.verdicts.length]!);
+      const rounds = this.measured.get(run.name) ?? 0;
+      // Argo concludes a terminated run at its next look; any other once its measurements are done.
+      if (run.phase === 'Running' && (rounds >= this.duration || run.terminatedBy !== undefined)) measure(run, this.verdicts[this.verdict++ % this.verdicts.length]!);
+      else if (run.phase === 'Running') this.measured.set(run.name, rounds + 1);
       else if (run.phase === 'Pending') measure(run, 'Running');
     }
     for (const n of this.names) {
