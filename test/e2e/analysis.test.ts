@@ -118,9 +118,9 @@ const analysis = `  analysis:
 const loanEdge = [{ dependent: 'loan', dependency: 'interest', annotation: addressKey('interest') }];
 
 interface RunObj {
-  metadata: { name: string; labels?: Record<string, string>; ownerReferences?: { kind: string; name: string; uid: string }[] };
-  spec: { args?: { name: string; value?: string }[] };
-  status?: { phase?: string };
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: { kind: string; name: string; uid: string }[] };
+  spec: { args?: { name: string; value?: string }[]; terminate?: boolean };
+  status?: { phase?: string; message?: string };
 }
 
 let s: Scenario;
@@ -380,6 +380,62 @@ describe('group analysis guarding the cutover (postPromotion)', () => {
       exporter.errorRatio = 0.01;
     }
   }, 300_000);
+});
+
+describe('runs no release needs any more', () => {
+  it('the run of a replaced release, then of an aborted one, is terminated; Argo stops it and nothing opens on it', async () => {
+    exporter.errorRatio = 0.01;
+    const g = await Scenario.create('analysis-stop', 'loans', ['interest', 'loan']);
+    cleanups.push(() => g.cleanup());
+    const { kube, ns } = g;
+    // Forty measurements two seconds apart: each run would measure for 80 s if nobody stopped it.
+    await kube.apply(ns, template(prometheusUrl, 40));
+    await kube.apply(ns, blueGreenApp('interest', '1.0'));
+    await kube.apply(ns, blueGreenApp('loan', '1.0'));
+    await kube.apply(ns, groupManifest('loans', [{ rollout: 'interest' }, { rollout: 'loan', dependsOn: ['interest'] }], analysis));
+    g.startController();
+    await g.waitSteady();
+    const before = { interest: (await kube.rollout(ns, 'interest')).status!['stableRS'], loan: (await kube.rollout(ns, 'loan')).status!['stableRS'] };
+    const runOf = async (id: string) => (await runsOfIn(ns, id))[0];
+    const releaseOf = async (version: string, previous?: string) => {
+      for (const m of g.members) await kube.setImage(ns, m, `ghcr.io/acme/${m}:${version}`);
+      return g.waitGroup(`the release of ${version}`, (x) => x.status?.release !== undefined && x.status.release.id !== previous && x.status.release.targets.length === 2);
+    };
+
+    const first = (await releaseOf('2.0')).status!.release!.id;
+    await waitFor('the first release’s run measuring', async () => (await runOf(first))?.status?.phase === 'Running', { dump: g.dump });
+    // Git moves both members on before the gate: a new release, and the first one's run is stopped.
+    const second = (await releaseOf('3.0', first)).status!.release!.id;
+    const stopped = await waitFor('the replaced release’s run terminated and concluded by Argo', async () => {
+      const r = await runOf(first);
+      return r?.spec.terminate === true && r.status?.phase !== 'Running' && r.status?.phase !== 'Pending' ? r : undefined;
+    }, { dump: g.dump });
+    expect(stopped.metadata.annotations?.['tandem.dev/terminated']).toBe(`release ${first} was replaced`);
+    // Argo's own verdict on a run told to stop: Successful, "Run Terminated".
+    expect([stopped.status?.phase, stopped.status?.message]).toEqual(['Successful', 'Run Terminated']);
+    await waitFor('the new release’s run measuring', async () => (await runOf(second))?.status?.phase === 'Running', { dump: g.dump });
+    const gating = await kube.group(ns, 'loans');
+    expect([gating.status?.release?.id, gating.status?.release?.state]).toEqual([second, 'Gating']);
+
+    // A person aborts the new release while its run measures: that run is stopped too.
+    await kube.annotateGroup(ns, 'loans', { 'tandem.dev/abort': 'not today' });
+    await g.waitGroup('aborted by the request', (x) => x.status?.release?.id === second && x.status.release.state === 'Aborted');
+    const aborted = await waitFor('the aborted release’s run terminated and concluded by Argo', async () => {
+      const r = await runOf(second);
+      return r?.spec.terminate === true && r.status?.phase === 'Successful' ? r : undefined;
+    }, { dump: g.dump });
+    expect(aborted.metadata.annotations?.['tandem.dev/terminated']).toBe(`release ${second} was aborted`);
+    expect(aborted.status?.message).toBe('Run Terminated');
+    // The terminated runs decided nothing: the release stays aborted, no member went live, one run each.
+    const end = await kube.group(ns, 'loans');
+    expect([end.status?.release?.state, end.status?.phase]).toEqual(['Aborted', 'Degraded']);
+    for (const m of ['interest', 'loan'] as const) {
+      const r = await kube.rollout(ns, m);
+      expect([r.status!['stableRS'], r.status!['blueGreen']['activeSelector']]).toEqual([before[m], before[m]]);
+    }
+    expect((await runsOfIn(ns, first)).length).toBe(1);
+    expect((await runsOfIn(ns, second)).length).toBe(1);
+  }, 240_000);
 });
 
 /** The member's active Service already selects its release revision. */
