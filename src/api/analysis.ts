@@ -108,8 +108,14 @@ export const AnalysisRun = z.looseObject({
     annotations: z.record(z.string(), z.string()).default({}),
     creationTimestamp: z.string().optional(),
   }),
-  /** Only what the planner reads: whether it was told to stop. */
-  spec: z.looseObject({ terminate: z.boolean().optional() }).optional(),
+  /** Only what the planner reads: whether it was told to stop, and how long its metrics measure. */
+  spec: z
+    .looseObject({
+      terminate: z.boolean().optional(),
+      args: z.array(z.looseObject({ name: z.string(), value: z.string().optional() })).optional(),
+      metrics: z.array(z.looseObject({ name: z.string(), initialDelay: z.string().optional(), interval: z.string().optional(), count: z.union([z.number(), z.string()]).optional() })).optional(),
+    })
+    .optional(),
   status: z
     .looseObject({
       phase: z.string().optional(),

@@ -24,6 +24,10 @@ export interface AnalysisView {
   readonly message: string | undefined;
   /** The write that creates it (the same, by name, however often it is planned). */
   readonly create: Action;
+  /** Pending or Running past its bound (its metrics' own duration plus progressDeadlineSeconds): why it is stuck. */
+  readonly overdue?: string;
+  /** When it passes its bound, if it is measuring and the bound is known (ms since the epoch). */
+  readonly dueAt?: number;
 }
 
 /** Placeholders an arg value may hold, with what each stands for (docs/analysis.md lists them). */
@@ -116,10 +120,12 @@ export function validateAnalysis(o: Observed): SpecProblem[] {
     if (templates.length !== step.templates.length) continue;
     const merged = mergeTemplates(templates);
     for (const c of merged.conflicts) problems.push({ reason: 'AnalysisMisconfigured', message: `${where}: ${c}` });
-    if (point === 'postPromotion') {
-      // The release completes only once this run has: a metric measured at an interval with no count never ends.
-      const endless = merged.metrics.filter((m) => (m as { interval?: unknown }).interval !== undefined && (m as { count?: unknown }).count === undefined).map((m) => m.name);
-      if (endless.length > 0) problems.push({ reason: 'AnalysisMisconfigured', message: `${where}: metric${endless.length > 1 ? 's' : ''} ${endless.join(', ')} ha${endless.length > 1 ? 've' : 's'} an interval but no count, so the run would never end and the release never complete; give ${endless.length > 1 ? 'them' : 'it'} a count` });
+    // The gate opens, or the release completes, only once this run has: a metric measured at an
+    // interval with no count never ends (and has no duration the deadline could allow it).
+    const endless = merged.metrics.filter((m) => (m as { interval?: unknown }).interval !== undefined && (m as { count?: unknown }).count === undefined).map((m) => m.name);
+    if (endless.length > 0) {
+      const never = point === 'postPromotion' ? 'the release never complete' : 'the gate never open';
+      problems.push({ reason: 'AnalysisMisconfigured', message: `${where}: metric${endless.length > 1 ? 's' : ''} ${endless.join(', ')} ha${endless.length > 1 ? 've' : 's'} an interval but no count, so the run would never end and ${never}; give ${endless.length > 1 ? 'them' : 'it'} a count` });
     }
     const given = new Set(step.args.map((a) => a.name));
     for (const a of step.args) {
@@ -189,7 +195,55 @@ export function analysisFor(o: Observed, point: AnalysisPoint, release: ReleaseS
   const name = analysisRunName(o.group.metadata.name, release, point, stage);
   const run = o.analysisRuns?.get(name);
   const read = run ? readRun(run) : undefined;
-  return { name, phase: read?.phase, message: read?.message, create: createAction(o, step, release, point, stage, name) };
+  const view = { name, phase: read?.phase, message: read?.message, create: createAction(o, step, release, point, stage, name) };
+  if (!run || (read?.phase !== 'Pending' && read?.phase !== 'Running')) return view;
+  const created = Date.parse(run.metadata.creationTimestamp ?? '');
+  const own = runDurationMs(run);
+  const grace = o.group.spec.progressDeadlineSeconds * 1000;
+  // Pending: Argo never started it; its own duration does not count then.
+  const dueAt = created + (read.phase === 'Running' ? (own ?? Number.NaN) : 0) + grace;
+  if (!Number.isFinite(dueAt)) return view;
+  if (o.now < dueAt) return { ...view, dueAt };
+  const s = (ms: number) => `${Math.round(ms / 1000)}s`;
+  const overdue =
+    read.phase === 'Pending'
+      ? `analysis ${name} not started by Argo Rollouts within progressDeadlineSeconds (${s(grace)}) of its creation; is the Argo Rollouts controller running?`
+      : `analysis ${name} still Running ${s(o.now - created)} after its creation: its metrics measure for ${s(own!)}, and progressDeadlineSeconds (${s(grace)}) have passed since`;
+  return { ...view, dueAt, overdue };
+}
+
+/**
+ * How long a run's metrics measure, by Argo's schedule: the first measurement after `initialDelay`,
+ * then one every `interval` until `count`. Undefined when a count is not a number (an arg Argo fills
+ * that Tandem cannot) or a metric measures until stopped (an interval and no count).
+ */
+export function runDurationMs(run: AnalysisRun): number | undefined {
+  const args = new Map((run.spec?.args ?? []).map((a) => [a.name, a.value]));
+  let longest = 0;
+  for (const m of run.spec?.metrics ?? []) {
+    // A count may be an arg (`{{args.n}}`), filled from the run's args as Argo does.
+    const arg = typeof m.count === 'string' ? /^\{\{\s*args\.(\S+?)\s*\}\}$/.exec(m.count)?.[1] : undefined;
+    const given = arg !== undefined ? args.get(arg) : m.count;
+    const count = given === undefined ? (m.interval === undefined ? 1 : undefined) : Number(given);
+    if (count === undefined || !Number.isInteger(count) || count < 0) return undefined;
+    const delay = goDurationMs(m.initialDelay ?? '0s');
+    const interval = goDurationMs(m.interval ?? '0s');
+    if (delay === undefined || interval === undefined) return undefined;
+    longest = Math.max(longest, delay + interval * Math.max(0, count - 1));
+  }
+  return longest;
+}
+
+const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * Go's time.ParseDuration, which Argo's DurationString is ("1m30s", "500ms", "0"). Written here: the
+ * npm parsers read a looser, English language ("2 days") that Argo refuses, and this is six lines.
+ */
+export function goDurationMs(text: string): number | undefined {
+  if (text === '0') return 0;
+  const parts = /^(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h)(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h))*$/.test(text) ? [...text.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)] : undefined;
+  return parts?.reduce((ms, [, n, unit]) => ms + Number(n) * UNIT_MS[unit!]!, 0);
 }
 
 function createAction(o: Observed, step: AnalysisStep, release: ReleaseStatus, point: AnalysisPoint, stage: number, name: string): Action {

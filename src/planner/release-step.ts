@@ -317,6 +317,11 @@ class Step {
     if (stalled) return stalled;
     const early = this.outOfBand(release, stage);
     if (early) return early;
+    // A run stuck past its own duration plus the deadline holds no release (docs/analysis.md); before
+    // the gate, someone else's promotion opens it regardless of the run, as outOfBand() says.
+    const moved = stage.movers.some((m) => this.movedOn(m, stage, release));
+    const overdue = (moved ? undefined : pre?.overdue) ?? post?.overdue;
+    if (overdue) return overdue;
     return undefined;
   }
 

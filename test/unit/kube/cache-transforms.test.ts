@@ -144,11 +144,13 @@ describe('cache transforms', () => {
     });
   });
 
-  it('a cached AnalysisRun keeps its metadata, status and spec.terminate, not its metrics', () => {
-    const run = { metadata: { name: 'r', namespace: 'shop', labels: { 'tandem.dev/group': 'g' }, annotations: { 'tandem.dev/terminated': 'why' }, managedFields }, spec: { terminate: true, metrics: [{ name: 'm' }] }, status: { phase: 'Running' } };
+  it('a cached AnalysisRun keeps its metadata, status, spec.terminate, args and timing, not its providers', () => {
+    const metric = { name: 'm', initialDelay: '5s', interval: '10s', count: 3, successCondition: 'result[0] < 1', provider: { prometheus: { query: 'q' } } };
+    const args = [{ name: 'frontend', value: 'loan-preview' }];
+    const run = { metadata: { name: 'r', namespace: 'shop', labels: { 'tandem.dev/group': 'g' }, annotations: { 'tandem.dev/terminated': 'why' }, managedFields }, spec: { terminate: true, args, metrics: [metric] }, status: { phase: 'Running' } };
     const { managedFields: _, ...metadata } = run.metadata;
-    expect(transformAnalysisRun(copy(run))).toEqual({ metadata, spec: { terminate: true }, status: { phase: 'Running' } });
-    expect(transformAnalysisRun(copy({ ...run, spec: { metrics: [] } }))).toEqual({ metadata, status: { phase: 'Running' } });
+    expect(transformAnalysisRun(copy(run))).toEqual({ metadata, spec: { terminate: true, args, metrics: [{ name: 'm', initialDelay: '5s', interval: '10s', count: 3 }] }, status: { phase: 'Running' } });
+    expect(transformAnalysisRun(copy({ ...run, spec: { metrics: [{ name: 'm' }] } }))).toEqual({ metadata, spec: { metrics: [{ name: 'm' }] }, status: { phase: 'Running' } });
   });
 
   it('a cached group loses only its managedFields', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AnalysisRun, AnalysisTemplate } from '../../../src/api/analysis.ts';
 import { REQUEST } from '../../../src/api/rolloutgroup.ts';
-import { analysisRunName, readRun } from '../../../src/planner/analysis.ts';
+import { analysisRunName, goDurationMs, readRun, runDurationMs } from '../../../src/planner/analysis.ts';
 import { plan } from '../../../src/planner/plan.ts';
 import type { Action } from '../../../src/planner/plan-types.ts';
 import { INTEREST_KEY, NS, blueGreen, group, loanDependsOnInterest, loanInterestRelease, observed, url, type GroupInput, type StatusInput } from '../../fixtures/builders.ts';
@@ -45,12 +45,13 @@ const run = (phase: string | undefined, metricResults: unknown[] = [], name = RU
   AnalysisRun.parse({ metadata: { name, namespace: NS, labels: { 'tandem.dev/group': 'loans' } }, ...(phase ? { status: { phase, metricResults } } : {}) });
 
 /** loan depends on interest; both at revision 2, ready at the gate. */
-function planWith(g: Partial<GroupInput>, extra: { runs?: AnalysisRun[]; templates?: typeof templates; interest?: object; loan?: object } = {}) {
+function planWith(g: Partial<GroupInput>, extra: { runs?: AnalysisRun[]; templates?: typeof templates; interest?: object; loan?: object; now?: number } = {}) {
   const grp = group({ members: loanDependsOnInterest, analysis, ...g });
   return plan(
     observed(grp, [blueGreen({ name: 'interest', stable: 'i1', desired: 'i2', ...extra.interest }), blueGreen({ name: 'loan', stable: 'l1', desired: 'l2', ...steadyLoan, ...extra.loan })], {
       analysisRuns: new Map((extra.runs ?? []).map((r) => [r.metadata.name, r])),
       analysisTemplates: extra.templates ?? templates,
+      ...(extra.now !== undefined ? { now: extra.now } : {}),
     }),
   );
 }
@@ -62,6 +63,15 @@ function gating(extra: Record<string, unknown> = {}): StatusInput {
 }
 
 const kinds = (actions: readonly Action[]) => actions.map((a) => a.kind);
+
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+/** A run of this release created at `createdAt`, with the timing of its metrics. */
+const timedRun = (phase: string | undefined, createdAt: number, metrics: Record<string, unknown>[], args: { name: string; value: string }[] = []) =>
+  AnalysisRun.parse({
+    metadata: { name: RUN, namespace: NS, labels: { 'tandem.dev/group': 'loans', 'tandem.dev/release': loanInterestRelease }, creationTimestamp: new Date(createdAt).toISOString() },
+    spec: { metrics, args },
+    ...(phase ? { status: { phase } } : {}),
+  });
 
 describe('group analysis: validation', () => {
   const problem = (g: Partial<GroupInput>, t = templates) => {
@@ -291,14 +301,14 @@ describe('group analysis after the gate (postPromotion)', () => {
     },
   });
   /** loan and interest in a cutover: live ones promoted to revision 2, the old ReplicaSets still up. */
-  function cut(status: StatusInput | undefined, live: { loan: boolean; interest: boolean }, runs: AnalysisRun[], annotations: Record<string, string> = {}) {
+  function cut(status: StatusInput | undefined, live: { loan: boolean; interest: boolean }, runs: AnalysisRun[], annotations: Record<string, string> = {}, now?: number) {
     const loan = live.loan ? blueGreen({ name: 'loan', stable: 'l2', ...steadyLoan }) : blueGreen({ name: 'loan', stable: 'l1', desired: 'l2', ...steadyLoan });
     const interest = live.interest ? blueGreen({ name: 'interest', stable: 'i2' }) : blueGreen({ name: 'interest', stable: 'i1', desired: 'i2' });
     const old = [blueGreen({ name: 'loan', stable: 'l1', desired: 'l2' }), blueGreen({ name: 'interest', stable: 'i1', desired: 'i2' })].flatMap((m) => m.replicaSets);
     const replicaSets = [...loan.replicaSets, ...interest.replicaSets];
     for (const rs of old) if (!replicaSets.some((x) => x.metadata.name === rs.metadata.name)) replicaSets.push(rs);
     const grp = group({ members: loanDependsOnInterest, analysis: post, annotations, ...(status ? { status } : {}) });
-    const o = observed(grp, [interest, loan], { analysisRuns: new Map(runs.map((r) => [r.metadata.name, r])), analysisTemplates: withGuard });
+    const o = observed(grp, [interest, loan], { analysisRuns: new Map(runs.map((r) => [r.metadata.name, r])), analysisTemplates: withGuard, ...(now !== undefined ? { now } : {}) });
     return plan({ ...o, replicaSets });
   }
 
@@ -350,6 +360,17 @@ describe('group analysis after the gate (postPromotion)', () => {
     expect(promoted.handledRequests).toEqual([{ annotation: REQUEST.promote, value: loanInterestRelease }]);
     const aborted = cut(waiting.status as StatusInput, { loan: true, interest: true }, [inconclusive], { [REQUEST.abort]: 'no' });
     expect(aborted.status?.release?.state).toBe('RollingBack');
+  });
+
+  it('a guard measuring for its own long duration holds the release; stuck past it plus the deadline, it rolls the release back', () => {
+    // Sixty measurements a minute apart: an hour, far beyond progressDeadlineSeconds (900 s).
+    const long = (phase: string) => AnalysisRun.parse({ ...timedRun(phase, T0, [{ name: 'error-ratio', interval: '1m', count: 61 }]), metadata: { ...timedRun(phase, T0, []).metadata, name: POST } });
+    const done = cuttingOver(['loan', 'interest'], { pinned: undefined });
+    const within = cut(done, { loan: true, interest: true }, [long('Running')], {}, T0 + 3600_000 + 899_000);
+    expect(within.status?.release?.state).toBe('CuttingOver');
+    const stuck = cut(done, { loan: true, interest: true }, [long('Running')], {}, T0 + 3600_000 + 900_000);
+    expect(stuck.status?.release?.state).toBe('RollingBack');
+    expect(stuck.status?.release?.abortReason).toBe(`analysis ${POST} still Running 4500s after its creation: its metrics measure for 3600s, and progressDeadlineSeconds (900s) have passed since`);
   });
 
   it('refuses a guard that would never end', () => {
@@ -420,5 +441,56 @@ describe('runs no release needs any more are terminated', () => {
   it('takes a run a person terminated as Argo does: by its phase', () => {
     const p = planWith({ status: gating(), annotations: { [REQUEST.promote]: loanInterestRelease } }, { runs: [terminatedRun('Successful', 'person')] });
     expect(p.status?.release?.state).toBe('CuttingOver');
+  });
+});
+
+describe('the deadline of a run that does not conclude', () => {
+  it('reads Go durations as Argo does', () => {
+    expect(['0', '30s', '1m30s', '500ms', '1.5h', '2h3m4s', '10us'].map(goDurationMs)).toEqual([0, 30_000, 90_000, 500, 5_400_000, 7_384_000, 0.01]);
+    expect(['', '30', 's', '1d', '1m 30s', '-5s'].map(goDurationMs)).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
+  });
+
+  it('measures a run by its metrics: initialDelay, then count measurements an interval apart', () => {
+    const at = (metrics: Record<string, unknown>[], args: { name: string; value: string }[] = []) => runDurationMs(timedRun('Running', T0, metrics, args));
+    expect(at([{ name: 'a', initialDelay: '30s', interval: '30s', count: 4 }, { name: 'b', interval: '10s', count: 3 }])).toBe(120_000);
+    expect(at([{ name: 'once' }])).toBe(0);
+    expect(at([{ name: 'n', interval: '1m', count: '{{args.n}}' }], [{ name: 'n', value: '5' }])).toBe(240_000);
+    // Measured until stopped, or a count Tandem cannot read: no duration.
+    expect(at([{ name: 'endless', interval: '1m' }])).toBeUndefined();
+    expect(at([{ name: 'n', interval: '1m', count: '{{args.missing}}' }])).toBeUndefined();
+  });
+
+  // error-ratio in the templates above: 3 measurements 10 s apart, so 20 s of its own; the deadline 900 s.
+  const metrics = [{ name: 'error-ratio', interval: '10s', count: 3 }];
+
+  it('a Running run within its duration plus the deadline keeps the gate shut, however long the release has waited', () => {
+    const p = planWith({ status: gating({ progressAt: new Date(T0 - 3600_000).toISOString() }) }, { runs: [timedRun('Running', T0, metrics)], now: T0 + 919_000 });
+    expect(p.status?.release?.state).toBe('Gating');
+    expect(p.status?.conditions[0]?.reason).toBe('Analyzing');
+  });
+
+  it('a run Running past it aborts the release, saying so', () => {
+    const p = planWith({ status: gating() }, { runs: [timedRun('Running', T0, metrics)], now: T0 + 920_000 });
+    expect(p.status?.release?.state).toBe('Aborted');
+    expect(p.status?.release?.abortReason).toBe(`analysis ${RUN} still Running 920s after its creation: its metrics measure for 20s, and progressDeadlineSeconds (900s) have passed since`);
+    expect(p.actions.filter((a) => a.kind === 'Abort').length).toBe(2);
+  });
+
+  it('a run Argo never starts counts against the deadline alone', () => {
+    expect(planWith({ status: gating() }, { runs: [timedRun(undefined, T0, metrics)], now: T0 + 899_000 }).status?.release?.state).toBe('Gating');
+    const p = planWith({ status: gating() }, { runs: [timedRun(undefined, T0, metrics)], now: T0 + 900_000 });
+    expect(p.status?.release?.abortReason).toBe(`analysis ${RUN} not started by Argo Rollouts within progressDeadlineSeconds (900s) of its creation; is the Argo Rollouts controller running?`);
+  });
+
+  it('an inconclusive run waits for a person, with no deadline', () => {
+    const p = planWith({ status: gating() }, { runs: [timedRun('Inconclusive', T0, metrics)], now: T0 + 30 * 86_400_000 });
+    expect([p.status?.release?.state, p.status?.conditions[0]?.reason]).toEqual(['Gating', 'WaitingForPerson']);
+  });
+
+  it('refuses a pre-promotion metric that would never end', () => {
+    const endless = AnalysisTemplate.parse({ ...errorRatio, spec: { ...errorRatio.spec, metrics: [{ name: 'error-ratio', interval: '10s' }] } });
+    const c = planWith({}, { templates: new Map([['namespaced/error-ratio', endless], ['cluster/latency', latency]]) }).status!.conditions.find((x) => x.type === 'SpecValid')!;
+    expect([c.status, c.reason]).toEqual(['False', 'AnalysisMisconfigured']);
+    expect(c.message).toContain('so the run would never end and the gate never open');
   });
 });
