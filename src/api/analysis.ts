@@ -54,11 +54,16 @@ export const GroupAnalysis = z.object({
    * failure rolls every member back (as a member failure after a partial cutover does).
    */
   postPromotion: AnalysisStep.optional(),
+  /**
+   * Lockstep canary: at each barrier before the last (whose gate is the cutover's, prePromotion's),
+   * one run across the members, all paused there; the barrier is passed only once it has succeeded.
+   */
+  barrier: AnalysisStep.optional(),
 });
 export type GroupAnalysis = z.infer<typeof GroupAnalysis>;
 
 /** Where in a release an analysis runs; the run's `tandem.dev/analysis-stage` label. */
-export const AnalysisPoint = z.enum(['prePromotion', 'postPromotion']);
+export const AnalysisPoint = z.enum(['prePromotion', 'postPromotion', 'barrier']);
 export type AnalysisPoint = z.infer<typeof AnalysisPoint>;
 
 /** Argo's AnalysisRun phases (analysis_types.go). */

@@ -1,6 +1,7 @@
 import { ANALYSIS_LABEL, TERMINATED_ANNOTATION, type AnalysisPhase, type AnalysisPoint, type AnalysisRun, type AnalysisStep, type AnalysisTemplate, type AnalysisTemplateRef } from '../api/analysis.ts';
 import type { ReleaseStatus } from '../api/rolloutgroup.ts';
 import type { Rollout } from '../api/rollout.ts';
+import { barrierStepsOf } from './member-reading.ts';
 import type { Observed } from './observed.ts';
 import type { Action } from './plan-types.ts';
 import type { SpecProblem } from './validation.ts';
@@ -93,6 +94,16 @@ export function validateAnalysis(o: Observed): SpecProblem[] {
   for (const [point, step] of Object.entries(analysis) as [AnalysisPoint, AnalysisStep | undefined][]) {
     if (!step) continue;
     const where = `spec.analysis.${point}`;
+    if (point === 'barrier') {
+      const barriers = Math.max(0, ...o.group.spec.members.map((m) => {
+        const r = o.rollouts.get(m.rollout)?.rollout;
+        return r?.spec.strategy.canary ? barrierStepsOf(r).length : 0;
+      }));
+      if (o.group.spec.strategy !== 'Lockstep' || barriers < 2) {
+        problems.push({ reason: 'AnalysisMisconfigured', message: `${where} runs at the barriers before the last of a Lockstep canary group, and this group has none${o.group.spec.strategy !== 'Lockstep' ? ' (strategy Ordered)' : ''}; its last barrier (or a blue-green gate) is the cutover's: use spec.analysis.prePromotion there` });
+        continue;
+      }
+    }
     const templates: AnalysisTemplate[] = [];
     for (const ref of step.templates) {
       const found = o.analysisTemplates?.get(templateKey(ref));
@@ -175,7 +186,7 @@ function mergeTemplates(templates: readonly AnalysisTemplate[]) {
 
 /** The run of a point at a stage of a release, attempt by attempt (a retried release analyses again). */
 export function analysisRunName(group: string, release: Pick<ReleaseStatus, 'id' | 'retries'>, point: AnalysisPoint, stage: number): string {
-  const short = point === 'prePromotion' ? 'pre' : 'post';
+  const short = point === 'prePromotion' ? 'pre' : point === 'postPromotion' ? 'post' : 'barrier';
   const suffix = `-${release.id}-${short}-${stage + 1}${release.retries ? `-r${release.retries}` : ''}`;
   // A DNS subdomain of at most 253 characters, as every object name.
   const head = group.slice(0, 253 - suffix.length).replace(/[-.]+$/, '');
@@ -298,11 +309,12 @@ export function readRun(run: AnalysisRun): { phase: AnalysisPhase; message: stri
 
 // ---- runs no release needs any more ----
 
-/** The run a release waits for in its state: the pre-promotion one at its gate, the guard of its cutover. */
-function neededBy(group: string, release: ReleaseStatus | undefined): string | undefined {
-  if (release?.state === 'Gating') return analysisRunName(group, release, 'prePromotion', release.stage ?? 0);
-  if (release?.state === 'CuttingOver') return analysisRunName(group, release, 'postPromotion', release.stage ?? 0);
-  return undefined;
+/** The runs a release waits for in its state: the one at its gate (pre-promotion, or a barrier's), the guard of its cutover. */
+function neededBy(group: string, release: ReleaseStatus | undefined): string[] {
+  const stage = release?.stage ?? 0;
+  if (release?.state === 'Gating') return [analysisRunName(group, release, 'prePromotion', stage), analysisRunName(group, release, 'barrier', stage)];
+  if (release?.state === 'CuttingOver') return [analysisRunName(group, release, 'postPromotion', stage)];
+  return [];
 }
 
 const concluded = (run: AnalysisRun): boolean => {
@@ -319,7 +331,7 @@ const concluded = (run: AnalysisRun): boolean => {
 export function terminations(o: Observed, next: ReleaseStatus | undefined): Action[] {
   const group = o.group.metadata.name;
   const prev = o.group.status?.release;
-  const needed = new Set([neededBy(group, prev), neededBy(group, next)]);
+  const needed = new Set([...neededBy(group, prev), ...neededBy(group, next)]);
   const actions: Action[] = [];
   for (const run of [...(o.analysisRuns?.values() ?? [])].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))) {
     const name = run.metadata.name;

@@ -4,7 +4,7 @@ import { REQUEST } from '../../../src/api/rolloutgroup.ts';
 import { analysisRunName, goDurationMs, readRun, runDurationMs } from '../../../src/planner/analysis.ts';
 import { plan } from '../../../src/planner/plan.ts';
 import type { Action } from '../../../src/planner/plan-types.ts';
-import { INTEREST_KEY, NS, blueGreen, group, loanDependsOnInterest, loanInterestRelease, observed, url, type GroupInput, type StatusInput } from '../../fixtures/builders.ts';
+import { INTEREST_KEY, NS, blueGreen, canary, group, loanDependsOnInterest, loanInterestRelease, observed, url, type GroupInput, type StatusInput } from '../../fixtures/builders.ts';
 
 const steadyLoan = {
   previewMetadata: { [INTEREST_KEY]: url('interest-preview') },
@@ -492,5 +492,69 @@ describe('the deadline of a run that does not conclude', () => {
     const c = planWith({}, { templates: new Map([['namespaced/error-ratio', endless], ['cluster/latency', latency]]) }).status!.conditions.find((x) => x.type === 'SpecValid')!;
     expect([c.status, c.reason]).toEqual(['False', 'AnalysisMisconfigured']);
     expect(c.message).toContain('so the run would never end and the gate never open');
+  });
+});
+
+describe('group analysis at each canary barrier (Lockstep canary)', () => {
+  const barrier = { barrier: { templates: [{ templateName: 'error-ratio' }, { templateName: 'latency', clusterScope: true }], args: analysis.prePromotion.args } };
+  const BARRIER = analysisRunName('loans', { id: loanInterestRelease }, 'barrier', 0);
+  const wiredLoan = {
+    canaryMetadata: { [INTEREST_KEY]: url('interest-canary') },
+    stableMetadata: { [INTEREST_KEY]: url('interest-stable') },
+    owned: { canaryMetadata: [INTEREST_KEY], stableMetadata: [INTEREST_KEY] },
+  };
+  const atBarrier = (g: Partial<GroupInput>, runs: AnalysisRun[] = [], at = 0, barriers = 2) =>
+    plan(
+      observed(group({ members: loanDependsOnInterest, analysis: barrier, ...g }), [canary({ name: 'interest', stable: 'i1', desired: 'i2', atBarrier: at, barriers }), canary({ name: 'loan', stable: 'l1', desired: 'l2', atBarrier: at, barriers, ...wiredLoan })], {
+        analysisRuns: new Map(runs.map((r) => [r.metadata.name, r])),
+        analysisTemplates: templates,
+      }),
+    );
+  const barrierRun = (phase: string | undefined, metricResults: unknown[] = []) => run(phase, metricResults, BARRIER);
+
+  it('creates one run across the members once all are paused at the first barrier, the canary Services in its args', () => {
+    const p = atBarrier({});
+    const creates = p.actions.filter((a) => a.kind === 'CreateAnalysisRun') as Extract<Action, { kind: 'CreateAnalysisRun' }>[];
+    expect(creates.map((a) => [a.name, a.labels['tandem.dev/analysis-stage']])).toEqual([[BARRIER, 'barrier-1']]);
+    expect(creates[0]!.spec['args']).toEqual([
+      { name: 'frontend', value: 'loan-canary' },
+      { name: 'backend', value: `interest-canary.shop@i2/${loanInterestRelease}` },
+      { name: 'threshold', value: '0.05' },
+    ]);
+    expect([p.status?.release?.stage, p.status?.conditions[0]?.reason]).toEqual([0, 'Analyzing']);
+    expect(p.status?.release?.analysisRuns).toEqual([{ name: BARRIER, point: 'barrier', stage: 0, phase: 'Pending' }]);
+    expect(p.events.find((e) => e.reason === 'AnalysisStarted')?.message).toContain('started at barrier 1');
+  });
+
+  it('keeps the barrier shut while it runs, even on a promote request; passes it once it succeeded', () => {
+    const status = atBarrier({}).status as StatusInput;
+    const promote = { [REQUEST.promote]: `${loanInterestRelease}/1` };
+    const running = atBarrier({ status, annotations: promote }, [barrierRun('Running')]);
+    expect(running.status?.release?.state).toBe('Gating');
+    expect(kinds(running.actions)).not.toContain('Promote');
+    expect(running.handledRequests).toEqual([]);
+    const passed = atBarrier({ status, annotations: promote }, [barrierRun('Successful')]);
+    expect(passed.status?.release?.state).toBe('CuttingOver');
+  });
+
+  it('aborts the release when the barrier’s run fails, naming the metric', () => {
+    const status = atBarrier({}).status as StatusInput;
+    const p = atBarrier({ status }, [barrierRun('Failed', [{ name: 'error-ratio', phase: 'Failed', measurements: [{ value: '[0.3]' }] }])]);
+    expect(p.status?.release?.state).toBe('Aborted');
+    expect(p.status?.release?.abortReason).toBe(`analysis ${BARRIER} Failed: metric error-ratio Failed (last value [0.3])`);
+    expect(p.actions.filter((a) => a.kind === 'Abort').length).toBe(2);
+  });
+
+  it('runs no barrier analysis at the last barrier: that gate is the cutover’s (prePromotion)', () => {
+    const status = { ...(atBarrier({}).status as StatusInput) };
+    status.release = { ...status.release!, stage: 1 };
+    expect(kinds(atBarrier({ status }, [], 1).actions)).not.toContain('CreateAnalysisRun');
+  });
+
+  it('is refused where there is no barrier before the last: Ordered, blue-green or one barrier', () => {
+    const c = (p: ReturnType<typeof plan>) => p.status!.conditions.find((x) => x.type === 'SpecValid')!;
+    expect([c(atBarrier({ strategy: 'Ordered' })).reason, c(atBarrier({ strategy: 'Ordered' })).message]).toEqual(['AnalysisMisconfigured', expect.stringContaining('spec.analysis.barrier runs at the barriers before the last of a Lockstep canary group, and this group has none (strategy Ordered)')]);
+    expect(c(atBarrier({}, [], 0, 1)).reason).toBe('AnalysisMisconfigured');
+    expect(c(planWith({ analysis: barrier })).reason).toBe('AnalysisMisconfigured');
   });
 });

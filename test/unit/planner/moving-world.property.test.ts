@@ -82,7 +82,7 @@ const scenario = fc.integer({ min: 1, max: 4 }).chain((n) => {
     kind: fc.constantFrom('blueGreen' as const, 'canary' as const),
     barriers: fc.integer({ min: 1, max: 2 }),
     /** Group analysis: before the gate, guarding the cutover, both, or none. */
-    analysis: fc.constantFrom(undefined, 'pre' as const, 'post' as const, 'both' as const),
+    analysis: fc.constantFrom(undefined, 'pre' as const, 'post' as const, 'both' as const, 'barrier' as const),
     /** What Argo's measurements conclude, run after run, as rounds go by. */
     verdicts: fc.array(fc.constantFrom('Successful' as const, 'Failed' as const, 'Error' as const, 'Inconclusive' as const), { minLength: 1, maxLength: 4 }),
     /** Rounds a run measures before it concludes (its metrics' count × interval). */
@@ -139,6 +139,8 @@ class World {
   readonly runs = new Map<string, ModelAnalysisRun>();
   readonly pre: boolean;
   readonly post: boolean;
+  /** Lockstep canary with two barriers: a run at the first, then one before the cutover. */
+  readonly barrier: boolean;
   /** Barriers per member (blue-green: one), the same for all: a release's stage i is final when i % barriers is the last. */
   readonly barriers: number;
 
@@ -153,6 +155,9 @@ class World {
   constructor(s: Scenario) {
     this.pre = s.analysis === 'pre' || s.analysis === 'both';
     this.post = s.analysis === 'post' || s.analysis === 'both';
+    // Only where it is valid: barriers before the last (a Lockstep canary); prePromotion at the last.
+    this.barrier = s.analysis === 'barrier' && s.kind === 'canary' && s.barriers === 2;
+    if (this.barrier) this.pre = true;
     this.verdicts = s.verdicts;
     this.duration = s.duration;
     this.barriers = s.kind === 'blueGreen' ? 1 : s.barriers;
@@ -177,6 +182,7 @@ class World {
         analysis: {
           ...(this.pre ? { prePromotion: { templates: [{ templateName: 'ok' }], args: [{ name: 'preview', value: '{{members.m0.previewService}}' }] } } : {}),
           ...(this.post ? { postPromotion: { templates: [{ templateName: 'ok' }], args: [{ name: 'preview', value: '{{members.m0.previewService}}' }] } } : {}),
+          ...(this.barrier ? { barrier: { templates: [{ templateName: 'ok' }], args: [{ name: 'preview', value: '{{members.m0.previewService}}' }] } } : {}),
         },
       },
     });
@@ -282,6 +288,8 @@ class World {
         this.round();
         return;
       case 'editSpec': {
+        // An Ordered group with a barrier analysis is invalid (test/unit/planner/analysis.test.ts): not edited so.
+        if (this.barrier) break;
         const spec = this.group.spec;
         const strategy = spec.strategy === 'Lockstep' ? 'Ordered' : 'Lockstep';
         this.group = { ...this.group, metadata: { ...this.group.metadata, generation: this.group.metadata.generation + 1 }, spec: { ...spec, strategy } };
@@ -327,7 +335,7 @@ class World {
     // A failed or errored analysis ends its release at once: it never stays gating, nor opens its gate.
     const r = this.release();
     if (r && (r.state === 'Gating' || r.state === 'CuttingOver') && p.status?.conditions[0]?.reason !== 'WaitingForArgo') {
-      const name = analysisRunName('g', r, r.state === 'Gating' ? 'prePromotion' : 'postPromotion', r.stage ?? 0);
+      const name = this.neededBy(r)!;
       expect(failedRuns.has(name), `release ${r.id} is ${r.state} after its analysis ${name} failed`).toBe(false);
     }
     // No run measures for nothing: once a state that no longer waits for a run is persisted, that run
@@ -363,7 +371,8 @@ class World {
 
   /** The run a release waits for in its state, by name (docs/analysis.md). */
   neededBy(r: ReleaseStatus | undefined): string | undefined {
-    if (r?.state === 'Gating') return analysisRunName('g', r, 'prePromotion', r.stage ?? 0);
+    const barrier = this.barrier && (r?.strategy ?? 'Lockstep') === 'Lockstep' && !this.finalStage(r?.stage ?? 0);
+    if (r?.state === 'Gating') return analysisRunName('g', r, barrier ? 'barrier' : 'prePromotion', r.stage ?? 0);
     if (r?.state === 'CuttingOver') return analysisRunName('g', r, 'postPromotion', r.stage ?? 0);
     return undefined;
   }
@@ -444,19 +453,22 @@ class World {
         return;
       }
       case 'CreateAnalysisRun': {
-        const post = a.labels['tandem.dev/analysis-stage']!.startsWith('postPromotion');
-        expect(post ? this.post : this.pre, `an AnalysisRun ${a.name} for a group without that analysis`).toBe(true);
+        const point = a.labels['tandem.dev/analysis-stage']!.replace(/-\d+$/, '') as 'prePromotion' | 'postPromotion' | 'barrier';
+        const post = point === 'postPromotion';
+        expect(point === 'barrier' ? this.barrier : post ? this.post : this.pre, `an AnalysisRun ${a.name} for a group without that analysis`).toBe(true);
         expect(this.runs.has(a.name), `AnalysisRun ${a.name} created twice`).toBe(false);
         expect(next?.state, `AnalysisRun ${a.name} created outside its point`).toBe(post ? 'CuttingOver' : 'Gating');
         const stage = next!.stage ?? 0;
-        expect(a.name).toBe(analysisRunName('g', next!, post ? 'postPromotion' : 'prePromotion', stage));
-        expect(this.finalStage(stage), `AnalysisRun ${a.name} created before a barrier that is not a cutover`).toBe(true);
+        expect(a.name).toBe(analysisRunName('g', next!, point, stage));
+        // A barrier's run before a barrier that is not the cutover; the others at the cutover.
+        expect(this.finalStage(stage), `AnalysisRun ${a.name} created at the wrong barrier`).toBe(point !== 'barrier');
         // Only once every changed member is ready at the gate: the run measures the release's previews.
         for (const t of post ? [] : next!.targets) {
           const m = this.r(t.rollout);
           // Ordered: the stage's one member.
           if ((next!.strategy ?? 'Lockstep') === 'Ordered' && next!.sequence?.[Math.floor(stage / this.barriers)] !== t.rollout) continue;
-          expect(m.currentPodHash === t.revision && m.paused && hasPods(m, t.revision), `AnalysisRun ${a.name} created while ${t.rollout} is not ready at the gate`).toBe(true);
+          const there = m.barriers === 0 || m.stepIndex === 2 * (stage % this.barriers) + 1;
+          expect(m.currentPodHash === t.revision && m.paused && there && hasPods(m, t.revision), `AnalysisRun ${a.name} created while ${t.rollout} is not ready at the gate`).toBe(true);
         }
         expect(a.spec['args']).toEqual([{ name: 'preview', value: 'm0-preview' }]);
         this.runs.set(a.name, { name: a.name, release: next!.id, phase: 'Pending', createdAt: this.now, metrics: a.spec['metrics'] as Record<string, unknown>[] });
@@ -489,6 +501,12 @@ class World {
   /** DESIGN §5 "matched versions", and §4b "never an empty Service", on every live pod. */
   checkInvariants() {
     const release = this.release();
+    if (this.barrier && release?.state === 'CuttingOver' && !this.finalStage(release.stage ?? 0) && !release.openedBy?.startsWith('out-of-band')) {
+      // A barrier is passed only after its run succeeded, or a person decided an inconclusive one.
+      const run = this.runs.get(analysisRunName('g', release, 'barrier', release.stage ?? 0));
+      expect((run?.phase === 'Successful' || run?.phase === 'Inconclusive') && run.terminatedBy === undefined, `release ${release.id} passing barrier ${(release.stage ?? 0) + 1} with its analysis ${run?.phase ?? 'never created'}`).toBe(true);
+      if (run?.phase === 'Inconclusive') expect(release.openedBy, `release ${release.id}: an inconclusive barrier analysis let it pass without a person`).toBe('promote request');
+    }
     if (this.pre && release?.state === 'CuttingOver' && this.finalStage(release.stage ?? 0) && !release.openedBy?.startsWith('out-of-band')) {
       // The gate of a cutover opens only after its analysis succeeded, or a person decided an inconclusive one.
       const run = this.runs.get(analysisRunName('g', release, 'prePromotion', release.stage ?? 0));
