@@ -17,6 +17,13 @@ export const ANALYSIS_LABEL = {
   stage: 'tandem.dev/analysis-stage',
 } as const;
 
+/**
+ * Set by Tandem, with `spec.terminate: true`, on a run it terminated because its release no longer
+ * needs it (replaced or aborted): Argo then calls the run Successful ("Run Terminated"), which is no
+ * verdict. A run someone else terminated keeps Argo's meaning (its phase).
+ */
+export const TERMINATED_ANNOTATION = 'tandem.dev/terminated';
+
 const k8sName = z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
 
 export const AnalysisTemplateRef = z.object({
@@ -47,11 +54,16 @@ export const GroupAnalysis = z.object({
    * failure rolls every member back (as a member failure after a partial cutover does).
    */
   postPromotion: AnalysisStep.optional(),
+  /**
+   * Lockstep canary: at each barrier before the last (whose gate is the cutover's, prePromotion's),
+   * one run across the members, all paused there; the barrier is passed only once it has succeeded.
+   */
+  barrier: AnalysisStep.optional(),
 });
 export type GroupAnalysis = z.infer<typeof GroupAnalysis>;
 
 /** Where in a release an analysis runs; the run's `tandem.dev/analysis-stage` label. */
-export const AnalysisPoint = z.enum(['prePromotion', 'postPromotion']);
+export const AnalysisPoint = z.enum(['prePromotion', 'postPromotion', 'barrier']);
 export type AnalysisPoint = z.infer<typeof AnalysisPoint>;
 
 /** Argo's AnalysisRun phases (analysis_types.go). */
@@ -98,8 +110,17 @@ export const AnalysisRun = z.looseObject({
     name: z.string(),
     namespace: z.string(),
     labels: z.record(z.string(), z.string()).default({}),
+    annotations: z.record(z.string(), z.string()).default({}),
     creationTimestamp: z.string().optional(),
   }),
+  /** Only what the planner reads: whether it was told to stop, and how long its metrics measure. */
+  spec: z
+    .looseObject({
+      terminate: z.boolean().optional(),
+      args: z.array(z.looseObject({ name: z.string(), value: z.string().optional() })).optional(),
+      metrics: z.array(z.looseObject({ name: z.string(), initialDelay: z.string().optional(), interval: z.string().optional(), count: z.union([z.number(), z.string()]).optional() })).optional(),
+    })
+    .optional(),
   status: z
     .looseObject({
       phase: z.string().optional(),

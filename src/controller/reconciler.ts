@@ -175,6 +175,12 @@ export class Reconciler {
         crashIfArmed(this.failpoint, `after-action:${a.kind}`);
         continue;
       }
+      if (a.kind === 'TerminateAnalysisRun') {
+        await this.timed(a.kind, () => this.gw.terminateAnalysisRun(namespace, a.name, a.reason));
+        log.info({ action: a.kind, analysisRun: a.name, reason: a.reason }, 'action done');
+        crashIfArmed(this.failpoint, `after-action:${a.kind}`);
+        continue;
+      }
       if (a.kind === 'Pin') {
         await this.timed(a.kind, () => this.gw.pinRevision(namespace, a.replicaSet, a.revision, a.annotations, a.podsOnly === true));
         log.info({ action: a.kind, rollout: a.rollout, replicaSet: a.replicaSet, annotations: a.annotations }, 'action done');
@@ -237,7 +243,7 @@ export class Reconciler {
   }
 
   /** Writes a member Rollout; returns its new resourceVersion. */
-  private performOnRollout(namespace: string, a: Exclude<Action, { kind: 'AddFinalizer' | 'RemoveFinalizer' | 'Nudge' | 'Pin' | 'CreateAnalysisRun' }>): Promise<string> {
+  private performOnRollout(namespace: string, a: Exclude<Action, { kind: 'AddFinalizer' | 'RemoveFinalizer' | 'Nudge' | 'Pin' | 'CreateAnalysisRun' | 'TerminateAnalysisRun' }>): Promise<string> {
     switch (a.kind) {
       case 'ApplyMetadata':
         return this.gw.applyRolloutMetadata(namespace, a.rollout, a.strategy, a.metadata);

@@ -53,8 +53,16 @@ export function transformGroup(raw: Raw): Raw {
 /** Templates are read whole (a run is built from them); only the managedFields go. */
 export const transformAnalysisTemplate = transformGroup;
 
-/** Of an AnalysisRun the planner reads its name, labels, owner and status: the spec (the metrics) goes. */
+/**
+ * Of an AnalysisRun the planner reads its metadata, status, `spec.terminate`, its args and how long
+ * its metrics measure (docs/analysis.md, the deadline): the providers and conditions go.
+ */
 export function transformAnalysisRun(raw: Raw): Raw {
-  const { spec: _spec, ...rest } = transformGroup(raw);
-  return rest;
+  const { spec, ...rest } = transformGroup(raw) as Raw & { spec?: Record<string, unknown> };
+  if (!spec) return rest;
+  const metrics = Array.isArray(spec['metrics'])
+    ? (spec['metrics'] as Record<string, unknown>[]).map((m) => Object.fromEntries(['name', 'initialDelay', 'interval', 'count'].filter((k) => m[k] !== undefined).map((k) => [k, m[k]])))
+    : undefined;
+  const kept = { terminate: spec['terminate'], args: spec['args'], metrics };
+  return { ...rest, spec: Object.fromEntries(Object.entries(kept).filter(([, v]) => v !== undefined)) };
 }

@@ -19,7 +19,7 @@ import { call, describe } from './call.ts';
 import { ObjectShapeError, isAlreadyExists, isNotFound } from './errors.ts';
 import { KubeLeaseStore } from './lease-store.ts';
 import { ownedKeysOf, transformAnalysisRun, transformAnalysisTemplate, transformGroup, transformReplicaSet, transformRollout, transformService } from './cache-transforms.ts';
-import { ANALYSIS_LABEL, AnalysisRun, AnalysisTemplate } from '../api/analysis.ts';
+import { ANALYSIS_LABEL, AnalysisRun, AnalysisTemplate, TERMINATED_ANNOTATION } from '../api/analysis.ts';
 import { OwnerIndex } from './owner-index.ts';
 import { mergePatch } from './merge-patch.ts';
 import type { Caller } from '../runtime/secure-metrics.ts';
@@ -355,6 +355,21 @@ export class KubeGateway {
       );
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
+    }
+  }
+
+  /**
+   * Stops a group AnalysisRun as `kubectl argo rollouts terminate analysisrun` does (`spec.terminate`),
+   * saying in an annotation that Tandem did and why. One gone already (the group deleted) is left.
+   */
+  async terminateAnalysisRun(namespace: string, name: string, reason: string): Promise<void> {
+    const body = { metadata: { annotations: { [TERMINATED_ANNOTATION]: reason.slice(0, 1024) } }, spec: { terminate: true } };
+    try {
+      await call(`terminate analysisrun ${namespace}/${name}`, () =>
+        this.custom.patchNamespacedCustomObject({ ...ARGO, plural: 'analysisruns', namespace, name, body, fieldManager: FIELD_MANAGER }, MERGE),
+      );
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
     }
   }
 

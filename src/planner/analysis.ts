@@ -1,6 +1,7 @@
-import { ANALYSIS_LABEL, type AnalysisPhase, type AnalysisPoint, type AnalysisRun, type AnalysisStep, type AnalysisTemplate, type AnalysisTemplateRef } from '../api/analysis.ts';
+import { ANALYSIS_LABEL, TERMINATED_ANNOTATION, type AnalysisPhase, type AnalysisPoint, type AnalysisRun, type AnalysisStep, type AnalysisTemplate, type AnalysisTemplateRef } from '../api/analysis.ts';
 import type { ReleaseStatus } from '../api/rolloutgroup.ts';
 import type { Rollout } from '../api/rollout.ts';
+import { barrierStepsOf } from './member-reading.ts';
 import type { Observed } from './observed.ts';
 import type { Action } from './plan-types.ts';
 import type { SpecProblem } from './validation.ts';
@@ -24,6 +25,10 @@ export interface AnalysisView {
   readonly message: string | undefined;
   /** The write that creates it (the same, by name, however often it is planned). */
   readonly create: Action;
+  /** Pending or Running past its bound (its metrics' own duration plus progressDeadlineSeconds): why it is stuck. */
+  readonly overdue?: string;
+  /** When it passes its bound, if it is measuring and the bound is known (ms since the epoch). */
+  readonly dueAt?: number;
 }
 
 /** Placeholders an arg value may hold, with what each stands for (docs/analysis.md lists them). */
@@ -89,6 +94,16 @@ export function validateAnalysis(o: Observed): SpecProblem[] {
   for (const [point, step] of Object.entries(analysis) as [AnalysisPoint, AnalysisStep | undefined][]) {
     if (!step) continue;
     const where = `spec.analysis.${point}`;
+    if (point === 'barrier') {
+      const barriers = Math.max(0, ...o.group.spec.members.map((m) => {
+        const r = o.rollouts.get(m.rollout)?.rollout;
+        return r?.spec.strategy.canary ? barrierStepsOf(r).length : 0;
+      }));
+      if (o.group.spec.strategy !== 'Lockstep' || barriers < 2) {
+        problems.push({ reason: 'AnalysisMisconfigured', message: `${where} runs at the barriers before the last of a Lockstep canary group, and this group has none${o.group.spec.strategy !== 'Lockstep' ? ' (strategy Ordered)' : ''}; its last barrier (or a blue-green gate) is the cutover's: use spec.analysis.prePromotion there` });
+        continue;
+      }
+    }
     const templates: AnalysisTemplate[] = [];
     for (const ref of step.templates) {
       const found = o.analysisTemplates?.get(templateKey(ref));
@@ -116,10 +131,12 @@ export function validateAnalysis(o: Observed): SpecProblem[] {
     if (templates.length !== step.templates.length) continue;
     const merged = mergeTemplates(templates);
     for (const c of merged.conflicts) problems.push({ reason: 'AnalysisMisconfigured', message: `${where}: ${c}` });
-    if (point === 'postPromotion') {
-      // The release completes only once this run has: a metric measured at an interval with no count never ends.
-      const endless = merged.metrics.filter((m) => (m as { interval?: unknown }).interval !== undefined && (m as { count?: unknown }).count === undefined).map((m) => m.name);
-      if (endless.length > 0) problems.push({ reason: 'AnalysisMisconfigured', message: `${where}: metric${endless.length > 1 ? 's' : ''} ${endless.join(', ')} ha${endless.length > 1 ? 've' : 's'} an interval but no count, so the run would never end and the release never complete; give ${endless.length > 1 ? 'them' : 'it'} a count` });
+    // The gate opens, or the release completes, only once this run has: a metric measured at an
+    // interval with no count never ends (and has no duration the deadline could allow it).
+    const endless = merged.metrics.filter((m) => (m as { interval?: unknown }).interval !== undefined && (m as { count?: unknown }).count === undefined).map((m) => m.name);
+    if (endless.length > 0) {
+      const never = point === 'postPromotion' ? 'the release never complete' : 'the gate never open';
+      problems.push({ reason: 'AnalysisMisconfigured', message: `${where}: metric${endless.length > 1 ? 's' : ''} ${endless.join(', ')} ha${endless.length > 1 ? 've' : 's'} an interval but no count, so the run would never end and ${never}; give ${endless.length > 1 ? 'them' : 'it'} a count` });
     }
     const given = new Set(step.args.map((a) => a.name));
     for (const a of step.args) {
@@ -169,7 +186,7 @@ function mergeTemplates(templates: readonly AnalysisTemplate[]) {
 
 /** The run of a point at a stage of a release, attempt by attempt (a retried release analyses again). */
 export function analysisRunName(group: string, release: Pick<ReleaseStatus, 'id' | 'retries'>, point: AnalysisPoint, stage: number): string {
-  const short = point === 'prePromotion' ? 'pre' : 'post';
+  const short = point === 'prePromotion' ? 'pre' : point === 'postPromotion' ? 'post' : 'barrier';
   const suffix = `-${release.id}-${short}-${stage + 1}${release.retries ? `-r${release.retries}` : ''}`;
   // A DNS subdomain of at most 253 characters, as every object name.
   const head = group.slice(0, 253 - suffix.length).replace(/[-.]+$/, '');
@@ -189,7 +206,55 @@ export function analysisFor(o: Observed, point: AnalysisPoint, release: ReleaseS
   const name = analysisRunName(o.group.metadata.name, release, point, stage);
   const run = o.analysisRuns?.get(name);
   const read = run ? readRun(run) : undefined;
-  return { name, phase: read?.phase, message: read?.message, create: createAction(o, step, release, point, stage, name) };
+  const view = { name, phase: read?.phase, message: read?.message, create: createAction(o, step, release, point, stage, name) };
+  if (!run || (read?.phase !== 'Pending' && read?.phase !== 'Running')) return view;
+  const created = Date.parse(run.metadata.creationTimestamp ?? '');
+  const own = runDurationMs(run);
+  const grace = o.group.spec.progressDeadlineSeconds * 1000;
+  // Pending: Argo never started it; its own duration does not count then.
+  const dueAt = created + (read.phase === 'Running' ? (own ?? Number.NaN) : 0) + grace;
+  if (!Number.isFinite(dueAt)) return view;
+  if (o.now < dueAt) return { ...view, dueAt };
+  const s = (ms: number) => `${Math.round(ms / 1000)}s`;
+  const overdue =
+    read.phase === 'Pending'
+      ? `analysis ${name} not started by Argo Rollouts within progressDeadlineSeconds (${s(grace)}) of its creation; is the Argo Rollouts controller running?`
+      : `analysis ${name} still Running ${s(o.now - created)} after its creation: its metrics measure for ${s(own!)}, and progressDeadlineSeconds (${s(grace)}) have passed since`;
+  return { ...view, dueAt, overdue };
+}
+
+/**
+ * How long a run's metrics measure, by Argo's schedule: the first measurement after `initialDelay`,
+ * then one every `interval` until `count`. Undefined when a count is not a number (an arg Argo fills
+ * that Tandem cannot) or a metric measures until stopped (an interval and no count).
+ */
+export function runDurationMs(run: AnalysisRun): number | undefined {
+  const args = new Map((run.spec?.args ?? []).map((a) => [a.name, a.value]));
+  let longest = 0;
+  for (const m of run.spec?.metrics ?? []) {
+    // A count may be an arg (`{{args.n}}`), filled from the run's args as Argo does.
+    const arg = typeof m.count === 'string' ? /^\{\{\s*args\.(\S+?)\s*\}\}$/.exec(m.count)?.[1] : undefined;
+    const given = arg !== undefined ? args.get(arg) : m.count;
+    const count = given === undefined ? (m.interval === undefined ? 1 : undefined) : Number(given);
+    if (count === undefined || !Number.isInteger(count) || count < 0) return undefined;
+    const delay = goDurationMs(m.initialDelay ?? '0s');
+    const interval = goDurationMs(m.interval ?? '0s');
+    if (delay === undefined || interval === undefined) return undefined;
+    longest = Math.max(longest, delay + interval * Math.max(0, count - 1));
+  }
+  return longest;
+}
+
+const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * Go's time.ParseDuration, which Argo's DurationString is ("1m30s", "500ms", "0"). Written here: the
+ * npm parsers read a looser, English language ("2 days") that Argo refuses, and this is six lines.
+ */
+export function goDurationMs(text: string): number | undefined {
+  if (text === '0') return 0;
+  const parts = /^(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h)(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h))*$/.test(text) ? [...text.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)] : undefined;
+  return parts?.reduce((ms, [, n, unit]) => ms + Number(n) * UNIT_MS[unit!]!, 0);
 }
 
 function createAction(o: Observed, step: AnalysisStep, release: ReleaseStatus, point: AnalysisPoint, stage: number, name: string): Action {
@@ -224,6 +289,12 @@ const PHASES: readonly AnalysisPhase[] = ['Pending', 'Running', 'Successful', 'F
 
 /** An observed run's phase (a new run has none: Pending) and the metrics that decided it. */
 export function readRun(run: AnalysisRun): { phase: AnalysisPhase; message: string | undefined } {
+  const terminated = run.metadata.annotations[TERMINATED_ANNOTATION];
+  if (terminated !== undefined) {
+    // Argo calls a terminated run Successful: no verdict. Found by a release, it is one with the
+    // same id as an earlier release that was replaced or aborted (its runs share the names).
+    return { phase: 'Error', message: `terminated by Tandem before it concluded (${terminated}); it measured nothing for this release: change a member in Git to release and analyse again`.slice(0, 4096) };
+  }
   const raw = run.status?.phase;
   const phase = (PHASES as readonly string[]).includes(raw ?? '') ? (raw as AnalysisPhase) : 'Pending';
   if (phase === 'Pending' || phase === 'Running' || phase === 'Successful') return { phase, message: undefined };
@@ -234,4 +305,40 @@ export function readRun(run: AnalysisRun): { phase: AnalysisPhase; message: stri
   });
   const message = described.length > 0 ? described.join('; ') : (run.status?.message ?? undefined);
   return { phase, message: message?.slice(0, 4096) };
+}
+
+// ---- runs no release needs any more ----
+
+/** The runs a release waits for in its state: the one at its gate (pre-promotion, or a barrier's), the guard of its cutover. */
+function neededBy(group: string, release: ReleaseStatus | undefined): string[] {
+  const stage = release?.stage ?? 0;
+  if (release?.state === 'Gating') return [analysisRunName(group, release, 'prePromotion', stage), analysisRunName(group, release, 'barrier', stage)];
+  if (release?.state === 'CuttingOver') return [analysisRunName(group, release, 'postPromotion', stage)];
+  return [];
+}
+
+const concluded = (run: AnalysisRun): boolean => {
+  const phase = readRun(run).phase;
+  return phase !== 'Pending' && phase !== 'Running';
+};
+
+/**
+ * Terminates the group's runs that still measure while no release needs them: of a release that was
+ * replaced, aborted, rolled back or completed, or of a point it has passed (a gate someone else
+ * opened). Needed means by the release persisted (the state a crash would resume) or by the one this
+ * plan leaves, so a run is stopped only once no persisted state can still wait for it.
+ */
+export function terminations(o: Observed, next: ReleaseStatus | undefined): Action[] {
+  const group = o.group.metadata.name;
+  const prev = o.group.status?.release;
+  const needed = new Set([...neededBy(group, prev), ...neededBy(group, next)]);
+  const actions: Action[] = [];
+  for (const run of [...(o.analysisRuns?.values() ?? [])].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))) {
+    const name = run.metadata.name;
+    if (needed.has(name) || run.spec?.terminate === true || concluded(run)) continue;
+    const release = run.metadata.labels[ANALYSIS_LABEL.release] ?? 'unknown';
+    const why = release !== prev?.id && release !== next?.id ? `release ${release} was replaced` : next === undefined ? `release ${release} ended` : next.state === 'Aborted' || next.state === 'RollingBack' ? `release ${release} was aborted` : `release ${release} is past its ${run.metadata.labels[ANALYSIS_LABEL.stage] ?? 'point'}`;
+    actions.push({ kind: 'TerminateAnalysisRun', name, reason: why });
+  }
+  return actions;
 }

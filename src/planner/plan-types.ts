@@ -38,7 +38,12 @@ export type Action =
    * Creates a group AnalysisRun (analysis.ts), owned by the group; one that exists already by this
    * name is left as it is, so planning it twice (a crash, a cache behind) creates it once.
    */
-  | { readonly kind: 'CreateAnalysisRun'; readonly name: string; readonly labels: Readonly<Record<string, string>>; readonly spec: Readonly<Record<string, unknown>> };
+  | { readonly kind: 'CreateAnalysisRun'; readonly name: string; readonly labels: Readonly<Record<string, string>>; readonly spec: Readonly<Record<string, unknown>> }
+  /**
+   * Stops a group AnalysisRun its release no longer needs (Argo's way: `spec.terminate: true`), with
+   * TERMINATED_ANNOTATION saying why, so its "Run Terminated" Successful is never taken for a verdict.
+   */
+  | { readonly kind: 'TerminateAnalysisRun'; readonly name: string; readonly reason: string };
 
 export type { EventReason } from './reasons.ts';
 

@@ -10,7 +10,7 @@ import { pinKeysOf, pinsFor } from './pins.ts';
 import { strategyKey, type ServiceRole } from '../api/rollout-roles.ts';
 import { formerMembers, groupStatus, invalidStatus, listedByPeer } from './status.ts';
 import { validate } from './validation.ts';
-import { analysisFor } from './analysis.ts';
+import { analysisFor, terminations } from './analysis.ts';
 import { desiredMetadata, metadataInSync, ownsAnyMetadata } from './wiring.ts';
 
 export { RESYNC_MS, SETTLE_MS } from './release-step.ts';
@@ -81,7 +81,8 @@ export function plan(o: Observed): Plan {
   const wiring = planWiring(o, graph, s.release);
   const status = groupStatus(o, graph, readings, s.release, s.states, s.outcome, true);
   return {
-    actions: [...own, ...wiring, ...s.actions, ...nudges(o, graph)],
+    // Runs no release needs any more are stopped after the members' writes, which matter more.
+    actions: [...own, ...wiring, ...s.actions, ...terminations(o, s.release), ...nudges(o, graph)],
     status,
     handledRequests: s.handled,
     events: s.events,

@@ -351,18 +351,26 @@ class Step {
     if (stalled) return stalled;
     const early = this.outOfBand(release, stage);
     if (early) return early;
+    // A run stuck past its own duration plus the deadline holds no release (docs/analysis.md); before
+    // the gate, someone else's promotion opens it regardless of the run, as outOfBand() says.
+    const moved = stage.movers.some((m) => this.movedOn(m, stage, release));
+    const overdue = (moved ? undefined : pre?.overdue) ?? post?.overdue;
+    if (overdue) return overdue;
     return undefined;
   }
 
   /**
-   * The pre-promotion analysis of the gate before a cutover (a final stage), recorded in the release;
-   * undefined when the group has none.
+   * The analysis of the gate the release is at, recorded in the release; undefined when the group has
+   * none there: pre-promotion before a cutover (a final stage), a barrier's at a Lockstep canary's
+   * barrier before the last.
    */
-  private preAnalysis(release: ReleaseStatus, stage: Stage): AnalysisView | undefined {
-    if (release.state !== 'Gating' || !stage.final || !this.in.analysis) return undefined;
-    const view = this.in.analysis('prePromotion', release, release.stage ?? 0);
-    if (view?.phase) this.noteAnalysis(release, 'prePromotion', view.name, view.phase, view.message);
-    return view;
+  private preAnalysis(release: ReleaseStatus, stage: Stage): (AnalysisView & { point: AnalysisPoint }) | undefined {
+    if (release.state !== 'Gating' || !this.in.analysis) return undefined;
+    const point: AnalysisPoint | undefined = stage.final ? 'prePromotion' : this.lockstep(release) ? 'barrier' : undefined;
+    const view = point ? this.in.analysis(point, release, release.stage ?? 0) : undefined;
+    if (!view || !point) return undefined;
+    if (view.phase) this.noteAnalysis(release, point, view.name, view.phase, view.message);
+    return { ...view, point };
   }
 
   /** The post-promotion analysis guarding a cutover (a final stage), recorded in the release; undefined when none. */
@@ -383,7 +391,8 @@ class Step {
     if (prev?.phase === phase) return;
     const what = `release ${release.id}: analysis ${name}`;
     // Announced when first recorded: at its creation, or when first seen if that status write was lost.
-    if (!prev) this.events.push({ type: 'Normal', reason: EVENT.AnalysisStarted, message: `${what} started ${point === 'prePromotion' ? 'before the gate' : 'to guard the cutover'}` });
+    const when = point === 'prePromotion' ? 'before the gate' : point === 'barrier' ? `at barrier ${(release.stage ?? 0) + 1}` : 'to guard the cutover';
+    if (!prev) this.events.push({ type: 'Normal', reason: EVENT.AnalysisStarted, message: `${what} started ${when}` });
     if (phase === 'Successful') this.events.push({ type: 'Normal', reason: EVENT.AnalysisSucceeded, message: `${what} succeeded` });
     else if (phase === 'Failed' || phase === 'Error') this.events.push({ type: 'Warning', reason: EVENT.AnalysisFailed, message: `${what} ${phase}: ${message ?? 'no metric says why'}` });
     else if (phase === 'Inconclusive') this.events.push({ type: 'Warning', reason: EVENT.AnalysisInconclusive, message: `${what} inconclusive${message ? ` (${message})` : ''}; promote or abort the release` });
@@ -538,7 +547,7 @@ class Step {
       if (pre.phase === undefined) {
         // Planned again until the cache shows it (the gateway leaves one that exists).
         this.actions.push(pre.create);
-        this.noteAnalysis(release, 'prePromotion', pre.name, 'Pending', undefined);
+        this.noteAnalysis(release, pre.point, pre.name, 'Pending', undefined);
         this.wait(SETTLE_MS);
         return { release, outcome: outcome('Progressing', 'False', READY.Analyzing, `${ready}; analysis ${pre.name} started`) };
       }

@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { addressKey, blueGreenApp, groupManifest, webAnalysis } from './support/apps.ts';
+import { addressKey, blueGreenApp, canaryApp, groupManifest, webAnalysis } from './support/apps.ts';
 import { LOG_DIR } from './support/controller-process.ts';
 import { freePort } from './support/free-port.ts';
-import { activeSwitches, matchedVersionViolations } from './support/invariants.ts';
+import { activeSwitches, firstAtStep, matchedVersionViolations } from './support/invariants.ts';
 import type { GroupObj } from './support/kube.ts';
 import { Recorder } from './support/recorder.ts';
 import { Scenario } from './support/scenario.ts';
@@ -118,9 +118,9 @@ const analysis = `  analysis:
 const loanEdge = [{ dependent: 'loan', dependency: 'interest', annotation: addressKey('interest') }];
 
 interface RunObj {
-  metadata: { name: string; labels?: Record<string, string>; ownerReferences?: { kind: string; name: string; uid: string }[] };
-  spec: { args?: { name: string; value?: string }[] };
-  status?: { phase?: string };
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: { kind: string; name: string; uid: string }[] };
+  spec: { args?: { name: string; value?: string }[]; terminate?: boolean };
+  status?: { phase?: string; message?: string };
 }
 
 let s: Scenario;
@@ -181,6 +181,7 @@ async function release(version: string): Promise<GroupObj> {
   return s.waitGroup(`a release of ${version}`, (g) => g.status?.release !== undefined && g.status.release.id !== before && g.status.release.targets.length === 2);
 }
 
+const recordedRuns = (g: GroupObj) => (g.status?.release as { analysisRuns?: { name: string; point: string; stage: number; phase: string }[] } | undefined)?.analysisRuns ?? [];
 const runPhase = (g: GroupObj) => (g.status?.release as { analysisRuns?: { phase: string }[] } | undefined)?.analysisRuns?.[0]?.phase;
 
 describe('group analysis with Prometheus', () => {
@@ -380,6 +381,203 @@ describe('group analysis guarding the cutover (postPromotion)', () => {
       exporter.errorRatio = 0.01;
     }
   }, 300_000);
+});
+
+describe('runs no release needs any more', () => {
+  it('the run of a replaced release, then of an aborted one, is terminated; Argo stops it and nothing opens on it', async () => {
+    exporter.errorRatio = 0.01;
+    const g = await Scenario.create('analysis-stop', 'loans', ['interest', 'loan']);
+    cleanups.push(() => g.cleanup());
+    const { kube, ns } = g;
+    // Forty measurements two seconds apart: each run would measure for 80 s if nobody stopped it.
+    await kube.apply(ns, template(prometheusUrl, 40));
+    await kube.apply(ns, blueGreenApp('interest', '1.0'));
+    await kube.apply(ns, blueGreenApp('loan', '1.0'));
+    await kube.apply(ns, groupManifest('loans', [{ rollout: 'interest' }, { rollout: 'loan', dependsOn: ['interest'] }], analysis));
+    g.startController();
+    await g.waitSteady();
+    const before = { interest: (await kube.rollout(ns, 'interest')).status!['stableRS'], loan: (await kube.rollout(ns, 'loan')).status!['stableRS'] };
+    const runOf = async (id: string) => (await runsOfIn(ns, id))[0];
+    // The release of both members at `version`: every target moved on from the release before (Argo
+    // may show one member's change first, a release of its own with the other's old revision).
+    const releaseOf = async (version: string, before: readonly { rollout: string; revision: string }[] = []) => {
+      for (const m of g.members) await kube.setImage(ns, m, `ghcr.io/acme/${m}:${version}`);
+      return g.waitGroup(`the release of ${version}`, (x) => x.status?.release?.targets.length === 2 && x.status.release.targets.every((t) => !before.some((b) => b.rollout === t.rollout && b.revision === t.revision)));
+    };
+
+    const firstRelease = (await releaseOf('2.0')).status!.release!;
+    const first = firstRelease.id;
+    await waitFor('the first release’s run measuring', async () => (await runOf(first))?.status?.phase === 'Running', { dump: g.dump });
+    // Git moves both members on before the gate: a new release, and the first one's run is stopped.
+    const second = (await releaseOf('3.0', firstRelease.targets)).status!.release!.id;
+    const stopped = await waitFor('the replaced release’s run terminated and concluded by Argo', async () => {
+      const r = await runOf(first);
+      return r?.spec.terminate === true && r.status?.phase !== 'Running' && r.status?.phase !== 'Pending' ? r : undefined;
+    }, { dump: g.dump });
+    expect(stopped.metadata.annotations?.['tandem.dev/terminated']).toBe(`release ${first} was replaced`);
+    // Argo's own verdict on a run told to stop: Successful, "Run Terminated".
+    expect([stopped.status?.phase, stopped.status?.message]).toEqual(['Successful', 'Run Terminated']);
+    await waitFor('the new release’s run measuring', async () => (await runOf(second))?.status?.phase === 'Running', { dump: g.dump });
+    const gating = await kube.group(ns, 'loans');
+    expect([gating.status?.release?.id, gating.status?.release?.state]).toEqual([second, 'Gating']);
+
+    // A person aborts the new release while its run measures: that run is stopped too.
+    await kube.annotateGroup(ns, 'loans', { 'tandem.dev/abort': 'not today' });
+    await g.waitGroup('aborted by the request', (x) => x.status?.release?.id === second && x.status.release.state === 'Aborted');
+    const aborted = await waitFor('the aborted release’s run terminated and concluded by Argo', async () => {
+      const r = await runOf(second);
+      return r?.spec.terminate === true && r.status?.phase === 'Successful' ? r : undefined;
+    }, { dump: g.dump });
+    expect(aborted.metadata.annotations?.['tandem.dev/terminated']).toBe(`release ${second} was aborted`);
+    expect(aborted.status?.message).toBe('Run Terminated');
+    // The terminated runs decided nothing: the release stays aborted, no member went live, one run each.
+    const end = await kube.group(ns, 'loans');
+    expect([end.status?.release?.state, end.status?.phase]).toEqual(['Aborted', 'Degraded']);
+    for (const m of ['interest', 'loan'] as const) {
+      const r = await kube.rollout(ns, m);
+      expect([r.status!['stableRS'], r.status!['blueGreen']['activeSelector']]).toEqual([before[m], before[m]]);
+    }
+    expect((await runsOfIn(ns, first)).length).toBe(1);
+    expect((await runsOfIn(ns, second)).length).toBe(1);
+  }, 240_000);
+});
+
+describe('a run that does not conclude', () => {
+  it('fails its release once past its own duration plus progressDeadlineSeconds, not before, and is terminated', async () => {
+    // A verdict service that answers its first question and then hangs (Argo waits up to 30 s).
+    let asked = 0;
+    const hanging = createHttpServer((_req, res) => {
+      if (asked++ === 0) res.setHeader('content-type', 'application/json').end(JSON.stringify({ ok: true }));
+    });
+    await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => hanging.close(() => r())));
+    hanging.on('connection', (socket) => cleanups.push(() => void socket.destroy()));
+    const port = (hanging.address() as AddressInfo).port;
+    const g = await Scenario.create('analysis-stuck', 'loans', ['interest', 'loan']);
+    cleanups.push(() => g.cleanup());
+    const { kube, ns } = g;
+    // Two measurements 5 s apart: 5 s of its own; the second one never answers.
+    await kube.apply(ns, `apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: hangs}
+spec:
+  metrics:
+  - name: verdict
+    interval: 5s
+    count: 2
+    successCondition: result == true
+    provider:
+      web:
+        url: http://127.0.0.1:${port}/verdict
+        jsonPath: "{$.ok}"
+        timeoutSeconds: 30
+`);
+    await kube.apply(ns, blueGreenApp('interest', '1.0'));
+    await kube.apply(ns, blueGreenApp('loan', '1.0'));
+    await kube.apply(ns, groupManifest('loans', [{ rollout: 'interest' }, { rollout: 'loan', dependsOn: ['interest'] }], `  progressDeadlineSeconds: 20
+  analysis:
+    prePromotion:
+      templates: [{templateName: hangs}]
+`));
+    g.startController();
+    await g.waitSteady();
+    for (const m of g.members) await kube.setImage(ns, m, `ghcr.io/acme/${m}:2.0`);
+    const started = await g.waitGroup('a release', (x) => x.status?.release?.targets.length === 2);
+    const id = started.status!.release!.id;
+    const aborted = await g.waitGroup('aborted: its run stuck', (x) => x.status?.release?.id === id && x.status.release.state === 'Aborted', 120_000);
+    const name = `loans-${id}-pre-1`;
+    expect(aborted.status!.release!.abortReason).toMatch(new RegExp(`^analysis ${name} still Running \\d+s after its creation: its metrics measure for 5s, and progressDeadlineSeconds \\(20s\\) have passed since$`));
+    const [run] = await runsOfIn(ns, id);
+    // Not before its bound: 5 s of its own and 20 s of deadline from its creation.
+    const created = Date.parse((run!.metadata as { creationTimestamp?: string }).creationTimestamp!);
+    expect(Date.parse(aborted.status!.release!.abortedAt!) - created).toBeGreaterThanOrEqual(25_000);
+    expect(asked).toBe(2);
+    // No longer needed: terminated, Tandem's annotation saying why.
+    const stopped = await waitFor('the stuck run terminated', async () => {
+      const [r] = await runsOfIn(ns, id);
+      return r?.spec.terminate === true ? r : undefined;
+    }, { dump: g.dump });
+    expect(stopped.metadata.annotations?.['tandem.dev/terminated']).toBe(`release ${id} was aborted`);
+    await waitFor('a ReleaseAborted event naming the stuck run', async () => (await kube.events(ns, 'loans')).some((e) => e.reason === 'ReleaseAborted' && e.message.includes(`analysis ${name} still Running`)), { dump: g.dump });
+  }, 180_000);
+});
+
+describe('group analysis at each canary barrier (Lockstep canary)', () => {
+  it('one run across the members at the first barrier: nobody passes it until the run has succeeded', async () => {
+    // The verdict service the run asks, recording which Services it was asked about.
+    const asked: string[] = [];
+    const verdicts = createHttpServer((req, res) => {
+      asked.push(new URL(req.url ?? '/', 'http://x').searchParams.get('services') ?? '');
+      res.setHeader('content-type', 'application/json').end(JSON.stringify({ ok: true }));
+    });
+    await new Promise<void>((r) => verdicts.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => verdicts.close(() => r())));
+    const port = (verdicts.address() as AddressInfo).port;
+    const g = await Scenario.create('analysis-barrier', 'loans', ['interest', 'loan']);
+    cleanups.push(() => g.cleanup());
+    const { kube, ns } = g;
+    // Three measurements 3 s apart after 3 s: the run takes about 9 s.
+    await kube.apply(ns, `apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: barrier-health}
+spec:
+  args: [{name: frontend}, {name: backend}]
+  metrics:
+  - name: canaries-ok
+    initialDelay: 3s
+    interval: 3s
+    count: 3
+    successCondition: result == true
+    provider:
+      web:
+        url: "http://127.0.0.1:${port}/verdict?services={{args.frontend}},{{args.backend}}"
+        jsonPath: "{$.ok}"
+`);
+    await kube.apply(ns, canaryApp('interest', '1.0'));
+    await kube.apply(ns, canaryApp('loan', '1.0'));
+    await kube.apply(ns, groupManifest('loans', [{ rollout: 'interest' }, { rollout: 'loan', dependsOn: ['interest'] }], `  analysis:
+    barrier:
+      templates: [{templateName: barrier-health}]
+      args:
+      - {name: frontend, value: "{{members.loan.canaryService}}"}
+      - {name: backend, value: "{{members.interest.canaryService}}"}
+`));
+    g.startController();
+    await g.waitSteady();
+    const recorder = await Recorder.start(kube, ns);
+    try {
+      for (const m of g.members) await kube.setImage(ns, m, `ghcr.io/acme/${m}:2.0`);
+      const analysing = await g.waitGroup('the barrier’s run created', (x) => x.status?.release?.targets.length === 2 && recordedRuns(x).length > 0);
+      const id = analysing.status!.release!.id;
+      const name = `loans-${id}-barrier-1`;
+      expect(recordedRuns(analysing).map((a) => [a.name, a.point, a.stage])).toEqual([[name, 'barrier', 0]]);
+      // A promote request made at once is kept until the run has succeeded.
+      await kube.annotateGroup(ns, 'loans', { 'tandem.dev/promote': `${id}/1` });
+      const second = await g.waitGroup('Paused at barrier 2/2', (x) => x.status?.release?.id === id && x.status.phase === 'Paused' && x.status.message?.includes('(barrier 2/2)') === true, 120_000);
+      expect(recordedRuns(second).find((a) => a.name === name)?.phase).toBe('Successful');
+      const runs = await runsOfIn(ns, id);
+      expect(runs.map((r) => [r.metadata.name, r.metadata.labels?.['tandem.dev/analysis-stage'], r.status?.phase])).toEqual([[name, 'barrier-1', 'Successful']]);
+      expect(runs[0]!.spec.args).toEqual([
+        { name: 'frontend', value: 'loan-canary' },
+        { name: 'backend', value: 'interest-canary' },
+      ]);
+      expect(new Set(asked)).toEqual(new Set(['loan-canary,interest-canary']));
+      // Over the whole history: no member went past barrier 1 before the group recorded the success.
+      await recorder.caughtUp();
+      const succeededAt = recorder.events.find((e) => e.kind === 'RolloutGroup' && (e.object.status?.release?.analysisRuns ?? []).some((a: { name: string; phase: string }) => a.name === name && a.phase === 'Successful'))!.seq;
+      const past = firstAtStep(recorder, 2);
+      expect([...past.keys()].sort()).toEqual(['interest', 'loan']);
+      for (const [m, seq] of past) expect(seq, `${m} past barrier 1 before its analysis succeeded`).toBeGreaterThan(succeededAt);
+      // The last barrier is the cutover's gate (no prePromotion here): a promote completes the release.
+      await kube.annotateGroup(ns, 'loans', { 'tandem.dev/promote': `${id}/2` });
+      await g.waitGroup('Healthy after the release', (x) => x.status?.phase === 'Healthy' && !x.status.release, 180_000);
+      expect((await runsOfIn(ns, id)).length).toBe(1);
+      await recorder.caughtUp();
+      expect(matchedVersionViolations(recorder, loanEdge)).toEqual([]);
+    } finally {
+      await recorder.stop();
+    }
+  }, 240_000);
 });
 
 /** The member's active Service already selects its release revision. */

@@ -352,26 +352,35 @@ export interface ModelAnalysisRun {
   readonly name: string;
   readonly release: string;
   phase: 'Pending' | 'Running' | 'Successful' | 'Failed' | 'Error' | 'Inconclusive';
+  /** `spec.terminate`, and why Tandem set it (its annotation). */
+  terminatedBy?: string;
+  /** When it was created (model time), and the metrics Tandem gave it (their timing bounds it). */
+  readonly createdAt: number;
+  readonly metrics: readonly Record<string, unknown>[];
 }
 
 export const concluded = (run: ModelAnalysisRun): boolean => run.phase !== 'Pending' && run.phase !== 'Running';
 
-/** Argo measures a run's metric and concludes (or starts it: Running). */
+/** Argo measures a run's metric and concludes (or starts it: Running); a terminated run it concludes Successful ("Run Terminated"). */
 export function measure(run: ModelAnalysisRun, phase: ModelAnalysisRun['phase']) {
-  if (!concluded(run)) run.phase = phase;
+  if (!concluded(run)) run.phase = run.terminatedBy !== undefined ? 'Successful' : phase;
 }
 
 export function analysisRunObject(run: ModelAnalysisRun) {
   const decided = run.phase === 'Failed' || run.phase === 'Error' || run.phase === 'Inconclusive';
   return AnalysisRun.parse({
-    metadata: { name: run.name, namespace: NS, labels: { 'tandem.dev/group': 'g', 'tandem.dev/release': run.release } },
+    metadata: { name: run.name, namespace: NS, creationTimestamp: new Date(run.createdAt).toISOString(), labels: { 'tandem.dev/group': 'g', 'tandem.dev/release': run.release }, ...(run.terminatedBy !== undefined ? { annotations: { 'tandem.dev/terminated': run.terminatedBy } } : {}) },
+    spec: { metrics: run.metrics, ...(run.terminatedBy !== undefined ? { terminate: true } : {}) },
     ...(run.phase === 'Pending' ? {} : { status: { phase: run.phase, metricResults: [{ name: 'ok', phase: run.phase, ...(decided ? { measurements: [{ value: 'false' }] } : {}) }] } }),
   });
 }
+
+/** How long the model's template measures: 5 measurements a minute apart. */
+export const OK_RUN_MS = 4 * 60_000;
 
 /** The template the model's groups name: one metric, one arg filled from the release. */
 export const okTemplate = AnalysisTemplate.parse({
   kind: 'AnalysisTemplate',
   metadata: { name: 'ok', namespace: NS },
-  spec: { args: [{ name: 'preview' }], metrics: [{ name: 'ok', successCondition: 'result == true', provider: { web: { url: 'http://127.0.0.1/{{args.preview}}' } } }] },
+  spec: { args: [{ name: 'preview' }], metrics: [{ name: 'ok', interval: '1m', count: 5, successCondition: 'result == true', provider: { web: { url: 'http://127.0.0.1/{{args.preview}}' } } }] },
 });

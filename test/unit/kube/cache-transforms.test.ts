@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ReplicaSet, Rollout, Service } from '../../../src/api/rollout.ts';
-import { ownedKeysOf, transformGroup, transformReplicaSet, transformRollout, transformService } from '../../../src/kube/cache-transforms.ts';
+import { ownedKeysOf, transformAnalysisRun, transformGroup, transformReplicaSet, transformRollout, transformService } from '../../../src/kube/cache-transforms.ts';
 import { ownedAnnotationKeys } from '../../../src/kube/managed-fields.ts';
 import { project } from '../../../src/kube/schema-projection.ts';
 
@@ -142,6 +142,15 @@ describe('cache transforms', () => {
       metadata: { name: 'loan-active', namespace: 'shop', uid: 'u3', resourceVersion: '4713' },
       spec: { selector: service.spec.selector, ports: [{ name: 'http', port: 8080 }] },
     });
+  });
+
+  it('a cached AnalysisRun keeps its metadata, status, spec.terminate, args and timing, not its providers', () => {
+    const metric = { name: 'm', initialDelay: '5s', interval: '10s', count: 3, successCondition: 'result[0] < 1', provider: { prometheus: { query: 'q' } } };
+    const args = [{ name: 'frontend', value: 'loan-preview' }];
+    const run = { metadata: { name: 'r', namespace: 'shop', labels: { 'tandem.dev/group': 'g' }, annotations: { 'tandem.dev/terminated': 'why' }, managedFields }, spec: { terminate: true, args, metrics: [metric] }, status: { phase: 'Running' } };
+    const { managedFields: _, ...metadata } = run.metadata;
+    expect(transformAnalysisRun(copy(run))).toEqual({ metadata, spec: { terminate: true, args, metrics: [{ name: 'm', initialDelay: '5s', interval: '10s', count: 3 }] }, status: { phase: 'Running' } });
+    expect(transformAnalysisRun(copy({ ...run, spec: { metrics: [{ name: 'm' }] } }))).toEqual({ metadata, spec: { metrics: [{ name: 'm' }] }, status: { phase: 'Running' } });
   });
 
   it('a cached group loses only its managedFields', () => {

@@ -19,6 +19,7 @@ import {
   argoStep,
   concluded,
   measure,
+  OK_RUN_MS,
   okTemplate,
   type ModelAnalysisRun,
   hasPods,
@@ -62,6 +63,8 @@ type Command =
   | { t: 'abortRequest' }
   /** Argo measures the newest group AnalysisRun still running: it starts, or concludes so. */
   | { t: 'analysis'; phase: ModelAnalysisRun['phase'] }
+  /** Argo stops running AnalysisRuns (its controller down, say), or starts again. */
+  | { t: 'analysisStalls'; stalled: boolean }
   /** Everything moves one round on: Argo, pods, a reconcile, a person promoting at a gate. */
   | { t: 'progress' };
 
@@ -80,9 +83,11 @@ const scenario = fc.integer({ min: 1, max: 4 }).chain((n) => {
     kind: fc.constantFrom('blueGreen' as const, 'canary' as const),
     barriers: fc.integer({ min: 1, max: 2 }),
     /** Group analysis: before the gate, guarding the cutover, both, or none. */
-    analysis: fc.constantFrom(undefined, 'pre' as const, 'post' as const, 'both' as const),
+    analysis: fc.constantFrom(undefined, 'pre' as const, 'post' as const, 'both' as const, 'barrier' as const),
     /** What Argo's measurements conclude, run after run, as rounds go by. */
     verdicts: fc.array(fc.constantFrom('Successful' as const, 'Failed' as const, 'Error' as const, 'Inconclusive' as const), { minLength: 1, maxLength: 4 }),
+    /** Rounds a run measures before it concludes (its metrics' count × interval). */
+    duration: fc.integer({ min: 0, max: 3 }),
     commands: fc.array(
       fc.oneof(
         cmd('argo', 8, { i: member }),
@@ -92,6 +97,9 @@ const scenario = fc.integer({ min: 1, max: 4 }).chain((n) => {
         cmd('promote', 3),
         cmd('fail', 1, { i: member }),
         cmd('tick', 1, { ms: fc.integer({ min: 1, max: 120_000 }) }),
+        // Long enough for a run, stuck, to outlive its own duration plus the deadline.
+        cmd('tick', 1, { ms: fc.integer({ min: 120_000, max: 1_000_000 }) }),
+        cmd('analysisStalls', 2, { stalled: fc.boolean() }),
         cmd('push', 2, { members: fc.subarray(Array.from({ length: n }, (_, i) => i), { minLength: 1 }) }),
         cmd('hold', 1, { i: member }),
         cmd('resume', 1, { i: member }),
@@ -134,16 +142,27 @@ class World {
   readonly runs = new Map<string, ModelAnalysisRun>();
   readonly pre: boolean;
   readonly post: boolean;
+  /** Lockstep canary with two barriers: a run at the first, then one before the cutover. */
+  readonly barrier: boolean;
   /** Barriers per member (blue-green: one), the same for all: a release's stage i is final when i % barriers is the last. */
   readonly barriers: number;
 
   readonly verdicts: readonly ModelAnalysisRun['phase'][];
   private verdict = 0;
+  readonly duration: number;
+  /** Rounds each run has been Running. */
+  private readonly measured = new Map<string, number>();
+  /** Argo runs no AnalysisRun meanwhile. */
+  analysisStalled = false;
 
   constructor(s: Scenario) {
     this.pre = s.analysis === 'pre' || s.analysis === 'both';
     this.post = s.analysis === 'post' || s.analysis === 'both';
+    // Only where it is valid: barriers before the last (a Lockstep canary); prePromotion at the last.
+    this.barrier = s.analysis === 'barrier' && s.kind === 'canary' && s.barriers === 2;
+    if (this.barrier) this.pre = true;
     this.verdicts = s.verdicts;
+    this.duration = s.duration;
     this.barriers = s.kind === 'blueGreen' ? 1 : s.barriers;
     this.names = s.deps.map((_, i) => `m${i}`);
     s.deps.forEach((ds, i) => this.deps.set(`m${i}`, ds.map((j) => `m${j}`)));
@@ -166,6 +185,7 @@ class World {
         analysis: {
           ...(this.pre ? { prePromotion: { templates: [{ templateName: 'ok' }], args: [{ name: 'preview', value: '{{members.m0.previewService}}' }] } } : {}),
           ...(this.post ? { postPromotion: { templates: [{ templateName: 'ok' }], args: [{ name: 'preview', value: '{{members.m0.previewService}}' }] } } : {}),
+          ...(this.barrier ? { barrier: { templates: [{ templateName: 'ok' }], args: [{ name: 'preview', value: '{{members.m0.previewService}}' }] } } : {}),
         },
       },
     });
@@ -218,9 +238,12 @@ class World {
         break;
       case 'analysis': {
         const running = [...this.runs.values()].filter((r) => !concluded(r)).at(-1);
-        if (running) measure(running, c.phase);
+        if (running && !this.analysisStalled) measure(running, c.phase);
         break;
       }
+      case 'analysisStalls':
+        this.analysisStalled = c.stalled;
+        break;
       case 'fail': {
         const r = this.r(m);
         if (r.currentPodHash !== r.stableRS && !r.abort) abort(r, this.now);
@@ -268,6 +291,8 @@ class World {
         this.round();
         return;
       case 'editSpec': {
+        // An Ordered group with a barrier analysis is invalid (test/unit/planner/analysis.test.ts): not edited so.
+        if (this.barrier) break;
         const spec = this.group.spec;
         const strategy = spec.strategy === 'Lockstep' ? 'Ordered' : 'Lockstep';
         this.group = { ...this.group, metadata: { ...this.group.metadata, generation: this.group.metadata.generation + 1 }, spec: { ...spec, strategy } };
@@ -317,15 +342,46 @@ class World {
     // A failed or errored analysis ends its release at once: it never stays gating, nor opens its gate.
     const r = this.release();
     if (r && (r.state === 'Gating' || r.state === 'CuttingOver') && p.status?.conditions[0]?.reason !== 'WaitingForArgo') {
-      const name = analysisRunName('g', r, r.state === 'Gating' ? 'prePromotion' : 'postPromotion', r.stage ?? 0);
+      const name = this.neededBy(r)!;
       expect(failedRuns.has(name), `release ${r.id} is ${r.state} after its analysis ${name} failed`).toBe(false);
+    }
+    // No run measures for nothing: once a state that no longer waits for a run is persisted, that run
+    // is told to stop (replaced, aborted, rolled back, completed, or its gate opened by someone else).
+    if (p.status?.conditions[0]?.reason !== 'WaitingForArgo') {
+      for (const run of this.runs.values()) {
+        if (concluded(run) || run.terminatedBy !== undefined) continue;
+        const waiting = [before, this.release()].some((x) => this.neededBy(x) === run.name);
+        expect(waiting, `AnalysisRun ${run.name} still measuring after release ${before?.id} ${before?.state} → ${this.release()?.id} ${this.release()?.state}`).toBe(true);
+      }
+    }
+    // A run bounds its release's wait: Pending, by progressDeadlineSeconds from its creation; Running,
+    // by its metrics' own duration plus that. No release waits on a run past its bound, and none is
+    // failed for its run before (docs/analysis.md).
+    if (p.status?.conditions[0]?.reason !== 'WaitingForArgo') {
+      const deadline = this.group.spec.progressDeadlineSeconds * 1000;
+      const dueAt = (run: ModelAnalysisRun) => run.createdAt + (run.phase === 'Running' ? OK_RUN_MS : 0) + deadline;
+      const waitedFor = this.runs.get(this.neededBy(this.release()) ?? '');
+      if (waitedFor && !concluded(waitedFor)) expect(this.now < dueAt(waitedFor), `release ${this.release()?.id} still waits on ${waitedFor.name}, ${waitedFor.phase} past its bound`).toBe(true);
+      const reason = this.release()?.abortReason ?? '';
+      if (before?.abortReason !== reason && /^analysis \S+ (still Running|not started)/.test(reason)) {
+        const stuck = this.runs.get(reason.split(' ')[1]!)!;
+        expect(this.now >= dueAt(stuck), `release failed for its run ${stuck.name} within its bound: ${reason}`).toBe(true);
+      }
     }
     // A guarded release completes only once its guard has succeeded, or a person let an inconclusive one pass.
     if (this.post && before?.state === 'CuttingOver' && p.events.some((e) => e.reason === 'ReleaseCompleted' && e.message.startsWith(`release ${before.id} completed`))) {
       const guard = this.runs.get(analysisRunName('g', before, 'postPromotion', before.stage ?? 0));
       const accepted = promoteAsked || (before.analysisRuns ?? []).some((x) => x.name === guard?.name && x.accepted);
-      expect(guard?.phase === 'Successful' || (guard?.phase === 'Inconclusive' && accepted), `release ${before.id} completed with its guard ${guard?.phase ?? 'never created'}`).toBe(true);
+      expect((guard?.phase === 'Successful' && guard.terminatedBy === undefined) || (guard?.phase === 'Inconclusive' && accepted), `release ${before.id} completed with its guard ${guard?.phase ?? 'never created'}${guard?.terminatedBy ? ' (terminated)' : ''}`).toBe(true);
     }
+  }
+
+  /** The run a release waits for in its state, by name (docs/analysis.md). */
+  neededBy(r: ReleaseStatus | undefined): string | undefined {
+    const barrier = this.barrier && (r?.strategy ?? 'Lockstep') === 'Lockstep' && !this.finalStage(r?.stage ?? 0);
+    if (r?.state === 'Gating') return analysisRunName('g', r, barrier ? 'barrier' : 'prePromotion', r.stage ?? 0);
+    if (r?.state === 'CuttingOver') return analysisRunName('g', r, 'postPromotion', r.stage ?? 0);
+    return undefined;
   }
 
   /** A final stage (a cutover) of the release: its gate is the one a pre-promotion analysis guards. */
@@ -412,22 +468,34 @@ class World {
         return;
       }
       case 'CreateAnalysisRun': {
-        const post = a.labels['tandem.dev/analysis-stage']!.startsWith('postPromotion');
-        expect(post ? this.post : this.pre, `an AnalysisRun ${a.name} for a group without that analysis`).toBe(true);
+        const point = a.labels['tandem.dev/analysis-stage']!.replace(/-\d+$/, '') as 'prePromotion' | 'postPromotion' | 'barrier';
+        const post = point === 'postPromotion';
+        expect(point === 'barrier' ? this.barrier : post ? this.post : this.pre, `an AnalysisRun ${a.name} for a group without that analysis`).toBe(true);
         expect(this.runs.has(a.name), `AnalysisRun ${a.name} created twice`).toBe(false);
         expect(next?.state, `AnalysisRun ${a.name} created outside its point`).toBe(post ? 'CuttingOver' : 'Gating');
         const stage = next!.stage ?? 0;
-        expect(a.name).toBe(analysisRunName('g', next!, post ? 'postPromotion' : 'prePromotion', stage));
-        expect(this.finalStage(stage), `AnalysisRun ${a.name} created before a barrier that is not a cutover`).toBe(true);
+        expect(a.name).toBe(analysisRunName('g', next!, point, stage));
+        // A barrier's run before a barrier that is not the cutover; the others at the cutover.
+        expect(this.finalStage(stage), `AnalysisRun ${a.name} created at the wrong barrier`).toBe(point !== 'barrier');
         // Only once every changed member is ready at the gate: the run measures the release's previews.
         for (const t of post ? [] : next!.targets) {
           const m = this.r(t.rollout);
           // Ordered: the stage's one member.
           if ((next!.strategy ?? 'Lockstep') === 'Ordered' && next!.sequence?.[Math.floor(stage / this.barriers)] !== t.rollout) continue;
-          expect(m.currentPodHash === t.revision && m.paused && hasPods(m, t.revision), `AnalysisRun ${a.name} created while ${t.rollout} is not ready at the gate`).toBe(true);
+          const there = m.barriers === 0 || m.stepIndex === 2 * (stage % this.barriers) + 1;
+          expect(m.currentPodHash === t.revision && m.paused && there && hasPods(m, t.revision), `AnalysisRun ${a.name} created while ${t.rollout} is not ready at the gate`).toBe(true);
         }
         expect(a.spec['args']).toEqual([{ name: 'preview', value: 'm0-preview' }]);
-        this.runs.set(a.name, { name: a.name, release: next!.id, phase: 'Pending' });
+        this.runs.set(a.name, { name: a.name, release: next!.id, phase: 'Pending', createdAt: this.now, metrics: a.spec['metrics'] as Record<string, unknown>[] });
+        return;
+      }
+      case 'TerminateAnalysisRun': {
+        const run = this.runs.get(a.name);
+        expect(run, `terminated an AnalysisRun ${a.name} that does not exist`).toBeDefined();
+        expect(concluded(run!) || run!.terminatedBy !== undefined, `AnalysisRun ${a.name} terminated twice or after it concluded`).toBe(false);
+        // Never the run a release waits for: neither the persisted one (a crash resumes it) nor the one planned.
+        for (const r of [this.release(), next]) expect(this.neededBy(r), `AnalysisRun ${a.name} terminated while release ${r?.id} ${r?.state} waits for it`).not.toBe(a.name);
+        run!.terminatedBy = a.reason;
         return;
       }
       case 'Pin': {
@@ -445,14 +513,23 @@ class World {
     }
   }
 
-  /** DESIGN §5 "matched versions", and §4b "never an empty Service", on every live pod. */
-  /** While a plan's actions are applied, the release is the one that plan decided (its status is written next). */
+  /**
+   * DESIGN §5 "matched versions", and §4b "never an empty Service", on every live pod. While a
+   * plan's actions are applied, the release is the one that plan decided (its status is written next).
+   */
   checkInvariants(during?: Plan) {
     const release = during?.status ? during.status.release : this.release();
+    if (this.barrier && release?.state === 'CuttingOver' && !this.finalStage(release.stage ?? 0) && !release.openedBy?.startsWith('out-of-band')) {
+      // A barrier is passed only after its run succeeded, or a person decided an inconclusive one.
+      const run = this.runs.get(analysisRunName('g', release, 'barrier', release.stage ?? 0));
+      expect((run?.phase === 'Successful' || run?.phase === 'Inconclusive') && run.terminatedBy === undefined, `release ${release.id} passing barrier ${(release.stage ?? 0) + 1} with its analysis ${run?.phase ?? 'never created'}`).toBe(true);
+      if (run?.phase === 'Inconclusive') expect(release.openedBy, `release ${release.id}: an inconclusive barrier analysis let it pass without a person`).toBe('promote request');
+    }
     if (this.pre && release?.state === 'CuttingOver' && this.finalStage(release.stage ?? 0) && !release.openedBy?.startsWith('out-of-band')) {
       // The gate of a cutover opens only after its analysis succeeded, or a person decided an inconclusive one.
       const run = this.runs.get(analysisRunName('g', release, 'prePromotion', release.stage ?? 0));
-      expect(run?.phase === 'Successful' || run?.phase === 'Inconclusive', `release ${release.id} cutting over with its analysis ${run?.phase ?? 'never created'}`).toBe(true);
+      // A run Tandem terminated is Successful to Argo ("Run Terminated"): never a verdict.
+      expect((run?.phase === 'Successful' || run?.phase === 'Inconclusive') && run.terminatedBy === undefined, `release ${release.id} cutting over with its analysis ${run?.phase ?? 'never created'}${run?.terminatedBy ? ' (terminated)' : ''}`).toBe(true);
       if (run?.phase === 'Inconclusive') expect(release.openedBy, `release ${release.id}: an inconclusive analysis let the gate open without a person`).toBe('promote request');
     }
     for (const d of this.names) {
@@ -510,8 +587,11 @@ class World {
 
   round() {
     // Argo starts a new run, and concludes a running one with the next verdict.
-    for (const run of this.runs.values()) {
-      if (run.phase === 'Running') measure(run, this.verdicts[this.verdict++ % this.verdicts.length]!);
+    for (const run of this.analysisStalled ? [] : this.runs.values()) {
+      const rounds = this.measured.get(run.name) ?? 0;
+      // Argo concludes a terminated run at its next look; any other once its measurements are done.
+      if (run.phase === 'Running' && (rounds >= this.duration || run.terminatedBy !== undefined)) measure(run, this.verdicts[this.verdict++ % this.verdicts.length]!);
+      else if (run.phase === 'Running') this.measured.set(run.name, rounds + 1);
       else if (run.phase === 'Pending') measure(run, 'Running');
     }
     for (const n of this.names) {
@@ -538,7 +618,12 @@ class World {
     // Analyses go on concluding with the scenario's verdicts (round() runs them): a failed one ends
     // the release Degraded, an inconclusive one waits for the promote request round() makes.
     this.group = { ...this.group, metadata: { ...this.group.metadata, annotations: {} } };
+    // Argo may stay unable to run AnalysisRuns: a release still converges (its deadline ends the
+    // wait), so time runs faster then, past a run's duration plus the deadline. (Not for a guard:
+    // failing after the whole cutover long after it, it meets the rollback's known limit, docs/design.md.)
+    if (this.post) this.analysisStalled = false;
     for (let round = 0; round < 400; round++) {
+      if (this.analysisStalled) this.now += 10_000;
       this.round();
       // Analyses pass: each live member becomes stable a round after its switch.
       for (const n of this.names) analysisEnds(this.r(n), true, this.now);
