@@ -21,6 +21,7 @@ import { KubeLeaseStore } from './lease-store.ts';
 import { ownedKeysOf, transformAnalysisRun, transformAnalysisTemplate, transformGroup, transformReplicaSet, transformRollout, transformService } from './cache-transforms.ts';
 import { ANALYSIS_LABEL, AnalysisRun, AnalysisTemplate } from '../api/analysis.ts';
 import { OwnerIndex } from './owner-index.ts';
+import { PooledKubeConfig } from './pooled-kubeconfig.ts';
 import { mergePatch } from './merge-patch.ts';
 import type { Caller } from '../runtime/secure-metrics.ts';
 
@@ -86,7 +87,7 @@ export class KubeGateway {
 
   constructor(options: GatewayOptions) {
     this.options = options;
-    this.kc = new KubeConfig();
+    this.kc = new PooledKubeConfig();
     if (options.kubeconfig) this.kc.loadFromFile(options.kubeconfig);
     else this.kc.loadFromDefault();
     this.custom = this.kc.makeApiClient(CustomObjectsApi);
