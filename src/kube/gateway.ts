@@ -440,13 +440,16 @@ export class KubeGateway {
     return resourceVersionOf(updated);
   }
 
-  /** Replaces the group's status, guarded by the resourceVersion it was computed from. */
-  async patchGroupStatus(namespace: string, name: string, resourceVersion: string, from: unknown, to: unknown): Promise<string> {
+  /**
+   * Replaces the group's status, guarded by the resourceVersion it was computed from; returns the
+   * group as the API server stored it (its managedFields dropped, as in the cache).
+   */
+  async patchGroupStatus(namespace: string, name: string, resourceVersion: string, from: unknown, to: unknown): Promise<unknown> {
     const body = { metadata: { resourceVersion }, status: mergePatch(from ?? {}, to) };
     const updated = await call(`patch status of rolloutgroup ${namespace}/${name}`, () =>
       this.custom.patchNamespacedCustomObjectStatus({ ...TANDEM, namespace, name, body, fieldManager: FIELD_MANAGER }, MERGE),
     );
-    return resourceVersionOf(updated);
+    return transformGroup(updated as never);
   }
 
   /** Merge patch on the group's metadata (finalizers, request annotations), guarded by resourceVersion. */
