@@ -1,6 +1,8 @@
 // Summarises a V8 profile the scale benchmark's controller wrote (--node-arg=--cpu-prof / --heap-prof):
 // self time (CPU) or live sampled bytes (heap) by function and by package, the figures docs/performance.md cites.
-//   node bench/profile-summary.ts <file.cpuprofile|file.heapprofile> [--top 25]
+//   node bench/profile-summary.ts <file.cpuprofile|file.heapprofile> [--top 25] [--under tls]
+// --under tls: also the CPU time spent inside connection set-up (a new TLS connection: its
+// SecureContext, handshake and certificate checks), counted with everything those functions call.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -28,7 +30,7 @@ interface HeapNode {
   children: HeapNode[];
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, under: { type: 'string' } } });
 const file = positionals[0];
 if (!file) throw new Error('usage: node bench/profile-summary.ts <file.cpuprofile|file.heapprofile> [--top N]');
 const top = Number(values.top);
@@ -88,7 +90,22 @@ if ('head' in data) {
     add(byPkg, f.functionName === '(garbage collector)' ? '(garbage collector)' : packageOf(f.url), us);
   }
   const s = (us: number) => `${(us / 1e6).toFixed(2)} s`;
-  console.log(`${file}: ${s(data.endTime - data.startTime)} profiled, ${s(total)} on CPU, ${s(idle)} idle`);
+  console.log(`${file}: ${s(data.endTime - data.startTime)} profiled: ${s(total)} busy (running, or ready and waiting for a core on a loaded machine), ${s(idle)} idle`);
+  if (values.under === 'tls') {
+    const parent = new Map<number, number>();
+    for (const n of data.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+    const setUp = /^(SecureContext|createSecureContext|configSecureContext|getPeerCertificate|setKey|setCert|addCACert|TLSSocket\._start|TLSSocket\._init|TLSSocket\._wrapHandle|TLSSocket\._finishInit|onConnectSecure|tlsConnect|checkServerIdentity|connect)$/;
+    let under = 0;
+    for (const [id, us] of self) {
+      for (let x: number | undefined = id; x !== undefined; x = parent.get(x)) {
+        if (setUp.test(byId.get(x)!.callFrame.functionName)) {
+          under += us;
+          break;
+        }
+      }
+    }
+    console.log(`inside TLS connection set-up: ${s(under)} (${((under / total) * 100).toFixed(0)}% of the busy time)`);
+  }
   table('self time by package', byPkg, total, s);
   table('self time by function', byFn, total, s);
 }

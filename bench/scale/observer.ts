@@ -94,8 +94,12 @@ export class Observer {
   private groups: ListWatch<KubernetesObject> | undefined;
   private readonly kc: KubeConfig;
 
-  constructor(kc: KubeConfig) {
+  /** This run's namespaces: an earlier run's, still being deleted, are not looked at. */
+  private readonly namespaces: ReadonlySet<string>;
+
+  constructor(kc: KubeConfig, namespaces: ReadonlySet<string>) {
     this.kc = kc;
+    this.namespaces = namespaces;
   }
 
   async start(): Promise<void> {
@@ -119,6 +123,7 @@ export class Observer {
     let eventsListed = false;
     const last = new Map<string, { status: string; rest: string; rv: string; paused: boolean }>();
     const onRollout = (r: RolloutObj) => {
+      if (!this.namespaces.has(r.metadata.namespace)) return;
       const key = `${r.metadata.namespace}/${r.metadata.name}`;
       const now = performance.now();
       const prev = last.get(key);
@@ -142,6 +147,7 @@ export class Observer {
     };
     const groupRv = new Map<string, { rv: string; obj: GroupObj }>();
     const onGroup = (g: GroupObj) => {
+      if (!this.namespaces.has(g.metadata.namespace)) return;
       const key = `${g.metadata.namespace}/${g.metadata.name}`;
       const now = performance.now();
       const prev = groupRv.get(key);
@@ -161,7 +167,7 @@ export class Observer {
     groups.on('update', (o) => onGroup(o as unknown as GroupObj));
     groups.on('delete', (g) => groupRv.delete(`${g.metadata?.namespace}/${g.metadata?.name}`));
     events.on('add', (e) => {
-      if (eventsListed) this.writes.push({ at: performance.now(), kind: 'Event', what: `${e.metadata?.namespace}/${e.metadata?.name}` });
+      if (eventsListed && this.namespaces.has(e.metadata?.namespace ?? '')) this.writes.push({ at: performance.now(), kind: 'Event', what: `${e.metadata?.namespace}/${e.metadata?.name}` });
     });
     for (const w of [rollouts, groups, events]) {
       w.on('error', (err) => console.error(`[bench] observer watch failed: ${String(err)}`));
@@ -178,12 +184,12 @@ export class Observer {
   }
 
   listRollouts(set: 'group' | 'baseline'): readonly RolloutObj[] {
-    return (this.rollouts?.list() ?? []).filter((r) => r.metadata?.labels?.[BENCH_LABEL] === set) as unknown as RolloutObj[];
+    return (this.rollouts?.list() ?? []).filter((r) => r.metadata?.labels?.[BENCH_LABEL] === set && this.namespaces.has(r.metadata.namespace ?? '')) as unknown as RolloutObj[];
   }
 
   listGroups(): readonly GroupObj[] {
     // Only the benchmark's own: groups left in other namespaces are not its business.
-    return (this.groups?.list() ?? []).filter((g) => g.metadata?.labels?.[BENCH_LABEL] === 'group') as unknown as GroupObj[];
+    return (this.groups?.list() ?? []).filter((g) => g.metadata?.labels?.[BENCH_LABEL] === 'group' && this.namespaces.has(g.metadata.namespace ?? '')) as unknown as GroupObj[];
   }
 
   writesBetween(from: number, to: number): Write[] {
