@@ -8,12 +8,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
 import PQueue from 'p-queue';
+import { PooledKubeConfig } from '../src/kube/pooled-kubeconfig.ts';
 import { BenchController, type Memory } from './scale/controller.ts';
 import { BENCH_LABEL, MEMBERS, baselineObjects, groupObjects, memberName, type Obj } from './scale/manifests.ts';
 import { Observer, groupHealthy, promotedOn, type RolloutObj, type Write } from './scale/observer.ts';
 import { histogram, histogramDelta, histogramQuantile, quantile } from './scale/stats.ts';
+import { LoadSampler } from './scale/load.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -24,6 +26,8 @@ const { values: args } = parseArgs({
     'node-arg': { type: 'string', multiple: true, default: [] },
     label: { type: 'string', default: '' },
     keep: { type: 'boolean', default: false },
+    /** Start-up, idle and restart only: the figures of the curve against N, when the storms do not fit. */
+    'no-storm': { type: 'boolean', default: false },
   },
 });
 const N = Number(args.groups);
@@ -42,44 +46,57 @@ const secs = (ms: number) => Math.round(ms) / 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---- the stack ----
+const load = new LoadSampler();
 const up = execFileSync('bash', ['test/cluster/cluster.sh', 'up'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 const kubeconfig = /KUBECONFIG=(.+)\s*$/.exec(up.trim())?.[1];
 if (!kubeconfig) throw new Error(`cluster up printed no KUBECONFIG line:\n${up}`);
 const stackDir = execFileSync('bash', ['-c', '. test/cluster/versions.sh && echo "$STACK_DIR"'], { encoding: 'utf8' }).trim();
 execFileSync(`${stackDir}/bin/kubectl`, ['--kubeconfig', kubeconfig, 'apply', '--server-side', '--force-conflicts', '-f', 'crds/rolloutgroup.yaml'], { stdio: 'ignore' });
 execFileSync(`${stackDir}/bin/kubectl`, ['--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', 'crd/rolloutgroups.tandem.dev', '--timeout=60s'], { stdio: 'ignore' });
-const kc = new KubeConfig();
+// One connection pool for the benchmark's own requests too (creating 19 objects per group).
+const kc = new PooledKubeConfig();
 kc.loadFromFile(kubeconfig);
 const core = kc.makeApiClient(CoreV1Api);
 const custom = kc.makeApiClient(CustomObjectsApi);
 const objects = KubernetesObjectApi.makeApiClient(kc);
-const pool = new PQueue({ concurrency: 16 });
+const pool = new PQueue({ concurrency: 32 });
 mkdirSync(LOGS, { recursive: true });
 
-/** Removes what an earlier run left (a group's finalizer would hold its namespace forever without a controller). */
-async function removeBenchNamespaces(): Promise<void> {
+/**
+ * Removes what earlier runs left (a group's finalizer would hold its namespace forever without a
+ * controller); resolves once those namespaces are gone. Each run has namespaces of its own, so the
+ * objects of this run are created while the old ones are deleted (10 minutes for N = 100 under load);
+ * nothing is measured before they are gone.
+ */
+async function removeBenchNamespaces(): Promise<() => Promise<void>> {
   const nss = (await core.listNamespace({ labelSelector: BENCH_LABEL })).items.map((n) => n.metadata!.name!);
-  if (nss.length === 0) return;
+  if (nss.length === 0) return () => Promise.resolve();
   say(`removing ${nss.length} namespaces of an earlier run`);
   for (const ns of nss) {
     const groups = (await custom.listNamespacedCustomObject({ ...TANDEM, namespace: ns })) as { items: KubernetesObject[] };
-    await Promise.all(groups.items.map((g) => custom.patchNamespacedCustomObject({ ...TANDEM, namespace: ns, name: g.metadata!.name!, body: { metadata: { finalizers: null } } }, MERGE)));
+    await Promise.all(groups.items.map((g) => pool.add(() => custom.patchNamespacedCustomObject({ ...TANDEM, namespace: ns, name: g.metadata!.name!, body: { metadata: { finalizers: null } } }, MERGE))));
     await core.deleteNamespace({ name: ns }).catch(() => undefined);
   }
-  while ((await core.listNamespace({ labelSelector: BENCH_LABEL })).items.length > 0) await sleep(1000);
+  return async () => {
+    while ((await core.listNamespace({ labelSelector: BENCH_LABEL })).items.some((n) => nss.includes(n.metadata!.name!))) await sleep(2000);
+  };
 }
 
-await removeBenchNamespaces();
-const groupNamespaces = Array.from({ length: K }, (_, i) => `bench-g${i}`);
-const baseNs = 'bench-base';
+const oldGone = await removeBenchNamespaces();
+const run = Date.now().toString(36).slice(-4);
+const groupNamespaces = Array.from({ length: K }, (_, i) => `bench-${run}-g${i}`);
+const baseNs = `bench-${run}-base`;
 for (const name of [...groupNamespaces, baseNs]) await core.createNamespace({ body: { metadata: { name, labels: { [BENCH_LABEL]: 'true' } } } });
 const groups = Array.from({ length: N }, (_, i) => ({ namespace: groupNamespaces[i % K]!, name: `g${String(i).padStart(4, '0')}` }));
 const create = (list: Obj[]) => Promise.all(list.map((o) => pool.add(() => objects.create(o as KubernetesObject))));
+load.mark('create');
 let t = performance.now();
 await create([...groups.flatMap((g) => groupObjects(g.namespace, g.name, IMAGE(1))), ...groups.flatMap((g) => baselineObjects(baseNs, `b${g.name.slice(1)}`, IMAGE(1)))]);
-say(`created ${N} groups, ${6 * N} Rollouts, ${12 * N} Services in ${secs(performance.now() - t)} s`);
+const createS = secs(performance.now() - t);
+say(`created ${N} groups, ${6 * N} Rollouts, ${12 * N} Services in ${createS} s`);
+load.mark('argo-up');
 
-const observer = new Observer(kc);
+const observer = new Observer(kc, new Set([...groupNamespaces, baseNs]));
 await observer.start();
 const allPromoted = (set: 'group' | 'baseline', image: string) => () => {
   const rs = observer.listRollouts(set);
@@ -87,6 +104,8 @@ const allPromoted = (set: 'group' | 'baseline', image: string) => () => {
 };
 t = await observer.until('Argo: every Rollout Healthy', () => allPromoted('group', IMAGE(1))() && allPromoted('baseline', IMAGE(1))(), 3_600_000);
 say(`Argo brought every Rollout up`);
+await oldGone();
+say(`the namespaces of earlier runs are gone`);
 
 // ---- start, settle, idle ----
 const peaks: Memory[] = [];
@@ -109,6 +128,7 @@ const steadyNow = () => {
   const gs = observer.listGroups();
   return gs.length === N && gs.every(groupHealthy) && allPromoted('group', IMAGE(1))();
 };
+load.mark('start');
 const c1 = new BenchController(args.cli, kubeconfig, join(LOGS, `bench-controller-1-${Date.now()}.log`), args['node-arg']);
 const endSample1 = sampler(c1);
 const ready1 = await c1.ready();
@@ -118,6 +138,7 @@ const steady1 = await observer.until('every group Healthy, every member observed
 const rssSteady = c1.memory();
 say(`every group Healthy after ${secs(healthy1 - c1.startedAt)} s (steady ${secs(steady1 - c1.startedAt)} s), RSS ${rssSteady.rssMiB.toFixed(0)} MiB`);
 const startupWrites = observer.writesBetween(c1.startedAt, steady1);
+load.mark('idle');
 await sleep(IDLE_MS);
 const idleWrites = observer.writesBetween(steady1, steady1 + IDLE_MS);
 const rssIdle = c1.memory();
@@ -146,22 +167,25 @@ const setImages = (rs: readonly RolloutObj[], image: string) =>
       ),
     ),
   );
+const storms = !args['no-storm'];
+load.mark('baseline-storm');
 const baseStart = performance.now();
-await setImages(observer.listRollouts('baseline'), IMAGE(2));
-const baseEnd = await observer.until('baseline storm done', allPromoted('baseline', IMAGE(2)), 3_600_000);
-say(`baseline storm (${3 * N} plain Rollouts): ${secs(baseEnd - baseStart)} s`);
+if (storms) await setImages(observer.listRollouts('baseline'), IMAGE(2));
+const baseEnd = storms ? await observer.until('baseline storm done', allPromoted('baseline', IMAGE(2)), 3_600_000) : baseStart;
+if (storms) say(`baseline storm (${3 * N} plain Rollouts): ${secs(baseEnd - baseStart)} s`);
 
 const m2 = await c2.metrics();
+load.mark('storm');
 const stormStart = performance.now();
-await setImages(observer.listRollouts('group'), IMAGE(2));
-const stormEnd = await observer.until(
-  'group storm done',
-  () => observer.listGroups().every(groupHealthy) && allPromoted('group', IMAGE(2))(),
-  3_600_000,
-);
+if (storms) await setImages(observer.listRollouts('group'), IMAGE(2));
+const stormEnd = storms
+  ? await observer.until('group storm done', () => observer.listGroups().every(groupHealthy) && allPromoted('group', IMAGE(2))(), 3_600_000)
+  : stormStart;
 const m3 = await c2.metrics();
-say(`group storm (${N} groups): ${secs(stormEnd - stormStart)} s`);
+if (storms) say(`group storm (${N} groups): ${secs(stormEnd - stormStart)} s`);
 const mem2 = endSample2();
+load.stop();
+const loadAvg = load.summary();
 
 // ---- handoffs: a member's status first saying promoted → the controller's promote of the next ----
 const handoffs: { total: number; toPersist: number | undefined; persistToPromote: number | undefined }[] = [];
@@ -200,6 +224,10 @@ const result = {
   groups: N,
   namespaces: K,
   rollouts: { members: 3 * N, baseline: 3 * N },
+  /** 1-minute load average of the machine (2 cores, shared), per phase. */
+  loadAvg,
+  createObjects: 19 * N,
+  createS,
   idleSeconds: IDLE_MS / 1000,
   startToReadyS: secs(ready1 - c1.startedAt),
   startToAllHealthyS: secs(healthy1 - c1.startedAt),
@@ -221,6 +249,12 @@ const result = {
   groupStormS: secs(stormEnd - stormStart),
   stormRatio: Math.round(((stormEnd - stormStart) / (baseEnd - baseStart)) * 100) / 100,
   stormWrites: countBy(observer.writesBetween(stormStart, stormEnd)),
+  /** What the storm's group writes changed (see changedPaths), most frequent first. */
+  stormGroupWriteChanges: Object.fromEntries(
+    [...observer.writesBetween(stormStart, stormEnd).filter((w) => w.kind === 'RolloutGroup').reduce((m, w) => m.set(w.what.split(' ')[1] ?? '', (m.get(w.what.split(' ')[1] ?? '') ?? 0) + 1), new Map<string, number>())]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 20),
+  ),
   handoffMs: {
     count: handoffs.length,
     p50: ms(quantile(handoffs.map((h) => h.total), 0.5)),
@@ -233,6 +267,8 @@ const result = {
 };
 const rows: [string, unknown][] = [
   ['groups × members (namespaces)', `${N} × 3 (${K}), + ${3 * N} baseline Rollouts`],
+  ['load average (1 min) mean / max: start, storm, all', ['start', 'storm', 'all'].map((p) => `${loadAvg[p]?.mean ?? '-'} / ${loadAvg[p]?.max ?? '-'}`).join(', ')],
+  ['objects created', `${19 * N} in ${createS} s (${Math.round((19 * N) / createS)}/s)`],
   ['start → /readyz', `${result.startToReadyS} s`],
   ['start → every group Healthy', `${result.startToAllHealthyS} s (steady: ${result.startToSteadyS} s)`],
   ['RSS steady / after idle / peak at start', `${result.rssSteadyMiB} / ${result.rssIdleMiB} / ${result.peakStartMiB} MiB`],
@@ -246,6 +282,12 @@ const rows: [string, unknown][] = [
   ['  promoted → persisted, p50 / p99', `${result.handoffMs.promotedToPersistedP50} / ${result.handoffMs.promotedToPersistedP99} ms`],
   ['  persisted → promote, p50 / p99', `${result.handoffMs.persistedToPromoteP50} / ${result.handoffMs.persistedToPromoteP99} ms`],
 ];
+if (!storms) {
+  // Not run: no figures rather than zeros.
+  for (const k of ['reconcileStorm', 'baselineStormS', 'groupStormS', 'stormRatio', 'stormWrites', 'stormGroupWriteChanges', 'handoffMs'] as const) (result as Record<string, unknown>)[k] = null;
+  rows.splice(rows.findIndex(([k]) => k.startsWith('reconcile p50 / p99 (storm)')));
+  rows.push(['storms', 'not run (--no-storm)']);
+}
 const width = Math.max(...rows.map(([k]) => k.length));
 console.log(rows.map(([k, v]) => `${k.padEnd(width)}  ${String(v)}`).join('\n'));
 mkdirSync(RESULTS, { recursive: true });
@@ -262,4 +304,4 @@ if (!args.keep) {
 }
 await c2.stop();
 await observer.stop();
-if (!args.keep) await removeBenchNamespaces();
+// The namespaces' deletion goes on; the next run waits for it before it measures anything.

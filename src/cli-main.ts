@@ -55,7 +55,9 @@ program
   .option('--cluster-domain <domain>', 'cluster DNS domain used in the addresses Tandem writes', 'cluster.local')
   .option('--annotation-prefixes <prefixes>', 'comma-separated: every pod annotation key a group names must start with one of these (default: any key outside kubernetes.io, k8s.io, argoproj.io)', prefixList, [])
   .option('--require-member-consent', `drive a member only if its Rollout is annotated ${AUTHORIZED_GROUP_ANNOTATION}=<group> (for clusters without ValidatingAdmissionPolicy; docs/security.md)`, false)
-  .option('--concurrency <n>', 'groups reconciled at once', positiveInt, 4)
+  // 16: a reconcile mostly waits on API writes (one process, one thread); at 4, the workers were
+  // all busy waiting through a release storm of 100 groups while work queued (docs/performance.md).
+  .option('--concurrency <n>', 'groups reconciled at once', positiveInt, 16)
   .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info'))
   .addOption(new Option('--log-format <format>', 'json: one object a line; text: for a person at a terminal').choices(LOG_FORMATS).default('json'))
   .option('--metrics-bind-address <addr>', 'address of /metrics: host:port, :port for every interface, 0 for off', '127.0.0.1:8080')

@@ -14,7 +14,9 @@ const service = (namespace: string, app: string, role: 'active' | 'preview', set
   apiVersion: 'v1',
   kind: 'Service',
   metadata: { name: `${app}-${role}`, namespace, labels: { app, [BENCH_LABEL]: set } },
-  spec: { selector: { app }, ports: [{ name: 'http', port: 8080, targetPort: 'http' }] },
+  // Headless: no cluster IP to allocate (an IPAddress object written per Service since Kubernetes
+  // 1.33) for the 12 Services per group; Argo and Tandem read only the selector and ports.
+  spec: { clusterIP: 'None', selector: { app }, ports: [{ name: 'http', port: 8080, targetPort: 'http' }] },
 });
 
 /** A one-replica blue-green Rollout with active and preview Services. */

@@ -7,11 +7,22 @@
  * event that puts the current object back into Argo's cache.
  */
 export class ArgoNudge {
-  private readonly waiting = new Map<string, { readonly state: string; readonly since: number; lastNudge?: number }>();
+  private readonly waiting = new Map<string, { readonly state: string; readonly since: number; lastNudge?: number; readonly nudges: number }>();
   private readonly afterMs: number;
 
   constructor(afterMs = 15_000) {
     this.afterMs = afterMs;
+  }
+
+  /**
+   * How long a Rollout must wait before its next nudge: the period, doubled for every nudge it has
+   * had while waiting (up to 16 periods). Under a storm Argo is slow rather than stuck: it takes
+   * minutes to reach each of hundreds of changed Rollouts, and a nudge every period then made up
+   * half of the controller's API time (each a write to a loaded API server) and gave Argo's queue
+   * more events, while the race a nudge mends needs one fresh event.
+   */
+  private periodFor(nudges: number): number {
+    return this.afterMs * 2 ** Math.min(nudges, 4);
   }
 
   /**
@@ -26,14 +37,16 @@ export class ArgoNudge {
     }
     const w = this.waiting.get(key);
     if (!w || w.state !== state) {
-      this.waiting.set(key, { state, since: now });
+      // A new state while still waiting (the nudge's own write, or Argo moving part way) keeps the count.
+      this.waiting.set(key, { state, since: now, nudges: w?.nudges ?? 0 });
       return false;
     }
-    return now - w.since >= this.afterMs && (w.lastNudge === undefined || now - w.lastNudge >= this.afterMs);
+    const period = this.periodFor(w.nudges);
+    return now - w.since >= period && (w.lastNudge === undefined || now - w.lastNudge >= period);
   }
 
   nudged(key: string, now: number): void {
     const w = this.waiting.get(key);
-    if (w) w.lastNudge = now;
+    if (w) this.waiting.set(key, { ...w, lastNudge: now, nudges: w.nudges + 1 });
   }
 }

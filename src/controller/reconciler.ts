@@ -20,6 +20,10 @@ import type { AnalysisTemplate } from '../api/analysis.ts';
 
 /** How soon to look again while the cache has yet to show this controller's own write. */
 const CACHE_LAG_MS = 200;
+/** Plans one reconcile may make in a row from its own status writes (a three-member cutover needs a few). */
+const MAX_STEPS = 8;
+
+type RawGroup = { metadata?: { resourceVersion?: string }; status?: unknown };
 
 export interface ReconcilerOptions {
   readonly gateway: KubeGateway;
@@ -78,21 +82,30 @@ export class Reconciler {
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const { namespace, name } = parseGroupKey(key);
-    const raw = this.gw.getGroup(namespace, name) as { metadata?: { resourceVersion?: string }; status?: unknown } | undefined;
+    let raw = this.gw.getGroup(namespace, name) as RawGroup | undefined;
     if (!raw) return {};
-    const parsed = RolloutGroup.safeParse(raw);
-    if (!parsed.success) return this.reportUnreadable(namespace, name, raw, parsed.error.issues);
-    const group = parsed.data;
-    if (this.groupWrites.stale(key, group.metadata.resourceVersion, this.now())) return { requeueAfterMs: CACHE_LAG_MS };
-    const observed = this.observe(group);
-    const now = observed.now;
-    if ([...observed.rollouts.values()].some((v) => this.expectations.stale(rolloutKey(v.rollout.metadata), v.rollout.metadata.resourceVersion, now))) {
-      return { requeueAfterMs: CACHE_LAG_MS };
+    for (let step = 0; ; step++) {
+      const parsed = RolloutGroup.safeParse(raw);
+      if (!parsed.success) return this.reportUnreadable(namespace, name, raw, parsed.error.issues);
+      const group = parsed.data;
+      // A copy the status write just returned is newer than the cache: no need to wait for the cache.
+      if (step === 0 && this.groupWrites.stale(key, group.metadata.resourceVersion, this.now())) return { requeueAfterMs: CACHE_LAG_MS };
+      const observed = this.observe(group);
+      const now = observed.now;
+      if ([...observed.rollouts.values()].some((v) => this.expectations.stale(rolloutKey(v.rollout.metadata), v.rollout.metadata.resourceVersion, now))) {
+        return { requeueAfterMs: CACHE_LAG_MS };
+      }
+      const p = plan(observed);
+      const log = this.log.child({ group: key, release: p.status?.release?.id });
+      const { requeue, written } = await this.act(group, raw, observed, p, log);
+      // The planner persisted a step and asks to go on at once (a member moved on: promote the
+      // next). Going on from the copy the API server returned for that write saves the round trip
+      // of its watch event and a wait in the queue behind every other group's events, which made up
+      // most of a handoff under load. Persist-then-act holds: the step is persisted before the next
+      // plan acts on it, and a crash in between resumes from the persisted status as before.
+      if (requeue !== undefined || p.requeueAfterMs !== 0 || written === undefined || step + 1 >= MAX_STEPS) return { requeueAfterMs: requeue ?? p.requeueAfterMs };
+      raw = written;
     }
-    const p = plan(observed);
-    const log = this.log.child({ group: key, release: p.status?.release?.id });
-    const requeue = await this.act(group, raw, observed, p, log);
-    return { requeueAfterMs: requeue ?? p.requeueAfterMs };
   }
 
   /** Members Argo has left waiting (a generation not observed, a promote or retry not acted on) too long. */
@@ -148,14 +161,19 @@ export class Reconciler {
     };
   }
 
-  /** Performs the plan; returns a requeue delay when it must be planned again sooner. */
-  private async act(group: RolloutGroup, raw: { status?: unknown }, observed: Observed, p: Plan, log: Logger): Promise<number | undefined> {
+  /**
+   * Performs the plan; returns a requeue delay when it must be planned again sooner, and the group
+   * as the API server returned it when the status write was the last write to the group.
+   */
+  private async act(group: RolloutGroup, raw: { status?: unknown }, observed: Observed, p: Plan, log: Logger): Promise<{ requeue: number | undefined; written?: RawGroup }> {
     const { namespace, name } = group.metadata;
     let rv = group.metadata.resourceVersion;
+    let written: RawGroup | undefined;
     /** Writes the group from the version `rv` names and moves `rv` on, remembering the one it replaced. */
     const writeGroup = async (kind: string, write: (from: string) => Promise<string>) => {
       const from = rv;
       rv = await this.timed(kind, () => write(from));
+      written = undefined;
       this.groupWrites.wrote(groupKey(namespace, name), from, rv, this.now());
     };
     for (const a of p.actions) {
@@ -199,7 +217,12 @@ export class Reconciler {
     }
     const status = p.status;
     if (status && canonicalJson(raw.status ?? {}) !== canonicalJson(status)) {
-      await writeGroup('UpdateStatus', (from) => this.gw.patchGroupStatus(namespace, name, from, raw.status, status satisfies RolloutGroupStatus));
+      let updated: RawGroup | undefined;
+      await writeGroup('UpdateStatus', async (from) => {
+        updated = (await this.gw.patchGroupStatus(namespace, name, from, raw.status, status satisfies RolloutGroupStatus)) as RawGroup;
+        return updated.metadata?.resourceVersion ?? '';
+      });
+      written = updated;
       this.metrics?.recorded(p.events, group.status?.release, status.release, this.now());
       log.info({ phase: p.status.phase, message: p.status.message }, 'status updated');
       for (const e of p.events) crashIfArmed(this.failpoint, `after-status:${e.reason}`);
@@ -220,7 +243,7 @@ export class Reconciler {
         // The group changed meanwhile (a new request?): plan again from the cache; the request stays until then.
         if (!isConflict(err)) throw err;
         log.info({ request: r.annotation, err }, 'request not removed: the group changed; planning again');
-        return CACHE_LAG_MS;
+        return { requeue: CACHE_LAG_MS };
       }
     }
     const extra = group.metadata.deletionTimestamp ? undefined : this.extraAnnotations?.(groupKey(namespace, name), group.metadata.annotations);
@@ -229,10 +252,10 @@ export class Reconciler {
         await writeGroup('RecordNotified', (from) => this.gw.patchGroupMetadata(namespace, name, from, { annotations: extra }));
       } catch (err) {
         if (!isConflict(err)) throw err;
-        return CACHE_LAG_MS;
+        return { requeue: CACHE_LAG_MS };
       }
     }
-    return undefined;
+    return { requeue: undefined, ...(written ? { written } : {}) };
   }
 
   /** Writes the group itself; returns its new resourceVersion. */
@@ -259,7 +282,7 @@ export class Reconciler {
   }
 
   /** A group the schema rejects (the CRD normally prevents this): say why in its status. */
-  private async reportUnreadable(namespace: string, name: string, raw: { metadata?: { resourceVersion?: string }; status?: unknown }, issues: readonly { path: PropertyKey[]; message: string }[]): Promise<ReconcileResult> {
+  private async reportUnreadable(namespace: string, name: string, raw: RawGroup, issues: readonly { path: PropertyKey[]; message: string }[]): Promise<ReconcileResult> {
     const message = `spec cannot be read: ${issues.map((i) => `${i.path.join('.') || 'object'}: ${i.message}`).join('; ')}`;
     const old = raw.status as RolloutGroupStatus | undefined;
     const previous = old?.conditions?.find((c) => c.type === 'SpecValid');

@@ -3,6 +3,7 @@ import { GROUP, PLURAL, VERSION } from '../api/rolloutgroup.ts';
 import { describe, parseStatusBody } from './call.ts';
 import { Follower } from './cli-follow.ts';
 import { ClusterWatch } from './cluster-watch.ts';
+import { PooledKubeConfig } from './pooled-kubeconfig.ts';
 
 const ARGO = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } as const;
 const TANDEM = { group: GROUP, version: VERSION, plural: PLURAL } as const;
@@ -59,7 +60,7 @@ export class CliClient {
   private readonly kc: KubeConfig;
 
   constructor(options: CliClientOptions) {
-    const kc = new KubeConfig();
+    const kc = new PooledKubeConfig();
     try {
       if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
       else kc.loadFromDefault();

@@ -21,6 +21,7 @@ import { KubeLeaseStore } from './lease-store.ts';
 import { ownedKeysOf, transformAnalysisRun, transformAnalysisTemplate, transformGroup, transformReplicaSet, transformRollout, transformService } from './cache-transforms.ts';
 import { ANALYSIS_LABEL, AnalysisRun, AnalysisTemplate, TERMINATED_ANNOTATION } from '../api/analysis.ts';
 import { OwnerIndex } from './owner-index.ts';
+import { PooledKubeConfig } from './pooled-kubeconfig.ts';
 import { mergePatch } from './merge-patch.ts';
 import type { Caller } from '../runtime/secure-metrics.ts';
 
@@ -86,7 +87,7 @@ export class KubeGateway {
 
   constructor(options: GatewayOptions) {
     this.options = options;
-    this.kc = new KubeConfig();
+    this.kc = new PooledKubeConfig();
     if (options.kubeconfig) this.kc.loadFromFile(options.kubeconfig);
     else this.kc.loadFromDefault();
     this.custom = this.kc.makeApiClient(CustomObjectsApi);
@@ -454,13 +455,16 @@ export class KubeGateway {
     return resourceVersionOf(updated);
   }
 
-  /** Replaces the group's status, guarded by the resourceVersion it was computed from. */
-  async patchGroupStatus(namespace: string, name: string, resourceVersion: string, from: unknown, to: unknown): Promise<string> {
+  /**
+   * Replaces the group's status, guarded by the resourceVersion it was computed from; returns the
+   * group as the API server stored it (its managedFields dropped, as in the cache).
+   */
+  async patchGroupStatus(namespace: string, name: string, resourceVersion: string, from: unknown, to: unknown): Promise<unknown> {
     const body = { metadata: { resourceVersion }, status: mergePatch(from ?? {}, to) };
     const updated = await call(`patch status of rolloutgroup ${namespace}/${name}`, () =>
       this.custom.patchNamespacedCustomObjectStatus({ ...TANDEM, namespace, name, body, fieldManager: FIELD_MANAGER }, MERGE),
     );
-    return resourceVersionOf(updated);
+    return transformGroup(updated as never);
   }
 
   /** Merge patch on the group's metadata (finalizers, request annotations), guarded by resourceVersion. */

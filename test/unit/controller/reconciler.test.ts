@@ -5,7 +5,7 @@ import type { RolloutView } from '../../../src/api/rollout.ts';
 import { Reconciler } from '../../../src/controller/reconciler.ts';
 import { KubeError } from '../../../src/kube/errors.ts';
 import type { KubeGateway } from '../../../src/kube/gateway.ts';
-import { NS, T0, blueGreen, group, loanDependsOnInterest, loanInterestRelease, services, url } from '../../fixtures/builders.ts';
+import { NS, T0, blueGreen, group, loanDependsOnInterest, loanInterestRelease, services, url, type StatusInput } from '../../fixtures/builders.ts';
 import { AnalysisTemplate } from '../../../src/api/analysis.ts';
 
 const KEY = 'tandem.dev/interest-url';
@@ -43,7 +43,15 @@ class FakeGateway {
     this.versions.set(what, String(++this.rv));
     return Promise.resolve(String(this.rv));
   };
-  patchGroupStatus = () => this.write('status');
+  failStatus = false;
+  /** Returns the group as the API server would store it, as the gateway does. */
+  patchGroupStatus = (_ns: string, _name: string, _rv: string, _from: unknown, to: unknown) => {
+    if (this.failStatus) {
+      this.calls.push('status: 409');
+      return Promise.reject(new KubeError('conflict', 409, 'Conflict'));
+    }
+    return this.write('status').then((rv) => ({ ...this.groupRaw, metadata: { ...(this.groupRaw['metadata'] as object), resourceVersion: rv }, status: to }));
+  };
   patchGroupMetadata = (_ns: string, _name: string, _rv: string, metadata: Record<string, unknown>) => {
     if ('finalizers' in metadata) return this.write('finalizer');
     if (this.failRequestRemoval) {
@@ -130,5 +138,56 @@ describe('Reconciler', () => {
     const name = `loans-${loanInterestRelease}-pre-1`;
     expect(gw.createdRuns).toEqual([{ group: { namespace: NS, name: 'loans', uid: 'uid-group' }, name }]);
     expect(gw.calls.indexOf(`analysisrun ${name}`)).toBeLessThan(gw.calls.indexOf('status'));
+  });
+
+  describe('a handoff (a member moved on: persist it, then promote the next)', () => {
+    /** The gate open, loan (the dependent) promoted by Argo and not yet recorded, interest at its gate. */
+    const handoff = () => {
+      const at = new Date(T0).toISOString();
+      const status: StatusInput = {
+        phase: 'Promoting',
+        members: [],
+        conditions: [],
+        release: {
+          id: loanInterestRelease,
+          targets: [
+            { rollout: 'interest', revision: 'i2' },
+            { rollout: 'loan', revision: 'l2' },
+          ],
+          startedAt: at,
+          readyAt: at,
+          promotedAt: at,
+          state: 'CuttingOver',
+          promotedMembers: [],
+          pinned: ['loan@l2'],
+        },
+      };
+      const g = group({ members: loanDependsOnInterest, status });
+      const loan = blueGreen({ name: 'loan', stable: 'l2', desired: 'l2', activeSwitched: true, ...steadyLoan });
+      return new FakeGateway(g as unknown as Record<string, unknown>, [blueGreen({ name: 'interest', stable: 'i1', desired: 'i2' }), loan]);
+    };
+
+    it('goes on from the copy its status write returned: persisted, then the next member promoted, in one reconcile', async () => {
+      const gw = handoff();
+      await reconcilerFor(gw).reconcile(key);
+      expect(gw.calls).toEqual(['status', 'event MemberPromoted', 'status of interest', 'status']);
+    });
+
+    it('promotes nothing when the persisting write fails (persist-then-act)', async () => {
+      const gw = handoff();
+      gw.failStatus = true;
+      await expect(reconcilerFor(gw).reconcile(key)).rejects.toThrow(KubeError);
+      expect(gw.calls).toEqual(['status: 409']);
+    });
+
+    it('a later reconcile from the cache, still showing the version before those writes, waits for the cache', async () => {
+      const gw = handoff();
+      const r = reconcilerFor(gw);
+      await r.reconcile(key);
+      const before = gw.calls.length;
+      // The informer has yet to deliver either write: planning from it would record loan again.
+      expect(await r.reconcile(key)).toEqual({ requeueAfterMs: 200 });
+      expect(gw.calls.slice(before)).toEqual([]);
+    });
   });
 });
