@@ -82,6 +82,19 @@ export interface EventView {
   readonly last: string;
 }
 
+/** A group AnalysisRun of the release (docs/analysis.md), as the status records it. */
+export interface AnalysisRunView {
+  readonly name: string;
+  /** prePromotion, postPromotion or barrier, and the stage (1-based) it belongs to. */
+  readonly point: string;
+  readonly stage: number;
+  readonly phase: string;
+  /** The metrics that decided, with their last value. */
+  readonly message?: string;
+  /** An inconclusive run a person let pass. */
+  readonly accepted: boolean;
+}
+
 export interface ReleaseView {
   readonly id: string;
   readonly state: string;
@@ -96,6 +109,7 @@ export interface ReleaseView {
   readonly promotedMembers: readonly string[];
   readonly rolledBack: readonly string[];
   readonly targets: readonly { readonly rollout: string; readonly revision: string; readonly from?: string }[];
+  readonly analysisRuns: readonly AnalysisRunView[];
 }
 
 export interface GroupSummary {

@@ -203,6 +203,7 @@ export function groupView(group: RolloutGroup, rollouts: ReadonlyMap<string, Rol
             promotedMembers: release.promotedMembers,
             rolledBack: release.rolledBack ?? [],
             targets: release.targets.map((t) => ({ rollout: t.rollout, revision: t.revision, ...(t.from ? { from: t.from } : {}) })),
+            analysisRuns: (release.analysisRuns ?? []).map((a) => ({ name: a.name, point: a.point, stage: a.stage + 1, phase: a.phase, ...(a.message ? { message: a.message } : {}), accepted: a.accepted === true })),
           },
         }
       : {}),

@@ -67,6 +67,18 @@ export const outcome = (phase: Phase, status: 'True' | 'False', reason: ReadyRea
 const analysisFailure = (a: AnalysisView | undefined): string | undefined =>
   a && (a.phase === 'Failed' || a.phase === 'Error') ? `analysis ${a.name} ${a.phase}: ${a.message ?? 'no metric says why'}` : undefined;
 
+/**
+ * The release's latest group AnalysisRun, named in the message when the state's own words do not
+ * name it (a run that succeeded at the gate, a guard running while members are promoted): the
+ * message is what `kubectl get`, Argo CD's health and the dashboard show.
+ */
+function withAnalysis(o: Outcome, release: ReleaseStatus | undefined): Outcome {
+  const last = release?.analysisRuns?.at(-1);
+  if (!last || o.message.includes(last.name)) return o;
+  const message = `${o.message}; analysis ${last.name} ${last.phase.toLowerCase()}`;
+  return { ...o, message, ready: { ...o.ready, message } };
+}
+
 const byName = (a: ReleaseTarget, b: ReleaseTarget) => (a.rollout < b.rollout ? -1 : a.rollout > b.rollout ? 1 : 0);
 
 /**
@@ -104,7 +116,7 @@ class Step {
       // What the release did first, then what was said about the requests.
       events: [...this.events, ...(this.decision?.events ?? [])],
       handled: this.handled,
-      outcome: result.outcome,
+      outcome: withAnalysis(result.outcome, settled),
       states: this.states,
       requeueAfterMs: this.requeue,
     };

@@ -29,6 +29,22 @@ describe('dashboard state', () => {
     ]);
   });
 
+  it('the release’s group analysis: each run’s name, point, stage, phase and the measurements that decided', () => {
+    const runs = [
+      { name: 'loans-r1-pre-1', point: 'prePromotion', stage: 0, phase: 'Successful' },
+      { name: 'loans-r1-post-1', point: 'postPromotion', stage: 0, phase: 'Failed', message: 'metric error-ratio Failed (last value 0.31)' },
+      { name: 'loans-r1-pre-2', point: 'prePromotion', stage: 1, phase: 'Inconclusive', accepted: true },
+    ];
+    const [g] = dashboardState(snapshot([group(release({ analysisRuns: runs }))]), NS).groups;
+    expect(g!.release!.analysisRuns).toEqual([
+      { name: 'loans-r1-pre-1', point: 'prePromotion', stage: 1, phase: 'Successful', accepted: false },
+      { name: 'loans-r1-post-1', point: 'postPromotion', stage: 1, phase: 'Failed', message: 'metric error-ratio Failed (last value 0.31)', accepted: false },
+      { name: 'loans-r1-pre-2', point: 'prePromotion', stage: 2, phase: 'Inconclusive', accepted: true },
+    ]);
+    const [none] = dashboardState(snapshot([group(release())]), NS).groups;
+    expect(none!.release!.analysisRuns).toEqual([]);
+  });
+
   it('during cutover the live side pointed at the preview is the repoint', () => {
     const g = dashboardState(snapshot([group(release({ state: 'CuttingOver', promotedAt: '2026-01-01T10:01:00Z', openedBy: 'promote request' }))], { preview: 'interest-preview', active: 'interest-preview' }), NS).groups[0]!;
     expect(g.edges[0]).toMatchObject({ repointed: true, liveSide: { targetRole: 'preview' } });

@@ -201,6 +201,9 @@ describe('group analysis before the gate', () => {
     const p = planWith({ status: gating() }, { runs: [run('Successful')] });
     expect(p.status?.release?.state).toBe('Gating');
     expect(p.status?.conditions[0]?.reason).toBe('AwaitingPromotion');
+    // The message (kubectl get, Argo CD's health, the dashboard) names the run that let the gate be ready.
+    expect(p.status?.message).toBe(`release ${loanInterestRelease} ready: 2/2 members; waiting for promote; analysis ${RUN} successful`);
+    expect(p.status?.conditions[0]?.message).toBe(p.status?.message);
   });
 
   it('opens by itself after success with auto promotion, never before', () => {

@@ -17,8 +17,8 @@ export const time = (iso: string) => {
 
 /** CSS class of a phase or state, by meaning. */
 export function tone(word: string): string {
-  if (['Healthy', 'Stable', 'Promoted', 'True'].includes(word)) return 'tone-good';
-  if (['Degraded', 'Failed', 'Missing', 'Aborted', 'RolledBack', 'RollingBack'].includes(word)) return 'tone-bad';
-  if (['Paused', 'Ready', 'Gating'].includes(word)) return 'tone-wait';
+  if (['Healthy', 'Stable', 'Promoted', 'True', 'Successful'].includes(word)) return 'tone-good';
+  if (['Degraded', 'Failed', 'Missing', 'Aborted', 'RolledBack', 'RollingBack', 'Error'].includes(word)) return 'tone-bad';
+  if (['Paused', 'Ready', 'Gating', 'Inconclusive'].includes(word)) return 'tone-wait';
   return 'tone-busy';
 }

@@ -111,6 +111,34 @@ export function GroupPage({ group: g }: { group: GroupView }) {
         ) : (
           <p>No release in flight.</p>
         )}
+        {r && r.analysisRuns.length > 0 && (
+          <table class="analysis" aria-label="Group analysis">
+            <thead>
+              <tr>
+                <th scope="col">Analysis</th>
+                <th scope="col">Point</th>
+                <th scope="col">Phase</th>
+                <th scope="col">Measurements that decided</th>
+              </tr>
+            </thead>
+            <tbody>
+              {r.analysisRuns.map((a) => (
+                <tr data-testid="analysis-run">
+                  <td class="mono">{a.name}</td>
+                  <td>
+                    {a.point}
+                    {r.stages > 1 ? ` (stage ${a.stage})` : ''}
+                  </td>
+                  <td>
+                    <span class={`badge ${tone(a.phase)}`}>{a.phase}</span>
+                    {a.accepted ? ' · let pass by a person' : ''}
+                  </td>
+                  <td>{a.message ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
         <div class="actions" role="group" aria-label="Release actions">
           {(['promote', 'abort', 'retry'] as const).map((a) => {
             const v = g.actions[a];
