@@ -85,7 +85,12 @@ describe.skipIf(cannotRun !== undefined)('real node: loan → interest as real p
     const mismatched = answers.filter((a) => a.loan !== undefined && a.interest !== undefined && a.loan !== a.interest);
     console.log(`[e2e real-node] mismatched answers: ${mismatched.length}`);
     expect(mismatched.map((a) => `${new Date(a.t).toISOString()} ${pairOf(a)} via ${a.url}`)).toEqual([]);
-    expect(answers.filter((a) => a.error).map((a) => `${new Date(a.t).toISOString()} ${a.error}`)).toEqual([]);
+    // Every request fails until kube-proxy has programmed loan's new Service (tens of ms): the
+    // traffic counts from its first answer, before the release began; from then on, no error.
+    const first = answers.findIndex((a) => !a.error);
+    expect(first, 'loan never answered').toBeGreaterThanOrEqual(0);
+    expect(answers[first]!.t).toBeLessThan(released);
+    expect(answers.slice(first).filter((a) => a.error).map((a) => `${new Date(a.t).toISOString()} ${a.error}`)).toEqual([]);
     // The release really happened under this traffic: 1.0 → 1.0 answered after the change was made,
     // then 2.0 → 2.0, and at ≥ 20 requests/s over the whole run.
     expect(answers.some((a) => a.t > released && pairOf(a) === '1.0→1.0')).toBe(true);
