@@ -174,6 +174,21 @@ const runsOfIn = async (namespace: string, release: string): Promise<RunObj[]> =
 };
 const runsOf = (release: string) => runsOfIn(s.ns, release);
 
+/**
+ * Sets the error ratio the exporter reports and waits until Prometheus's 5 s window holds only it:
+ * a run started sooner measures a mix with the previous test's ratio (inconclusive, say).
+ */
+async function settleErrorRatio(ratio: number): Promise<void> {
+  exporter.errorRatio = ratio;
+  const query = 'sum(rate(http_requests_total{code="500"}[5s])) / sum(rate(http_requests_total[5s]))';
+  await waitFor(`Prometheus measuring an error ratio of ${ratio}`, async () => {
+    const res = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(query)}`).catch(() => undefined);
+    const body = res ? ((await res.json()) as { data?: { result?: { value?: [number, string] }[] } }) : undefined;
+    const value = Number(body?.data?.result?.[0]?.value?.[1]);
+    return Math.abs(value - ratio) < 0.005;
+  }, { timeoutMs: 60_000 });
+}
+
 /** Pushes every member to `version`; returns the group once its new release is in flight. */
 async function release(version: string): Promise<GroupObj> {
   const before = (await s.kube.group(s.ns, 'loans')).status?.release?.id;
@@ -186,7 +201,7 @@ const runPhase = (g: GroupObj) => (g.status?.release as { analysisRuns?: { phase
 
 describe('group analysis with Prometheus', () => {
   it('a release whose analysis succeeds opens its gate, and not before', async () => {
-    exporter.errorRatio = 0.01;
+    await settleErrorRatio(0.01);
     const recorder = await Recorder.start(s.kube, s.ns);
     try {
       const started = await release('2.0');
@@ -231,7 +246,7 @@ describe('group analysis with Prometheus', () => {
   }, 240_000);
 
   it('a release whose analysis is inconclusive waits for a person, and goes on when promoted', async () => {
-    exporter.errorRatio = 0.1; // between the success (< 0.05) and failure (> 0.2) conditions
+    await settleErrorRatio(0.1); // between the success (< 0.05) and failure (> 0.2) conditions
     const started = await release('4.0');
     const id = started.status!.release!.id;
     const waiting = await s.waitGroup('waiting for a person', (g) => g.status?.release?.id === id && g.status.conditions?.find((c) => c.type === 'Ready')?.reason === 'WaitingForPerson', 120_000);
@@ -249,7 +264,7 @@ describe('group analysis with Prometheus', () => {
   }, 240_000);
 
   it('a controller SIGKILLed while the AnalysisRun runs resumes it, without a second one', async () => {
-    exporter.errorRatio = 0.01;
+    await settleErrorRatio(0.01);
     // A longer run: six measurements two seconds apart.
     await s.kube.apply(s.ns, template(prometheusUrl, 6));
     const started = await release('5.0');
@@ -270,7 +285,7 @@ describe('group analysis with Prometheus', () => {
 
   it('a release whose analysis fails is aborted, the failing metric named in the status and events', async () => {
     // Last: after an aborted release, the next would start from members Argo holds aborted.
-    exporter.errorRatio = 0.5;
+    await settleErrorRatio(0.5);
     const started = await release('6.0');
     const id = started.status!.release!.id;
     const aborted = await s.waitGroup('aborted by the analysis', (g) => g.status?.release?.state === 'Aborted', 120_000);
@@ -324,7 +339,7 @@ spec:
 
 describe('group analysis guarding the cutover (postPromotion)', () => {
   it('failing after a partial cutover rolls every member back; matched versions hold over the recorded cutover', async () => {
-    exporter.errorRatio = 0.01;
+    await settleErrorRatio(0.01);
     const g = await Scenario.create('analysis-post', 'loans', ['interest', 'loan']);
     cleanups.push(() => g.cleanup());
     const { kube, ns } = g;
@@ -355,7 +370,7 @@ describe('group analysis guarding the cutover (postPromotion)', () => {
       }, { dump: g.dump });
       const guardName = `loans-${id}-post-1`;
       expect((await runsOfIn(ns, id)).map((r) => [r.metadata.name, r.status?.phase])).toEqual([[guardName, 'Running']]);
-      exporter.errorRatio = 0.5;
+      await settleErrorRatio(0.5);
 
       const rolledBack = await g.waitGroup('rolled back by the guard', (x) => x.status?.release?.state === 'Aborted' && (x.status.release.rolledBack ?? []).length === 2, 180_000);
       expect(rolledBack.status!.release!.rolledBack).toEqual(['interest', 'loan']);
@@ -378,14 +393,14 @@ describe('group analysis guarding the cutover (postPromotion)', () => {
       expect(events.find((e) => e.reason === 'AnalysisFailed')?.message).toContain('metric error-ratio Failed');
     } finally {
       await recorder.stop();
-      exporter.errorRatio = 0.01;
+      await settleErrorRatio(0.01);
     }
   }, 300_000);
 });
 
 describe('runs no release needs any more', () => {
   it('the run of a replaced release, then of an aborted one, is terminated; Argo stops it and nothing opens on it', async () => {
-    exporter.errorRatio = 0.01;
+    await settleErrorRatio(0.01);
     const g = await Scenario.create('analysis-stop', 'loans', ['interest', 'loan']);
     cleanups.push(() => g.cleanup());
     const { kube, ns } = g;
