@@ -149,9 +149,7 @@ beforeAll(async () => {
   });
   // Scraping: the exporter's series are in.
   await waitFor('Prometheus scraping the exporter', async () => {
-    const res = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent('sum(rate(http_requests_total[5s]))')}`).catch(() => undefined);
-    const body = res ? ((await res.json()) as { data?: { result?: unknown[] } }) : undefined;
-    return (body?.data?.result?.length ?? 0) > 0;
+    return (await instantQuery('sum(rate(http_requests_total[5s]))')).length > 0;
   }, { timeoutMs: 60_000, dump: async () => readFileSync(logFile, 'utf8').slice(-2000) });
 
   s = await Scenario.create('analysis', 'loans', ['interest', 'loan']);
@@ -174,6 +172,13 @@ const runsOfIn = async (namespace: string, release: string): Promise<RunObj[]> =
 };
 const runsOf = (release: string) => runsOfIn(s.ns, release);
 
+/** The samples of an instant query against the test's Prometheus; none while it does not answer. */
+async function instantQuery(query: string): Promise<{ value?: [number, string] }[]> {
+  const res = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(query)}`).catch(() => undefined);
+  const body = res ? ((await res.json()) as { data?: { result?: { value?: [number, string] }[] } }) : undefined;
+  return body?.data?.result ?? [];
+}
+
 /**
  * Sets the error ratio the exporter reports and waits until Prometheus's 5 s window holds only it:
  * a run started sooner measures a mix with the previous test's ratio (inconclusive, say).
@@ -182,9 +187,7 @@ async function settleErrorRatio(ratio: number): Promise<void> {
   exporter.errorRatio = ratio;
   const query = 'sum(rate(http_requests_total{code="500"}[5s])) / sum(rate(http_requests_total[5s]))';
   await waitFor(`Prometheus measuring an error ratio of ${ratio}`, async () => {
-    const res = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(query)}`).catch(() => undefined);
-    const body = res ? ((await res.json()) as { data?: { result?: { value?: [number, string] }[] } }) : undefined;
-    const value = Number(body?.data?.result?.[0]?.value?.[1]);
+    const value = Number((await instantQuery(query))[0]?.value?.[1]);
     return Math.abs(value - ratio) < 0.005;
   }, { timeoutMs: 60_000 });
 }
