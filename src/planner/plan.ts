@@ -67,9 +67,9 @@ export function plan(o: Observed): Plan {
     now: o.now,
     // A target removed from the spec keeps the metadata it has until its release ends.
     wired: (m) => !memberOf(o, m) || metadataInSync(o.rollouts.get(m)!, desiredFor(o, prev, m)),
-    pins: (m, release, role) => {
+    pins: (m, roleOf) => {
       const member = memberOf(o, m);
-      return member ? pinsFor(member, new Set(release.targets.map((t) => t.rollout)), o.rollouts, o.services, o.clusterDomain, role) : {};
+      return member ? pinsFor(member, roleOf, o.rollouts, o.services, o.clusterDomain) : {};
     },
     pinKeys: (m) => {
       const member = memberOf(o, m);

@@ -33,8 +33,8 @@ export interface StepInput {
   readonly now: number;
   /** Whether a member's desired metadata is on its Rollout (Argo may act on it). */
   readonly wired: (rollout: string) => boolean;
-  /** The pins a member's new pods need before its promote in this release's cutover, or (`active`) its previous pods before a rollback (pins.ts). */
-  readonly pins: (rollout: string, release: ReleaseStatus, role?: ServiceRole) => Readonly<Record<string, string>>;
+  /** A member's pins, naming for each dependency the Service `roleOf` says, or none (pins.ts). */
+  readonly pins: (rollout: string, roleOf: (dependency: string) => ServiceRole | undefined) => Readonly<Record<string, string>>;
   /** Every pin key a member's pods may carry. */
   readonly pinKeys: (rollout: string) => readonly string[];
   /** The group's AnalysisRun of a point at a stage of the release; undefined when it has none there. */
@@ -89,6 +89,10 @@ const byName = (a: ReleaseTarget, b: ReleaseTarget) => (a.rollout < b.rollout ? 
 export function step(input: StepInput): StepResult {
   return new Step(input).run();
 }
+
+/** Pins to the `role` Service of the dependencies the release moves; none to the others. */
+const inRelease = (release: ReleaseStatus, role: ServiceRole) => (dependency: string): ServiceRole | undefined =>
+  release.targets.some((t) => t.rollout === dependency) ? role : undefined;
 
 class Step {
   readonly in: StepInput;
@@ -196,7 +200,14 @@ class Step {
     if (!this.rollsBack(release, stage) || live.length === 0) return undefined; // nothing live: a new release replaces it
     announce();
     const what = superseded.map((m) => `${m}@${this.at(m).desiredRevision}`).join(', ');
-    const failed = this.fail(release, `superseded: ${what} arrived before ${superseded.join(', ')} was promoted; ${live.join(', ')} go back to their previous revision, then forward with it in a new release`);
+    // A live member Git moved on too cannot go back: it stays live until the next release (stranded).
+    const back = live.filter((m) => this.at(m).desiredRevision === target.get(m)?.revision);
+    const stay = live.filter((m) => !back.includes(m));
+    const fates = [
+      ...(back.length > 0 ? [`${back.join(', ')} go back to their previous revision, then forward with it in a new release`] : []),
+      ...(stay.length > 0 ? [`${stay.map((m) => `${m}@${target.get(m)?.revision}`).join(', ')} stay live, reaching the newest revisions of what they call once those are up, until a new release promotes ${stay.map((m) => `${m}@${this.at(m).desiredRevision}`).join(', ')}`] : []),
+    ];
+    const failed = this.fail(release, `superseded: ${what} arrived before ${superseded.join(', ')} was promoted; ${fates.join('; ')}`);
     return { ...failed, superseded: true } as ReleaseStatus;
   }
 
@@ -637,7 +648,7 @@ class Step {
       if (notReady.length > 0) return promoting(`${label} promoting: waiting for ${notReady.join(', ')} to be ready again before ${m} (${progress})`); // §5 Order
       if (!this.in.wired(m)) return promoting(`${label} promoting ${m} (${progress})`);
       const revision = release.targets.find((t) => t.rollout === m)!.revision;
-      const pins = this.rollsBack(release, stage) ? this.in.pins(m, release) : {};
+      const pins = this.rollsBack(release, stage) ? this.in.pins(m, inRelease(release, 'preview')) : {};
       if (Object.keys(pins).length > 0 && !(this.in.release?.pinned ?? []).includes(pinEntry(m, revision))) {
         // The new pods keep their dependencies' new revisions through the switch; recorded as pinned
         // once the write succeeded, and only then is the member promoted (a crash leaves no window).
@@ -718,12 +729,18 @@ class Step {
     if (entries.length === 0) return release;
     const kept: string[] = [];
     for (const entry of entries) {
-      if (release && this.needsPin(entry, release)) {
+      const { rollout, revision } = parsePinEntry(entry);
+      const ofStranded = entry !== pinEntry(rollout, revision);
+      if (release && !ofStranded && this.needsPin(entry, release)) {
         kept.push(entry);
         continue;
       }
-      const { rollout, revision } = parsePinEntry(entry);
       const rs = replicaSetOf(this.in.replicaSets, rollout, revision);
+      if (release && rs && this.stranded(rollout, revision, release, ofStranded)) {
+        kept.push(this.repinStranded(entry, rollout, revision, rs.metadata.name));
+        continue;
+      }
+      if (ofStranded && entries.includes(pinEntry(rollout, revision))) continue; // that entry's pins now
       const keys = this.in.pinKeys(rollout);
       if (rs && keys.length > 0) this.actions.push({ kind: 'Pin', rollout, replicaSet: rs.metadata.name, revision, annotations: Object.fromEntries(keys.map((k) => [k, null])) });
     }
@@ -731,6 +748,32 @@ class Step {
     const next = { ...release };
     if (kept.length > 0) next.pinned = kept;
     else delete next.pinned;
+    return next;
+  }
+
+  /**
+   * A live revision of a member Git has moved past (a superseded release's dependent whose own Git
+   * moved on too): no release will put it back, and the dependency revision it went live with is
+   * gone (Argo scales a preview it replaced down at once). It stays live until a release promotes
+   * the member's newer revision, so its pods keep a pin: to each dependency's newest pods (its
+   * preview) once they are up, an old pod of the next release reaching a new dependency, as in the
+   * outgoing window; to the dependency's active side until then (§4b: never an empty Service).
+   */
+  private stranded(rollout: string, revision: string, release: ReleaseStatus, already: boolean): boolean {
+    const r = this.in.readings.get(rollout);
+    if (!r || r.activeRevision !== revision || r.desiredRevision === undefined || r.desiredRevision === revision || this.in.pinKeys(rollout).length === 0) return false;
+    // A rollback's pin on the previous pods is not: what they went live with is the dependencies' active side.
+    return already || !release.targets.some((t) => t.rollout === rollout && t.from === revision);
+  }
+
+  /** Plans the stranded revision's pins when what they hold changes; returns the entry that records them. */
+  private repinStranded(entry: string, rollout: string, revision: string, replicaSet: string): string {
+    const pins = this.in.pins(rollout, (dep) => {
+      const d = this.in.readings.get(dep);
+      return d && d.desiredRevision !== d.activeRevision && d.desiredPodsUp ? 'preview' : 'active';
+    });
+    const next = pinEntry(rollout, revision, pins);
+    if (next !== entry) this.actions.push({ kind: 'Pin', rollout, replicaSet, revision, annotations: pins });
     return next;
   }
 
@@ -761,7 +804,7 @@ class Step {
   private pinSettled(rollout: string, revision: string, release: ReleaseStatus): boolean {
     const rs = replicaSetOf(this.in.replicaSets, rollout, revision);
     const injected = rs ? (injectedMetadata(rs).annotations ?? {}) : {};
-    return Object.entries(this.in.pins(rollout, release, 'active')).every(([pin, url]) => injected[unpinnedKey(pin)] === url);
+    return Object.entries(this.in.pins(rollout, inRelease(release, 'active'))).every(([pin, url]) => injected[unpinnedKey(pin)] === url);
   }
 
   // ---- after a failure ----
@@ -841,7 +884,7 @@ class Step {
           // Its previous pods come back live with their preview metadata (the dependencies' previews,
           // still the new revisions) until Argo calls them stable again: pinned to the dependencies'
           // active side first, persisted before the restore, as a cutover's pins are.
-          const back = this.in.pins(t, release, 'active');
+          const back = this.in.pins(t, inRelease(release, 'active'));
           const previous = replicaSetOf(this.in.replicaSets, t, target.from!);
           const entry = pinEntry(t, target.from!);
           if (previous && Object.keys(back).length > 0 && !(this.in.release?.pinned ?? []).includes(entry)) {

@@ -36,6 +36,13 @@ async function slowAnalysis(name: string, seconds: number): Promise<string> {
   return webAnalysis(name, `http://127.0.0.1:${port}/verdict`, seconds);
 }
 
+/** The time of the recorded event a violation names (`#seq …`). */
+const atOf = (recorder: Recorder, violation: string): number => {
+  const seq = Number(/^#(\d+)/.exec(violation)?.[1]);
+  for (const { event } of recorder.states()) if (event.seq === seq) return event.at;
+  return Infinity;
+};
+
 const loanInterest = [{ rollout: 'interest' }, { rollout: 'loan', dependsOn: ['interest'] }];
 const loanEdge = [{ dependent: 'loan', dependency: 'interest', annotation: addressKey('interest') }];
 
@@ -91,6 +98,67 @@ describe('the world moves mid-release', () => {
     expect((await kube.rollout(ns, 'loan')).spec.template.spec.containers[0].image).toBe('ghcr.io/acme/loan:2.0');
     const reasons = (await kube.events(ns, 'loans')).map((e) => e.reason);
     for (const r of ['ChangeDeferred', 'ReleaseAborted', 'ReleaseRolledBack', 'ReleaseCompleted']) expect(reasons).toContain(r);
+  });
+
+  it('one commit moves loan and interest on while loan 2.0 is live: loan 2.0 stays live and reaches interest 3.0 once it is up, never interest 1.0 after that', async () => {
+    s = await Scenario.create('stranded', 'loans', ['interest', 'loan']);
+    const { kube, ns } = s;
+    // loan's post-promotion analysis waits 40 s: loan 2.0 is live but not yet stable when 3.0 arrives,
+    // so Argo strips its role metadata: the pin is the only address its pods keep.
+    await kube.apply(ns, await slowAnalysis('settle', 40));
+    await kube.apply(ns, blueGreenApp('interest', '1.0'));
+    await kube.apply(ns, blueGreenApp('loan', '1.0', { postPromotionAnalysis: 'settle' }));
+    await kube.apply(ns, groupManifest('loans', loanInterest));
+    s.startController();
+    await s.waitSteady();
+    const recorder = await Recorder.start(kube, ns);
+    let interest3Ready = Infinity;
+    let live2: { name: string; pin: string | undefined }[] = [];
+    try {
+      for (const m of ['interest', 'loan']) await kube.setImage(ns, m, `ghcr.io/acme/${m}:2.0`);
+      const first = (await s.waitPhase('Paused')).status!.release!;
+      await kube.annotateGroup(ns, 'loans', { 'tandem.dev/promote': first.id });
+      const loan2 = first.targets.find((t) => t.rollout === 'loan')!.revision;
+      await waitFor('loan live on 2.0', async () => (await kube.rollout(ns, 'loan')).status!['blueGreen']['activeSelector'] === loan2, { dump: s.dump });
+
+      // One commit: interest 3.0 and loan 3.0, before interest 2.0 was promoted.
+      for (const m of ['interest', 'loan']) await kube.setImage(ns, m, `ghcr.io/acme/${m}:3.0`);
+      const rolled = await s.waitGroup('the superseded release', (g) => g.status?.release?.id === first.id && g.status.release.state === 'Aborted', 60_000);
+      expect(rolled.status!.release!.abortReason).toMatch(/loan@\S+ stay live/);
+      // The next release (both 3.0) at its gate: loan 2.0 is still live, its pods pinned to interest's preview (3.0).
+      const next = await s.waitGroup('the release of both 3.0 at its gate', (g) => g.status?.phase === 'Paused' && g.status.release !== undefined && g.status.release.id !== first.id, 180_000);
+      const preview = `http://interest-preview.${ns}.svc.cluster.local`;
+      await waitFor('loan 2.0 pods pinned to interest-preview', async () => {
+        const pods = (await kube.core.listNamespacedPod({ namespace: ns, labelSelector: `rollouts-pod-template-hash=${loan2}` })).items;
+        live2 = pods.map((p) => ({ name: p.metadata!.name!, pin: p.metadata?.annotations?.[`pin.${addressKey('interest')}`] }));
+        return pods.length > 0 && live2.every((p) => p.pin?.startsWith(preview));
+      }, { dump: s.dump, timeoutMs: 60_000 });
+      expect((await kube.rollout(ns, 'loan')).status!['blueGreen']['activeSelector']).toBe(loan2);
+      await kube.annotateGroup(ns, 'loans', { 'tandem.dev/promote': next.status!.release!.id });
+      await s.waitGroup('Healthy on both 3.0', (g) => g.status?.phase === 'Healthy' && !g.status.release, 240_000);
+    } finally {
+      await recorder.stop();
+    }
+    // When interest 3.0 first had a ready pod (the recorded history's time).
+    for (const { event, state } of recorder.states()) {
+      const hash = state.Rollout.get('interest')?.status?.currentPodHash;
+      const up = [...state.Pod.values()].some((p: any) => p.metadata.labels?.['rollouts-pod-template-hash'] === hash && p.spec.containers[0].image.endsWith(':3.0') && (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'));
+      if (up) {
+        interest3Ready = event.at;
+        break;
+      }
+    }
+    // loan 2.0 reaching interest 3.0 is the old-to-new direction Git declared with the commit; loan 2.0
+    // reaching interest 1.0 only until interest 3.0 was up and Tandem repinned (a reconcile or two).
+    const violations = matchedVersionViolations(recorder, loanEdge, new Set(['2.0→3.0']));
+    const late = violations.filter((v) => v.includes('(loan:2.0) reaches interest-active (interest:1.0)') && atOf(recorder, v) > interest3Ready + 10_000);
+    expect(late).toEqual([]);
+    expect(violations.filter((v) => !v.includes('(loan:2.0) reaches interest-active (interest:1.0)'))).toEqual([]);
+    // Argo points interest-preview, where loan 2.0's pin leads, at 3.0 as soon as the commit lands,
+    // before its pods are up and before any reconcile sees the push (docs/design.md, known limits):
+    // an empty Service until Tandem pins loan 2.0 to interest's active side, or 3.0 is up.
+    expect(emptyServiceViolations(recorder, loanEdge).filter((v) => atOf(recorder, v) > interest3Ready + 10_000)).toEqual([]);
+    for (const m of ['interest', 'loan']) expect((await kube.rollout(ns, m)).spec.template.spec.containers[0].image).toBe(`ghcr.io/acme/${m}:3.0`);
   });
 
   it('a person’s hold at the gate wins: the gate stays shut and Tandem never unpauses the member', async () => {

@@ -179,11 +179,16 @@ function canaryStep(r: ModelRollout) {
   }
 }
 
+/**
+ * The desired ReplicaSet gets the preview metadata (the active one once it is stable), the stable one
+ * the active metadata, every other one none: also one still behind the active Service, when Git moved
+ * on from it before Argo called it stable (reference §1.3: `otherRSs` are synced with nil).
+ */
 function syncEphemeralMetadata(r: ModelRollout, stableRS: string) {
   const fullyRolledOut = stableRS === r.currentPodHash;
   for (const [hash, rs] of r.replicaSets) {
     if (hash === r.currentPodHash) rs.podAnnotations = { ...(fullyRolledOut ? r.activeMetadata : r.previewMetadata) };
-    else if (hash === stableRS || hash === r.activeSelector) rs.podAnnotations = { ...r.activeMetadata };
+    else if (hash === stableRS) rs.podAnnotations = { ...r.activeMetadata };
     else rs.podAnnotations = {};
   }
 }

@@ -53,6 +53,8 @@ type Command =
   | { t: 'fail'; i: number }
   | { t: 'tick'; ms: number }
   | { t: 'push'; members: number[] }
+  /** Armed: one commit moves every target of the next cutover under way once some went live, the worst moment. */
+  | { t: 'pushMidCutover' }
   | { t: 'hold'; i: number }
   | { t: 'resume'; i: number }
   | { t: 'handPromote'; i: number }
@@ -101,6 +103,7 @@ const scenario = fc.integer({ min: 1, max: 4 }).chain((n) => {
         cmd('tick', 1, { ms: fc.integer({ min: 120_000, max: 1_000_000 }) }),
         cmd('analysisStalls', 2, { stalled: fc.boolean() }),
         cmd('push', 2, { members: fc.subarray(Array.from({ length: n }, (_, i) => i), { minLength: 1 }) }),
+        cmd('pushMidCutover', 1),
         cmd('hold', 1, { i: member }),
         cmd('resume', 1, { i: member }),
         cmd('handPromote', 1, { i: member }),
@@ -138,6 +141,9 @@ class World {
   /** Members a new release left on the revision a failed one restored, as its start event said, with Git's revision then. */
   readonly leftBehind = new Map<string, string>();
   settled = false;
+  /** Members whose newest pods were up (and not yet live) when the last completed reconcile planned. */
+  newestUpWhenPlanned = new Set<string>();
+  midCutoverPush = false;
   /** Group AnalysisRuns by name, as the Argo controller runs them. */
   readonly runs = new Map<string, ModelAnalysisRun>();
   readonly pre: boolean;
@@ -255,6 +261,9 @@ class World {
       case 'push':
         this.push(c.members.map((i) => this.names[i]!));
         break;
+      case 'pushMidCutover':
+        this.midCutoverPush = true;
+        break;
       case 'hold':
         this.r(m).specPaused = true;
         this.r(m).resourceVersion++;
@@ -299,6 +308,11 @@ class World {
         break;
       }
     }
+    const r = this.release();
+    if (this.midCutoverPush && r?.state === 'CuttingOver' && r.promotedMembers.length > 0 && r.promotedMembers.length < r.targets.length) {
+      this.midCutoverPush = false;
+      this.push(r.targets.map((t) => t.rollout));
+    }
     this.checkInvariants();
   }
 
@@ -308,6 +322,7 @@ class World {
 
   /** One reconcile; with crashAfter, the process dies after that many actions, before the status write. */
   reconcile(crashAfter?: number) {
+    const newestUp = new Set(this.names.filter((n) => this.r(n).replicaSets.get(this.r(n).currentPodHash)?.available && this.r(n).activeSelector !== this.r(n).currentPodHash));
     const p = plan({
       now: this.now,
       clusterDomain: 'cluster.local',
@@ -335,6 +350,7 @@ class World {
     const torn = crashAfter === undefined ? undefined : p.actions[actions.length];
     if (torn?.kind === 'Pin') this.apply(torn, p, true);
     if (crashAfter !== undefined) return;
+    this.newestUpWhenPlanned = newestUp;
     const annotations = { ...this.group.metadata.annotations };
     for (const h of p.handledRequests) if (annotations[h.annotation] === h.value) delete annotations[h.annotation];
     this.group = { ...this.group, metadata: { ...this.group.metadata, annotations }, ...(p.status ? { status: p.status } : {}) };
@@ -566,10 +582,11 @@ class World {
           revP === this.r(p).template &&
           address === url(`${p}-preview`) &&
           !(release.restored ?? []).includes(d);
-        // A dependent live on a superseded release's revision whose own Git moved on too is no
-        // release's target any more: its live pods reach the dependency's active side until a release
-        // promotes its newer revision (docs/design.md, known limits: not closed yet).
-        const strandedLive = revD !== rd.template && rd.stableRS !== revD && target(d)?.revision !== revD && address === url(`${p}-active`);
+        // A dependent live on a superseded release's revision whose own Git moved on too: nothing
+        // selects the dependency revision it went live with. It reaches the dependency's newest pods
+        // (its preview), or its active side while the last completed reconcile saw those not yet up
+        // (docs/design.md, "Git moves a live dependent on").
+        const strandedLive = revD !== rd.template && (address === url(`${p}-preview`) || (address === url(`${p}-active`) && !this.newestUpWhenPlanned.has(p)));
         // Ordered promises less by design: one member at a time, so old and new sides of the release meet.
         const inRelease = (m: string, rev: string) => target(m)?.from === rev || target(m)?.revision === rev;
         const ordered = release?.strategy === 'Ordered' && inRelease(d, revD) && inRelease(p, revP);

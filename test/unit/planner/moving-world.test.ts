@@ -124,6 +124,40 @@ describe('1. a newer revision arrives mid-cutover', () => {
     expect(q.events.filter((e) => e.reason === 'ChangeDeferred')).toEqual([]);
   });
 
+  it('Git moves the live dependent and its dependency on: the dependent stays live, reaching the dependency’s active side until its newest pods are up, then those; never an empty Service', () => {
+    // loan@l2 is live and pinned to interest's preview (interest@i2); one commit now declares
+    // interest@i3 and loan@l3. interest@i2's pods are gone, and loan cannot go back: Git moved it on.
+    const world = (i3Up: boolean, loanLive = 'l2') =>
+      [blueGreen({ name: 'interest', stable: 'i1', desired: 'i3', previewAvailable: i3Up }), blueGreen({ name: 'loan', stable: 'l2', desired: 'l3', previewAvailable: true, activeSwitched: loanLive === 'l3', ...steadyLoan })] as const;
+    const step = (status: StatusInput, i3Up: boolean, loanLive?: string) => plan(observed(group({ members: loanDependsOnInterest, status }), [...world(i3Up, loanLive)]));
+    const pinOf = (p: ReturnType<typeof plan>) => p.actions.filter((a) => a.kind === 'Pin');
+    const p = step(cuttingOver(['loan']), false);
+    expect(p.status?.release).toMatchObject({ state: 'Aborted', superseded: true });
+    expect(p.status?.release?.abortReason).toContain('loan@l2 stay live');
+    expect(p.status?.release?.abortReason).not.toContain('loan go back');
+    // interest@i3 is not up: the pin follows the pods that run, interest's active side.
+    expect(pinOf(p)).toEqual([{ kind: 'Pin', rollout: 'loan', replicaSet: 'loan-l2', revision: 'l2', annotations: { [PIN]: url('interest-active') } }]);
+    expect(p.status?.release?.pinned).toEqual([expect.stringMatching(/^loan@l2#[0-9a-f]{8}$/)]);
+    // The next release (both newest revisions) keeps that pin, and writes it once only.
+    const q = step(again(p), false);
+    expect(q.status?.release).toMatchObject({ state: 'Gating', targets: [{ rollout: 'interest', revision: 'i3' }, { rollout: 'loan', revision: 'l3', from: 'l2' }] });
+    expect(pinOf(q)).toEqual([]);
+    expect(q.status?.release?.pinned).toEqual(p.status?.release?.pinned);
+    // interest@i3 is up: loan@l2's pods now reach it through interest's preview (old loan, new interest).
+    const r = step(again(q), true);
+    expect(pinOf(r)).toEqual([{ kind: 'Pin', rollout: 'loan', replicaSet: 'loan-l2', revision: 'l2', annotations: { [PIN]: url('interest-preview') } }]);
+    const repinned = r.status?.release?.pinned;
+    expect(repinned).toEqual([expect.stringMatching(/^loan@l2#[0-9a-f]{8}$/)]);
+    expect(repinned).not.toEqual(q.status?.release?.pinned);
+    // A crash before that status write: the old entry is read again, and the pin planned again.
+    expect(pinOf(step(again(q), true))).toEqual(pinOf(r));
+    expect(pinOf(step(again(r), true))).toEqual([]);
+    // Once loan@l3 is live, loan@l2's pin goes.
+    const s = step(again(r), true, 'l3');
+    expect(pinOf(s)).toEqual([{ kind: 'Pin', rollout: 'loan', replicaSet: 'loan-l2', revision: 'l2', annotations: { [PIN]: null } }]);
+    expect(s.status?.release?.pinned).toBeUndefined();
+  });
+
   it('a change of a member outside the release waits for the next release', () => {
     const members = [...loanDependsOnInterest, { rollout: 'worker' }];
     const o = observed(group({ members, status: cuttingOver(['loan']) }), [
