@@ -287,7 +287,7 @@ function createAction(o: Observed, step: AnalysisStep, release: ReleaseStatus, p
 
 const PHASES: readonly AnalysisPhase[] = ['Pending', 'Running', 'Successful', 'Failed', 'Error', 'Inconclusive'];
 
-/** An observed run's phase (a new run has none: Pending) and the metrics that decided it. */
+/** An observed run's phase (a new run has none: Pending) and, once concluded, the metrics that decided it. */
 export function readRun(run: AnalysisRun): { phase: AnalysisPhase; message: string | undefined } {
   const terminated = run.metadata.annotations[TERMINATED_ANNOTATION];
   if (terminated !== undefined) {
@@ -297,8 +297,9 @@ export function readRun(run: AnalysisRun): { phase: AnalysisPhase; message: stri
   }
   const raw = run.status?.phase;
   const phase = (PHASES as readonly string[]).includes(raw ?? '') ? (raw as AnalysisPhase) : 'Pending';
-  if (phase === 'Pending' || phase === 'Running' || phase === 'Successful') return { phase, message: undefined };
-  const decisive = (run.status?.metricResults ?? []).filter((m) => m.phase === phase || (phase !== 'Inconclusive' && (m.phase === 'Failed' || m.phase === 'Error')));
+  if (phase === 'Pending' || phase === 'Running') return { phase, message: undefined };
+  // A success is decided by every metric (each must succeed); any other verdict by the metrics that gave it.
+  const decisive = (run.status?.metricResults ?? []).filter((m) => phase === 'Successful' || m.phase === phase || (phase !== 'Inconclusive' && (m.phase === 'Failed' || m.phase === 'Error')));
   const described = decisive.map((m) => {
     const last = m.measurements?.at(-1)?.value;
     return `metric ${m.name} ${m.phase}${last !== undefined ? ` (last value ${last})` : ''}${m.message ? `: ${m.message}` : ''}`;

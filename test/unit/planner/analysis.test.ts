@@ -197,6 +197,17 @@ describe('group analysis before the gate', () => {
     expect(kinds(p.actions)).not.toContain('CreateAnalysisRun');
   });
 
+  it('records the measurements that decided a success too: every metric with its last value, in the status and the event', () => {
+    const passed = run('Successful', [
+      { name: 'error-ratio', phase: 'Successful', measurements: [{ value: '[0.01]', phase: 'Successful' }] },
+      { name: 'p99-latency', phase: 'Successful', measurements: [{ value: '[0.05]', phase: 'Successful' }] },
+    ]);
+    const p = planWith({ status: gating() }, { runs: [passed] });
+    const decided = 'metric error-ratio Successful (last value [0.01]); metric p99-latency Successful (last value [0.05])';
+    expect(p.status?.release?.analysisRuns).toEqual([{ name: RUN, point: 'prePromotion', stage: 0, phase: 'Successful', message: decided }]);
+    expect(p.events.find((e) => e.reason === 'AnalysisSucceeded')?.message).toBe(`release ${loanInterestRelease}: analysis ${RUN} succeeded (${decided})`);
+  });
+
   it('waits for a promote request after success when promotion is manual', () => {
     const p = planWith({ status: gating() }, { runs: [run('Successful')] });
     expect(p.status?.release?.state).toBe('Gating');
@@ -228,6 +239,8 @@ describe('group analysis before the gate', () => {
     // The promote request made meanwhile is refused: the release it names was aborted.
     expect(warnings.map((e) => e.reason)).toEqual(['AnalysisFailed', 'ReleaseAborted', 'PromoteRefused']);
     for (const w of warnings.slice(0, 2)) expect(w.message).toContain('metric error-ratio Failed');
+    // One phrasing of the failure: the event says what abortReason says, for its release.
+    expect(warnings[0]?.message).toBe(`release ${loanInterestRelease}: ${r?.abortReason}`);
   });
 
   it('aborts on an analysis Error too', () => {
