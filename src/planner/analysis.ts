@@ -123,7 +123,9 @@ export function validateAnalysis(o: Observed): SpecProblem[] {
         problems.push({
           reason: 'AnalysisTemplateNotFound',
           message: ref.clusterScope
-            ? `${where}: ClusterAnalysisTemplate ${ref.templateName} not found; create it or remove it from the group`
+            ? o.clusterTemplatesUnreadable
+              ? `${where}: ClusterAnalysisTemplate ${ref.templateName} cannot be read by this controller, which watches namespace ${o.group.metadata.namespace} only; use an AnalysisTemplate in that namespace (clusterScope: false)`
+              : `${where}: ClusterAnalysisTemplate ${ref.templateName} not found; create it or remove it from the group`
             : `${where}: AnalysisTemplate ${ref.templateName} not found in namespace ${o.group.metadata.namespace}; create it or remove it from the group`,
         });
       }

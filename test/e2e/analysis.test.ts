@@ -641,3 +641,51 @@ spec:
 function activeSwitchesNow(r: { status?: Record<string, any> }, g: GroupObj, member: string): boolean {
   return r.status?.['blueGreen']?.['activeSelector'] === g.status!.release!.targets.find((t) => t.rollout === member)!.revision;
 }
+
+describe('validation on the real stack', () => {
+  it('a missing template, one of the wrong kind and a missing arg are SpecValid=False, each followed as templates and spec change', async () => {
+    const g = await Scenario.create('analysis-invalid', 'loans', ['interest', 'loan']);
+    cleanups.push(() => g.cleanup());
+    const { kube, ns } = g;
+    const frontend = '      - {name: frontend, value: "{{members.loan.previewService}}"}\n';
+    const backend = '      - {name: backend, value: "{{members.interest.previewService}}"}\n';
+    const members = [{ rollout: 'interest' }, { rollout: 'loan', dependsOn: ['interest'] }];
+    const applyGroup = (clusterScope: boolean, args: string) =>
+      kube.apply(ns, groupManifest('loans', members, `  analysis:
+    prePromotion:
+      templates: [{templateName: release-health, clusterScope: ${clusterScope}}]
+      args:
+${args}`));
+    await kube.apply(ns, blueGreenApp('interest', '1.0'));
+    await kube.apply(ns, blueGreenApp('loan', '1.0'));
+    await applyGroup(false, frontend);
+    g.startController();
+    const invalid = async (reason: string, message: string) => {
+      const x = await g.waitGroup(`SpecValid=False ${reason}`, (y) => y.status?.conditions?.some((c) => c.type === 'SpecValid' && c.status === 'False' && c.reason === reason && (c as { observedGeneration?: number }).observedGeneration === (y.metadata as { generation?: number }).generation) === true);
+      expect(x.status!.conditions!.find((c) => c.type === 'SpecValid')!.message).toBe(message);
+      expect(x.status!.phase).toBe('Degraded');
+      return message;
+    };
+    const where = 'spec.analysis.prePromotion';
+    const messages = [await invalid('AnalysisTemplateNotFound', `${where}: AnalysisTemplate release-health not found in namespace ${ns}; create it or remove it from the group`)];
+    // As a ClusterAnalysisTemplate: this controller watches one namespace and cannot read those, and says so.
+    await applyGroup(true, frontend);
+    messages.push(await invalid('AnalysisTemplateNotFound', `${where}: ClusterAnalysisTemplate release-health cannot be read by this controller, which watches namespace ${ns} only; use an AnalysisTemplate in that namespace (clusterScope: false)`));
+    // The template appears in the namespace: the group naming it as the other kind is told which to set.
+    await kube.apply(ns, template(prometheusUrl, 2));
+    messages.push(await invalid('AnalysisTemplateKind', `${where}: release-health is an AnalysisTemplate in namespace ${ns}, not a ClusterAnalysisTemplate; remove clusterScope: true`));
+    // The right kind, one of its two args missing.
+    await applyGroup(false, frontend);
+    messages.push(await invalid('AnalysisArgsMissing', `${where}: its templates need arg backend; give it in ${where}.args`));
+    await waitFor('an InvalidSpec event naming each problem', async () => {
+      const all = (await kube.events(ns, 'loans')).filter((e) => e.reason === 'InvalidSpec' && e.type === 'Warning').map((e) => e.message);
+      return messages.every((m) => all.includes(m));
+    }, { dump: g.dump });
+
+    // Fixed: valid and steady, no release started.
+    await applyGroup(false, frontend + backend);
+    const steady = await g.waitSteady();
+    expect(steady.status!.conditions!.find((c) => c.type === 'SpecValid')?.status).toBe('True');
+    expect(steady.status!.release).toBeUndefined();
+  }, 240_000);
+});

@@ -45,15 +45,16 @@ const run = (phase: string | undefined, metricResults: unknown[] = [], name = RU
   AnalysisRun.parse({ metadata: { name, namespace: NS, labels: { 'tandem.dev/group': 'loans' } }, ...(phase ? { status: { phase, metricResults } } : {}) });
 
 /** loan depends on interest; both at revision 2, ready at the gate. */
-function planWith(g: Partial<GroupInput>, extra: { runs?: AnalysisRun[]; templates?: typeof templates; interest?: object; loan?: object; now?: number } = {}) {
+function planWith(g: Partial<GroupInput>, extra: { runs?: AnalysisRun[]; templates?: typeof templates; interest?: object; loan?: object; now?: number; clusterTemplatesUnreadable?: boolean } = {}) {
   const grp = group({ members: loanDependsOnInterest, analysis, ...g });
-  return plan(
-    observed(grp, [blueGreen({ name: 'interest', stable: 'i1', desired: 'i2', ...extra.interest }), blueGreen({ name: 'loan', stable: 'l1', desired: 'l2', ...steadyLoan, ...extra.loan })], {
+  return plan({
+    ...observed(grp, [blueGreen({ name: 'interest', stable: 'i1', desired: 'i2', ...extra.interest }), blueGreen({ name: 'loan', stable: 'l1', desired: 'l2', ...steadyLoan, ...extra.loan })], {
       analysisRuns: new Map((extra.runs ?? []).map((r) => [r.metadata.name, r])),
       analysisTemplates: extra.templates ?? templates,
       ...(extra.now !== undefined ? { now: extra.now } : {}),
     }),
-  );
+    ...(extra.clusterTemplatesUnreadable ? { clusterTemplatesUnreadable: true } : {}),
+  });
 }
 
 /** The release as the first step leaves it: ready, its analysis created. */
@@ -85,6 +86,13 @@ describe('group analysis: validation', () => {
     const c = problem({}, new Map([['cluster/latency', latency]]));
     expect([c.status, c.reason]).toEqual(['False', 'AnalysisTemplateNotFound']);
     expect(c.message).toContain('AnalysisTemplate error-ratio not found in namespace shop');
+  });
+
+  it('says a controller watching one namespace cannot read ClusterAnalysisTemplates, rather than that one is missing', () => {
+    const p = planWith({}, { templates: new Map([['namespaced/error-ratio', errorRatio]]), clusterTemplatesUnreadable: true });
+    const c = p.status!.conditions.find((x) => x.type === 'SpecValid')!;
+    expect([c.status, c.reason]).toEqual(['False', 'AnalysisTemplateNotFound']);
+    expect(c.message).toBe('spec.analysis.prePromotion: ClusterAnalysisTemplate latency cannot be read by this controller, which watches namespace shop only; use an AnalysisTemplate in that namespace (clusterScope: false)');
   });
 
   it('reports a template of the other kind, saying what to change', () => {
