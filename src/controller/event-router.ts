@@ -46,10 +46,13 @@ export class EventRouter {
       case 'AnalysisRun':
         return c.ownerGroup ? [groupKey(c.namespace, c.ownerGroup)] : [];
       // Templates change seldom: looking through the groups then costs less than an index kept always.
+      // Groups naming it as the other kind too: their validation reports it (AnalysisTemplateKind).
       case 'AnalysisTemplate':
-        return this.caches.groupsNamingTemplate(c.namespace, c.name, false).map((g) => groupKey(g.namespace, g.name));
-      case 'ClusterAnalysisTemplate':
-        return this.caches.groupsNamingTemplate(undefined, c.name, true).map((g) => groupKey(g.namespace, g.name));
+      case 'ClusterAnalysisTemplate': {
+        const ns = c.kind === 'AnalysisTemplate' ? c.namespace : undefined;
+        const groups = [...this.caches.groupsNamingTemplate(ns, c.name, false), ...this.caches.groupsNamingTemplate(ns, c.name, true)];
+        return [...new Set(groups.map((g) => groupKey(g.namespace, g.name)))];
+      }
       case 'Service': {
         const keys = new Set<string>();
         for (const r of this.services.groupsOf(c.namespace, c.name)) for (const k of this.groups.groupsOf(c.namespace, r.slice(c.namespace.length + 1))) keys.add(k);

@@ -150,6 +150,7 @@ export class Reconciler {
       now,
       analysisRuns: this.gw.listAnalysisRuns(ns, group.metadata.uid),
       analysisTemplates,
+      ...(this.gw.readsClusterTemplates === false ? { clusterTemplatesUnreadable: true } : {}),
       nudgeDue: this.nudgeDue(rollouts, now),
       clusterDomain: this.clusterDomain,
       authority: this.authority,

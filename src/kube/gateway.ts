@@ -311,6 +311,11 @@ export class KubeGateway {
     return runs;
   }
 
+  /** False for a controller watching one namespace: it watches no ClusterAnalysisTemplates (a Role cannot grant them). */
+  get readsClusterTemplates(): boolean {
+    return !this.options.namespace;
+  }
+
   /** An AnalysisTemplate of the namespace, or a ClusterAnalysisTemplate (clusterScope). */
   getAnalysisTemplate(namespace: string, name: string, clusterScope: boolean): AnalysisTemplate | undefined {
     if (clusterScope && this.options.namespace) return undefined;

@@ -123,7 +123,9 @@ export function validateAnalysis(o: Observed): SpecProblem[] {
         problems.push({
           reason: 'AnalysisTemplateNotFound',
           message: ref.clusterScope
-            ? `${where}: ClusterAnalysisTemplate ${ref.templateName} not found; create it or remove it from the group`
+            ? o.clusterTemplatesUnreadable
+              ? `${where}: ClusterAnalysisTemplate ${ref.templateName} cannot be read by this controller, which watches namespace ${o.group.metadata.namespace} only; use an AnalysisTemplate in that namespace (clusterScope: false)`
+              : `${where}: ClusterAnalysisTemplate ${ref.templateName} not found; create it or remove it from the group`
             : `${where}: AnalysisTemplate ${ref.templateName} not found in namespace ${o.group.metadata.namespace}; create it or remove it from the group`,
         });
       }
@@ -287,7 +289,7 @@ function createAction(o: Observed, step: AnalysisStep, release: ReleaseStatus, p
 
 const PHASES: readonly AnalysisPhase[] = ['Pending', 'Running', 'Successful', 'Failed', 'Error', 'Inconclusive'];
 
-/** An observed run's phase (a new run has none: Pending) and the metrics that decided it. */
+/** An observed run's phase (a new run has none: Pending) and, once concluded, the metrics that decided it. */
 export function readRun(run: AnalysisRun): { phase: AnalysisPhase; message: string | undefined } {
   const terminated = run.metadata.annotations[TERMINATED_ANNOTATION];
   if (terminated !== undefined) {
@@ -297,8 +299,9 @@ export function readRun(run: AnalysisRun): { phase: AnalysisPhase; message: stri
   }
   const raw = run.status?.phase;
   const phase = (PHASES as readonly string[]).includes(raw ?? '') ? (raw as AnalysisPhase) : 'Pending';
-  if (phase === 'Pending' || phase === 'Running' || phase === 'Successful') return { phase, message: undefined };
-  const decisive = (run.status?.metricResults ?? []).filter((m) => m.phase === phase || (phase !== 'Inconclusive' && (m.phase === 'Failed' || m.phase === 'Error')));
+  if (phase === 'Pending' || phase === 'Running') return { phase, message: undefined };
+  // A success is decided by every metric (each must succeed); any other verdict by the metrics that gave it.
+  const decisive = (run.status?.metricResults ?? []).filter((m) => phase === 'Successful' || m.phase === phase || (phase !== 'Inconclusive' && (m.phase === 'Failed' || m.phase === 'Error')));
   const described = decisive.map((m) => {
     const last = m.measurements?.at(-1)?.value;
     return `metric ${m.name} ${m.phase}${last !== undefined ? ` (last value ${last})` : ''}${m.message ? `: ${m.message}` : ''}`;

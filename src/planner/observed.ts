@@ -29,6 +29,8 @@ export interface Observed {
   readonly analysisRuns?: ReadonlyMap<string, AnalysisRun>;
   /** The templates the group's analysis names, keyed by analysis.ts `templateKey`; absent when not found. */
   readonly analysisTemplates?: ReadonlyMap<string, AnalysisTemplate>;
+  /** True for a controller watching one namespace: it cannot read ClusterAnalysisTemplates, so none is ever found. */
+  readonly clusterTemplatesUnreadable?: boolean;
   /** The controller's flags on keys and consent (authority.ts); absent: the schema's rules only. */
   readonly authority?: AuthorityPolicy | undefined;
 }

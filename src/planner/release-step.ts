@@ -63,8 +63,8 @@ export const outcome = (phase: Phase, status: 'True' | 'False', reason: ReadyRea
   ready: { type: 'Ready', status, reason, message },
 });
 
-/** Why a failed or errored analysis fails its release; undefined for any other phase. */
-const analysisFailure = (a: AnalysisView | undefined): string | undefined =>
+/** Why a failed or errored analysis fails its release (abortReason and the AnalysisFailed event); undefined for any other phase. */
+const analysisFailure = (a: Pick<AnalysisView, 'name' | 'phase' | 'message'> | undefined): string | undefined =>
   a && (a.phase === 'Failed' || a.phase === 'Error') ? `analysis ${a.name} ${a.phase}: ${a.message ?? 'no metric says why'}` : undefined;
 
 /**
@@ -416,8 +416,9 @@ class Step {
     // Announced when first recorded: at its creation, or when first seen if that status write was lost.
     const when = point === 'prePromotion' ? 'before the gate' : point === 'barrier' ? `at barrier ${(release.stage ?? 0) + 1}` : 'to guard the cutover';
     if (!prev) this.events.push({ type: 'Normal', reason: EVENT.AnalysisStarted, message: `${what} started ${when}` });
-    if (phase === 'Successful') this.events.push({ type: 'Normal', reason: EVENT.AnalysisSucceeded, message: `${what} succeeded` });
-    else if (phase === 'Failed' || phase === 'Error') this.events.push({ type: 'Warning', reason: EVENT.AnalysisFailed, message: `${what} ${phase}: ${message ?? 'no metric says why'}` });
+    const failure = analysisFailure({ name, phase, message });
+    if (phase === 'Successful') this.events.push({ type: 'Normal', reason: EVENT.AnalysisSucceeded, message: `${what} succeeded${message ? ` (${message})` : ''}` });
+    else if (failure) this.events.push({ type: 'Warning', reason: EVENT.AnalysisFailed, message: `release ${release.id}: ${failure}` });
     else if (phase === 'Inconclusive') this.events.push({ type: 'Warning', reason: EVENT.AnalysisInconclusive, message: `${what} inconclusive${message ? ` (${message})` : ''}; promote or abort the release` });
     else return;
     if (point === 'postPromotion' && phase !== 'Inconclusive') release.progressAt = this.nowIso;

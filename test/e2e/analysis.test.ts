@@ -10,8 +10,9 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
+import { ARGOCD_DIR, health } from '../support/argocd-lua.ts';
 import { addressKey, blueGreenApp, canaryApp, groupManifest, webAnalysis } from './support/apps.ts';
 import { LOG_DIR } from './support/controller-process.ts';
 import { freePort } from './support/free-port.ts';
@@ -22,6 +23,31 @@ import { Scenario } from './support/scenario.ts';
 import { waitFor } from './support/wait.ts';
 
 const bin = execFileSync('bash', ['scripts/install-promtool.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+const PLUGIN = new URL('../../dist/kubectl-rolloutgroup.js', import.meta.url).pathname;
+/** As in plugin.test.ts: with TANDEM_CAPTURE_ARGOCD=1 the live groups are kept as config/argocd/testdata/. */
+const CAPTURE = process.env['TANDEM_CAPTURE_ARGOCD'] === '1';
+
+/** The live group as `kubectl get -o json` shows it (what Argo CD's health check is given), minus managedFields. */
+function liveGroup(sc: Scenario): Record<string, any> {
+  const g = JSON.parse(sc.kubectl('get', 'rolloutgroup', sc.group, '-o', 'json')) as Record<string, any>;
+  delete g['metadata']['managedFields'];
+  return g;
+}
+
+/**
+ * Argo CD's health check (config/argocd/health.lua, in Lua 5.1) on the live group: its status and a
+ * message naming the run and what decided; with capture on, the object becomes Argo CD test data.
+ */
+function expectArgoHealth(g: Record<string, any>, capture: string, status: string, ...named: string[]): void {
+  const h = health(g) as { status: string; message: string };
+  expect(h.status, `${capture}: ${JSON.stringify(g['status'] ?? null)}`).toBe(status);
+  for (const n of named) expect(h.message, capture).toContain(n);
+  if (CAPTURE) writeFileSync(join(ARGOCD_DIR, 'testdata', `${capture}.yaml`), stringify(g));
+}
+
+/** `kubectl rolloutgroup get NAME` (the plugin's tree) of a scenario's group, uncoloured (a pipe). */
+const pluginGet = (sc: Scenario): string =>
+  execFileSync(process.execPath, [PLUGIN, 'get', sc.group, '-n', sc.ns, '--kubeconfig', inject('kubeconfig')], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
 
 /**
  * The services' request figures as an application would export them: on every scrape, 100 more
@@ -257,6 +283,8 @@ describe('group analysis with Prometheus', () => {
     expect(waiting.status!.release!.state).toBe('Gating');
     expect(waiting.status!.message).toContain(`analysis loans-${id}-pre-1 inconclusive`);
     expect(waiting.status!.message).toContain(`promote (tandem.dev/promote: ${id}) or abort the release`);
+    // Argo CD: Suspended (a person decides), naming the run and the metric that was inconclusive.
+    expectArgoHealth(liveGroup(s), 'suspended_analysisInconclusive', 'Suspended', `analysis loans-${id}-pre-1 inconclusive`, 'metric error-ratio Inconclusive');
     await waitFor('AnalysisInconclusive event', async () => (await s.kube.events(s.ns, 'loans')).some((e) => e.reason === 'AnalysisInconclusive' && e.type === 'Warning' && e.message.includes(id)), { dump: s.dump });
     expect(activeSwitchesNow(await s.kube.rollout(s.ns, 'loan'), started, 'loan')).toBe(false);
     await s.kube.annotateGroup(s.ns, 'loans', { 'tandem.dev/promote': id });
@@ -273,6 +301,12 @@ describe('group analysis with Prometheus', () => {
     const started = await release('5.0');
     const id = started.status!.release!.id;
     await waitFor('the AnalysisRun running', async () => (await runsOf(id)).some((r) => r.status?.phase === 'Running'), { dump: s.dump });
+    // Argo CD: Progressing, naming the run that measures (read once the group has recorded it Running).
+    const measuring = await waitFor('the group recording the run Running', async () => {
+      const g = liveGroup(s);
+      return g['status']?.['release']?.['id'] === id && g['status']['release']['analysisRuns']?.[0]?.['phase'] === 'Running' && g['status']['observedGeneration'] === g['metadata']['generation'] ? g : undefined;
+    }, { dump: s.dump });
+    expectArgoHealth(measuring, 'progressing_analysisRunning', 'Progressing', `analysis loans-${id}-pre-1 running`);
     const killed = s.controller;
     await killed.kill('SIGKILL');
     expect(await killed.exit()).toBe('SIGKILL');
@@ -298,6 +332,10 @@ describe('group analysis with Prometheus', () => {
     expect(reason).toContain('metric error-ratio Failed');
     expect(reason).not.toContain('p99-latency');
     expect(aborted.status!.message).toContain('metric error-ratio Failed');
+    // Argo CD: Degraded, naming the run, the metric and its last value.
+    expectArgoHealth(liveGroup(s), 'degraded_analysisFailed', 'Degraded', `analysis loans-${id}-pre-1 Failed`, 'metric error-ratio Failed (last value [0.5');
+    // The plugin's tree: the run, its point, phase and the measurement that decided.
+    expect(pluginGet(s)).toContain(`α loans-${id}-pre-1 (prePromotion) Failed: metric error-ratio Failed (last value [0.5`);
     // Events follow the status write that records them.
     const events = await waitFor('AnalysisFailed and ReleaseAborted events', async () => {
       const all = await s.kube.events(s.ns, 'loans');
@@ -379,6 +417,7 @@ describe('group analysis guarding the cutover (postPromotion)', () => {
       expect(rolledBack.status!.release!.rolledBack).toEqual(['interest', 'loan']);
       expect(rolledBack.status!.release!.abortReason).toContain(`analysis ${guardName} Failed: metric error-ratio Failed`);
       expect(rolledBack.status!.conditions?.find((c) => c.type === 'Ready')?.reason).toBe('ReleaseRolledBack');
+      expectArgoHealth(liveGroup(g), 'degraded_analysisGuardRolledBack', 'Degraded', `analysis ${guardName} Failed: metric error-ratio Failed`, 'rolled back');
       await waitFor('both on their previous revisions', async () => {
         const [i, l] = [await kube.rollout(ns, 'interest'), await kube.rollout(ns, 'loan')];
         return i.status!['stableRS'] === before.interest && i.status!['blueGreen']['activeSelector'] === before.interest && l.status!['stableRS'] === before.loan && l.status!['blueGreen']['activeSelector'] === before.loan;
@@ -602,3 +641,51 @@ spec:
 function activeSwitchesNow(r: { status?: Record<string, any> }, g: GroupObj, member: string): boolean {
   return r.status?.['blueGreen']?.['activeSelector'] === g.status!.release!.targets.find((t) => t.rollout === member)!.revision;
 }
+
+describe('validation on the real stack', () => {
+  it('a missing template, one of the wrong kind and a missing arg are SpecValid=False, each followed as templates and spec change', async () => {
+    const g = await Scenario.create('analysis-invalid', 'loans', ['interest', 'loan']);
+    cleanups.push(() => g.cleanup());
+    const { kube, ns } = g;
+    const frontend = '      - {name: frontend, value: "{{members.loan.previewService}}"}\n';
+    const backend = '      - {name: backend, value: "{{members.interest.previewService}}"}\n';
+    const members = [{ rollout: 'interest' }, { rollout: 'loan', dependsOn: ['interest'] }];
+    const applyGroup = (clusterScope: boolean, args: string) =>
+      kube.apply(ns, groupManifest('loans', members, `  analysis:
+    prePromotion:
+      templates: [{templateName: release-health, clusterScope: ${clusterScope}}]
+      args:
+${args}`));
+    await kube.apply(ns, blueGreenApp('interest', '1.0'));
+    await kube.apply(ns, blueGreenApp('loan', '1.0'));
+    await applyGroup(false, frontend);
+    g.startController();
+    const invalid = async (reason: string, message: string) => {
+      const x = await g.waitGroup(`SpecValid=False ${reason}`, (y) => y.status?.conditions?.some((c) => c.type === 'SpecValid' && c.status === 'False' && c.reason === reason && (c as { observedGeneration?: number }).observedGeneration === (y.metadata as { generation?: number }).generation) === true);
+      expect(x.status!.conditions!.find((c) => c.type === 'SpecValid')!.message).toBe(message);
+      expect(x.status!.phase).toBe('Degraded');
+      return message;
+    };
+    const where = 'spec.analysis.prePromotion';
+    const messages = [await invalid('AnalysisTemplateNotFound', `${where}: AnalysisTemplate release-health not found in namespace ${ns}; create it or remove it from the group`)];
+    // As a ClusterAnalysisTemplate: this controller watches one namespace and cannot read those, and says so.
+    await applyGroup(true, frontend);
+    messages.push(await invalid('AnalysisTemplateNotFound', `${where}: ClusterAnalysisTemplate release-health cannot be read by this controller, which watches namespace ${ns} only; use an AnalysisTemplate in that namespace (clusterScope: false)`));
+    // The template appears in the namespace: the group naming it as the other kind is told which to set.
+    await kube.apply(ns, template(prometheusUrl, 2));
+    messages.push(await invalid('AnalysisTemplateKind', `${where}: release-health is an AnalysisTemplate in namespace ${ns}, not a ClusterAnalysisTemplate; remove clusterScope: true`));
+    // The right kind, one of its two args missing.
+    await applyGroup(false, frontend);
+    messages.push(await invalid('AnalysisArgsMissing', `${where}: its templates need arg backend; give it in ${where}.args`));
+    await waitFor('an InvalidSpec event naming each problem', async () => {
+      const all = (await kube.events(ns, 'loans')).filter((e) => e.reason === 'InvalidSpec' && e.type === 'Warning').map((e) => e.message);
+      return messages.every((m) => all.includes(m));
+    }, { dump: g.dump });
+
+    // Fixed: valid and steady, no release started.
+    await applyGroup(false, frontend + backend);
+    const steady = await g.waitSteady();
+    expect(steady.status!.conditions!.find((c) => c.type === 'SpecValid')?.status).toBe('True');
+    expect(steady.status!.release).toBeUndefined();
+  }, 240_000);
+});

@@ -4,7 +4,9 @@
  * the graph and the wiring), Promote to Healthy without a reload, Abort to Degraded with its reason,
  * a read-only user's refusal, an axe-core check, and the screenshots of docs/dashboard.md.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -19,6 +21,7 @@ let browser: Browser;
 const scenarios: Scenario[] = [];
 const dashboards: DashboardProcess[] = [];
 const proxies: BlipProxy[] = [];
+const servers: Server[] = [];
 
 beforeAll(async () => {
   browser = await launchBrowser();
@@ -27,6 +30,7 @@ afterAll(async () => {
   await browser?.close();
   await Promise.all(dashboards.map((d) => d.stop()));
   await Promise.all(proxies.map((p) => p.stop()));
+  await Promise.all(servers.map((v) => new Promise((r) => v.close(r))));
   await Promise.all(scenarios.map((s) => s.cleanup()));
 });
 
@@ -70,6 +74,34 @@ async function tabTo(page: Page, name: string): Promise<void> {
   }
   throw new Error(`${name} not reachable with Tab`);
 }
+
+/** The endpoint a `web` metric asks, answering `{"ok": …}` as the test says; Argo's controller runs on this machine. */
+async function verdictServer(): Promise<{ url: string; set: (ok: boolean) => void }> {
+  let ok = true;
+  const server = createServer((_req, res) => res.setHeader('content-type', 'application/json').end(JSON.stringify({ ok })));
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/verdict`, set: (v) => (ok = v) };
+}
+
+/** The group analysis template: one `web` metric, measured `count` times `interval` apart; it fails on the first `ok: false`. */
+const releaseCheck = (url: string, count: number, interval: string) => `apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: release-check}
+spec:
+  args:
+  - name: frontend
+  metrics:
+  - name: ok
+    interval: ${interval}
+    count: ${count}
+    failureLimit: 0
+    successCondition: result == true
+    provider:
+      web:
+        url: ${url}?service={{args.frontend}}
+        jsonPath: "{$.ok}"
+`;
 
 describe('dashboard', () => {
   it('lists the group, shows a release at its gate with graph and wiring, and Promote completes it without a reload', async () => {
@@ -224,5 +256,66 @@ describe('dashboard', () => {
     expect(a.loads).toHaveLength(1);
     expect(a.cspViolations).toEqual([]);
     await a.page.close();
+  });
+  it('shows the group analysis of a release live: each run, its phase and the measurement that decided', async () => {
+    const verdict = await verdictServer();
+    const s = await Scenario.create('dash-analysis', 'loans', ['interest', 'loan']);
+    scenarios.push(s);
+    await s.kube.apply(s.ns, releaseCheck(verdict.url, 1, '1s'));
+    for (const f of ['interest', 'loan']) await s.kube.applyFile(s.ns, `examples/loan-interest/${f}.yaml`);
+    // The example's group with a pre-promotion analysis of loan's preview (docs/analysis.md).
+    const example = readFileSync(new URL('../../examples/loan-interest/group.yaml', import.meta.url), 'utf8');
+    await s.kube.apply(s.ns, `${example.trimEnd()}
+  analysis:
+    prePromotion:
+      templates: [{templateName: release-check}]
+      args: [{name: frontend, value: "{{members.loan.previewService}}"}]
+`);
+    s.startController();
+    await s.waitSteady();
+    const d = await dashboard(inject('kubeconfig'), s.ns);
+    const { page, loads, cspViolations } = await open(`${d.url}#/groups/${s.ns}/loans`);
+    await waitText(page, '[data-testid=phase]', 'Healthy');
+    const runRow = (name: string) => page.getByTestId('analysis-run').filter({ hasText: name });
+    const recorded = (g: { status?: { release?: unknown } }) => (g.status?.release as { analysisRuns?: { name: string; phase: string; message?: string }[] } | undefined)?.analysisRuns?.[0];
+
+    // A release that passes: the run succeeds, its measurement shown; the gate then waits for a promote.
+    for (const m of s.members) await s.kube.setImage(s.ns, m, `ghcr.io/acme/${m}:2.0`);
+    const passed = await s.waitGroup('analysis succeeded', (g) => recorded(g)?.phase === 'Successful' && g.status?.phase === 'Paused');
+    const first = recorded(passed)!;
+    expect(first.name).toBe(`loans-${passed.status!.release!.id}-pre-1`);
+    expect(first.message).toBe('metric ok Successful (last value true)');
+    await runRow(first.name).filter({ hasText: 'Successful' }).waitFor();
+    // Its cells: name, point, phase, the measurements that decided.
+    await expect(runRow(first.name).locator('td').allTextContents()).resolves.toEqual([first.name, 'prePromotion', 'Successful', first.message]);
+    await waitText(page, '[data-testid=message]', `analysis ${first.name} successful`);
+
+    // A newer revision replaces it before the gate: a longer run, seen Running, then failing on one measurement.
+    await s.kube.apply(s.ns, releaseCheck(verdict.url, 60, '2s'));
+    for (const m of s.members) await s.kube.setImage(s.ns, m, `ghcr.io/acme/${m}:3.0`);
+    const measuring = await s.waitGroup('the new release analysing', (g) => g.status?.release?.id !== passed.status!.release!.id && recorded(g)?.phase === 'Running', 120_000);
+    const id = measuring.status!.release!.id;
+    const name = `loans-${id}-pre-1`;
+    await waitText(page, '.release', id);
+    await runRow(name).filter({ hasText: 'Running' }).waitFor({ timeout: 30_000 });
+    await expect(page.getByTestId('analysis-run').count()).resolves.toBe(1);
+    await waitText(page, '[data-testid=message]', `analysis ${name} running`, 30_000);
+    await expect(phaseBadge(page).textContent()).resolves.toBe('Progressing');
+    verdict.set(false);
+
+    const aborted = await s.waitGroup('aborted by the analysis', (g) => g.status?.release?.id === id && g.status.release.state === 'Aborted', 120_000);
+    const decided = recorded(aborted)!;
+    expect([decided.name, decided.phase]).toEqual([name, 'Failed']);
+    expect(decided.message).toBe('metric ok Failed (last value false)');
+    await waitText(page, '[data-testid=phase]', 'Degraded', 30_000);
+    await runRow(name).filter({ hasText: 'Failed' }).waitFor({ timeout: 30_000 });
+    await expect(runRow(name).locator('td').allTextContents()).resolves.toEqual([name, 'prePromotion', 'Failed', decided.message]);
+    await waitText(page, '.release', `reason: analysis ${name} Failed: metric ok Failed (last value false)`, 30_000);
+    await waitText(page, '.timeline', 'AnalysisFailed', 30_000);
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'dashboard-analysis.png');
+    expect(loads, 'the page was never reloaded').toEqual([`${d.url}#/groups/${s.ns}/loans`]);
+    expect(cspViolations).toEqual([]);
+    await page.close();
   });
 });

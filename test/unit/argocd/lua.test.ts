@@ -34,6 +34,19 @@ describe('health.lua', () => {
     for (const p of ['Healthy', 'Progressing', 'Paused', 'Promoting', 'Degraded', undefined]) expect(phases, String(p)).toContain(p);
   });
 
+  it('shows the group analysis: a running run Progressing, an inconclusive one Suspended, a failed one Degraded, each named', () => {
+    const expected: Record<string, string> = { Running: 'Progressing', Inconclusive: 'Suspended', Failed: 'Degraded' };
+    const seen = new Set<string>();
+    for (const t of healthTests) {
+      const run = load(t.inputPath).status?.release?.analysisRuns?.at(-1) as { name: string; phase: string } | undefined;
+      if (!run) continue;
+      seen.add(run.phase);
+      expect(t.healthStatus.status, t.inputPath).toBe(expected[run.phase]);
+      expect(t.healthStatus.message, t.inputPath).toContain(`analysis ${run.name} ${run.phase === 'Failed' ? 'Failed' : run.phase.toLowerCase()}`);
+    }
+    expect(seen).toEqual(new Set(Object.keys(expected)));
+  });
+
   // Variants of captured objects for states the CRD or timing keep out of the e2e.
   const cycle = () => load('testdata/degraded_dependencyCycle.yaml');
   it('a group the schema rejects (SpecValid=False without observedGeneration) is Degraded', () => {

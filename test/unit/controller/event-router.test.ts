@@ -50,6 +50,22 @@ function fixture() {
 }
 
 describe('EventRouter', () => {
+  it('a template wakes the groups naming it, as either kind (validation reports the wrong one), and no others', () => {
+    const { caches, router } = fixture();
+    const naming = (ns: string, name: string, clusterScope: boolean) => {
+      const g = group(ns, name, [`${name}-r`]) as ReturnType<typeof group> & { spec: Record<string, unknown> };
+      g.spec['analysis'] = { prePromotion: { templates: [{ templateName: 'health', clusterScope }], args: [] } };
+      caches.groups.set(`${ns}/${name}`, g);
+    };
+    naming('ns', 'ns-scoped', false);
+    naming('ns', 'ns-cluster', true);
+    naming('other', 'other-scoped', false);
+    naming('other', 'other-cluster', true);
+    expect([...router.keysFor(change('AnalysisTemplate', 'ns', 'health'))].sort()).toEqual(['ns/ns-cluster', 'ns/ns-scoped']);
+    expect([...router.keysFor(change('ClusterAnalysisTemplate', '', 'health'))].sort()).toEqual(['ns/ns-cluster', 'ns/ns-scoped', 'other/other-cluster', 'other/other-scoped']);
+    expect(router.keysFor(change('AnalysisTemplate', 'ns', 'latency'))).toEqual([]);
+  });
+
   it('reconciles every group after a full list', () => {
     expect(fixture().all.sort()).toEqual([...Array.from({ length: 10 }, (_, i) => `ns/g${i}`), 'other/g0'].sort());
   });

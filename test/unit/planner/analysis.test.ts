@@ -45,15 +45,16 @@ const run = (phase: string | undefined, metricResults: unknown[] = [], name = RU
   AnalysisRun.parse({ metadata: { name, namespace: NS, labels: { 'tandem.dev/group': 'loans' } }, ...(phase ? { status: { phase, metricResults } } : {}) });
 
 /** loan depends on interest; both at revision 2, ready at the gate. */
-function planWith(g: Partial<GroupInput>, extra: { runs?: AnalysisRun[]; templates?: typeof templates; interest?: object; loan?: object; now?: number } = {}) {
+function planWith(g: Partial<GroupInput>, extra: { runs?: AnalysisRun[]; templates?: typeof templates; interest?: object; loan?: object; now?: number; clusterTemplatesUnreadable?: boolean } = {}) {
   const grp = group({ members: loanDependsOnInterest, analysis, ...g });
-  return plan(
-    observed(grp, [blueGreen({ name: 'interest', stable: 'i1', desired: 'i2', ...extra.interest }), blueGreen({ name: 'loan', stable: 'l1', desired: 'l2', ...steadyLoan, ...extra.loan })], {
+  return plan({
+    ...observed(grp, [blueGreen({ name: 'interest', stable: 'i1', desired: 'i2', ...extra.interest }), blueGreen({ name: 'loan', stable: 'l1', desired: 'l2', ...steadyLoan, ...extra.loan })], {
       analysisRuns: new Map((extra.runs ?? []).map((r) => [r.metadata.name, r])),
       analysisTemplates: extra.templates ?? templates,
       ...(extra.now !== undefined ? { now: extra.now } : {}),
     }),
-  );
+    ...(extra.clusterTemplatesUnreadable ? { clusterTemplatesUnreadable: true } : {}),
+  });
 }
 
 /** The release as the first step leaves it: ready, its analysis created. */
@@ -85,6 +86,13 @@ describe('group analysis: validation', () => {
     const c = problem({}, new Map([['cluster/latency', latency]]));
     expect([c.status, c.reason]).toEqual(['False', 'AnalysisTemplateNotFound']);
     expect(c.message).toContain('AnalysisTemplate error-ratio not found in namespace shop');
+  });
+
+  it('says a controller watching one namespace cannot read ClusterAnalysisTemplates, rather than that one is missing', () => {
+    const p = planWith({}, { templates: new Map([['namespaced/error-ratio', errorRatio]]), clusterTemplatesUnreadable: true });
+    const c = p.status!.conditions.find((x) => x.type === 'SpecValid')!;
+    expect([c.status, c.reason]).toEqual(['False', 'AnalysisTemplateNotFound']);
+    expect(c.message).toBe('spec.analysis.prePromotion: ClusterAnalysisTemplate latency cannot be read by this controller, which watches namespace shop only; use an AnalysisTemplate in that namespace (clusterScope: false)');
   });
 
   it('reports a template of the other kind, saying what to change', () => {
@@ -197,6 +205,17 @@ describe('group analysis before the gate', () => {
     expect(kinds(p.actions)).not.toContain('CreateAnalysisRun');
   });
 
+  it('records the measurements that decided a success too: every metric with its last value, in the status and the event', () => {
+    const passed = run('Successful', [
+      { name: 'error-ratio', phase: 'Successful', measurements: [{ value: '[0.01]', phase: 'Successful' }] },
+      { name: 'p99-latency', phase: 'Successful', measurements: [{ value: '[0.05]', phase: 'Successful' }] },
+    ]);
+    const p = planWith({ status: gating() }, { runs: [passed] });
+    const decided = 'metric error-ratio Successful (last value [0.01]); metric p99-latency Successful (last value [0.05])';
+    expect(p.status?.release?.analysisRuns).toEqual([{ name: RUN, point: 'prePromotion', stage: 0, phase: 'Successful', message: decided }]);
+    expect(p.events.find((e) => e.reason === 'AnalysisSucceeded')?.message).toBe(`release ${loanInterestRelease}: analysis ${RUN} succeeded (${decided})`);
+  });
+
   it('waits for a promote request after success when promotion is manual', () => {
     const p = planWith({ status: gating() }, { runs: [run('Successful')] });
     expect(p.status?.release?.state).toBe('Gating');
@@ -228,6 +247,8 @@ describe('group analysis before the gate', () => {
     // The promote request made meanwhile is refused: the release it names was aborted.
     expect(warnings.map((e) => e.reason)).toEqual(['AnalysisFailed', 'ReleaseAborted', 'PromoteRefused']);
     for (const w of warnings.slice(0, 2)) expect(w.message).toContain('metric error-ratio Failed');
+    // One phrasing of the failure: the event says what abortReason says, for its release.
+    expect(warnings[0]?.message).toBe(`release ${loanInterestRelease}: ${r?.abortReason}`);
   });
 
   it('aborts on an analysis Error too', () => {
