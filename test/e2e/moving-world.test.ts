@@ -46,38 +46,45 @@ const atOf = (recorder: Recorder, violation: string): number => {
 const loanInterest = [{ rollout: 'interest' }, { rollout: 'loan', dependsOn: ['interest'] }];
 const loanEdge = [{ dependent: 'loan', dependency: 'interest', annotation: addressKey('interest') }];
 
+/** loan → interest at 1.0, steady, with a post-promotion analysis on loan that takes 40 s. */
+async function loanSettlingSlowly(prefix: string): Promise<Scenario> {
+  s = await Scenario.create(prefix, 'loans', ['interest', 'loan']);
+  const { kube, ns } = s;
+  await kube.apply(ns, await slowAnalysis('settle', 40));
+  await kube.apply(ns, blueGreenApp('interest', '1.0'));
+  await kube.apply(ns, blueGreenApp('loan', '1.0', { postPromotionAnalysis: 'settle' }));
+  await kube.apply(ns, groupManifest('loans', loanInterest));
+  s.startController();
+  await s.waitSteady();
+  return s;
+}
+
 describe('the world moves mid-release', () => {
   it('a newer interest while loan is already live: loan goes back, then forward with interest 3.0 in a release with a gate of its own', async () => {
-    s = await Scenario.create('newer', 'loans', ['interest', 'loan']);
-    const { kube, ns } = s;
     // loan's post-promotion analysis waits 40 s: loan is live (its active Service switched) but not yet stable.
-    await kube.apply(ns, await slowAnalysis('settle', 40));
-    await kube.apply(ns, blueGreenApp('interest', '1.0'));
-    await kube.apply(ns, blueGreenApp('loan', '1.0', { postPromotionAnalysis: 'settle' }));
-    await kube.apply(ns, groupManifest('loans', loanInterest));
-    s.startController();
-    await s.waitSteady();
+    const sc = await loanSettlingSlowly('newer');
+    const { kube, ns } = sc;
     const before = (await kube.rollout(ns, 'loan')).status!['stableRS'];
     const recorder = await Recorder.start(kube, ns);
     try {
       for (const m of ['interest', 'loan']) await kube.setImage(ns, m, `ghcr.io/acme/${m}:2.0`);
-      const paused = await s.waitPhase('Paused');
+      const paused = await sc.waitPhase('Paused');
       const first = paused.status!.release!;
       await kube.annotateGroup(ns, 'loans', { 'tandem.dev/promote': first.id });
       const loanTarget = first.targets.find((t) => t.rollout === 'loan')!.revision;
-      await waitFor('loan live on 2.0', async () => (await kube.rollout(ns, 'loan')).status!['blueGreen']['activeSelector'] === loanTarget, { dump: s.dump });
+      await waitFor('loan live on 2.0', async () => (await kube.rollout(ns, 'loan')).status!['blueGreen']['activeSelector'] === loanTarget, { dump: sc.dump });
 
       // Git pushes interest 3.0 before interest 2.0 was promoted.
       await kube.setImage(ns, 'interest', 'ghcr.io/acme/interest:3.0');
-      const rolled = await s.waitGroup('rolling back the superseded release', (g) => g.status?.release?.id === first.id && (g.status.release.state === 'RollingBack' || g.status.release.state === 'Aborted'), 60_000);
+      const rolled = await sc.waitGroup('rolling back the superseded release', (g) => g.status?.release?.id === first.id && (g.status.release.state === 'RollingBack' || g.status.release.state === 'Aborted'), 60_000);
       expect(rolled.status!.release!.abortReason).toContain('superseded: interest@');
       await waitFor('loan back on 1.0', async () => {
         const l = await kube.rollout(ns, 'loan');
         return l.status!['blueGreen']['activeSelector'] === before && l.spec.template.spec.containers[0].image === 'ghcr.io/acme/loan:1.0';
-      }, { dump: s.dump, timeoutMs: 120_000 });
+      }, { dump: sc.dump, timeoutMs: 120_000 });
 
       // Git's newest revisions (loan 2.0 with interest 3.0) start a release together, gated as usual.
-      const next = await s.waitGroup('a new release at its gate', (g) => g.status?.phase === 'Paused' && g.status.release !== undefined && g.status.release.id !== first.id, 180_000);
+      const next = await sc.waitGroup('a new release at its gate', (g) => g.status?.phase === 'Paused' && g.status.release !== undefined && g.status.release.id !== first.id, 180_000);
       expect(next.status!.release!.targets.map((t) => t.rollout)).toEqual(['interest', 'loan']);
       // Each release from here on waits at its gate for a person. (Putting loan forward from its
       // ReplicaSet's template can start one more revision of the same image: see the issue note.)
@@ -87,7 +94,7 @@ describe('the world moves mid-release', () => {
         expect(promoted.size, 'gated releases after the supersede').toBeLessThan(3);
         promoted.add(id);
         await kube.annotateGroup(ns, 'loans', { 'tandem.dev/promote': id });
-        g = await s.waitGroup('Healthy, or the next release at its gate', (x) => (x.status?.phase === 'Healthy' && !x.status.release) || (x.status?.phase === 'Paused' && x.status.release !== undefined && !promoted.has(x.status.release.id)), 180_000);
+        g = await sc.waitGroup('Healthy, or the next release at its gate', (x) => (x.status?.phase === 'Healthy' && !x.status.release) || (x.status?.phase === 'Paused' && x.status.release !== undefined && !promoted.has(x.status.release.id)), 180_000);
       }
     } finally {
       await recorder.stop();
@@ -101,41 +108,35 @@ describe('the world moves mid-release', () => {
   });
 
   it('one commit moves loan and interest on while loan 2.0 is live: loan 2.0 stays live and reaches interest 3.0 once it is up, never interest 1.0 after that', async () => {
-    s = await Scenario.create('stranded', 'loans', ['interest', 'loan']);
-    const { kube, ns } = s;
-    // loan's post-promotion analysis waits 40 s: loan 2.0 is live but not yet stable when 3.0 arrives,
-    // so Argo strips its role metadata: the pin is the only address its pods keep.
-    await kube.apply(ns, await slowAnalysis('settle', 40));
-    await kube.apply(ns, blueGreenApp('interest', '1.0'));
-    await kube.apply(ns, blueGreenApp('loan', '1.0', { postPromotionAnalysis: 'settle' }));
-    await kube.apply(ns, groupManifest('loans', loanInterest));
-    s.startController();
-    await s.waitSteady();
+    // loan 2.0 is live but not yet stable when 3.0 arrives, so Argo strips its role metadata: the pin
+    // is the only address its pods keep.
+    const sc = await loanSettlingSlowly('stranded');
+    const { kube, ns } = sc;
     const recorder = await Recorder.start(kube, ns);
     let interest3Ready = Infinity;
     let live2: { name: string; pin: string | undefined }[] = [];
     try {
       for (const m of ['interest', 'loan']) await kube.setImage(ns, m, `ghcr.io/acme/${m}:2.0`);
-      const first = (await s.waitPhase('Paused')).status!.release!;
+      const first = (await sc.waitPhase('Paused')).status!.release!;
       await kube.annotateGroup(ns, 'loans', { 'tandem.dev/promote': first.id });
       const loan2 = first.targets.find((t) => t.rollout === 'loan')!.revision;
-      await waitFor('loan live on 2.0', async () => (await kube.rollout(ns, 'loan')).status!['blueGreen']['activeSelector'] === loan2, { dump: s.dump });
+      await waitFor('loan live on 2.0', async () => (await kube.rollout(ns, 'loan')).status!['blueGreen']['activeSelector'] === loan2, { dump: sc.dump });
 
       // One commit: interest 3.0 and loan 3.0, before interest 2.0 was promoted.
       for (const m of ['interest', 'loan']) await kube.setImage(ns, m, `ghcr.io/acme/${m}:3.0`);
-      const rolled = await s.waitGroup('the superseded release', (g) => g.status?.release?.id === first.id && g.status.release.state === 'Aborted', 60_000);
+      const rolled = await sc.waitGroup('the superseded release', (g) => g.status?.release?.id === first.id && g.status.release.state === 'Aborted', 60_000);
       expect(rolled.status!.release!.abortReason).toMatch(/loan@\S+ stay live/);
       // The next release (both 3.0) at its gate: loan 2.0 is still live, its pods pinned to interest's preview (3.0).
-      const next = await s.waitGroup('the release of both 3.0 at its gate', (g) => g.status?.phase === 'Paused' && g.status.release !== undefined && g.status.release.id !== first.id, 180_000);
+      const next = await sc.waitGroup('the release of both 3.0 at its gate', (g) => g.status?.phase === 'Paused' && g.status.release !== undefined && g.status.release.id !== first.id, 180_000);
       const preview = `http://interest-preview.${ns}.svc.cluster.local`;
       await waitFor('loan 2.0 pods pinned to interest-preview', async () => {
         const pods = (await kube.core.listNamespacedPod({ namespace: ns, labelSelector: `rollouts-pod-template-hash=${loan2}` })).items;
         live2 = pods.map((p) => ({ name: p.metadata!.name!, pin: p.metadata?.annotations?.[`pin.${addressKey('interest')}`] }));
         return pods.length > 0 && live2.every((p) => p.pin?.startsWith(preview));
-      }, { dump: s.dump, timeoutMs: 60_000 });
+      }, { dump: sc.dump, timeoutMs: 60_000 });
       expect((await kube.rollout(ns, 'loan')).status!['blueGreen']['activeSelector']).toBe(loan2);
       await kube.annotateGroup(ns, 'loans', { 'tandem.dev/promote': next.status!.release!.id });
-      await s.waitGroup('Healthy on both 3.0', (g) => g.status?.phase === 'Healthy' && !g.status.release, 240_000);
+      await sc.waitGroup('Healthy on both 3.0', (g) => g.status?.phase === 'Healthy' && !g.status.release, 240_000);
     } finally {
       await recorder.stop();
     }
