@@ -13,7 +13,7 @@ interface Result {
   startToAllHealthyS: number;
   rssSteadyMiB: number;
   peakStormMiB: number;
-  groupStormS: number;
+  groupStormS: number | null;
   stormRatio: number;
 }
 
@@ -64,7 +64,8 @@ function panel(dx: number, title: string, unit: string, lines: { name: string; d
 const named = [...series].map(([name, byN], i) => ({ name, byN: [...byN.values()], color: COLORS[i % COLORS.length]! }));
 const rss = named.flatMap((s) => [
   { name: `${s.name}: steady`, color: s.color, points: s.byN.map((r) => [r.groups, r.rssSteadyMiB] as [number, number]) },
-  { name: `${s.name}: peak in storm`, color: s.color, dash: '5,3', points: s.byN.map((r) => [r.groups, r.peakStormMiB] as [number, number]) },
+  // Only runs that had a storm (--no-storm leaves groupStormS null; its second process only idled).
+  { name: `${s.name}: peak in storm`, color: s.color, dash: '5,3', points: s.byN.filter((r) => r.groupStormS !== null).map((r) => [r.groups, r.peakStormMiB] as [number, number]) },
 ]);
 const settle = named.map((s) => ({ name: s.name, color: s.color, points: s.byN.map((r) => [r.groups, r.startToAllHealthyS] as [number, number]) }));
 const legend = named.map((s, i) => `<g transform="translate(${M.l + i * 230},${H + 6})"><rect width="12" height="12" fill="${s.color}"/><text x="16" y="11">${esc(s.name)}</text></g>`).join('\n');
