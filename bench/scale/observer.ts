@@ -165,7 +165,11 @@ export class Observer {
     rollouts.on('update', (o) => onRollout(o as unknown as RolloutObj));
     groups.on('add', (o) => onGroup(o as unknown as GroupObj));
     groups.on('update', (o) => onGroup(o as unknown as GroupObj));
-    groups.on('delete', (g) => groupRv.delete(`${g.metadata?.namespace}/${g.metadata?.name}`));
+    groups.on('delete', (g) => {
+      groupRv.delete(`${g.metadata?.namespace}/${g.metadata?.name}`);
+      // "every group deleted" waits on this (it hung for its 10 minutes when the last event was a delete).
+      this.changed();
+    });
     events.on('add', (e) => {
       if (eventsListed && this.namespaces.has(e.metadata?.namespace ?? '')) this.writes.push({ at: performance.now(), kind: 'Event', what: `${e.metadata?.namespace}/${e.metadata?.name}` });
     });

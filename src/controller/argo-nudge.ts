@@ -9,6 +9,8 @@
 export class ArgoNudge {
   private readonly waiting = new Map<string, { readonly state: string; readonly since: number; lastNudge?: number; readonly nudges: number }>();
   private readonly afterMs: number;
+  /** When a Rollout seen waiting last stopped waiting: Argo acting (see NudgeBudget). */
+  private actedAt: number | undefined;
 
   constructor(afterMs = 15_000) {
     this.afterMs = afterMs;
@@ -32,7 +34,7 @@ export class ArgoNudge {
    */
   due(key: string, state: string | undefined, now: number): boolean {
     if (state === undefined) {
-      this.waiting.delete(key);
+      if (this.waiting.delete(key)) this.actedAt = now;
       return false;
     }
     const w = this.waiting.get(key);
@@ -48,5 +50,60 @@ export class ArgoNudge {
   nudged(key: string, now: number): void {
     const w = this.waiting.get(key);
     if (w) this.waiting.set(key, { ...w, lastNudge: now, nudges: w.nudges + 1 });
+  }
+
+  /** The last time a Rollout this controller saw waiting for Argo stopped waiting (Argo acted on it). */
+  get lastActedAt(): number | undefined {
+    return this.actedAt;
+  }
+}
+
+export interface NudgeBudgetOptions {
+  /** Least time between two nudges, controller-wide, while Argo is quiet. */
+  readonly quietMs?: number;
+  /** Least time between two nudges while Argo visibly acts on Rollouts. */
+  readonly busyMs?: number;
+  /** How recent Argo's last act must be for Argo to count as acting. */
+  readonly actingWindowMs?: number;
+}
+
+/**
+ * A budget for nudges across all Rollouts: at most one nudge per `quietMs` (2 a second), and one per
+ * `busyMs` (every 5 s) while Argo visibly acts on other Rollouts, i.e. one Tandem saw waiting
+ * stopped waiting within `actingWindowMs`. Under a storm Argo is slow, not stuck: each Rollout's
+ * own backoff (ArgoNudge) still came due for hundreds of waiting Rollouts, 1,665 nudges in the
+ * N = 100 storm, each one more write to a loaded API server and one more event in Argo's queue,
+ * which was the bottleneck. A Rollout truly stuck behind the write-back race still gets its nudge,
+ * in its turn; once Argo is quiet, turns come every `quietMs`.
+ *
+ * A turn is taken before planning and given back when the plan does not nudge (a paused group), so
+ * a Rollout the planner will not nudge never holds the budget from one it would.
+ */
+export class NudgeBudget {
+  private readonly quietMs: number;
+  private readonly busyMs: number;
+  private readonly actingWindowMs: number;
+  /** The turn last taken (its Rollout and time), and the one before it, restored on giving it back. */
+  private last: { readonly key: string; readonly at: number; readonly before: number | undefined } | undefined;
+
+  constructor(options: NudgeBudgetOptions = {}) {
+    this.quietMs = options.quietMs ?? 500;
+    this.busyMs = options.busyMs ?? 5_000;
+    this.actingWindowMs = options.actingWindowMs ?? 15_000;
+  }
+
+  /** Takes the controller-wide turn for a nudge of `key` if it is free; `actedAt` is ArgoNudge.lastActedAt. */
+  take(key: string, now: number, actedAt: number | undefined): boolean {
+    const acting = actedAt !== undefined && now - actedAt < this.actingWindowMs;
+    const spacing = acting ? this.busyMs : this.quietMs;
+    if (this.last !== undefined && now - this.last.at < spacing) return false;
+    this.last = { key, at: now, before: this.last?.at };
+    return true;
+  }
+
+  /** The plan did not nudge `key`: its turn is free again. */
+  giveBack(key: string): void {
+    if (this.last?.key !== key) return;
+    this.last = this.last.before === undefined ? undefined : { key: '', at: this.last.before, before: undefined };
   }
 }

@@ -1,6 +1,10 @@
 import { RolloutGroup } from '../api/rolloutgroup.ts';
 import type { PeerGroup } from '../planner/observed.ts';
 import { MembershipIndex } from './membership-index.ts';
+import { parseOnce } from '../kube/parse-once.ts';
+
+/** A cached group parsed once per change of it: here on its event, then by its reconciles and the metrics. */
+export const parseGroup = parseOnce(RolloutGroup);
 
 interface Entry {
   /** What other groups see of this one: undefined when it is unreadable or being deleted (it claims nothing). */
@@ -21,7 +25,7 @@ export class GroupIndex {
   /** Records a group as the cache now holds it; returns the other groups its change may matter to. */
   upsert(namespace: string, key: string, raw: unknown): string[] {
     const before = this.entries.get(key);
-    const parsed = RolloutGroup.safeParse(raw);
+    const parsed = typeof raw === 'object' && raw !== null ? parseGroup(raw) : RolloutGroup.safeParse(raw);
     let entry: Entry;
     if (parsed.success) {
       const { metadata, spec, status } = parsed.data;

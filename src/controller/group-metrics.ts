@@ -1,5 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
 import { RolloutGroup } from '../api/rolloutgroup.ts';
+import { parseGroup } from './group-index.ts';
 
 type Group = RolloutGroup;
 
@@ -69,7 +70,7 @@ export class GroupMetrics {
     const out: { group: Group; phase: string; sinceMs: number }[] = [];
     const present = new Set<string>();
     for (const r of raw) {
-      const parsed = RolloutGroup.safeParse(r);
+      const parsed = typeof r === 'object' && r !== null ? parseGroup(r) : RolloutGroup.safeParse(r);
       if (!parsed.success) continue;
       const group = parsed.data;
       const key = `${group.metadata.namespace}/${group.metadata.name}`;

@@ -10,10 +10,11 @@ import { plan } from '../planner/plan.ts';
 import type { Action, Plan } from '../planner/plan-types.ts';
 import type { ReconcileResult } from '../runtime/workers.ts';
 import { groupKey, parseGroupKey } from './group-key.ts';
-import { canonicalJson } from './canonical-json.ts';
+import { jsonEqual } from './json-equal.ts';
+import { parseGroup } from './group-index.ts';
 import { crashIfArmed } from './failpoint.ts';
 import type { ReleaseMetrics } from './release-metrics.ts';
-import { ArgoNudge } from './argo-nudge.ts';
+import { ArgoNudge, NudgeBudget } from './argo-nudge.ts';
 import { WriteExpectations } from './write-expectations.ts';
 import { templateKey } from '../planner/analysis.ts';
 import type { AnalysisTemplate } from '../api/analysis.ts';
@@ -63,6 +64,8 @@ export class Reconciler {
    */
   private readonly groupWrites = new WriteExpectations();
   private readonly nudge = new ArgoNudge();
+  /** Nudges across all Rollouts: shared by every reconcile of this controller. */
+  private readonly nudgeBudget = new NudgeBudget();
 
   constructor(options: ReconcilerOptions) {
     this.gw = options.gateway;
@@ -85,7 +88,7 @@ export class Reconciler {
     let raw = this.gw.getGroup(namespace, name) as RawGroup | undefined;
     if (!raw) return {};
     for (let step = 0; ; step++) {
-      const parsed = RolloutGroup.safeParse(raw);
+      const parsed = parseGroup(raw);
       if (!parsed.success) return this.reportUnreadable(namespace, name, raw, parsed.error.issues);
       const group = parsed.data;
       // A copy the status write just returned is newer than the cache: no need to wait for the cache.
@@ -95,7 +98,7 @@ export class Reconciler {
       if ([...observed.rollouts.values()].some((v) => this.expectations.stale(rolloutKey(v.rollout.metadata), v.rollout.metadata.resourceVersion, now))) {
         return { requeueAfterMs: CACHE_LAG_MS };
       }
-      const p = plan(observed);
+      const p = this.planWithinBudget(namespace, observed);
       const log = this.log.child({ group: key, release: p.status?.release?.id });
       const { requeue, written } = await this.act(group, raw, observed, p, log);
       // The planner persisted a step and asks to go on at once (a member moved on: promote the
@@ -106,6 +109,18 @@ export class Reconciler {
       if (requeue !== undefined || p.requeueAfterMs !== 0 || written === undefined || step + 1 >= MAX_STEPS) return { requeueAfterMs: requeue ?? p.requeueAfterMs };
       raw = written;
     }
+  }
+
+  /**
+   * Plans with the members whose nudge is due limited to the controller-wide budget (at most one,
+   * taken here); the turn is given back when the plan does not nudge. Nothing is awaited between.
+   */
+  private planWithinBudget(namespace: string, observed: Observed): Plan {
+    const due = observed.nudgeDue ?? new Set<string>();
+    const granted = [...due].find((name) => this.nudgeBudget.take(rolloutKey({ namespace, name }), observed.now, this.nudge.lastActedAt));
+    const p = plan({ ...observed, nudgeDue: new Set(granted === undefined ? [] : [granted]) });
+    if (granted !== undefined && !p.actions.some((a) => a.kind === 'Nudge' && a.rollout === granted)) this.nudgeBudget.giveBack(rolloutKey({ namespace, name: granted }));
+    return p;
   }
 
   /** Members Argo has left waiting (a generation not observed, a promote or retry not acted on) too long. */
@@ -217,7 +232,7 @@ export class Reconciler {
       crashIfArmed(this.failpoint, `after-action:${a.kind}`);
     }
     const status = p.status;
-    if (status && canonicalJson(raw.status ?? {}) !== canonicalJson(status)) {
+    if (status && !jsonEqual(raw.status ?? {}, status)) {
       let updated: RawGroup | undefined;
       await writeGroup('UpdateStatus', async (from) => {
         updated = (await this.gw.patchGroupStatus(namespace, name, from, raw.status, status satisfies RolloutGroupStatus)) as RawGroup;

@@ -23,6 +23,7 @@ import { ANALYSIS_LABEL, AnalysisRun, AnalysisTemplate, TERMINATED_ANNOTATION } 
 import { OwnerIndex } from './owner-index.ts';
 import { PooledKubeConfig } from './pooled-kubeconfig.ts';
 import { mergePatch } from './merge-patch.ts';
+import { parseOnce } from './parse-once.ts';
 import type { Caller } from '../runtime/secure-metrics.ts';
 
 /** The field manager of rollback writes to a Rollout's template (see replaceRolloutTemplate). */
@@ -34,6 +35,10 @@ const APPLY = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
 const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 /** Where Tandem writes the time it nudged Argo Rollouts to look at a Rollout again (see ArgoNudge). */
 const NUDGE_ANNOTATION = 'tandem.dev/nudged-at';
+/** Each cached object parsed once per change of it (parse-once.ts), not on every reconcile. */
+const parseRollout = parseOnce(Rollout);
+const parseReplicaSet = parseOnce(ReplicaSet);
+const parseService = parseOnce(Service);
 
 export type WatchedKind = 'RolloutGroup' | 'Rollout' | 'ReplicaSet' | 'Service' | 'AnalysisRun' | 'AnalysisTemplate' | 'ClusterAnalysisTemplate';
 
@@ -266,7 +271,7 @@ export class KubeGateway {
   getRollout(namespace: string, name: string): RolloutView | undefined {
     const raw = this.cache('Rollout').get(name, namespace);
     if (!raw) return undefined;
-    const parsed = Rollout.safeParse(raw);
+    const parsed = parseRollout(raw);
     if (!parsed.success) throw new ObjectShapeError(`rollout ${namespace}/${name}: ${parsed.error.message}`);
     return { rollout: parsed.data, owned: ownedKeysOf(raw) };
   }
@@ -289,14 +294,20 @@ export class KubeGateway {
     return [...ownerRollouts].flatMap((owner) =>
       this.replicaSetOwners.owned(namespace, owner).flatMap((name) => {
         const rs = cache.get(name, namespace);
-        return rs ? [ReplicaSet.parse(rs)] : [];
+        if (!rs) return [];
+        const parsed = parseReplicaSet(rs);
+        if (!parsed.success) throw new ObjectShapeError(`replicaset ${namespace}/${name}: ${parsed.error.message}`);
+        return [parsed.data];
       }),
     );
   }
 
   getService(namespace: string, name: string): Service | undefined {
     const raw = this.cache('Service').get(name, namespace);
-    return raw ? Service.parse(raw) : undefined;
+    if (!raw) return undefined;
+    const parsed = parseService(raw);
+    if (!parsed.success) throw new ObjectShapeError(`service ${namespace}/${name}: ${parsed.error.message}`);
+    return parsed.data;
   }
 
   /** The AnalysisRuns a group owns, by name. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ArgoNudge } from '../../../src/controller/argo-nudge.ts';
+import { ArgoNudge, NudgeBudget } from '../../../src/controller/argo-nudge.ts';
 
 describe('nudging Argo Rollouts', () => {
   it('is due once a rollout has waited in the same state for the whole period, then not again within the doubled period', () => {
@@ -50,5 +50,66 @@ describe('nudging Argo Rollouts', () => {
     expect(n.due('ns/a', undefined, 2_100)).toBe(false);
     expect(n.due('ns/a', '5/101', 2_200)).toBe(false);
     expect(n.due('ns/b', '1/1', 5_000)).toBe(false);
+  });
+});
+
+describe('the nudge budget across all Rollouts', () => {
+  const options = { quietMs: 500, busyMs: 5_000, actingWindowMs: 15_000 };
+
+  it('gives one turn per quietMs while Argo is quiet, whichever Rollouts ask', () => {
+    const b = new NudgeBudget(options);
+    const granted: string[] = [];
+    for (let now = 0; now < 2_000; now += 100) for (const key of ['ns/a', 'ns/b', 'ns/c']) if (b.take(key, now, undefined)) granted.push(`${key}@${now}`);
+    expect(granted).toEqual(['ns/a@0', 'ns/a@500', 'ns/a@1000', 'ns/a@1500']);
+  });
+
+  it('gives one turn per busyMs while Argo visibly acts on other Rollouts, and quiet turns again once it has not for actingWindowMs', () => {
+    const b = new NudgeBudget(options);
+    const actedAt = 0;
+    const at = (from: number, to: number) => {
+      const out: number[] = [];
+      for (let now = from; now < to; now += 100) if (b.take('ns/a', now, actedAt)) out.push(now);
+      return out;
+    };
+    expect(at(0, 14_900)).toEqual([0, 5_000, 10_000]);
+    // Argo last acted 15 s ago: quiet again.
+    expect(at(15_000, 16_600)).toEqual([15_000, 15_500, 16_000, 16_500]);
+  });
+
+  it('takes a turn back that the plan did not use, so a Rollout the planner will not nudge never holds the budget', () => {
+    const b = new NudgeBudget(options);
+    expect(b.take('ns/paused', 0, 0)).toBe(true);
+    b.giveBack('ns/paused');
+    expect(b.take('ns/stuck', 100, 0)).toBe(true);
+    expect(b.take('ns/other', 200, 0)).toBe(false);
+    // Giving back a turn one does not hold changes nothing.
+    b.giveBack('ns/paused');
+    expect(b.take('ns/other', 300, 0)).toBe(false);
+    expect(b.take('ns/other', 5_100, 0)).toBe(true);
+  });
+
+  it('a turn given back leaves the spacing from the turn before it', () => {
+    const b = new NudgeBudget(options);
+    expect(b.take('ns/a', 0, undefined)).toBe(true);
+    expect(b.take('ns/b', 600, undefined)).toBe(true);
+    b.giveBack('ns/b');
+    expect(b.take('ns/c', 600, undefined)).toBe(true);
+    b.giveBack('ns/c');
+    b.giveBack('ns/c');
+    expect(b.take('ns/d', 700, undefined)).toBe(true);
+  });
+});
+
+describe('Argo acting, as ArgoNudge sees it', () => {
+  it('is the moment a Rollout seen waiting stops waiting, not any Rollout read as not waiting', () => {
+    const n = new ArgoNudge(1_000);
+    expect(n.due('ns/never-waited', undefined, 100)).toBe(false);
+    expect(n.lastActedAt).toBeUndefined();
+    n.due('ns/a', '5/100', 200);
+    expect(n.lastActedAt).toBeUndefined();
+    n.due('ns/a', undefined, 300);
+    expect(n.lastActedAt).toBe(300);
+    n.due('ns/a', undefined, 400);
+    expect(n.lastActedAt).toBe(300);
   });
 });

@@ -191,3 +191,54 @@ describe('Reconciler', () => {
     });
   });
 });
+
+describe('Reconciler: the nudge budget across all Rollouts', () => {
+  const waiting = () => [blueGreen({ name: 'interest', stable: 'i1', desired: 'i2', unpausing: true }), blueGreen({ name: 'loan', stable: 'l1', desired: 'l2', unpausing: true, ...steadyLoan })];
+  /** A reconciler on a clock the test moves, over a cache that shows each status write at once. */
+  const clocked = (gw: FakeGateway) => {
+    const write = gw.patchGroupStatus;
+    gw.patchGroupStatus = (...args) =>
+      write(...args).then((g) => {
+        gw.groupRaw = g;
+        return g;
+      });
+    const clock = { now: T0 };
+    const r = new Reconciler({ gateway: gw as unknown as KubeGateway, clusterDomain: 'cluster.local', log: pino({ level: 'silent' }), now: () => clock.now, peers: () => [] });
+    return { r, clock };
+  };
+  const nudges = (gw: FakeGateway) => gw.calls.filter((c) => c.startsWith('nudge'));
+
+  it('nudges one Rollout per turn although two have waited long enough, the other in the next turn', async () => {
+    const gw = new FakeGateway(group({ members: loanDependsOnInterest }) as unknown as Record<string, unknown>, waiting());
+    const { r, clock } = clocked(gw);
+    await r.reconcile(key);
+    expect(nudges(gw)).toEqual([]);
+    expect(gw.calls).toContain('status');
+    clock.now = T0 + 15_000;
+    await r.reconcile(key);
+    expect(nudges(gw)).toHaveLength(1);
+    // Within the same turn: none, though the other Rollout is due.
+    clock.now = T0 + 15_100;
+    await r.reconcile(key);
+    expect(nudges(gw)).toHaveLength(1);
+    clock.now = T0 + 15_600;
+    await r.reconcile(key);
+    expect(new Set(nudges(gw))).toEqual(new Set(['nudge interest', 'nudge loan']));
+  });
+
+  it('a group the planner does not nudge (paused) gives its turn back at once', async () => {
+    const paused = group({ members: loanDependsOnInterest, paused: true }) as unknown as Record<string, unknown>;
+    const gw = new FakeGateway(paused, waiting());
+    const { r, clock } = clocked(gw);
+    await r.reconcile(key);
+    clock.now = T0 + 15_000;
+    await r.reconcile(key);
+    expect(nudges(gw)).toEqual([]);
+    // Unpaused a moment later, within what would have been the paused group's turn.
+    const cached = gw.groupRaw as { metadata: object; status?: unknown };
+    gw.groupRaw = { ...(group({ members: loanDependsOnInterest }) as unknown as Record<string, unknown>), metadata: { ...cached.metadata, resourceVersion: '900' }, status: cached.status };
+    clock.now = T0 + 15_100;
+    await r.reconcile(key);
+    expect(nudges(gw)).toHaveLength(1);
+  });
+});
