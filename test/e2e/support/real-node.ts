@@ -1,0 +1,136 @@
+/**
+ * The real node in e2e tests (cluster.sh real-node): whether it can run here, starting it, the
+ * example manifests in other strategies, and live traffic through several Services at once, counted
+ * in one place for every real-node scenario.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { parseAllDocuments, stringify } from 'yaml';
+import { formatPairs, LiveTraffic, pairOf, pairsBySecond, type Answer } from '../../../examples/real-node/live-traffic.ts';
+import { LOG_DIR } from './controller-process.ts';
+
+const cluster = (...args: string[]) => ['test/cluster/cluster.sh', ...args];
+
+/** Why this machine cannot run a real node at all (not root, packages missing), or undefined when it can. */
+export function realNodeCannotRun(): string | undefined {
+  const check = spawnSync('bash', cluster('real-node', 'check'), { encoding: 'utf8' });
+  return check.status === 3 ? check.stdout.trim() : undefined;
+}
+
+/** Starts the real node (or reuses it) and returns its network namespace. */
+export function realNodeUp(): string {
+  const started = performance.now();
+  const out = execFileSync('bash', cluster('real-node', 'up'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const netns = /REAL_NODE_NETNS=(\S+)/.exec(out)![1]!;
+  console.log(`[e2e real-node] real node up in ${((performance.now() - started) / 1000).toFixed(1)}s (netns ${netns})`);
+  return netns;
+}
+
+/**
+ * An `examples/real-node` blue-green manifest as a basic canary: the Services become `<app>-stable`
+ * and `<app>-canary`, the Rollout gets four replicas and one `setWeight` + `pause: {}` per weight
+ * (each pause a Lockstep barrier), and no unavailable pod while it moves. The pod template is the
+ * example's, unchanged.
+ */
+export function asCanary(manifest: string, weights: readonly number[]): string {
+  const docs = parseAllDocuments(manifest).map((d) => d.toJS() as any).filter(Boolean);
+  return docs.map((o) => {
+    if (o.kind === 'Service') o.metadata.name = String(o.metadata.name).replace(/-active$/, '-stable').replace(/-preview$/, '-canary');
+    if (o.kind === 'Rollout') {
+      const app = o.metadata.name as string;
+      o.spec.replicas = 4;
+      o.spec.strategy = {
+        canary: {
+          stableService: `${app}-stable`,
+          canaryService: `${app}-canary`,
+          // Without it Argo may scale the stable pods down before the new revision is fully
+          // available, while the stable Service still selects the old one: no endpoint (seen here).
+          maxUnavailable: 0,
+          steps: weights.flatMap((w) => [{ setWeight: w }, { pause: {} }]),
+        },
+      };
+    }
+    return stringify(o);
+  }).join('---\n');
+}
+
+/** Which version pair answered: both versions known and different is a mismatch. */
+export const mismatched = (a: Answer): boolean => a.loan !== undefined && a.interest !== undefined && a.loan !== a.interest;
+const at = (t: number) => new Date(t).toISOString().slice(11, 23);
+
+/**
+ * Traffic at `rate` requests/s to each named Service URL at once, from inside the node's network
+ * namespace (one examples/traffic.ts each). `stop()` prints the counts per Service, in total and
+ * second by second, and writes every answer to the e2e log directory.
+ */
+export class ServiceTraffic {
+  private readonly streams: ReadonlyMap<string, LiveTraffic>;
+
+  private constructor(streams: ReadonlyMap<string, LiveTraffic>) {
+    this.streams = streams;
+  }
+
+  static start(netns: string, urls: Readonly<Record<string, string>>, options: { rate?: number; maxSeconds?: number } = {}): ServiceTraffic {
+    return new ServiceTraffic(new Map(Object.entries(urls).map(([name, url]) => [name, LiveTraffic.start(netns, url, options)])));
+  }
+
+  get names(): string[] {
+    return [...this.streams.keys()];
+  }
+
+  answers(name: string): readonly Answer[] {
+    const s = this.streams.get(name);
+    if (!s) throw new Error(`no traffic named ${name}`);
+    return s.answers;
+  }
+
+  count(name: string, pred: (a: Answer) => boolean): number {
+    return this.answers(name).filter(pred).length;
+  }
+
+  /** Answers through `name` sent at or after `since` from the pair `pair` (`2.0→2.0`). */
+  countSince(name: string, since: number, pair: string, pred: (a: Answer) => boolean = () => true): number {
+    return this.count(name, (a) => a.t >= since && pairOf(a) === pair && pred(a));
+  }
+
+  /** Every mismatched answer through any Service, but those `excepted`, as `time service pair via url`. */
+  mismatches(excepted: (name: string, a: Answer) => boolean = () => false): string[] {
+    return this.names.flatMap((n) => this.answers(n).filter((a) => mismatched(a) && !excepted(n, a)).map((a) => `${at(a.t)} ${n} ${pairOf(a)} via ${a.url}`));
+  }
+
+  /**
+   * Failed requests through `name` after its first answer (every request fails until kube-proxy has
+   * programmed a new Service, tens of ms); also fails when the Service never answered before `by`.
+   */
+  errorsAfterFirstAnswer(name: string, by: number): string[] {
+    const answers = this.answers(name);
+    const first = answers.findIndex((a) => !a.error);
+    if (first < 0 || answers[first]!.t >= by) return [`${name} gave no answer before ${at(by)}`];
+    return answers.slice(first).filter((a) => a.error).map((a) => `${at(a.t)} ${name} ${a.error}`);
+  }
+
+  /** Requests per second through `name` over its whole run. */
+  rate(name: string): number {
+    const a = this.answers(name);
+    return a.length / Math.max(0.001, (a.at(-1)!.t - a[0]!.t) / 1000);
+  }
+
+  /** Stops every stream and prints (and writes, as `<file>-<name>.ndjson`) what each one saw. */
+  async stop(file: string): Promise<void> {
+    await Promise.all([...this.streams.values()].map((s) => s.stop()));
+    const bySecond = new Map<number, string[]>();
+    for (const name of this.names) {
+      const answers = this.answers(name);
+      const totals = new Map<string, number>();
+      for (const a of answers) totals.set(pairOf(a), (totals.get(pairOf(a)) ?? 0) + 1);
+      console.log(`[e2e real-node] ${name}: ${answers.length} answers at ${this.rate(name).toFixed(1)}/s: ${formatPairs(totals)}; mismatched ${answers.filter(mismatched).length}`);
+      for (const { second, pairs } of pairsBySecond(answers)) bySecond.set(second, [...(bySecond.get(second) ?? []), `${name}: ${formatPairs(pairs)}`]);
+      const errors = [...new Set(answers.filter((a) => a.error).map((a) => a.error))];
+      if (errors.length) console.log(`[e2e real-node] ${name} errors: ${errors.slice(0, 10).join(' | ')}`);
+      writeFileSync(`${LOG_DIR}/${file}-${name}.ndjson`, answers.map((a) => JSON.stringify(a)).join('\n'));
+    }
+    for (const [second, lines] of [...bySecond].sort(([a], [b]) => a - b)) {
+      console.log(`  ${new Date(second * 1000).toISOString().slice(11, 19)}  ${lines.join('  |  ')}`);
+    }
+  }
+}
