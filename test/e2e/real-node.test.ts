@@ -5,10 +5,12 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pairOf, type Answer } from '../../examples/real-node/live-traffic.ts';
-import { matchedVersionViolations, selectorChanges } from './support/invariants.ts';
-import { asCanary, realNodeCannotRun, realNodeUp, ServiceTraffic } from './support/real-node.ts';
+import { addressKey, webAnalysis } from './support/apps.ts';
+import { emptyServiceViolations, matchedVersionViolations, selectorChanges } from './support/invariants.ts';
+import { asCanary, realNodeCannotRun, realNodeUp, ServiceTraffic, withPostPromotionAnalysis } from './support/real-node.ts';
 import { Recorder } from './support/recorder.ts';
 import { Scenario, serviceUrl } from './support/scenario.ts';
+import { verdictServer, type VerdictServer } from './support/verdict-server.ts';
 import { waitFor } from './support/wait.ts';
 
 // Skipped only when this machine cannot run a real node at all (not root, packages missing), and
@@ -26,6 +28,7 @@ async function runningPods(kube: Scenario['kube'], ns: string, image: string): P
     .map((p) => ({ node: p.spec?.nodeName, restarts: p.status?.containerStatuses?.[0]?.restartCount }));
 }
 let s: Scenario | undefined;
+let verdict: VerdictServer | undefined;
 
 describe.skipIf(cannotRun !== undefined)('real node: loan → interest as real pods under live traffic', () => {
   beforeAll(() => {
@@ -34,7 +37,9 @@ describe.skipIf(cannotRun !== undefined)('real node: loan → interest as real p
 
   afterEach(async () => {
     await s?.cleanup();
+    await verdict?.close();
     s = undefined;
+    verdict = undefined;
   });
 
   it('Lockstep blue-green under live traffic: no answer from mismatched versions, either way', async () => {
@@ -163,5 +168,69 @@ describe.skipIf(cannotRun !== undefined)('real node: loan → interest as real p
     const urls = [...new Set([...traffic.answers('loan-stable'), ...traffic.answers('loan-canary')].sort((a, b) => a.t - b.t).filter((a) => a.loan === '2.0').map((a) => a.url))];
     expect(urls).toEqual([serviceUrl('interest-canary', ns), serviceUrl('interest-stable', ns)]);
     expect(await runningPods(kube, ns, 'tandem.local/loan:2.0')).toEqual(Array(4).fill({ node: 'real-node-0', restarts: 0 }));
+  }, 900_000);
+
+  it("interest's post-promotion analysis fails after loan went live: both roll back under live traffic, no answer from mismatched versions", async () => {
+    verdict = await verdictServer();
+    s = await Scenario.create('realrb', 'loans', ['interest', 'loan']);
+    const { kube, ns, group } = s;
+    await kube.apply(ns, webAnalysis('interest-ok', verdict.url));
+    await kube.applyFile(ns, 'examples/real-node/interest.yaml', (t) => withPostPromotionAnalysis(t, 'interest-ok'));
+    for (const f of ['loan', 'group']) await kube.applyFile(ns, `examples/real-node/${f}.yaml`);
+    s.startController();
+    await s.waitSteady(180_000);
+    const before = { interest: (await kube.rollout(ns, 'interest')).status!['stableRS'], loan: (await kube.rollout(ns, 'loan')).status!['stableRS'] };
+
+    const ip = (await kube.core.readNamespacedService({ name: 'loan-active', namespace: ns })).spec!.clusterIP!;
+    const traffic = ServiceTraffic.start(netns, { 'loan-active': `http://${ip}:8080/api/v1/status` }, { rate: 25, maxSeconds: 480 });
+    const recorder = await Recorder.start(kube, ns);
+    const at: Record<string, number> = {};
+    let targets: { rollout: string; revision: string }[] = [];
+    try {
+      await waitFor('25 answers 1.0 → 1.0', async () => traffic.countSince('loan-active', 0, '1.0→1.0') >= 25, { dump: s.dump });
+      verdict.set(false);
+      at['released'] = Date.now();
+      for (const m of ['interest', 'loan']) await kube.setImage(ns, m, `tandem.local/${m}:2.0`);
+      const paused = await s.waitGroup('release of both ready', (g) => g.status?.phase === 'Paused' && g.status.release?.targets.length === 2, 240_000);
+      targets = paused.status!.release!.targets;
+      await kube.annotateGroup(ns, group, { 'tandem.dev/promote': paused.status!.release!.id });
+      at['promoted'] = Date.now();
+      await s.waitGroup('rolled back', (g) => g.status?.phase === 'Degraded' && (g.status.release?.rolledBack ?? []).includes('loan'), 240_000);
+      await waitFor('both on their previous revisions', async () => {
+        const [i, l] = [await kube.rollout(ns, 'interest'), await kube.rollout(ns, 'loan')];
+        return i.status!['blueGreen']['activeSelector'] === before.interest && i.status!['stableRS'] === before.interest &&
+          l.status!['stableRS'] === before.loan && l.status!['currentPodHash'] === before.loan && l.status!['blueGreen']['activeSelector'] === before.loan;
+      }, { dump: s.dump, timeoutMs: 120_000 });
+      at['rolledBack'] = Date.now();
+      await waitFor('25 answers 1.0 → 1.0 via interest-active after the rollback', async () =>
+        traffic.countSince('loan-active', at['rolledBack']!, '1.0→1.0', (a) => a.url === serviceUrl('interest-active', ns)) >= 25, { dump: s.dump, timeoutMs: 60_000 });
+      await recorder.caughtUp();
+    } finally {
+      await traffic.stop(`${ns}-answers`);
+      await recorder.stop();
+      console.log(`[e2e real-node] rollback: ${Object.entries(at).map(([k, t]) => `${k} ${new Date(t).toISOString().slice(11, 23)}`).join(', ')}`);
+    }
+
+    expect(verdict.asked()).toBeGreaterThan(0);
+    // A partial cutover: both active Services went to the new revision (loan first), then back.
+    const target = (m: string) => targets.find((t) => t.rollout === m)!.revision;
+    expect(selectorChanges(recorder).filter((c) => c.service.endsWith('-active')).map((c) => `${c.service} → ${c.to}`)).toEqual([
+      `loan-active → ${target('loan')}`, `interest-active → ${target('interest')}`, `interest-active → ${before.interest}`, `loan-active → ${before.loan}`,
+    ]);
+    // The partial cutover happened under this traffic (new loan answered, with new interest), and
+    // through it and the rollback no answer came from mismatched versions and no request failed.
+    expect(traffic.countSince('loan-active', at['promoted']!, '2.0→2.0')).toBeGreaterThan(0);
+    expect(traffic.mismatches()).toEqual([]);
+    expect(traffic.errorsAfterFirstAnswer('loan-active', at['released']!)).toEqual([]);
+    expect(traffic.rate('loan-active')).toBeGreaterThanOrEqual(20);
+    const edges = [{ dependent: 'loan', dependency: 'interest', annotation: addressKey('interest') }];
+    expect(matchedVersionViolations(recorder, edges)).toEqual([]);
+    expect(emptyServiceViolations(recorder, edges)).toEqual([]);
+    // Every member back on the previous revision: Git's images for loan restored, interest aborted.
+    const loan = await kube.rollout(ns, 'loan');
+    expect(loan.spec.template.spec.containers[0].image).toBe('tandem.local/loan:1.0');
+    expect((await kube.rollout(ns, 'interest')).status!['abort']).toBe(true);
+    expect(traffic.answers('loan-active').filter((a) => a.t > at['rolledBack']! && pairOf(a) !== '1.0→1.0').map((a) => `${new Date(a.t).toISOString()} ${pairOf(a)}`)).toEqual([]);
+    expect(await runningPods(kube, ns, 'tandem.local/loan:1.0')).toEqual(Array(2).fill({ node: 'real-node-0', restarts: 0 }));
   }, 900_000);
 });

@@ -26,6 +26,14 @@ export function realNodeUp(): string {
   return netns;
 }
 
+/** A manifest with `edit` applied to each of its documents (parsed YAML), for the examples' variants. */
+function editDocuments(manifest: string, edit: (o: any) => void): string {
+  return parseAllDocuments(manifest).map((d) => d.toJS() as any).filter(Boolean).map((o) => {
+    edit(o);
+    return stringify(o);
+  }).join('---\n');
+}
+
 /**
  * An `examples/real-node` blue-green manifest as a basic canary: the Services become `<app>-stable`
  * and `<app>-canary`, the Rollout gets four replicas and one `setWeight` + `pause: {}` per weight
@@ -33,25 +41,29 @@ export function realNodeUp(): string {
  * example's, unchanged.
  */
 export function asCanary(manifest: string, weights: readonly number[]): string {
-  const docs = parseAllDocuments(manifest).map((d) => d.toJS() as any).filter(Boolean);
-  return docs.map((o) => {
+  return editDocuments(manifest, (o) => {
     if (o.kind === 'Service') o.metadata.name = String(o.metadata.name).replace(/-active$/, '-stable').replace(/-preview$/, '-canary');
-    if (o.kind === 'Rollout') {
-      const app = o.metadata.name as string;
-      o.spec.replicas = 4;
-      o.spec.strategy = {
-        canary: {
-          stableService: `${app}-stable`,
-          canaryService: `${app}-canary`,
-          // Without it Argo may scale the stable pods down before the new revision is fully
-          // available, while the stable Service still selects the old one: no endpoint (seen here).
-          maxUnavailable: 0,
-          steps: weights.flatMap((w) => [{ setWeight: w }, { pause: {} }]),
-        },
-      };
-    }
-    return stringify(o);
-  }).join('---\n');
+    if (o.kind !== 'Rollout') return;
+    const app = o.metadata.name as string;
+    o.spec.replicas = 4;
+    o.spec.strategy = {
+      canary: {
+        stableService: `${app}-stable`,
+        canaryService: `${app}-canary`,
+        // Without it Argo may scale the stable pods down before the new revision is fully
+        // available, while the stable Service still selects the old one: no endpoint (seen here).
+        maxUnavailable: 0,
+        steps: weights.flatMap((w) => [{ setWeight: w }, { pause: {} }]),
+      },
+    };
+  });
+}
+
+/** An `examples/real-node` blue-green manifest whose Rollout runs the AnalysisTemplate `template` after its promotion. */
+export function withPostPromotionAnalysis(manifest: string, template: string): string {
+  return editDocuments(manifest, (o) => {
+    if (o.kind === 'Rollout') o.spec.strategy.blueGreen.postPromotionAnalysis = { templates: [{ templateName: template }] };
+  });
 }
 
 /** Which version pair answered: both versions known and different is a mismatch. */
