@@ -3,11 +3,12 @@
  * generator calls loan's active Service through kube-proxy throughout a Lockstep blue-green
  * release, and every answer says which (loan, interest) versions served it.
  */
+import { connect } from 'amqplib';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pairOf, type Answer } from '../../examples/real-node/live-traffic.ts';
 import { addressKey, webAnalysis } from './support/apps.ts';
 import { emptyServiceViolations, matchedVersionViolations, selectorChanges } from './support/invariants.ts';
-import { asCanary, realNodeCannotRun, realNodeUp, ServiceTraffic, withPostPromotionAnalysis } from './support/real-node.ts';
+import { asCanary, nodeBroker, realNodeCannotRun, realNodeUp, ServiceTraffic, withPostPromotionAnalysis, type NodeBroker } from './support/real-node.ts';
 import { Recorder } from './support/recorder.ts';
 import { Scenario, serviceUrl } from './support/scenario.ts';
 import { verdictServer, type VerdictServer } from './support/verdict-server.ts';
@@ -29,6 +30,7 @@ async function runningPods(kube: Scenario['kube'], ns: string, image: string): P
 }
 let s: Scenario | undefined;
 let verdict: VerdictServer | undefined;
+let broker: NodeBroker | undefined;
 
 describe.skipIf(cannotRun !== undefined)('real node: loan → interest as real pods under live traffic', () => {
   beforeAll(() => {
@@ -38,8 +40,10 @@ describe.skipIf(cannotRun !== undefined)('real node: loan → interest as real p
   afterEach(async () => {
     await s?.cleanup();
     await verdict?.close();
+    await broker?.stop();
     s = undefined;
     verdict = undefined;
+    broker = undefined;
   });
 
   it('Lockstep blue-green under live traffic: no answer from mismatched versions, either way', async () => {
@@ -232,5 +236,89 @@ describe.skipIf(cannotRun !== undefined)('real node: loan → interest as real p
     expect((await kube.rollout(ns, 'interest')).status!['abort']).toBe(true);
     expect(traffic.answers('loan-active').filter((a) => a.t > at['rolledBack']! && pairOf(a) !== '1.0→1.0').map((a) => `${new Date(a.t).toISOString()} ${pairOf(a)}`)).toEqual([]);
     expect(await runningPods(kube, ns, 'tandem.local/loan:1.0')).toEqual(Array(2).fill({ node: 'real-node-0', restarts: 0 }));
+  }, 900_000);
+
+  it('worker with RabbitMQ: the preview worker never takes a production message; every message processed exactly once across the promotion', async () => {
+    broker = await nodeBroker(netns);
+    const amqp = await connect(broker.url);
+    try {
+      const channel = await amqp.createConfirmChannel();
+      const [PROD, PREVIEW, RESULTS] = ['loans', 'loans-preview', 'worker-results'];
+      for (const q of [PROD, PREVIEW, RESULTS]) {
+        await channel.deleteQueue(q);
+        await channel.assertQueue(q, { durable: true });
+      }
+      // One record per processed message, from every worker pod, also after it is gone.
+      const results: { id: string; queue: string; version: string; pod: string; t: number }[] = [];
+      await channel.consume(RESULTS, (m) => m && results.push(JSON.parse(m.content.toString())), { noAck: true });
+      const published: Record<string, string[]> = { [PROD]: [], [PREVIEW]: [] };
+      const publish = async (queue: string, id: string) => {
+        channel.sendToQueue(queue, Buffer.from(id), { messageId: id, persistent: true });
+        published[queue]!.push(id);
+        await channel.waitForConfirms();
+      };
+
+      s = await Scenario.create('realwk', 'queue', ['worker']);
+      const { kube, ns, group } = s;
+      await kube.applyFile(ns, 'examples/real-node/worker.yaml');
+      s.startController();
+      await s.waitSteady(180_000);
+      const recorder = await Recorder.start(kube, ns);
+      // Production traffic throughout: 20 messages a second.
+      let producing = true;
+      const producer = (async () => {
+        for (let i = 0; producing; i++) {
+          await publish(PROD, `p-${i}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
+      const at: Record<string, number> = {};
+      try {
+        await waitFor('40 production messages processed by worker 1.0', async () => results.filter((r) => r.queue === PROD && r.version === '1.0').length >= 40, { dump: s.dump });
+        at['released'] = Date.now();
+        await kube.setImage(ns, 'worker', 'tandem.local/worker:2.0');
+        const paused = await s.waitPhase('Paused', 240_000);
+        for (let i = 0; i < 30; i++) await publish(PREVIEW, `q-${i}`);
+        await waitFor('the preview worker processed the 30 preview messages', async () => results.filter((r) => r.queue === PREVIEW).length >= 30, { dump: s.dump, timeoutMs: 60_000 });
+        at['promoted'] = Date.now();
+        await kube.annotateGroup(ns, group, { 'tandem.dev/promote': paused.status!.release!.id });
+        await s.waitGroup('Healthy after the release', (g) => g.status?.phase === 'Healthy' && !g.status.release, 240_000);
+        at['completed'] = Date.now();
+        await waitFor('40 production messages processed by worker 2.0 after the release', async () =>
+          results.filter((r) => r.queue === PROD && r.version === '2.0' && r.t > at['completed']!).length >= 40, { dump: s.dump, timeoutMs: 60_000 });
+        producing = false;
+        await producer;
+        // Every worker 1.0 pod gone (so none can still take or redeliver a message), and every
+        // message published has its record.
+        await waitFor('the old worker pods gone', async () => (await runningPods(kube, ns, 'tandem.local/worker:1.0')).length === 0 &&
+          (await kube.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=worker' })).items.every((p) => p.spec?.containers[0]?.image === 'tandem.local/worker:2.0'), { dump: s.dump, timeoutMs: 120_000 });
+        await waitFor('a record for every published message', async () => published[PROD]!.every((id) => results.some((r) => r.id === id)), { dump: s.dump, timeoutMs: 60_000 });
+        await recorder.caughtUp();
+      } finally {
+        producing = false;
+        await producer;
+        await recorder.stop();
+        const counts = new Map<string, number>();
+        for (const r of results) counts.set(`${r.queue} by ${r.version}`, (counts.get(`${r.queue} by ${r.version}`) ?? 0) + 1);
+        console.log(`[e2e real-node] worker: published ${published[PROD]!.length} production, ${published[PREVIEW]!.length} preview; processed ${[...counts].map(([k, n]) => `${k} ×${n}`).join(', ')}; ${Object.entries(at).map(([k, t]) => `${k} ${new Date(t).toISOString().slice(11, 23)}`).join(', ')}`);
+      }
+
+      // The preview worker never took a production message: worker 2.0 processed none before its
+      // pods were switched to the active side (the worker-active Service moved to them), and the
+      // preview messages only went to it.
+      const switched = recorder.events[selectorChanges(recorder).find((c) => c.service === 'worker-active')!.seq]!.at;
+      expect(results.filter((r) => r.version === '2.0' && r.queue === PROD && r.t < switched).map((r) => `${r.id} by ${r.pod} at ${new Date(r.t).toISOString()}`)).toEqual([]);
+      expect(results.filter((r) => r.queue === PREVIEW).map((r) => r.version)).toEqual(Array(30).fill('2.0'));
+      // Exactly once: every message published has one record, none has two, nothing is left queued.
+      const ids = (queue: string) => results.filter((r) => r.queue === queue).map((r) => r.id).sort();
+      expect(ids(PROD)).toEqual([...published[PROD]!].sort());
+      expect(ids(PREVIEW)).toEqual([...published[PREVIEW]!].sort());
+      expect((await channel.checkQueue(PROD)).messageCount).toBe(0);
+      // The release happened under this traffic: both versions took production messages.
+      expect(results.some((r) => r.queue === PROD && r.version === '1.0' && r.t > at['released']!)).toBe(true);
+      expect(await runningPods(s.kube, s.ns, 'tandem.local/worker:2.0')).toEqual(Array(2).fill({ node: 'real-node-0', restarts: 0 }));
+    } finally {
+      await amqp.close();
+    }
   }, 900_000);
 });

@@ -3,11 +3,14 @@
  * example manifests in other strategies, and live traffic through several Services at once, counted
  * in one place for every real-node scenario.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { formatPairs, LiveTraffic, pairOf, pairsBySecond, type Answer } from '../../../examples/real-node/live-traffic.ts';
 import { LOG_DIR } from './controller-process.ts';
+import { waitFor } from './wait.ts';
 
 const cluster = (...args: string[]) => ['test/cluster/cluster.sh', ...args];
 
@@ -145,4 +148,54 @@ export class ServiceTraffic {
       console.log(`  ${new Date(second * 1000).toISOString().slice(11, 19)}  ${lines.join('  |  ')}`);
     }
   }
+}
+
+/** The node's IP inside its network namespace (real-node.sh NODE_IP): where pods reach node-level services. */
+export const NODE_IP = '10.245.0.1';
+
+export interface NodeBroker {
+  /** For this process, on the host's loopback. */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * RabbitMQ for the real node's pods: test/apps/rabbitmq.sh's broker on the host's 127.0.0.1 (its
+ * state in the e2e log directory, its ports TANDEM_CLUSTER_PORT_BASE + 20…27), reached from the pod
+ * network at NODE_IP:5672 through two socat relays joined by a unix socket, as the node reaches the
+ * apiserver: nothing listens on a host address other than loopback, and the pod network still has
+ * no route out. The broker sees the relay's loopback connection, so `guest` may log in.
+ */
+export async function nodeBroker(netns: string): Promise<NodeBroker> {
+  const env = {
+    ...process.env,
+    TANDEM_RABBITMQ_DIR: join(LOG_DIR, 'rabbitmq'),
+    TANDEM_RABBITMQ_PORT: String(Number(process.env['TANDEM_CLUSTER_PORT_BASE'] ?? '27400') + 20),
+  };
+  const rabbit = (cmd: string) => execFileSync('bash', ['test/apps/rabbitmq.sh', cmd], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').at(-1)!;
+  rabbit('install');
+  const url = rabbit('start');
+  const port = new URL(url).port;
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-amqp-relay-'));
+  const sock = join(dir, 'amqp.sock');
+  // Each relay in its own process group, so that stop() ends it with the children it forked.
+  const relay = (cmd: string, args: string[]) => spawn(cmd, args, { detached: true, stdio: 'ignore' });
+  const relays = [
+    relay('socat', [`UNIX-LISTEN:${sock},fork`, `TCP:127.0.0.1:${port}`]),
+    relay('nsenter', [`--net=/run/netns/${netns}`, '--', 'socat', `TCP-LISTEN:5672,bind=${NODE_IP},reuseaddr,fork`, `UNIX-CONNECT:${sock}`]),
+  ];
+  const stop = async () => {
+    for (const r of relays) if (r.exitCode === null && r.pid) process.kill(-r.pid, 'SIGTERM');
+    rabbit('stop');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(`the AMQP relay listening on ${NODE_IP}:5672 in ${netns}`, async () =>
+      relays.every((r) => r.exitCode === null) &&
+      spawnSync('nsenter', [`--net=/run/netns/${netns}`, '--', 'ss', '-Hltn', `sport = :5672`], { encoding: 'utf8' }).stdout.includes(`${NODE_IP}:5672`), { timeoutMs: 30_000 });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, stop };
 }
