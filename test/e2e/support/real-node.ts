@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { formatPairs, LiveTraffic, pairOf, pairsBySecond, type Answer } from '../../../examples/real-node/live-traffic.ts';
 import { LOG_DIR } from './controller-process.ts';
+import { selectorChanges } from './invariants.ts';
+import type { Recorder } from './recorder.ts';
 import { waitFor } from './wait.ts';
 
 const cluster = (...args: string[]) => ['test/cluster/cluster.sh', ...args];
@@ -115,13 +117,14 @@ export class ServiceTraffic {
 
   /**
    * Failed requests through `name` after its first answer (every request fails until kube-proxy has
-   * programmed a new Service, tens of ms); also fails when the Service never answered before `by`.
+   * programmed a new Service, tens of ms), but those `excepted`; also fails when the Service never
+   * answered before `by`.
    */
-  errorsAfterFirstAnswer(name: string, by: number): string[] {
+  errorsAfterFirstAnswer(name: string, by: number, excepted: (a: Answer) => boolean = () => false): string[] {
     const answers = this.answers(name);
     const first = answers.findIndex((a) => !a.error);
     if (first < 0 || answers[first]!.t >= by) return [`${name} gave no answer before ${at(by)}`];
-    return answers.slice(first).filter((a) => a.error).map((a) => `${at(a.t)} ${name} ${a.error}`);
+    return answers.slice(first).filter((a) => a.error && !excepted(a)).map((a) => `${at(a.t)} ${name} ${a.error}`);
   }
 
   /** Requests per second through `name` over its whole run. */
@@ -198,4 +201,68 @@ export async function nodeBroker(netns: string): Promise<NodeBroker> {
     throw err;
   }
   return { url, stop };
+}
+
+/**
+ * The window the planner's pins do not cover (docs/real-node.md): Argo points a preview (canary)
+ * Service at its new ReplicaSet only once that is available, so had the dependent's preview been
+ * available before its dependency's, the new dependent would reach the dependency's preview while it
+ * still selected the old revision. The window, if the recorded history has one: from the dependent
+ * preview's switch until `stream`'s first `newPair` answer after the dependency preview's switch.
+ * `excepts` says whether an answer is the `window pair` (new → old) through `stream` in it.
+ */
+export function previewWindow(
+  recorder: Recorder,
+  traffic: ServiceTraffic,
+  stream: string,
+  services: { dependent: string; dependency: string },
+  pairs: { inWindow: string; after: string },
+): { from: number; to: number; answers: number; excepts: (name: string, a: Answer) => boolean } {
+  const switchedAt = (svc: string) => {
+    const change = selectorChanges(recorder).find((c) => c.service === svc);
+    if (!change) throw new Error(`the recorder saw no switch of ${svc}`);
+    return recorder.events[change.seq]!.at;
+  };
+  const [from, dependencyAt] = [switchedAt(services.dependent), switchedAt(services.dependency)];
+  const to = from < dependencyAt ? traffic.answers(stream).find((a) => a.t > dependencyAt && pairOf(a) === pairs.after)?.t ?? Infinity : from;
+  const excepts = (name: string, a: Answer) => name === stream && a.t >= from && a.t < to && pairOf(a) === pairs.inWindow;
+  const answers = traffic.count(stream, (a) => excepts(stream, a));
+  console.log(`[e2e real-node] ${services.dependent} switched ${at(from)}, ${services.dependency} ${at(dependencyAt)}: ${answers} answers ${pairs.inWindow} through ${stream} in that window`);
+  return { from, to, answers, excepts };
+}
+
+/**
+ * The window at the end of a cutover (docs/real-node.md): Tandem removes the pins once the
+ * dependency's stable (active) Service selects its new pods, but kube-proxy follows that switch a
+ * moment later, and a connection the dependent opens in that moment stays with an old pod while it
+ * is kept alive. A new dependent pod that reads its unpinned address then reaches the old dependency.
+ * The window, from the recorded history: from the first pod of the dependent's new version seen
+ * without the pin it had, until no pod of the dependency's old version is left. `excepts` says
+ * whether an answer is `newVersion→oldVersion` through the unpinned `address` in it.
+ */
+export function unpinWindow(
+  recorder: Recorder,
+  traffic: ServiceTraffic,
+  edge: { dependent: string; dependency: string; annotation: string; address: string },
+  versions: { old: string; new: string },
+): { from: number; to: number; answers: number; excepts: (name: string, a: Answer) => boolean } {
+  const version = (pod: any) => { const image = String(pod.spec?.containers?.[0]?.image ?? ''); return image.slice(image.lastIndexOf(':') + 1); };
+  const pinned = new Set<string>();
+  let from = Infinity;
+  let to = -Infinity;
+  for (const { event, state } of recorder.states()) {
+    for (const pod of state.Pod.values()) {
+      if (pod.metadata.labels?.app !== edge.dependent || version(pod) !== versions.new) continue;
+      if (pod.metadata.annotations?.[`pin.${edge.annotation}`]) pinned.add(pod.metadata.name);
+      else if (pinned.has(pod.metadata.name) && from === Infinity) from = event.at;
+    }
+    const oldLeft = [...state.Pod.values()].some((p) => p.metadata.labels?.app === edge.dependency && version(p) === versions.old);
+    if (oldLeft) to = Infinity;
+    else if (to === Infinity) to = event.at;
+  }
+  const pair = `${versions.new}→${versions.old}`;
+  const excepts = (_name: string, a: Answer) => a.t >= from && a.t <= to && a.url === edge.address && pairOf(a) === pair;
+  const answers = traffic.names.reduce((n, name) => n + traffic.count(name, (a) => excepts(name, a)), 0);
+  console.log(`[e2e real-node] unpinned ${at(from)}, the last ${edge.dependency} ${versions.old} pod gone ${Number.isFinite(to) ? at(to) : 'never'}: ${answers} answers ${pair} via ${edge.address} in that window`);
+  return { from, to, answers, excepts };
 }

@@ -31,7 +31,14 @@ function address(): string | undefined {
 async function backend(path: string): Promise<{ url: string; body: unknown }> {
   const base = address();
   if (!base) throw new Error(`annotation ${key} is not set`);
-  const res = await fetch(new URL(path, base.endsWith('/') ? base : `${base}/`), { signal: AbortSignal.timeout(2_000) });
+  const url = new URL(path, base.endsWith('/') ? base : `${base}/`);
+  // Once more when no answer came at all ("fetch failed"): a kept-alive connection to a backend pod
+  // that closed it as it shut down (seen on the real node as interest scaled down). A timeout is
+  // not retried.
+  const res = await fetch(url, { signal: AbortSignal.timeout(2_000) }).catch((err: unknown) => {
+    if (err instanceof TypeError) return fetch(url, { signal: AbortSignal.timeout(2_000) });
+    throw err;
+  });
   if (!res.ok) throw new Error(`${base} answered ${res.status}`);
   return { url: base, body: await res.json() };
 }
