@@ -57,6 +57,8 @@ export function asCanary(manifest: string, weights: readonly number[]): string {
         canaryService: `${app}-canary`,
         // Without it Argo may scale the stable pods down before the new revision is fully
         // available, while the stable Service still selects the old one: no endpoint (seen here).
+        // Even with it, the last stable pod goes a reconcile before the switch: the examples'
+        // preStop sleep bridges that.
         maxUnavailable: 0,
         steps: weights.flatMap((w) => [{ setWeight: w }, { pause: {} }]),
       },
