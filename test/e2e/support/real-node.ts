@@ -247,6 +247,8 @@ export function unpinWindow(
   traffic: ServiceTraffic,
   edge: { dependent: string; dependency: string; annotation: string; address: string },
   versions: { old: string; new: string },
+  /** Instead of the old dependency's end: the window's end the test measured (a rollback keeps the old pods). */
+  until?: number,
 ): { from: number; to: number; answers: number; excepts: (name: string, a: Answer) => boolean } {
   const version = (pod: any) => { const image = String(pod.spec?.containers?.[0]?.image ?? ''); return image.slice(image.lastIndexOf(':') + 1); };
   const pinned = new Set<string>();
@@ -262,9 +264,10 @@ export function unpinWindow(
     if (oldLeft) to = Infinity;
     else if (to === Infinity) to = event.at;
   }
+  if (until !== undefined) to = until;
   const pair = `${versions.new}→${versions.old}`;
   const excepts = (_name: string, a: Answer) => a.t >= from && a.t <= to && a.url === edge.address && pairOf(a) === pair;
   const answers = traffic.names.reduce((n, name) => n + traffic.count(name, (a) => excepts(name, a)), 0);
-  console.log(`[e2e real-node] unpinned ${at(from)}, the last ${edge.dependency} ${versions.old} pod gone ${Number.isFinite(to) ? at(to) : 'never'}: ${answers} answers ${pair} via ${edge.address} in that window`);
+  console.log(`[e2e real-node] unpinned ${at(from)}, ${until !== undefined ? 'window end' : `the last ${edge.dependency} ${versions.old} pod gone`} ${Number.isFinite(to) ? at(to) : 'never'}: ${answers} answers ${pair} via ${edge.address} in that window`);
   return { from, to, answers, excepts };
 }
