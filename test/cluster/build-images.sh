@@ -2,7 +2,7 @@
 # Builds the real node's container images without a registry, as one docker-archive tarball that
 # `ctr images import` reads (real-node.sh imports it):
 #   tandem.local/pause:1                     a static pause binary (real-node/pause.c) on scratch
-#   tandem.local/{loan,interest}:{1.0,2.0,3.0}  Debian bookworm's C/C++ runtime (mmdebstrap) + Node 24
+#   tandem.local/{loan,interest,worker}:{1.0,2.0,3.0}  Debian bookworm's C/C++ runtime (mmdebstrap) + Node 24
 #                                            (the npm `node` package this repo pins) + the example apps;
 #                                            the tags differ only in their VERSION environment variable.
 # Cached under $STACK_CACHE/images-<hash of the inputs>; a warm cache builds nothing. Prints that
@@ -16,12 +16,12 @@ root=$(cd "$here/../.." && pwd)
 NODE_BIN="$root/node_modules/node/bin/node"
 [ -x "$NODE_BIN" ] || { echo "build-images: $NODE_BIN is missing; run npm ci first" >&2; exit 1; }
 node_version=$("$NODE_BIN" --version)
-APPS=(loan interest)
+APPS=(loan interest worker)
 TAGS=(1.0 2.0 3.0)
 DEBIAN_PACKAGES=libc6,libgcc-s1,libstdc++6   # what the node binary links against (ldd)
 
 key=$( { echo "$node_version $DEBIAN_PACKAGES ${APPS[*]} ${TAGS[*]}"; cat "$0" "$here/real-node/pause.c";
-         cd "$root" && find packages/podinfo/src examples/apps/loan examples/apps/interest packages/podinfo/package.json \
+         cd "$root" && find packages/podinfo/src examples/apps/loan examples/apps/interest examples/apps/worker packages/podinfo/package.json node_modules/amqplib \
            -type f -not -path '*/node_modules/*' | sort | xargs sha256sum; } | sha256sum | cut -c1-12)
 OUT="$STACK_CACHE/images-$key"
 [ -f "$OUT/.complete" ] && { echo "$OUT"; exit 0; }
@@ -80,6 +80,8 @@ log "apps (${APPS[*]})"
 (cd "$root" && "$NODE_BIN" node_modules/typescript/bin/tsc -p packages/podinfo/tsconfig.json)
 mkdir -p "$WORK/apps/app/node_modules/@tandem/podinfo" "$WORK/apps/app/examples/apps"
 cp -r "$root/packages/podinfo/package.json" "$root/packages/podinfo/dist" "$WORK/apps/app/node_modules/@tandem/podinfo/"
+# The worker's AMQP client, as npm ci installed it from the lock file (it has no dependencies).
+cp -r "$root/node_modules/amqplib" "$WORK/apps/app/node_modules/"
 for a in "${APPS[@]}"; do
   mkdir -p "$WORK/apps/app/examples/apps/$a"
   cp -r "$root/examples/apps/$a/package.json" "$root/examples/apps/$a/src" "$WORK/apps/app/examples/apps/$a/"

@@ -3,41 +3,26 @@
  * aborts interest and Tandem rolls loan back, so both end on their previous revisions. A retry is
  * refused (Argo would switch interest again without a gate); a fix in Git starts a release that completes.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { addressKey, blueGreenApp, groupManifest, webAnalysis } from './support/apps.ts';
 import { emptyServiceViolations, matchedVersionViolations } from './support/invariants.ts';
 import { Recorder } from './support/recorder.ts';
 import { Scenario } from './support/scenario.ts';
+import { verdictServer, type VerdictServer } from './support/verdict-server.ts';
 import { waitFor } from './support/wait.ts';
 
 let s: Scenario | undefined;
-let server: Server | undefined;
+let verdict: VerdictServer | undefined;
 afterEach(async () => {
   await s?.cleanup();
-  await new Promise((r) => (server ? server.close(r) : r(undefined)));
+  await verdict?.close();
   s = undefined;
-  server = undefined;
+  verdict = undefined;
 });
-
-/** The endpoint the analysis asks; Argo's controller runs on this machine, so loopback reaches it. */
-async function verdictServer(): Promise<{ url: string; set: (ok: boolean) => void; asked: () => number }> {
-  let ok = true;
-  let asked = 0;
-  server = createServer((_req, res) => {
-    asked++;
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ ok }));
-  });
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/verdict`, set: (v) => (ok = v), asked: () => asked };
-}
 
 describe('rollback after a partial cutover', () => {
   it('rolls the promoted member back when another fails its post-promotion analysis; a fix in Git then completes', async () => {
-    const verdict = await verdictServer();
+    verdict = await verdictServer();
     s = await Scenario.create('rollback', 'loans', ['interest', 'loan']);
     const { kube, ns } = s;
     await kube.apply(ns, webAnalysis('interest-ok', verdict.url));

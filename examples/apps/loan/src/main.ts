@@ -1,6 +1,7 @@
 // loan: the frontend of the loans demo. It calls interest at the address Tandem writes into the pod's
 // annotations, read from a Downward API volume and reloaded when the kubelet updates it.
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { watchPodInfo } from '@tandem/podinfo';
 
 const version = process.env['VERSION'] ?? '1.0';
@@ -27,13 +28,34 @@ function address(): string | undefined {
   return now ?? lastAddress;
 }
 
+/**
+ * GET on a connection of its own (`agent: false`, no keep-alive): a Service routes connections,
+ * not requests, so a connection kept alive stays with the backend pod it first reached after its
+ * Service, or the address Tandem gave, moved on (seen on the real node: new loan answered through
+ * an old interest for as long as that pod lived). Node's fetch keeps connections alive, hence this.
+ */
+function get(url: URL): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { agent: false, timeout: 2_000, headers: { connection: 'close' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${url.origin} did not answer within 2 s`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** GETs JSON from the backend the annotation names right now (or last named). */
 async function backend(path: string): Promise<{ url: string; body: unknown }> {
   const base = address();
   if (!base) throw new Error(`annotation ${key} is not set`);
-  const res = await fetch(new URL(path, base.endsWith('/') ? base : `${base}/`), { signal: AbortSignal.timeout(2_000) });
-  if (!res.ok) throw new Error(`${base} answered ${res.status}`);
-  return { url: base, body: await res.json() };
+  const res = await get(new URL(path, base.endsWith('/') ? base : `${base}/`));
+  if (res.status !== 200) throw new Error(`${base} answered ${res.status}`);
+  return { url: base, body: JSON.parse(res.body) as unknown };
 }
 
 const server = createServer((req, res) => {

@@ -9,11 +9,16 @@ import { watchPodInfo } from '@tandem/podinfo';
 const version = process.env['VERSION'] ?? '1.0';
 const key = process.env['QUEUE_ANNOTATION'] ?? 'tandem.dev/queue';
 const workMs = Number(process.env['WORK_MS'] ?? '0');
+// Optional: a queue that gets one record per processed message, before its ack, so that a test can
+// count who processed what even after the pod is gone (a redelivered message shows up twice).
+const resultsQueue = process.env['RESULTS_QUEUE'];
+const pod = process.env['POD_NAME'] ?? null;
 const log = (msg: string, fields: Record<string, unknown> = {}) => console.log(JSON.stringify({ app: 'worker', version, msg, ...fields }));
 
 const connection = await connect(process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672');
 const channel = await connection.createChannel();
 await channel.prefetch(1);
+if (resultsQueue) await channel.assertQueue(resultsQueue, { durable: true });
 
 let current: { queue: string; consumerTag: string } | undefined;
 let inFlight = Promise.resolve();
@@ -26,7 +31,9 @@ function onMessage(msg: ConsumeMessage | null, queue: string) {
     if (workMs > 0) await new Promise((r) => setTimeout(r, workMs));
     processed++;
     byQueue[queue] = (byQueue[queue] ?? 0) + 1;
-    log('processed', { queue, id: msg.properties.messageId ?? null });
+    const id = msg.properties.messageId ?? null;
+    log('processed', { queue, id });
+    if (resultsQueue) channel.sendToQueue(resultsQueue, Buffer.from(JSON.stringify({ id, queue, version, pod, t: Date.now() })), { persistent: true });
     channel.ack(msg);
   });
 }
