@@ -154,7 +154,18 @@ class Step {
       if (kept) return kept;
     }
     if (changed.length === 0) return undefined;
-    return this.start(changed, prev);
+    return this.start(prev ? changed.map((t) => this.backFromStranded(t, prev)) : changed, prev);
+  }
+
+  /**
+   * A member live on a revision Git moved past (its pin entry says stranded) went live with
+   * dependency revisions that are gone: a new release that fails goes back to where the release
+   * that took it live came from, the last revisions that matched (all or nothing), not to it.
+   */
+  private backFromStranded(t: ReleaseTarget, prev: ReleaseStatus): ReleaseTarget {
+    const before = prev.targets.find((x) => x.rollout === t.rollout);
+    const stranded = t.from !== undefined && (prev.pinned ?? []).some((e) => e !== pinEntry(t.rollout, t.from!) && e.startsWith(`${pinEntry(t.rollout, t.from!)}#`));
+    return stranded && before !== undefined && before.revision === t.from && before.from !== undefined ? { ...t, from: before.from } : t;
   }
 
   /** Every target still heads to its revision (or was rolled back by Tandem), and nothing else changed. */

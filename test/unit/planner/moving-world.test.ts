@@ -138,9 +138,10 @@ describe('1. a newer revision arrives mid-cutover', () => {
     // interest@i3 is not up: the pin follows the pods that run, interest's active side.
     expect(pinOf(p)).toEqual([{ kind: 'Pin', rollout: 'loan', replicaSet: 'loan-l2', revision: 'l2', annotations: { [PIN]: url('interest-active') } }]);
     expect(p.status?.release?.pinned).toEqual([expect.stringMatching(/^loan@l2#[0-9a-f]{8}$/)]);
-    // The next release (both newest revisions) keeps that pin, and writes it once only.
+    // The next release (both newest revisions) keeps that pin, and writes it once only. Should it
+    // fail, loan goes back to l1, the last revision that matched interest's (not to stranded l2).
     const q = step(again(p), false);
-    expect(q.status?.release).toMatchObject({ state: 'Gating', targets: [{ rollout: 'interest', revision: 'i3' }, { rollout: 'loan', revision: 'l3', from: 'l2' }] });
+    expect(q.status?.release).toMatchObject({ state: 'Gating', targets: [{ rollout: 'interest', revision: 'i3', from: 'i1' }, { rollout: 'loan', revision: 'l3', from: 'l1' }] });
     expect(pinOf(q)).toEqual([]);
     expect(q.status?.release?.pinned).toEqual(p.status?.release?.pinned);
     // interest@i3 is up: loan@l2's pods now reach it through interest's preview (old loan, new interest).
