@@ -27,8 +27,11 @@ describe('metrics and health', () => {
     const paused = await sc.waitPhase('Paused');
     // The group's own series: its phase, and since when (the stage's readiness, from its status).
     const group = { namespace: sc.ns, name: 'loans' };
-    const atGate = (await c.get('metrics', '/metrics')).body;
-    expect(sample(atGate, 'tandem_group_info', { ...group, strategy: 'Lockstep', phase: 'Paused' })).toBe(1);
+    // The series come from the informer cache, which may show the Paused status a moment after the API.
+    const atGate = await waitFor('the group Paused in its series', async () => {
+      const t = (await c.get('metrics', '/metrics')).body;
+      return sample(t, 'tandem_group_info', { ...group, strategy: 'Lockstep', phase: 'Paused' }) === 1 ? t : undefined;
+    });
     expect(sample(atGate, 'tandem_group_info', { ...group, phase: 'Healthy' })).toBeUndefined();
     expect(sample(atGate, 'tandem_group_phase_since_seconds', { ...group, phase: 'Paused' })).toBe(Date.parse(paused.status!.release!.readyAt!) / 1000);
     await sc.kube.annotateGroup(sc.ns, 'loans', { 'tandem.dev/promote': paused.status!.release!.id });

@@ -144,6 +144,8 @@ class World {
   /** Members whose newest pods were up (and not yet live) when the last completed reconcile planned. */
   newestUpWhenPlanned = new Set<string>();
   midCutoverPush = false;
+  /** The release in flight when each member was last aborted (undefined: none was). */
+  readonly abortedUnder = new Map<string, string | undefined>();
   /** Group AnalysisRuns by name, as the Argo controller runs them. */
   readonly runs = new Map<string, ModelAnalysisRun>();
   readonly pre: boolean;
@@ -252,7 +254,10 @@ class World {
         break;
       case 'fail': {
         const r = this.r(m);
-        if (r.currentPodHash !== r.stableRS && !r.abort) abort(r, this.now);
+        if (r.currentPodHash !== r.stableRS && !r.abort) {
+          abort(r, this.now);
+          this.abortedUnder.set(m, this.release()?.id);
+        }
         break;
       }
       case 'tick':
@@ -293,9 +298,12 @@ class World {
       case 'scaleDown':
         scaleDownAborted(this.r(m));
         break;
-      case 'memberAnalysis':
+      case 'memberAnalysis': {
+        const aborted = this.r(m).abort;
         analysisEnds(this.r(m), c.passed, this.now);
+        if (!aborted && this.r(m).abort) this.abortedUnder.set(m, this.release()?.id);
         break;
+      }
       case 'progress':
         this.round();
         return;
@@ -457,13 +465,16 @@ class World {
         expect(r.currentPodHash, `${a.rollout}: only the release's revision is aborted, never a newer one`).toBe(next!.targets.find((t) => t.rollout === a.rollout)?.revision);
         // A release fails on what happened to it: an abort left from an earlier release (a member
         // Git has not moved on since) is never taken for its failure, nor spreads to new revisions.
+        // (An abort of its revision before any release was in flight is that revision's failure.)
         for (const t of next!.targets) {
           const m = this.r(t.rollout);
-          if (m.abort && m.currentPodHash === t.revision && m.abortedAt !== undefined) {
+          const under = this.abortedUnder.get(t.rollout);
+          if (m.abort && m.currentPodHash === t.revision && m.abortedAt !== undefined && under !== undefined && under !== next!.id) {
             expect(m.abortedAt, `release ${next!.id} failed on ${t.rollout}'s abort from before it started`).toBeGreaterThanOrEqual(Date.parse(next!.startedAt));
           }
         }
         abort(r, this.now);
+        this.abortedUnder.set(a.rollout, next!.id);
         return;
       }
       case 'RestoreTemplate': {
