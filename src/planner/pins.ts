@@ -20,6 +20,8 @@ export const unpinnedKey = (pin: string): string => pin.slice('pin.'.length);
  */
 export const pinEntry = (rollout: string, revision: string, values?: Readonly<Record<string, string>>): string =>
   values ? `${rollout}@${revision}#${fingerprintOf(values)}` : `${rollout}@${revision}`;
+/** An entry that names what its pins hold (a stranded revision's, see pinEntry). */
+export const namesValues = (entry: string): boolean => entry.includes('#');
 export const parsePinEntry = (entry: string): { rollout: string; revision: string } => {
   const bare = entry.split('#')[0]!;
   const at = bare.lastIndexOf('@');

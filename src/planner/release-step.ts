@@ -4,7 +4,7 @@ import type { ServiceRole } from '../api/rollout-roles.ts';
 import type { DependencyGraph } from '../graph/dependency-graph.ts';
 import type { ConditionInput } from './conditions.ts';
 import { hasPassed, replicaSetOf, type MemberReading } from './member-reading.ts';
-import { parsePinEntry, pinEntry, unpinnedKey } from './pins.ts';
+import { namesValues, parsePinEntry, pinEntry, unpinnedKey } from './pins.ts';
 import { injectedMetadata } from './injected-metadata.ts';
 import type { Action, HandledRequest, PlannedEvent } from './plan-types.ts';
 import { EVENT, READY, type ReadyReason } from './reasons.ts';
@@ -164,7 +164,10 @@ class Step {
    */
   private backFromStranded(t: ReleaseTarget, prev: ReleaseStatus): ReleaseTarget {
     const before = prev.targets.find((x) => x.rollout === t.rollout);
-    const stranded = t.from !== undefined && (prev.pinned ?? []).some((e) => e !== pinEntry(t.rollout, t.from!) && e.startsWith(`${pinEntry(t.rollout, t.from!)}#`));
+    const stranded = (prev.pinned ?? []).some((e) => {
+      const { rollout, revision } = parsePinEntry(e);
+      return namesValues(e) && rollout === t.rollout && revision === t.from;
+    });
     return stranded && before !== undefined && before.revision === t.from && before.from !== undefined ? { ...t, from: before.from } : t;
   }
 
@@ -742,7 +745,7 @@ class Step {
     const kept: string[] = [];
     for (const entry of entries) {
       const { rollout, revision } = parsePinEntry(entry);
-      const ofStranded = entry !== pinEntry(rollout, revision);
+      const ofStranded = namesValues(entry);
       if (release && !ofStranded && this.needsPin(entry, release)) {
         kept.push(entry);
         continue;
