@@ -149,7 +149,7 @@ class Step {
    */
   private resolve(prev: ReleaseStatus | undefined, changed: ReleaseTarget[]): ReleaseStatus | undefined {
     if (prev && this.holds(prev, changed)) return structuredClone(prev);
-    if (prev && (prev.state === 'CuttingOver' || prev.state === 'RollingBack' || this.forwardPending(prev) || this.abortLeft(prev))) {
+    if (prev && (prev.state === 'CuttingOver' || prev.state === 'RollingBack' || this.forwardPending(prev) || this.abortLeft(prev) || this.abortedUnder(prev))) {
       const kept = this.keepThroughChange(prev, changed);
       if (kept) return kept;
     }
@@ -239,7 +239,21 @@ class Step {
    * while the other member is still aborted.
    */
   private abortLeft(release: ReleaseStatus): boolean {
-    if (release.state !== 'Aborted' || release.superseded) return false;
+    return release.state === 'Aborted' && !release.superseded && this.abortOnIt(release);
+  }
+
+  /**
+   * A release before its gate with a member Argo shows aborted on the release's revision: that is this
+   * release's failure, seen in the same reconcile as a change. It fails (and then holds, as
+   * `abortLeft` says) rather than being replaced by a release that would fail on it at once and
+   * abort the new revisions with it.
+   */
+  private abortedUnder(release: ReleaseStatus): boolean {
+    return release.state === 'Gating' && this.abortOnIt(release);
+  }
+
+  /** A member Argo shows aborted on the release's revision. */
+  private abortOnIt(release: ReleaseStatus): boolean {
     return release.targets.some((t) => {
       const r = this.in.readings.get(t.rollout);
       return r?.aborted === true && r.desiredRevision === t.revision;
@@ -507,14 +521,21 @@ class Step {
     return r.stableRevision === revision && r.activeRevision === revision;
   }
 
-  /**
-   * Users reach its new pods: moved on, or (final stage) its active Service switched already while
-   * Argo has yet to call it stable (a post-promotion analysis, say).
-   */
+  /** Users reach its new pods: moved on, or (final stage) on its way there. */
   isLive(m: string, stage: Stage, release: ReleaseStatus): boolean {
+    return this.movedOn(m, stage, release) || (stage.final && this.goingLive(m, release));
+  }
+
+  /**
+   * Users reach the release's pods of a member Argo has yet to call stable: its active Service
+   * switched already (a post-promotion analysis, say), or a canary resumed past its last barrier
+   * whose weight rises to 100 %. An aborted member is on its way back by Argo's own doing.
+   */
+  private goingLive(m: string, release: ReleaseStatus): boolean {
     const r = this.at(m);
-    // An aborted member is on its way back by Argo's own doing (its active Service returns to stable).
-    return this.movedOn(m, stage, release) || (stage.final && !r.aborted && r.activeRevision === release.targets.find((t) => t.rollout === m)?.revision);
+    const revision = release.targets.find((t) => t.rollout === m)?.revision;
+    if (r.aborted || revision === undefined) return false;
+    return r.activeRevision === revision || (r.strategy === 'Canary' && r.desiredRevision === revision && hasPassed(r, r.barrierCount - 1));
   }
 
   /** Paused at exactly this stage's barrier with the new pods available. */
@@ -699,9 +720,14 @@ class Step {
     return this.nextStage(release, stage);
   }
 
-  /** Dependencies that pinned members reach whose previous revision still has pods up. */
+  /**
+   * Dependencies that the cutover's pinned members reach whose previous revision still has pods up.
+   * A stranded revision's pin is not the cutover's: it follows the dependency's newest pods until a
+   * release promotes that member, and waiting on it could hold a stage whose dependency comes later.
+   */
   private lingering(release: ReleaseStatus): string[] {
-    const deps = new Set((release.pinned ?? []).flatMap((e) => this.in.graph.dependenciesOf(parsePinEntry(e).rollout)));
+    const cutover = (release.pinned ?? []).filter((e) => !namesValues(e));
+    const deps = new Set(cutover.flatMap((e) => this.in.graph.dependenciesOf(parsePinEntry(e).rollout)));
     return [...deps].filter((dep) => {
       const from = release.targets.find((t) => t.rollout === dep)?.from;
       const rs = from ? replicaSetOf(this.in.replicaSets, dep, from) : undefined;
@@ -806,8 +832,7 @@ class Step {
     if (!target || target.revision !== revision || !this.lockstep(release)) return false;
     if (release.state === 'CuttingOver') return this.stagesOf(release)[release.stage ?? 0]?.final === true;
     if (release.state === 'Gating') return false;
-    const r = this.at(rollout);
-    if (r.activeRevision !== revision) return false;
+    if (this.at(rollout).activeRevision !== revision && !this.goingLive(rollout, release)) return false;
     return this.in.graph.dependenciesOf(rollout).every((dep) => {
       const t = release.targets.find((x) => x.rollout === dep);
       const d = this.in.readings.get(dep);
@@ -823,6 +848,18 @@ class Step {
   }
 
   // ---- after a failure ----
+
+  /**
+   * Live, not yet stable (a post-promotion analysis, a canary past its last barrier): an abort returns
+   * its active Service to the stable revision while its preview keeps the new pods until Argo scales
+   * them down, so dependents pinned to them stay matched; a restored template would move both at once.
+   * Only when its stable revision is the one it goes back to (an abort returns it there; a member
+   * stranded on a revision in between is not), and not when superseded: that one is put forward
+   * again, which an aborted member cannot be.
+   */
+  private abortsBack(r: MemberReading, target: ReleaseTarget, release: ReleaseStatus): boolean {
+    return r.desiredRevision === target.revision && target.from !== undefined && r.stableRevision === target.from && !release.superseded;
+  }
 
   /**
    * Abort what has not gone live; Lockstep rolls back what went live in the failed cutover (§4.6), so
@@ -848,7 +885,7 @@ class Step {
         this.states.set(t, 'Deploying');
         continue;
       }
-      const live = r.activeRevision === target.revision && !r.aborted;
+      const live = this.goingLive(t, release);
       if (lockstep && (live || rolledBack.has(t))) {
         this.states.set(t, 'RolledBack');
         if (restored.has(t) && r.desiredRevision === target.revision) {
@@ -866,14 +903,13 @@ class Step {
             reason: EVENT.ReleaseRolledBack,
             message: `release ${release.id}: ${t} rolled back from ${target.revision} to ${target.from ?? 'its previous revision'} because the release failed; Git still declares ${r.desiredRevision}: fix or revert it there`,
           });
+          // Not yet stable: aborted at once (an abort changes no revision, so there is nothing to persist
+          // first), before Argo calls it stable (a canary's weight rises to 100 % by itself).
+          if (live && this.abortsBack(r, target, release)) this.actions.push({ kind: 'Abort', rollout: t, resourceVersion: r.resourceVersion });
           continue;
         }
         if (r.desiredRevision === target.revision) {
-          if (r.stableRevision !== target.revision && target.from !== undefined && !release.superseded) {
-            // Live, not yet stable (a post-promotion analysis): an abort returns its active Service to
-            // the stable revision while its preview keeps the new pods until Argo scales them down, so
-            // dependents pinned to them stay matched; a restored template would move both at once.
-            // (Not when superseded: that one is put forward again, which an aborted member cannot be.)
+          if (this.abortsBack(r, target, release)) {
             if (!r.aborted) this.actions.push({ kind: 'Abort', rollout: t, resourceVersion: r.resourceVersion });
             if (r.activeRevision !== target.from) returning.push(t);
             continue;

@@ -20,6 +20,7 @@ import { activeSwitches, firstAtStep, matchedVersionViolations } from './support
 import type { GroupObj } from './support/kube.ts';
 import { Recorder } from './support/recorder.ts';
 import { Scenario } from './support/scenario.ts';
+import { verdictServer } from './support/verdict-server.ts';
 import { waitFor } from './support/wait.ts';
 
 const bin = execFileSync('bash', ['scripts/install-promtool.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
@@ -502,14 +503,8 @@ describe('runs no release needs any more', () => {
 describe('a run that does not conclude', () => {
   it('fails its release once past its own duration plus progressDeadlineSeconds, not before, and is terminated', async () => {
     // A verdict service that answers its first question and then hangs (Argo waits up to 30 s).
-    let asked = 0;
-    const hanging = createHttpServer((_req, res) => {
-      if (asked++ === 0) res.setHeader('content-type', 'application/json').end(JSON.stringify({ ok: true }));
-    });
-    await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
-    cleanups.push(() => new Promise<void>((r) => hanging.close(() => r())));
-    hanging.on('connection', (socket) => cleanups.push(() => void socket.destroy()));
-    const port = (hanging.address() as AddressInfo).port;
+    const hanging = await verdictServer({ answers: 1 });
+    cleanups.push(() => hanging.close());
     const g = await Scenario.create('analysis-stuck', 'loans', ['interest', 'loan']);
     cleanups.push(() => g.cleanup());
     const { kube, ns } = g;
@@ -525,7 +520,7 @@ spec:
     successCondition: result == true
     provider:
       web:
-        url: http://127.0.0.1:${port}/verdict
+        url: ${hanging.url}
         jsonPath: "{$.ok}"
         timeoutSeconds: 30
 `);
@@ -548,7 +543,7 @@ spec:
     // Not before its bound: 5 s of its own and 20 s of deadline from its creation.
     const created = Date.parse((run!.metadata as { creationTimestamp?: string }).creationTimestamp!);
     expect(Date.parse(aborted.status!.release!.abortedAt!) - created).toBeGreaterThanOrEqual(25_000);
-    expect(asked).toBe(2);
+    expect(hanging.asked()).toBe(2);
     // No longer needed: terminated, Tandem's annotation saying why.
     const stopped = await waitFor('the stuck run terminated', async () => {
       const [r] = await runsOfIn(ns, id);
@@ -562,14 +557,8 @@ spec:
 describe('group analysis at each canary barrier (Lockstep canary)', () => {
   it('one run across the members at the first barrier: nobody passes it until the run has succeeded', async () => {
     // The verdict service the run asks, recording which Services it was asked about.
-    const asked: string[] = [];
-    const verdicts = createHttpServer((req, res) => {
-      asked.push(new URL(req.url ?? '/', 'http://x').searchParams.get('services') ?? '');
-      res.setHeader('content-type', 'application/json').end(JSON.stringify({ ok: true }));
-    });
-    await new Promise<void>((r) => verdicts.listen(0, '127.0.0.1', r));
-    cleanups.push(() => new Promise<void>((r) => verdicts.close(() => r())));
-    const port = (verdicts.address() as AddressInfo).port;
+    const verdicts = await verdictServer();
+    cleanups.push(() => verdicts.close());
     const g = await Scenario.create('analysis-barrier', 'loans', ['interest', 'loan']);
     cleanups.push(() => g.cleanup());
     const { kube, ns } = g;
@@ -587,7 +576,7 @@ spec:
     successCondition: result == true
     provider:
       web:
-        url: "http://127.0.0.1:${port}/verdict?services={{args.frontend}},{{args.backend}}"
+        url: "${verdicts.url}?services={{args.frontend}},{{args.backend}}"
         jsonPath: "{$.ok}"
 `);
     await kube.apply(ns, canaryApp('interest', '1.0'));
@@ -618,7 +607,7 @@ spec:
         { name: 'frontend', value: 'loan-canary' },
         { name: 'backend', value: 'interest-canary' },
       ]);
-      expect(new Set(asked)).toEqual(new Set(['loan-canary,interest-canary']));
+      expect(new Set(verdicts.queries().map((q) => q.get('services')))).toEqual(new Set(['loan-canary,interest-canary']));
       // Over the whole history: no member went past barrier 1 before the group recorded the success.
       await recorder.caughtUp();
       const succeededAt = recorder.events.find((e) => e.kind === 'RolloutGroup' && (e.object.status?.release?.analysisRuns ?? []).some((a: { name: string; phase: string }) => a.name === name && a.phase === 'Successful'))!.seq;

@@ -7,21 +7,21 @@
  * (Resume, Promote-Full, Abort) during a release, and a sync with waves and a PostSync hook, are
  * checked against what docs/argocd.md says.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { addressKey, blueGreenApp, canaryApp, groupManifest, webAnalysis } from './support/apps.ts';
 import { APPS, ARGOCD_NAMESPACE, AppRecorder, GitRepo, argocd, argocdUp, resourceHealth, type AppObj, type ArgocdStack } from './support/argocd.ts';
 import { activeSwitches, emptyServiceViolations, matchedVersionViolations, selectorChanges, type Edge } from './support/invariants.ts';
 import { Recorder } from './support/recorder.ts';
 import { Scenario, serviceUrl } from './support/scenario.ts';
+import { verdictServer, type VerdictServer } from './support/verdict-server.ts';
 import { waitFor } from './support/wait.ts';
 
 let stack: ArgocdStack;
 let s: Scenario | undefined;
 let recorder: Recorder | undefined;
 let apps: AppRecorder | undefined;
-let server: Server | undefined;
+/** The verdict server of the test running, closed after it. */
+let verdictOpen: VerdictServer | undefined;
 
 beforeAll(() => {
   stack = argocdUp();
@@ -31,22 +31,11 @@ afterEach(async () => {
   await recorder?.stop();
   if (s) await s.kube.custom.deleteNamespacedCustomObject({ ...APPS, namespace: ARGOCD_NAMESPACE, name: s.ns }).catch(() => undefined);
   await s?.cleanup();
-  await new Promise((r) => (server ? server.close(r) : r(undefined)));
-  s = apps = recorder = server = undefined;
+  await verdictOpen?.close();
+  s = apps = recorder = verdictOpen = undefined;
 });
 
 const EDGES: readonly Edge[] = [{ dependent: 'loan', dependency: 'interest', annotation: addressKey('interest') }];
-
-/** The endpoint interest's analysis asks; Argo's controller runs on this machine, so loopback reaches it. */
-async function verdictServer(): Promise<{ url: string; set: (ok: boolean) => void }> {
-  let ok = true;
-  server = createServer((_req, res) => {
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ ok }));
-  });
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/verdict`, set: (v) => (ok = v) };
-}
 
 /** What the repository holds: both apps at a version, and the group. */
 const manifests = (version: string) => ({
@@ -201,7 +190,7 @@ describe('Tandem through Argo CD', () => {
   });
 
   it('a failed post-promotion analysis rolls loan back; Argo CD shows it OutOfSync and self-heal puts Git back once', async () => {
-    const verdict = await verdictServer();
+    const verdict = (verdictOpen = await verdictServer());
     const files = (v: string) => ({
       ...manifests(v),
       'analysis.yaml': webAnalysis('interest-ok', verdict.url),
@@ -314,7 +303,7 @@ describe('Tandem through Argo CD', () => {
   it('Argo CD’s own Abort on interest: at the gate it aborts the release; the next commit releases anew; after loan went live, loan goes back with it', async () => {
     // loan's post-promotion analysis measures after 30 s: live on its new revision but not yet stable,
     // so Tandem waits before promoting interest, and Abort lands after a partial cutover.
-    const verdict = await verdictServer();
+    const verdict = (verdictOpen = await verdictServer());
     const files = (v: string) => ({
       ...manifests(v),
       'analysis.yaml': webAnalysis('settle', verdict.url, 30),

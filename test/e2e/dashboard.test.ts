@@ -5,14 +5,13 @@
  * a read-only user's refusal, an axe-core check, and the screenshots of docs/dashboard.md.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { axeViolations, BlipProxy, DashboardProcess, launchBrowser, readOnlyKubeconfig, screenshot } from './support/dashboard.ts';
 import { Scenario } from './support/scenario.ts';
+import { verdictServer, type VerdictServer } from './support/verdict-server.ts';
 
 const DESKTOP = { width: 1280, height: 800 };
 const NARROW = { width: 390, height: 844 };
@@ -21,7 +20,7 @@ let browser: Browser;
 const scenarios: Scenario[] = [];
 const dashboards: DashboardProcess[] = [];
 const proxies: BlipProxy[] = [];
-const servers: Server[] = [];
+const verdicts: VerdictServer[] = [];
 
 beforeAll(async () => {
   browser = await launchBrowser();
@@ -30,7 +29,7 @@ afterAll(async () => {
   await browser?.close();
   await Promise.all(dashboards.map((d) => d.stop()));
   await Promise.all(proxies.map((p) => p.stop()));
-  await Promise.all(servers.map((v) => new Promise((r) => v.close(r))));
+  await Promise.all(verdicts.map((v) => v.close()));
   await Promise.all(scenarios.map((s) => s.cleanup()));
 });
 
@@ -73,15 +72,6 @@ async function tabTo(page: Page, name: string): Promise<void> {
     if (focused === name) return;
   }
   throw new Error(`${name} not reachable with Tab`);
-}
-
-/** The endpoint a `web` metric asks, answering `{"ok": …}` as the test says; Argo's controller runs on this machine. */
-async function verdictServer(): Promise<{ url: string; set: (ok: boolean) => void }> {
-  let ok = true;
-  const server = createServer((_req, res) => res.setHeader('content-type', 'application/json').end(JSON.stringify({ ok })));
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/verdict`, set: (v) => (ok = v) };
 }
 
 /** The group analysis template: one `web` metric, measured `count` times `interval` apart; it fails on the first `ok: false`. */
@@ -259,6 +249,7 @@ describe('dashboard', () => {
   });
   it('shows the group analysis of a release live: each run, its phase and the measurement that decided', async () => {
     const verdict = await verdictServer();
+    verdicts.push(verdict);
     const s = await Scenario.create('dash-analysis', 'loans', ['interest', 'loan']);
     scenarios.push(s);
     await s.kube.apply(s.ns, releaseCheck(verdict.url, 1, '1s'));

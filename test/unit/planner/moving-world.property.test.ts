@@ -595,9 +595,9 @@ class World {
           !(release.restored ?? []).includes(d);
         // A dependent live on a superseded release's revision whose own Git moved on too: nothing
         // selects the dependency revision it went live with. It reaches the dependency's newest pods
-        // (its preview), or its active side while the last completed reconcile saw those not yet up
-        // (docs/design.md, "Git moves a live dependent on").
-        const strandedLive = revD !== rd.template && (address === url(`${p}-preview`) || (address === url(`${p}-active`) && !this.newestUpWhenPlanned.has(p)));
+        // (its preview, or its active side once that switched), or its active side while the last
+        // completed reconcile saw those not yet up (docs/design.md, "Git moves a live dependent on").
+        const strandedLive = revD !== rd.template && (address === url(`${p}-preview`) || revP === this.r(p).template || (address === url(`${p}-active`) && !this.newestUpWhenPlanned.has(p)));
         // Ordered promises less by design: one member at a time, so old and new sides of the release meet.
         const inRelease = (m: string, rev: string) => target(m)?.from === rev || target(m)?.revision === rev;
         const ordered = release?.strategy === 'Ordered' && inRelease(d, revD) && inRelease(p, revP);
@@ -605,9 +605,13 @@ class World {
         // outside the release that Git moves on at that moment is reached through its preview Service
         // (docs/design.md, known limits). Only in that state, only to such a dependency.
         const activeNotStable = rd.stableRS !== revD && release !== undefined && target(p) === undefined && address === url(`${p}-preview`);
+        // A release of a dependent that, as its start event said, leaves its dependency on the revision
+        // a failed release rolled it back to while Git still declares the failed one (docs/rollback.md):
+        // Tandem sees the cluster, not Git, so only a new revision of the dependency moves it on.
+        const announced = target(d)?.revision === revD && this.leftBehind.get(p) === this.git.get(p) && revP === this.r(p).template;
         // A person promoted one side by hand: the planner can only shorten it (checked at the end).
         const person = this.byHand.has(d) || this.byHand.has(p);
-        expect(returning || dependencyMovedOn || strandedLive || ordered || activeNotStable || person, `matched versions: ${d}@${revD} reaches ${p}@${revP} (release ${release?.state ?? 'none'})`).toBe(true);
+        expect(returning || dependencyMovedOn || strandedLive || ordered || activeNotStable || announced || person, `matched versions: ${d}@${revD} reaches ${p}@${revP} (release ${release?.state ?? 'none'})`).toBe(true);
       }
     }
   }
@@ -673,6 +677,20 @@ const ownedKeys = (barriers: number, preview: string[], active: string[]) =>
  */
 const REGRESSIONS: [Scenario][] = [
   [{ deps: [[], [], [1]], changed: [1, 2], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: 'both', verdicts: ['Successful', 'Failed'], duration: 3, commands: [{ t: 'pushMidCutover' }] }],
+  // A canary dependent resumed past its last barrier, its dependency moved on in Git before Argo called it stable.
+  [{ deps: [[], [], [1]], changed: [1, 2], postAnalysis: [], auto: false, kind: 'canary', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, commands: [{ t: 'progress' }, { t: 'promote' }, { t: 'progress' }, { t: 'reconcile' }, { t: 'reconcile' }, { t: 'push', members: [1] }] }],
+  // The same dependent when its dependency's guard errs: aborted before Argo calls it stable.
+  [{ deps: [[], [0], []], changed: [0], postAnalysis: [], auto: false, kind: 'canary', barriers: 1, analysis: 'both', verdicts: ['Error', 'Successful'], duration: 1, commands: [{ t: 'push', members: [1] }, { t: 'progress' }, { t: 'progress' }, { t: 'analysis', phase: 'Inconclusive' }] }],
+  // A release of a stranded dependent failing while it is live, not stable: an abort would return it to the stranded revision.
+  [{ deps: [[], [], [1]], changed: [1, 2], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: 'both', verdicts: ['Successful', 'Successful', 'Error'], duration: 1, commands: [{ t: 'progress' }, { t: 'pushMidCutover' }, { t: 'progress' }, { t: 'analysis', phase: 'Inconclusive' }] }],
+  // A member aborted before the gate, seen with another member's change: that release fails; the change waits.
+  [{ deps: [[], [], [], []], changed: [3], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, commands: [{ t: 'progress' }, { t: 'push', members: [1] }, { t: 'fail', i: 3 }, { t: 'analysisStalls', stalled: true }] }],
+  // A stranded pin whose dependency an Ordered release moves later: the earlier stage does not wait on it.
+  [{ deps: [[], [], [], [1]], changed: [0, 1, 3], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, commands: [{ t: 'pushMidCutover' }, { t: 'progress' }, { t: 'editSpec' }] }],
+  // A release of a dependent alone while a failed release left its dependency rolled back.
+  [{ deps: [[], [], [0]], changed: [0], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: 'post', verdicts: ['Failed'], duration: 1, commands: [{ t: 'progress' }, { t: 'promote' }, { t: 'progress' }, { t: 'push', members: [2] }] }],
+  // A stranded dependent repinned to its dependency's active side once an Ordered release switched it to the newest pods.
+  [{ deps: [[], [], [], [2]], changed: [2, 3], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, commands: [{ t: 'progress' }, { t: 'pushMidCutover' }, { t: 'editSpec' }] }],
 ];
 
 describe('the planner while the world moves, against a model of Argo Rollouts', () => {

@@ -141,6 +141,29 @@ describe('Lockstep canary, barrier by barrier', () => {
     expect(p.events.map((e) => e.reason)).toEqual(['ReleaseRetried']);
   });
 
+  // Past its last barrier a canary's weight rises to 100 % by itself: users reach its new pods before Argo calls it stable.
+  const finalCutover = (extra: ReleaseInput = {}) => opened({ state: 'CuttingOver', stage: 1, strategy: 'Lockstep', sequence: ['interest', 'loan'], openedBy: 'promote request', pinned: ['loan@l2'], ...extra });
+
+  it('rolls back a dependent resumed past its last barrier when Git moves its dependency on before Argo calls it stable', () => {
+    const p = run({ status: finalCutover() }, { desired: 'i3', stepIndex: 0 }, { desired: 'l2', stepIndex: 4 });
+    expect(p.status?.release).toMatchObject({ id, state: 'RollingBack', superseded: true, rolledBack: ['loan'] });
+    expect(p.status?.release?.abortReason).toBe('superseded: interest@i3 arrived before interest was promoted; loan go back to their previous revision, then forward with it in a new release');
+    expect(p.events.map((e) => e.reason)).toEqual(['ChangeDeferred', 'ReleaseAborted', 'ReleaseRolledBack']);
+    expect(kinds(p)).not.toContain('Promote:interest');
+    // Then back to l1 as any live member of a superseded release: its previous pods pinned first, then its template.
+    const q = run({ status: p.status! }, { desired: 'i3', stepIndex: 0 }, { desired: 'l2', stepIndex: 4 });
+    expect(kinds(q)).toEqual(['Pin:loan']);
+    const r = run({ status: q.status! }, { desired: 'i3', stepIndex: 0 }, { desired: 'l2', stepIndex: 4 });
+    expect(kinds(r)).toEqual(['RestoreTemplate:loan']);
+  });
+
+  it('aborts a dependent resumed past its last barrier in the step its release fails, keeping its pin while the dependency’s new pods run', () => {
+    const p = run({ status: finalCutover() }, { desired: 'i2', abort: true }, { desired: 'l2', stepIndex: 4 });
+    expect(kinds(p)).toEqual(['Abort:loan']);
+    expect(p.status?.release).toMatchObject({ id, state: 'RollingBack', rolledBack: ['loan'], pinned: ['loan@l2'] });
+    expect(p.events.map((e) => e.reason)).toEqual(['ReleaseAborted', 'ReleaseRolledBack']);
+  });
+
   it('aborts every member when one fails at an intermediate barrier: none is promoted yet', () => {
     const p = run({ status: opened({ promotedMembers: ['loan'] }) }, { desired: 'i2', abort: true }, { desired: 'l2', stepIndex: 2 });
     expect(kinds(p)).toEqual(['Abort:loan']);
