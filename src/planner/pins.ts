@@ -33,7 +33,8 @@ const fingerprintOf = (values: Readonly<Record<string, string>>): string =>
 /**
  * The pins a dependent's new pods get before it is promoted: for each dependency that moves in the
  * same release, the address of that dependency's preview (canary) Service, which serves the new
- * revision before and after the dependency's own promotion. The pins its previous pods get before a
+ * revision before and after the dependency's own promotion; for any other, its active (stable)
+ * Service. The pins its previous pods get before a
  * rollback puts them back live (Argo gives them their preview metadata until it calls them stable
  * again) name the dependency's active Service instead, back on its previous revision by then.
  * `roleOf` says which Service of each dependency; `undefined` leaves that dependency unpinned.

@@ -94,6 +94,13 @@ export function step(input: StepInput): StepResult {
 const inRelease = (release: ReleaseStatus, role: ServiceRole) => (dependency: string): ServiceRole | undefined =>
   release.targets.some((t) => t.rollout === dependency) ? role : undefined;
 
+/**
+ * A cutover's pins: the previews of the dependencies the release moves, the active side of the others.
+ * Argo gives a revision active but not yet stable its preview metadata, and strips the role metadata
+ * of one Git moves past: pinned, its pods keep the dependencies they went live with either way.
+ */
+const cutoverRole = (release: ReleaseStatus) => (dependency: string): ServiceRole => inRelease(release, 'preview')(dependency) ?? 'active';
+
 class Step {
   readonly in: StepInput;
   readonly actions: Action[] = [];
@@ -217,6 +224,10 @@ class Step {
     // A live member Git moved on too cannot go back: it stays live until the next release (stranded).
     const back = live.filter((m) => this.at(m).desiredRevision === target.get(m)?.revision);
     const stay = live.filter((m) => !back.includes(m));
+    // Argo strips the role metadata of a revision neither desired nor stable: a stranded one keeps an
+    // address through its pin (`stranded`), which one with none from the cutover is given now.
+    const unpinned = stay.filter((m) => !(release.pinned ?? []).some((e) => parsePinEntry(e).rollout === m && parsePinEntry(e).revision === target.get(m)!.revision));
+    if (unpinned.length > 0) release.pinned = [...(release.pinned ?? []), ...unpinned.map((m) => pinEntry(m, target.get(m)!.revision))].sort();
     const fates = [
       ...(back.length > 0 ? [`${back.join(', ')} go back to their previous revision, then forward with it in a new release`] : []),
       ...(stay.length > 0 ? [`${stay.map((m) => `${m}@${target.get(m)?.revision}`).join(', ')} stay live, reaching the newest revisions of what they call once those are up, until a new release promotes ${stay.map((m) => `${m}@${this.at(m).desiredRevision}`).join(', ')}`] : []),
@@ -684,7 +695,7 @@ class Step {
       if (notReady.length > 0) return promoting(`${label} promoting: waiting for ${notReady.join(', ')} to be ready again before ${m} (${progress})`); // §5 Order
       if (!this.in.wired(m)) return promoting(`${label} promoting ${m} (${progress})`);
       const revision = release.targets.find((t) => t.rollout === m)!.revision;
-      const pins = this.rollsBack(release, stage) ? this.in.pins(m, inRelease(release, 'preview')) : {};
+      const pins = this.rollsBack(release, stage) ? this.in.pins(m, cutoverRole(release)) : {};
       if (Object.keys(pins).length > 0 && !(this.in.release?.pinned ?? []).includes(pinEntry(m, revision))) {
         // The new pods keep their dependencies' new revisions through the switch; recorded as pinned
         // once the write succeeded, and only then is the member promoted (a crash leaves no window).
@@ -830,6 +841,8 @@ class Step {
       return !(r.desiredRevision === revision && r.stableRevision === revision && this.pinSettled(rollout, revision, release));
     }
     if (!target || target.revision !== revision || !this.lockstep(release)) return false;
+    // Git moved a superseded release's live member past it: not a cutover's pin any more (`stranded`).
+    if (release.superseded && this.at(rollout).desiredRevision !== revision) return false;
     if (release.state === 'CuttingOver') return this.stagesOf(release)[release.stage ?? 0]?.final === true;
     if (release.state === 'Gating') return false;
     if (this.at(rollout).activeRevision !== revision && !this.goingLive(rollout, release)) return false;
@@ -957,7 +970,9 @@ class Step {
       }
       if (live) kept.push(t); // Ordered: members before the failed one stay
       if (r.failed) this.states.set(t, 'Failed');
-      if (!r.promoted && !r.aborted && r.desiredRevision === target.revision) {
+      // A superseded release's member not yet live waits at its gate for the release that replaces
+      // it, which takes the same revision; aborted, it would fail that release at once.
+      if (!r.promoted && !r.aborted && r.desiredRevision === target.revision && !release.superseded) {
         this.actions.push({ kind: 'Abort', rollout: t, resourceVersion: r.resourceVersion });
         this.states.set(t, 'Failed');
       }

@@ -180,6 +180,19 @@ describe('1. a newer revision arrives mid-cutover', () => {
   });
 });
 
+describe('1b. a release of the dependent alone', () => {
+  const loanOnly = (extra: ReleaseInput = {}) =>
+    release({ state: 'CuttingOver', readyAt: iso(), firstReadyAt: iso(), promotedAt: iso(), openedBy: 'promote request', targets: [{ rollout: 'loan', revision: 'l2', from: 'l1' }], sequence: ['loan'], ...extra });
+
+  it('pins its new pods to the dependency’s active Service before promoting it: Argo may strip their role metadata or give them preview metadata', () => {
+    const p = run({ status: loanOnly() }, {}, { desired: 'l2', paused: true });
+    expect(p.actions).toEqual([{ kind: 'Pin', rollout: 'loan', replicaSet: 'loan-l2', revision: 'l2', annotations: { [PIN]: url('interest-active') } }]);
+    expect(p.status?.release?.pinned).toEqual(['loan@l2']);
+    const q = run({ status: again(p) }, {}, { desired: 'l2', paused: true });
+    expect(kinds(q.actions)).toEqual(['Promote:loan']);
+  });
+});
+
 describe('2. the spec is edited mid-release', () => {
   it('Lockstep → Ordered mid-cutover: the release keeps its graph: dependents first, behind the gate, previews to previews', () => {
     const p = run({ strategy: 'Ordered', status: cuttingOver() }, { desired: 'i2' }, { desired: 'l2' });
