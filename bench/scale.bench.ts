@@ -151,7 +151,7 @@ const startupWrites = observer.writesBetween(c1.startedAt, steady1);
 const startPhases = groups.flatMap((g) => {
   const keys = MEMBERS.map((m) => `${g.namespace}/${memberName(g.name, m)}`);
   const wired = Math.max(c1.startedAt, ...startupWrites.filter((w) => w.kind === 'Rollout' && keys.some((k) => w.what === `${k} spec/metadata`)).map((w) => w.at));
-  const observedAll = Math.max(wired, ...keys.flatMap((k) => (observer.observedAt.get(k) ?? []).filter((at) => at >= wired && at <= steady1)));
+  const observedAll = Math.max(wired, ...keys.flatMap((k) => (observer.observedAt.get(k) ?? []).filter((at) => at >= wired).slice(0, 1)));
   const healthy = (observer.healthyAt.get(`${g.namespace}/${g.name}`) ?? []).filter((at) => at >= c1.startedAt).sort((a, b) => a - b)[0];
   return healthy === undefined ? [] : [{ wired: wired - c1.startedAt, argo: observedAll - wired, status: Math.max(0, healthy - observedAll) }];
 });
@@ -185,12 +185,28 @@ const setImages = (rs: readonly RolloutObj[], image: string) =>
     ),
   );
 const storms = !args['no-storm'];
+/**
+ * Argo Rollouts' own figures (its /metrics, the port test/cluster/cluster.sh gives it): the rollout
+ * work queue's adds, retries, mean wait and work, to tell Argo's time from Tandem's in a storm.
+ */
+const ARGO_METRICS = `http://127.0.0.1:${Number(process.env['TANDEM_CLUSTER_PORT_BASE'] ?? 27400) + 7}/metrics`;
+const argoScrape = async () => {
+  const text = await (await fetch(ARGO_METRICS)).text();
+  const v = (name: string) => Number(new RegExp(`^${name}\\{name="Rollouts"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { adds: v('workqueue_adds_total'), retries: v('workqueue_retries_total'), queueS: v('workqueue_queue_duration_seconds_sum'), workS: v('workqueue_work_duration_seconds_sum') };
+};
+const argoDelta = (a: Awaited<ReturnType<typeof argoScrape>>, b: Awaited<ReturnType<typeof argoScrape>>) => {
+  const adds = b.adds - a.adds;
+  return { reconciles: adds, retries: b.retries - a.retries, meanQueueWaitMs: Math.round(((b.queueS - a.queueS) / adds) * 1000), meanWorkMs: Math.round(((b.workS - a.workS) / adds) * 1000) };
+};
+const argo0 = await argoScrape();
 load.mark('baseline-storm');
 const baseStart = performance.now();
 if (storms) await setImages(observer.listRollouts('baseline'), IMAGE(2));
 const baseEnd = storms ? await observer.until('baseline storm done', allPromoted('baseline', IMAGE(2)), 3_600_000) : baseStart;
 if (storms) say(`baseline storm (${3 * N} plain Rollouts): ${secs(baseEnd - baseStart)} s`);
 
+const argo1 = await argoScrape();
 const m2 = await c2.metrics();
 load.mark('storm');
 const stormStart = performance.now();
@@ -199,6 +215,7 @@ const stormEnd = storms
   ? await observer.until('group storm done', () => observer.listGroups().every(groupHealthy) && allPromoted('group', IMAGE(2))(), 3_600_000)
   : stormStart;
 const m3 = await c2.metrics();
+const argo2 = await argoScrape();
 if (storms) say(`group storm (${N} groups): ${secs(stormEnd - stormStart)} s`);
 const mem2 = endSample2();
 load.stop();
@@ -309,6 +326,8 @@ const result = {
   ),
   /** Per group, ms: storm start → first promote, → last member promoted, → Healthy (see above). */
   stormPhasesMs: { groups: phases.length, gate: pq(phases.map((p) => p.gate)), cutover: pq(phases.map((p) => p.cutover)), tail: pq(phases.map((p) => p.tail)) },
+  /** Argo Rollouts' rollout work queue during each storm (its own metrics). */
+  argoQueue: { baseline: argoDelta(argo0, argo1), groups: argoDelta(argo1, argo2) },
   /** Per plain Rollout, ms: baseline storm start → promoted on the new image. */
   baselinePromotedMs: pq(baselinePromoted),
   /** Per member promote, ms: Tandem's promote seen → Argo's status reading promoted. */
@@ -342,13 +361,14 @@ const rows: [string, unknown][] = [
   ['plan alone p50 / p99 (start-up; storm)', `≤ ${result.reconcilePlanStartup.p50LeS} / ≤ ${result.reconcilePlanStartup.p99LeS} s; ≤ ${result.reconcilePlan.p50LeS} / ≤ ${result.reconcilePlan.p99LeS} s`],
   ['storm per group p50 / max: to first promote, cutover, tail', (['gate', 'cutover', 'tail'] as const).map((k) => `${result.stormPhasesMs[k].p50} / ${result.stormPhasesMs[k].max}`).join(', ') + ' ms'],
   ['Argo alone per Rollout p50 / max; a promote acted on p50 / p99', `${result.baselinePromotedMs.p50} / ${result.baselinePromotedMs.max} ms; ${result.argoPromoteMs.p50} / ${result.argoPromoteMs.p99} ms`],
+  ['Argo reconciles (retries), mean wait / work: baseline; groups', (['baseline', 'groups'] as const).map((k) => { const q = result.argoQueue[k]; return `${q.reconciles} (${q.retries}), ${q.meanQueueWaitMs} / ${q.meanWorkMs} ms`; }).join('; ')],
   ['handoff p50 / p99', `${result.handoffMs.p50} / ${result.handoffMs.p99} ms (${result.handoffMs.count})`],
   ['  promoted → persisted, p50 / p99', `${result.handoffMs.promotedToPersistedP50} / ${result.handoffMs.promotedToPersistedP99} ms`],
   ['  persisted → promote, p50 / p99', `${result.handoffMs.persistedToPromoteP50} / ${result.handoffMs.persistedToPromoteP99} ms`],
 ];
 if (!storms) {
   // Not run: no figures rather than zeros.
-  for (const k of ['reconcileStorm', 'baselineStormS', 'groupStormS', 'stormRatio', 'stormWrites', 'stormGroupWriteChanges', 'handoffMs', 'stormPhasesMs', 'baselinePromotedMs', 'argoPromoteMs', 'reconcilePlan'] as const) (result as Record<string, unknown>)[k] = null;
+  for (const k of ['reconcileStorm', 'baselineStormS', 'groupStormS', 'stormRatio', 'stormWrites', 'stormGroupWriteChanges', 'handoffMs', 'stormPhasesMs', 'baselinePromotedMs', 'argoPromoteMs', 'reconcilePlan', 'argoQueue'] as const) (result as Record<string, unknown>)[k] = null;
   rows.splice(rows.findIndex(([k]) => k.startsWith('reconcile p50 / p99 (storm)')));
   rows.push(['storms', 'not run (--no-storm)']);
 }
