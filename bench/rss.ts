@@ -9,7 +9,13 @@ import { parseArgs } from 'node:util';
 import { BenchController } from './scale/controller.ts';
 
 const { values: args, positionals } = parseArgs({
-  options: { kubeconfig: { type: 'string' }, settle: { type: 'string', default: '20' }, sample: { type: 'string', default: '30' } },
+  options: {
+    kubeconfig: { type: 'string' },
+    settle: { type: 'string', default: '20' },
+    sample: { type: 'string', default: '30' },
+    /** Sample anyway after this many seconds, saying it had not settled (Argo still bringing Rollouts up, say). */
+    'settle-max': { type: 'string', default: '600' },
+  },
   allowPositionals: true,
 });
 if (!args.kubeconfig || positionals.length === 0) throw new Error('usage: node bench/rss.ts --kubeconfig K <label>=<cli.js>[,node-flag…] …');
@@ -25,11 +31,16 @@ for (const spec of positionals) {
   const ready = await c.ready();
   // Settled: nothing queued or in flight for --settle seconds in a row.
   let quietSince = performance.now();
+  let settled = true;
   for (;;) {
     const m = await c.metrics();
     const busy = gauge(m, 'workqueue_depth') > 0 || gauge(m, 'controller_runtime_active_workers') > 0;
     if (busy) quietSince = performance.now();
     if (performance.now() - quietSince >= Number(args.settle) * 1000) break;
+    if (performance.now() - ready >= Number(args['settle-max']) * 1000) {
+      settled = false;
+      break;
+    }
     await sleep(500);
   }
   const settledS = (performance.now() - ready) / 1000;
@@ -44,7 +55,7 @@ for (const spec of positionals) {
   await c.stop();
   rss.sort((a, b) => a - b);
   console.log(
-    `${label}: ready ${((ready - c.startedAt) / 1000).toFixed(1)} s, settled ${settledS.toFixed(1)} s later; RSS median ${rss[rss.length >> 1]!.toFixed(0)} / max ${rss.at(-1)!.toFixed(0)} / peak ${peak.toFixed(0)} MiB; ` +
+    `${label}: ready ${((ready - c.startedAt) / 1000).toFixed(1)} s, ${settled ? 'settled' : 'NOT settled, sampled'} ${settledS.toFixed(1)} s later; RSS median ${rss[rss.length >> 1]!.toFixed(0)} / max ${rss.at(-1)!.toFixed(0)} / peak ${peak.toFixed(0)} MiB; ` +
       `heap used ${mib(gauge(m, 'nodejs_heap_size_used_bytes'))} / total ${mib(gauge(m, 'nodejs_heap_size_total_bytes'))} MB, new space ${mib(gauge(m, 'nodejs_heap_space_size_total_bytes\\{space="new"\\}'))} MB`,
   );
 }
