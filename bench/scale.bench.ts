@@ -146,6 +146,15 @@ const steady1 = await observer.until('every group Healthy, every member observed
 const rssSteady = c1.memory();
 say(`every group Healthy after ${secs(healthy1 - c1.startedAt)} s (steady ${secs(steady1 - c1.startedAt)} s), RSS ${rssSteady.rssMiB.toFixed(0)} MiB`);
 const startupWrites = observer.writesBetween(c1.startedAt, steady1);
+// Where start-up goes, per group: start → the controller's last write to a member (the wiring: the
+// queue and Tandem's writes), → Argo observing every member's new generation, → the group Healthy.
+const startPhases = groups.flatMap((g) => {
+  const keys = MEMBERS.map((m) => `${g.namespace}/${memberName(g.name, m)}`);
+  const wired = Math.max(c1.startedAt, ...startupWrites.filter((w) => w.kind === 'Rollout' && keys.some((k) => w.what === `${k} spec/metadata`)).map((w) => w.at));
+  const observedAll = Math.max(wired, ...keys.flatMap((k) => (observer.observedAt.get(k) ?? []).filter((at) => at >= wired).slice(0, 1)));
+  const healthy = (observer.healthyAt.get(`${g.namespace}/${g.name}`) ?? []).filter((at) => at >= c1.startedAt).sort((a, b) => a - b)[0];
+  return healthy === undefined ? [] : [{ wired: wired - c1.startedAt, argo: observedAll - wired, status: Math.max(0, healthy - observedAll) }];
+});
 load.mark('idle');
 await sleep(IDLE_MS);
 const idleWrites = observer.writesBetween(steady1, steady1 + IDLE_MS);
@@ -176,12 +185,28 @@ const setImages = (rs: readonly RolloutObj[], image: string) =>
     ),
   );
 const storms = !args['no-storm'];
+/**
+ * Argo Rollouts' own figures (its /metrics, the port test/cluster/cluster.sh gives it): the rollout
+ * work queue's adds, retries, mean wait and work, to tell Argo's time from Tandem's in a storm.
+ */
+const ARGO_METRICS = `http://127.0.0.1:${Number(process.env['TANDEM_CLUSTER_PORT_BASE'] ?? 27400) + 7}/metrics`;
+const argoScrape = async () => {
+  const text = await (await fetch(ARGO_METRICS)).text();
+  const v = (name: string) => Number(new RegExp(`^${name}\\{name="Rollouts"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { adds: v('workqueue_adds_total'), retries: v('workqueue_retries_total'), queueS: v('workqueue_queue_duration_seconds_sum'), workS: v('workqueue_work_duration_seconds_sum') };
+};
+const argoDelta = (a: Awaited<ReturnType<typeof argoScrape>>, b: Awaited<ReturnType<typeof argoScrape>>) => {
+  const adds = b.adds - a.adds;
+  return { reconciles: adds, retries: b.retries - a.retries, meanQueueWaitMs: Math.round(((b.queueS - a.queueS) / adds) * 1000), meanWorkMs: Math.round(((b.workS - a.workS) / adds) * 1000) };
+};
+const argo0 = await argoScrape();
 load.mark('baseline-storm');
 const baseStart = performance.now();
 if (storms) await setImages(observer.listRollouts('baseline'), IMAGE(2));
 const baseEnd = storms ? await observer.until('baseline storm done', allPromoted('baseline', IMAGE(2)), 3_600_000) : baseStart;
 if (storms) say(`baseline storm (${3 * N} plain Rollouts): ${secs(baseEnd - baseStart)} s`);
 
+const argo1 = await argoScrape();
 const m2 = await c2.metrics();
 load.mark('storm');
 const stormStart = performance.now();
@@ -190,6 +215,7 @@ const stormEnd = storms
   ? await observer.until('group storm done', () => observer.listGroups().every(groupHealthy) && allPromoted('group', IMAGE(2))(), 3_600_000)
   : stormStart;
 const m3 = await c2.metrics();
+const argo2 = await argoScrape();
 if (storms) say(`group storm (${N} groups): ${secs(stormEnd - stormStart)} s`);
 const mem2 = endSample2();
 load.stop();
@@ -219,12 +245,45 @@ for (const g of groups) {
   }
 }
 
+// ---- where the storm's time goes, per group: Argo bringing the previews up and Tandem's gate (→ the
+// first promote), the cutover (→ the last member promoted: three promotes and the handoffs between),
+// the tail (→ Healthy: the pins wait for the dependencies' previous pods, Argo's scaleDownDelaySeconds,
+// then the unpin). Argo alone: each plain Rollout's change → promoted. Also each promote → Argo
+// reading it as promoted (Argo's part of a cutover). ----
+const ms = (v: number | undefined) => (v === undefined ? undefined : Math.round(v * 10) / 10);
+const firstAfter = (ts: Iterable<number> | undefined, from: number) => [...(ts ?? [])].filter((at) => at > from).sort((a, b) => a - b)[0];
+const phases: { gate: number; cutover: number; tail: number }[] = [];
+const argoPromote: number[] = [];
+for (const g of groups) {
+  const key = (m: string) => `${g.namespace}/${memberName(g.name, m)}`;
+  const promotes = MEMBERS.map((m) => firstAfter(observer.promoteWrites.get(key(m)), stormStart));
+  const promoted = MEMBERS.map((m) => firstAfter(observer.promotedAt.get(key(m))?.values(), stormStart));
+  promotes.forEach((p, i) => {
+    const done = promoted[i];
+    if (p !== undefined && done !== undefined && done >= p) argoPromote.push(done - p);
+  });
+  const healthy = firstAfter(observer.healthyAt.get(`${g.namespace}/${g.name}`), stormStart);
+  if (promotes.some((p) => p === undefined) || promoted.some((p) => p === undefined) || healthy === undefined) continue;
+  const first = Math.min(...(promotes as number[]));
+  const last = Math.max(...(promoted as number[]));
+  phases.push({ gate: first - stormStart, cutover: last - first, tail: healthy - last });
+}
+const baselinePromoted = observer.listRollouts('baseline').flatMap((r) => {
+  const at = firstAfter(observer.promotedAt.get(`${r.metadata.namespace}/${r.metadata.name}`)?.values(), baseStart);
+  return at === undefined || at > baseEnd ? [] : [at - baseStart];
+});
+const pq = (xs: number[]) => ({ p50: ms(quantile(xs, 0.5)), p99: ms(quantile(xs, 0.99)), max: ms(quantile(xs, 1)) });
+
 // ---- report ----
+/** The plan alone, without the API writes (tandem_plan_seconds; absent from builds before it). */
+const pt = (text: string, q: number, before?: string) => {
+  const h = histogram(text, 'tandem_plan_seconds');
+  return histogramQuantile(before ? histogramDelta(h, histogram(before, 'tandem_plan_seconds')) : h, q);
+};
 const rq = (text: string, q: number, before?: string) => {
   const h = histogram(text, 'controller_runtime_reconcile_time_seconds');
   return histogramQuantile(before ? histogramDelta(h, histogram(before, 'controller_runtime_reconcile_time_seconds')) : h, q);
 };
-const ms = (v: number | undefined) => (v === undefined ? undefined : Math.round(v * 10) / 10);
 const countBy = (ws: Write[]) => Object.fromEntries(['Rollout', 'RolloutGroup', 'Event'].map((k) => [k, ws.filter((w) => w.kind === k).length]));
 const result = {
   label: args.label,
@@ -241,6 +300,8 @@ const result = {
   startToAllHealthyS: secs(healthy1 - c1.startedAt),
   startToSteadyS: secs(steady1 - c1.startedAt),
   startupWrites: countBy(startupWrites),
+  /** Per group, ms: start → last wiring write, → Argo observed every member, → Healthy (see above). */
+  startPhasesMs: { groups: startPhases.length, wired: pq(startPhases.map((p) => p.wired)), argo: pq(startPhases.map((p) => p.argo)), status: pq(startPhases.map((p) => p.status)) },
   rssSteadyMiB: Math.round(rssSteady.rssMiB),
   rssIdleMiB: Math.round(rssIdle.rssMiB),
   peakStartMiB: Math.round(mem1.peakMiB),
@@ -263,6 +324,16 @@ const result = {
       .sort((a, b) => b[1] - a[1])
       .slice(0, 20),
   ),
+  /** Per group, ms: storm start → first promote, → last member promoted, → Healthy (see above). */
+  stormPhasesMs: { groups: phases.length, gate: pq(phases.map((p) => p.gate)), cutover: pq(phases.map((p) => p.cutover)), tail: pq(phases.map((p) => p.tail)) },
+  /** Argo Rollouts' rollout work queue during each storm (its own metrics). */
+  argoQueue: { baseline: argoDelta(argo0, argo1), groups: argoDelta(argo1, argo2) },
+  /** Per plain Rollout, ms: baseline storm start → promoted on the new image. */
+  baselinePromotedMs: pq(baselinePromoted),
+  /** Per member promote, ms: Tandem's promote seen → Argo's status reading promoted. */
+  argoPromoteMs: pq(argoPromote),
+  reconcilePlan: { p50LeS: pt(m3, 0.5, m2).le, p99LeS: pt(m3, 0.99, m2).le, count: pt(m3, 0.5, m2).count },
+  reconcilePlanStartup: { p50LeS: pt(m1, 0.5).le, p99LeS: pt(m1, 0.99).le, count: pt(m1, 0.5).count },
   handoffMs: {
     count: handoffs.length,
     p50: ms(quantile(handoffs.map((h) => h.total), 0.5)),
@@ -279,6 +350,7 @@ const rows: [string, unknown][] = [
   ['objects created', `${created} in ${createS} s (${Math.round(created / createS)}/s)`],
   ['start → /readyz', `${result.startToReadyS} s`],
   ['start → every group Healthy', `${result.startToAllHealthyS} s (steady: ${result.startToSteadyS} s)`],
+  ['start-up per group p50 / max: wired, Argo observed, Healthy', (['wired', 'argo', 'status'] as const).map((k) => `${result.startPhasesMs[k].p50} / ${result.startPhasesMs[k].max}`).join(', ') + ' ms'],
   ['RSS steady / after idle / peak at start', `${result.rssSteadyMiB} / ${result.rssIdleMiB} / ${result.peakStartMiB} MiB`],
   ['RSS after storm / peak (restarted process)', `${result.rssAfterStormMiB} / ${result.peakStormMiB} MiB`],
   ['writes while idle', `${result.idleWrites} in ${IDLE_MS / 1000} s`],
@@ -286,13 +358,17 @@ const rows: [string, unknown][] = [
   ['reconcile p50 / p99 (start-up)', `≤ ${result.reconcileStartup.p50LeS} / ≤ ${result.reconcileStartup.p99LeS} s (${result.reconcileStartup.count})`],
   ['reconcile p50 / p99 (storm)', `≤ ${result.reconcileStorm.p50LeS} / ≤ ${result.reconcileStorm.p99LeS} s (${result.reconcileStorm.count})`],
   ['storm: groups / Argo alone', `${result.groupStormS} s / ${result.baselineStormS} s = ${result.stormRatio}×`],
+  ['plan alone p50 / p99 (start-up; storm)', `≤ ${result.reconcilePlanStartup.p50LeS} / ≤ ${result.reconcilePlanStartup.p99LeS} s; ≤ ${result.reconcilePlan.p50LeS} / ≤ ${result.reconcilePlan.p99LeS} s`],
+  ['storm per group p50 / max: to first promote, cutover, tail', (['gate', 'cutover', 'tail'] as const).map((k) => `${result.stormPhasesMs[k].p50} / ${result.stormPhasesMs[k].max}`).join(', ') + ' ms'],
+  ['Argo alone per Rollout p50 / max; a promote acted on p50 / p99', `${result.baselinePromotedMs.p50} / ${result.baselinePromotedMs.max} ms; ${result.argoPromoteMs.p50} / ${result.argoPromoteMs.p99} ms`],
+  ['Argo reconciles (retries), mean wait / work: baseline; groups', (['baseline', 'groups'] as const).map((k) => { const q = result.argoQueue[k]; return `${q.reconciles} (${q.retries}), ${q.meanQueueWaitMs} / ${q.meanWorkMs} ms`; }).join('; ')],
   ['handoff p50 / p99', `${result.handoffMs.p50} / ${result.handoffMs.p99} ms (${result.handoffMs.count})`],
   ['  promoted → persisted, p50 / p99', `${result.handoffMs.promotedToPersistedP50} / ${result.handoffMs.promotedToPersistedP99} ms`],
   ['  persisted → promote, p50 / p99', `${result.handoffMs.persistedToPromoteP50} / ${result.handoffMs.persistedToPromoteP99} ms`],
 ];
 if (!storms) {
   // Not run: no figures rather than zeros.
-  for (const k of ['reconcileStorm', 'baselineStormS', 'groupStormS', 'stormRatio', 'stormWrites', 'stormGroupWriteChanges', 'handoffMs'] as const) (result as Record<string, unknown>)[k] = null;
+  for (const k of ['reconcileStorm', 'baselineStormS', 'groupStormS', 'stormRatio', 'stormWrites', 'stormGroupWriteChanges', 'handoffMs', 'stormPhasesMs', 'baselinePromotedMs', 'argoPromoteMs', 'reconcilePlan', 'argoQueue'] as const) (result as Record<string, unknown>)[k] = null;
   rows.splice(rows.findIndex(([k]) => k.startsWith('reconcile p50 / p99 (storm)')));
   rows.push(['storms', 'not run (--no-storm)']);
 }

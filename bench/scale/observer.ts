@@ -86,6 +86,10 @@ export class Observer {
   readonly promotedAt = new Map<string, Map<string, number>>();
   /** Per Rollout key: when the controller's status writes (promotes) were seen. */
   readonly promoteWrites = new Map<string, number[]>();
+  /** Per Rollout key: every time Argo was seen observing a new generation (observedGeneration catching up). */
+  readonly observedAt = new Map<string, number[]>();
+  /** Per group key: every time its status was seen turning Healthy with no release in flight. */
+  readonly healthyAt = new Map<string, number[]>();
   /** Per group key and member: when the group's status first recorded the member as promoted. */
   readonly persistedAt = new Map<string, Map<string, number>>();
   private readonly listeners = new Set<() => void>();
@@ -122,6 +126,7 @@ export class Observer {
     const events = new ListWatch<KubernetesObject>('/api/v1/events', watch, () => core.listEventForAllNamespaces({ fieldSelector: `source=${FIELD_MANAGER}` }) as never, false, undefined, `source=${FIELD_MANAGER}`);
     let eventsListed = false;
     const last = new Map<string, { status: string; rest: string; rv: string; paused: boolean }>();
+    const prevObserved = new Map<string, boolean>();
     const onRollout = (r: RolloutObj) => {
       if (!this.namespaces.has(r.metadata.namespace)) return;
       const key = `${r.metadata.namespace}/${r.metadata.name}`;
@@ -138,6 +143,9 @@ export class Observer {
         if (prev.rest !== cur.rest) this.writes.push({ at: now, kind: 'Rollout', what: `${key} spec/metadata` });
       }
       last.set(key, cur);
+      const observed = r.status?.observedGeneration === String(r.metadata.generation);
+      if (observed && prevObserved.get(key) === false) (this.observedAt.get(key) ?? this.observedAt.set(key, []).get(key)!).push(now);
+      prevObserved.set(key, observed);
       const rev = promotedOn(r);
       if (rev) {
         const byRev = this.promotedAt.get(key) ?? this.promotedAt.set(key, new Map()).get(key)!;
@@ -153,6 +161,7 @@ export class Observer {
       const prev = groupRv.get(key);
       // Nothing but the controller writes a group after the benchmark created it.
       if (prev && prev.rv !== g.metadata.resourceVersion) this.writes.push({ at: now, kind: 'RolloutGroup', what: `${key} ${changedPaths(prev.obj, g).join(',')}` });
+      if (groupHealthy(g) && !(prev && groupHealthy(prev.obj))) (this.healthyAt.get(key) ?? this.healthyAt.set(key, []).get(key)!).push(now);
       groupRv.set(key, { rv: g.metadata.resourceVersion, obj: g });
       const release = g.status?.release;
       if (release) {

@@ -47,6 +47,17 @@ export class ArgoNudge {
     return now - w.since >= period && (w.lastNudge === undefined || now - w.lastNudge >= period);
   }
 
+  /**
+   * How long until a Rollout seen waiting (by `due`) could next be due for a nudge, or undefined
+   * when it is not seen waiting. Until then only its watch events can change what is planned for it.
+   */
+  dueInMs(key: string, now: number): number | undefined {
+    const w = this.waiting.get(key);
+    if (!w) return undefined;
+    const period = this.periodFor(w.nudges);
+    return Math.max(0, w.since + period - now, w.lastNudge === undefined ? 0 : w.lastNudge + period - now);
+  }
+
   nudged(key: string, now: number): void {
     const w = this.waiting.get(key);
     if (w) this.waiting.set(key, { ...w, lastNudge: now, nudges: w.nudges + 1 });

@@ -83,6 +83,10 @@ export class Reconciler {
     return this.metrics ? this.metrics.action(action, fn) : fn();
   }
 
+  private planned<T>(fn: () => T): T {
+    return this.metrics ? this.metrics.planned(fn) : fn();
+  }
+
   async reconcile(key: string): Promise<ReconcileResult> {
     const { namespace, name } = parseGroupKey(key);
     let raw = this.gw.getGroup(namespace, name) as RawGroup | undefined;
@@ -93,12 +97,14 @@ export class Reconciler {
       const group = parsed.data;
       // A copy the status write just returned is newer than the cache: no need to wait for the cache.
       if (step === 0 && this.groupWrites.stale(key, group.metadata.resourceVersion, this.now())) return { requeueAfterMs: CACHE_LAG_MS };
-      const observed = this.observe(group);
-      const now = observed.now;
-      if ([...observed.rollouts.values()].some((v) => this.expectations.stale(rolloutKey(v.rollout.metadata), v.rollout.metadata.resourceVersion, now))) {
-        return { requeueAfterMs: CACHE_LAG_MS };
-      }
-      const p = this.planWithinBudget(namespace, observed);
+      const planned = this.planned(() => {
+        const observed = this.observe(group);
+        const now = observed.now;
+        if ([...observed.rollouts.values()].some((v) => this.expectations.stale(rolloutKey(v.rollout.metadata), v.rollout.metadata.resourceVersion, now))) return undefined;
+        return { observed, p: this.planWithinBudget(namespace, observed) };
+      });
+      if (!planned) return { requeueAfterMs: CACHE_LAG_MS };
+      const { observed, p } = planned;
       const log = this.log.child({ group: key, release: p.status?.release?.id });
       const { requeue, written } = await this.act(group, raw, observed, p, log);
       // The planner persisted a step and asks to go on at once (a member moved on: promote the
@@ -106,7 +112,7 @@ export class Reconciler {
       // of its watch event and a wait in the queue behind every other group's events, which made up
       // most of a handoff under load. Persist-then-act holds: the step is persisted before the next
       // plan acts on it, and a crash in between resumes from the persisted status as before.
-      if (requeue !== undefined || p.requeueAfterMs !== 0 || written === undefined || step + 1 >= MAX_STEPS) return { requeueAfterMs: requeue ?? p.requeueAfterMs };
+      if (requeue !== undefined || p.requeueAfterMs !== 0 || written === undefined || step + 1 >= MAX_STEPS) return { requeueAfterMs: requeue ?? this.requeueFor(namespace, p, observed.now) };
       raw = written;
     }
   }
@@ -121,6 +127,22 @@ export class Reconciler {
     const p = plan({ ...observed, nudgeDue: new Set(granted === undefined ? [] : [granted]) });
     if (granted !== undefined && !p.actions.some((a) => a.kind === 'Nudge' && a.rollout === granted)) this.nudgeBudget.giveBack(rolloutKey({ namespace, name: granted }));
     return p;
+  }
+
+  /**
+   * When to plan again. A plan that waits for Argo to act on members decides nothing until it has,
+   * and Argo acting is a watch event of those Rollouts, which wakes the group (EventRouter): the
+   * planner's poll (SETTLE_MS, every second) is then needed only for the time a nudge comes due,
+   * which no event shows. The poll was most of the reconciles of a storm: every group waiting on a
+   * slow Argo was planned again every second. A member that was due but got no turn of the budget
+   * keeps the poll, as does one not seen waiting (no nudge clock to go by).
+   */
+  private requeueFor(namespace: string, p: Plan, now: number): number | undefined {
+    const waiting = p.waitingForArgo ?? [];
+    if (waiting.length === 0 || p.requeueAfterMs === undefined) return p.requeueAfterMs;
+    const dueIn = waiting.map((m) => this.nudge.dueInMs(rolloutKey({ namespace, name: m }), now));
+    if (dueIn.some((ms) => ms === undefined || ms === 0)) return p.requeueAfterMs;
+    return Math.max(p.requeueAfterMs, Math.min(...(dueIn as number[])));
   }
 
   /** Members Argo has left waiting (a generation not observed, a promote or retry not acted on) too long. */
@@ -192,7 +214,22 @@ export class Reconciler {
       written = undefined;
       this.groupWrites.wrote(groupKey(namespace, name), from, rv, this.now());
     };
-    for (const a of p.actions) {
+    for (let i = 0; i < p.actions.length; i++) {
+      const a = p.actions[i]!;
+      if (a.kind === 'ApplyMetadata') {
+        // Consecutive wiring writes go out together: each is one member's desired metadata, derived
+        // anew by every plan, and none waits on another's result (no persist-then-act between them).
+        // At start-up every group wires two or three members: one API round trip instead of three.
+        const batch = [a];
+        while (p.actions[i + 1]?.kind === 'ApplyMetadata') batch.push(p.actions[++i] as typeof a);
+        const results = await Promise.allSettled(batch.map((w) => this.applyMetadata(namespace, w, observed)));
+        for (const [j, r] of results.entries()) {
+          if (r.status === 'rejected') throw r.reason;
+          log.info({ action: a.kind, rollout: batch[j]!.rollout }, 'action done');
+          crashIfArmed(this.failpoint, `after-action:${a.kind}`);
+        }
+        continue;
+      }
       if (a.kind === 'Nudge') {
         log.warn({ rollout: a.rollout }, 'argo rollouts has not acted on a rollout; nudging it');
         this.nudge.nudged(rolloutKey({ namespace, name: a.rollout }), observed.now);
@@ -272,6 +309,12 @@ export class Reconciler {
       }
     }
     return { requeue: undefined, ...(written ? { written } : {}) };
+  }
+
+  private async applyMetadata(namespace: string, a: Extract<Action, { kind: 'ApplyMetadata' }>, observed: Observed): Promise<void> {
+    const before = observed.rollouts.get(a.rollout)?.rollout.metadata.resourceVersion ?? '';
+    const after = await this.timed(a.kind, () => this.performOnRollout(namespace, a));
+    this.expectations.wrote(rolloutKey({ namespace, name: a.rollout }), before, after, this.now());
   }
 
   /** Writes the group itself; returns its new resourceVersion. */

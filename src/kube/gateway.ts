@@ -440,17 +440,17 @@ export class KubeGateway {
       );
     }
     const pods = await call(`list pods of replicaset ${namespace}/${replicaSet}`, () => this.core.listNamespacedPod({ namespace, labelSelector: `${POD_TEMPLATE_HASH}=${hash}` }));
-    for (const pod of pods.items) {
+    // The pods together: each patch stands alone, and a pin is only recorded once all have succeeded.
+    const patches = pods.items.flatMap((pod) => {
       const name = pod.metadata?.name;
-      if (!name || !pod.metadata?.ownerReferences?.some((o) => o.kind === 'ReplicaSet' && o.name === replicaSet)) continue;
-      try {
-        await call(`pin annotations on pod ${namespace}/${name}`, () =>
-          this.core.patchNamespacedPod({ namespace, name, body: { metadata: { annotations } }, fieldManager: FIELD_MANAGER }, MERGE),
-        );
-      } catch (err) {
-        if (!isNotFound(err)) throw err; // a pod gone meanwhile needs no pin
-      }
-    }
+      if (!name || !pod.metadata?.ownerReferences?.some((o) => o.kind === 'ReplicaSet' && o.name === replicaSet)) return [];
+      return [
+        call(`pin annotations on pod ${namespace}/${name}`, () => this.core.patchNamespacedPod({ namespace, name, body: { metadata: { annotations } }, fieldManager: FIELD_MANAGER }, MERGE)).catch((err: unknown) => {
+          if (!isNotFound(err)) throw err; // a pod gone meanwhile needs no pin
+        }),
+      ];
+    });
+    for (const r of await Promise.allSettled(patches)) if (r.status === 'rejected') throw r.reason;
   }
 
   /**

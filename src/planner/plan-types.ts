@@ -69,4 +69,9 @@ export interface Plan {
   /** Emitted after the status is persisted: they describe transitions recorded there. */
   readonly events: readonly PlannedEvent[];
   readonly requeueAfterMs: number | undefined;
+  /**
+   * Members Argo has yet to act on, when nothing is decided until it has: `requeueAfterMs` is then
+   * only a poll for what a watch event of those Rollouts shows (the controller may wait for it).
+   */
+  readonly waitingForArgo?: readonly string[];
 }

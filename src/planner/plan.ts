@@ -54,7 +54,7 @@ export function plan(o: Observed): Plan {
     const phase = prev?.state === 'RollingBack' || prev?.state === 'Aborted' ? 'Degraded' : prev?.state === 'CuttingOver' ? 'Promoting' : 'Progressing';
     const result = outcome(phase, 'False', READY.WaitingForArgo, `waiting for Argo Rollouts to observe ${untrusted.map((r) => r.name).join(', ')}`);
     const status = groupStatus(o, graph, readings, prev, new Map(), result, false);
-    return { actions: [...own, ...nudges(o, graph)], status, handledRequests: [], events: [], requeueAfterMs: SETTLE_MS };
+    return { actions: [...own, ...nudges(o, graph)], status, handledRequests: [], events: [], requeueAfterMs: SETTLE_MS, waitingForArgo: untrusted.map((r) => r.name) };
   }
 
   const input: StepInput = {

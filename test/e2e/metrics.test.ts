@@ -63,6 +63,8 @@ describe('metrics and health', () => {
     expect(successes).toBeGreaterThanOrEqual(4);
     expect(sample(text, 'controller_runtime_reconcile_time_seconds_count', rg)).toBeGreaterThanOrEqual(successes);
     expect(sample(text, 'controller_runtime_reconcile_errors_total', rg)).toBe(0);
+    // Every reconcile that read its caches planned, timed without its writes.
+    expect(sample(text, 'tandem_plan_seconds_count')).toBeGreaterThanOrEqual(successes);
     expect(sample(text, 'controller_runtime_max_concurrent_reconciles', rg)).toBe(16); // the default --concurrency
     expect(sample(text, 'controller_runtime_active_workers', rg)).toBe(0);
     expect(sample(text, 'workqueue_depth', q)).toBe(0);

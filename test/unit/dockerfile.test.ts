@@ -47,6 +47,12 @@ describe('Dockerfile', () => {
     // test/e2e/install.test.ts runs the compiled dist/cli.js with these flags.
   });
 
+  it('caps V8\'s young generation and glibc\'s malloc arenas (docs/performance.md: most of the RSS otherwise)', () => {
+    const env = instruction(final, 'ENV').join('\n');
+    expect(env).toMatch(/^NODE_OPTIONS=--max-semi-space-size=\d+$/m);
+    expect(env).toMatch(/^MALLOC_ARENA_MAX=\d+$/m);
+  });
+
   it('copies only files that exist into the build', () => {
     for (const s of stages) {
       for (const c of instruction(s, 'COPY').filter((x) => !x.startsWith('--from'))) {

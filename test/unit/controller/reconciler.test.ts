@@ -3,6 +3,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { RolloutView } from '../../../src/api/rollout.ts';
 import { Reconciler } from '../../../src/controller/reconciler.ts';
+import { SETTLE_MS } from '../../../src/planner/plan.ts';
 import { KubeError } from '../../../src/kube/errors.ts';
 import type { KubeGateway } from '../../../src/kube/gateway.ts';
 import { NS, T0, blueGreen, group, loanDependsOnInterest, loanInterestRelease, services, url, type StatusInput } from '../../fixtures/builders.ts';
@@ -85,6 +86,47 @@ describe('Reconciler', () => {
     const gw = new FakeGateway(g as unknown as Record<string, unknown>, [blueGreen({ name: 'interest', stable: 'i1' }), blueGreen({ name: 'loan', stable: 'l1' })]);
     await reconcilerFor(gw).reconcile(key);
     expect(gw.calls).toEqual(['finalizer', 'metadata loan', 'status', 'event PromoteRefused', 'remove tandem.dev/promote']);
+  });
+
+  describe('wiring several members', () => {
+    const members = [...loanDependsOnInterest, { rollout: 'quote', dependsOn: [{ rollout: 'interest' }] }];
+    /** Metadata writes that return only when the test lets them. */
+    const held = () => {
+      const gw = new FakeGateway(group({ members }) as unknown as Record<string, unknown>, [blueGreen({ name: 'interest', stable: 'i1' }), blueGreen({ name: 'loan', stable: 'l1' }), blueGreen({ name: 'quote', stable: 'q1' })]);
+      gw.getService = (_ns: string, name: string) => services('interest', 'loan', 'quote').get(name);
+      const pending: { name: string; settle: (fail: boolean) => void }[] = [];
+      gw.applyRolloutMetadata = (_ns: string, name: string) =>
+        new Promise<string>((resolve, reject) => {
+          gw.calls.push(`metadata ${name}`);
+          pending.push({ name, settle: (fail) => (fail ? reject(new KubeError('unavailable', 503, 'ServiceUnavailable')) : resolve(String(++gw.rv))) });
+        });
+      return { gw, pending };
+    };
+    const flush = () => new Promise((r) => setImmediate(r));
+
+    it('writes the members\' metadata together, then the status once all are done', async () => {
+      const { gw, pending } = held();
+      const done = reconcilerFor(gw).reconcile(key);
+      await flush();
+      expect(pending.map((p) => p.name).sort()).toEqual(['loan', 'quote']);
+      pending[0]!.settle(false);
+      await flush();
+      expect(gw.calls).not.toContain('status');
+      pending[1]!.settle(false);
+      await done;
+      expect(gw.calls).toEqual(['metadata loan', 'metadata quote', 'status']);
+    });
+
+    it('one failed metadata write fails the reconcile after the other has settled, and writes no status', async () => {
+      const { gw, pending } = held();
+      const done = reconcilerFor(gw).reconcile(key);
+      await flush();
+      pending[0]!.settle(true);
+      await flush();
+      pending[1]!.settle(false);
+      await expect(done).rejects.toThrow('unavailable');
+      expect(gw.calls).toEqual(['metadata loan', 'metadata quote']);
+    });
   });
 
   it('a 409 removing a handled request plans again soon; the events it records are sent before', async () => {
@@ -224,6 +266,23 @@ describe('Reconciler: the nudge budget across all Rollouts', () => {
     clock.now = T0 + 15_600;
     await r.reconcile(key);
     expect(new Set(nudges(gw))).toEqual(new Set(['nudge interest', 'nudge loan']));
+  });
+
+  it('waiting for Argo, plans again when a nudge can come due (Argo acting is a watch event), not every second', async () => {
+    const gw = new FakeGateway(group({ members: loanDependsOnInterest }) as unknown as Record<string, unknown>, waiting());
+    const { r, clock } = clocked(gw);
+    // First seen waiting: nothing can change before the 15 s nudge period but an event of the Rollouts.
+    expect((await r.reconcile(key)).requeueAfterMs).toBe(15_000);
+    clock.now = T0 + 6_000;
+    expect((await r.reconcile(key)).requeueAfterMs).toBe(9_000);
+    // Both due, one nudged: the other waits for the budget's next turn, so the planner's poll stays.
+    clock.now = T0 + 15_000;
+    expect((await r.reconcile(key)).requeueAfterMs).toBe(SETTLE_MS);
+    clock.now = T0 + 15_600;
+    const afterBoth = await r.reconcile(key);
+    expect(nudges(gw)).toHaveLength(2);
+    // Both nudged: the next nudge of each is a doubled period after its own.
+    expect(afterBoth.requeueAfterMs).toBe(30_000 - 600);
   });
 
   it('a group the planner does not nudge (paused) gives its turn back at once', async () => {

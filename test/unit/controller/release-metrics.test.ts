@@ -37,4 +37,13 @@ describe('ReleaseMetrics', () => {
     expect(text).toContain('tandem_action_latency_seconds_count{action="Promote"} 1');
     expect(text).toContain('tandem_action_latency_seconds_count{action="Abort"} 1');
   });
+
+  it('times plans on their own, returning what the plan returned', async () => {
+    const registry = new Registry();
+    const m = new ReleaseMetrics(registry);
+    expect(m.planned(() => 'plan')).toBe('plan');
+    expect(() => m.planned(() => { throw new Error('unreadable'); })).toThrow('unreadable');
+    const text = await registry.metrics();
+    expect(text).toContain('tandem_plan_seconds_count 2');
+  });
 });
