@@ -15,6 +15,7 @@ import { stagesOf, type Stage } from './stages.ts';
 import { templateOf } from './template-restore.ts';
 import type { AnalysisView } from './analysis.ts';
 import type { AnalysisPoint } from '../api/analysis.ts';
+import type { Settled } from './data-plane.ts';
 
 /** How often a release in flight is looked at even when no watch event arrives. */
 export const RESYNC_MS = 10_000;
@@ -39,6 +40,8 @@ export interface StepInput {
   readonly pinKeys: (rollout: string) => readonly string[];
   /** The group's AnalysisRun of a point at a stage of the release; undefined when it has none there. */
   readonly analysis?: (point: AnalysisPoint, release: ReleaseStatus, stage: number) => AnalysisView | undefined;
+  /** Whether a member's `role` Service routes only to its `revision`'s pods in the data plane (data-plane.ts); absent: the Service object decides. */
+  readonly servesOnly?: (rollout: string, role: ServiceRole, revision: string) => Settled;
 }
 
 export interface Outcome {
@@ -132,6 +135,14 @@ class Step {
 
   at(name: string): MemberReading {
     return this.in.readings.get(name)!;
+  }
+
+  /** servesOnly, looking again once its settle delay has run (a slice change wakes the group before that). */
+  servesOnly(rollout: string, role: ServiceRole, revision: string | undefined): boolean {
+    if (revision === undefined || !this.in.servesOnly) return true;
+    const s = this.in.servesOnly(rollout, role, revision);
+    if (!s.settled) this.wait(s.inMs ?? SETTLE_MS);
+    return s.settled;
   }
 
   private changedTargets(): ReleaseTarget[] {
@@ -662,6 +673,8 @@ class Step {
       const notReady = movers.filter((t) => !this.movedOn(t, stage, release) && !this.readyAt(t, stage));
       if (notReady.length > 0) return promoting(`${label} promoting: waiting for ${notReady.join(', ')} to be ready again before ${m} (${progress})`); // §5 Order
       if (!this.in.wired(m)) return promoting(`${label} promoting ${m} (${progress})`);
+      const behind = this.dataPlaneBehind(release, stage, m);
+      if (behind.length > 0) return promoting(`${label} promoting: waiting for the data plane of ${behind.join(', ')} to reach only the new pods before ${m} (${progress})`);
       const revision = release.targets.find((t) => t.rollout === m)!.revision;
       const pins = this.rollsBack(release, stage) ? this.in.pins(m, inRelease(release, 'preview')) : {};
       if (Object.keys(pins).length > 0 && !(this.in.release?.pinned ?? []).includes(pinEntry(m, revision))) {
@@ -694,19 +707,37 @@ class Step {
       // may still send some calls to the previous ones until they are gone (scaleDownDelaySeconds):
       // the pins keep the new dependents on the new revisions until then.
       this.wait(RESYNC_MS);
-      return promoting(`${label}: every member promoted; pins kept until the previous pods of ${lingering.join(', ')} are gone`);
+      return promoting(`${label}: every member promoted; pins kept until the previous pods of ${lingering.join(', ')} are gone and their active Services reach only the new ones`);
     }
     return this.nextStage(release, stage);
   }
 
-  /** Dependencies that pinned members reach whose previous revision still has pods up. */
+  /**
+   * Dependencies that pinned members reach whose previous revision still has pods up, or whose
+   * active Service the data plane does not yet route to the new pods alone (the pins would send new
+   * dependents through it to the previous pods).
+   */
   private lingering(release: ReleaseStatus): string[] {
     const deps = new Set((release.pinned ?? []).flatMap((e) => this.in.graph.dependenciesOf(parsePinEntry(e).rollout)));
     return [...deps].filter((dep) => {
-      const from = release.targets.find((t) => t.rollout === dep)?.from;
-      const rs = from ? replicaSetOf(this.in.replicaSets, dep, from) : undefined;
-      return rs !== undefined && rs.spec.replicas > 0 && rs.status.availableReplicas > 0;
+      const target = release.targets.find((t) => t.rollout === dep);
+      const rs = target?.from ? replicaSetOf(this.in.replicaSets, dep, target.from) : undefined;
+      const up = rs !== undefined && rs.spec.replicas > 0 && rs.status.availableReplicas > 0;
+      return up || (target !== undefined && !this.servesOnly(dep, 'active', target.revision));
     }).sort();
+  }
+
+  /**
+   * Lockstep's cutover: m's promoted dependents whose active Service still routes some calls to
+   * their previous pods, which call m's active Service: promoting m now would give them m's new
+   * revision (old → new) until the nodes follow.
+   */
+  private dataPlaneBehind(release: ReleaseStatus, stage: Stage, m: string): string[] {
+    if (!this.rollsBack(release, stage)) return [];
+    return this.in.graph
+      .dependentsOf(m)
+      .filter((d) => release.promotedMembers.includes(d) && !this.servesOnly(d, 'active', release.targets.find((t) => t.rollout === d)?.revision))
+      .sort();
   }
 
   /** Every mover of the stage moved on: the next stage's gate, or the release is complete. */
@@ -807,12 +838,15 @@ class Step {
     if (release.state === 'CuttingOver') return this.stagesOf(release)[release.stage ?? 0]?.final === true;
     if (release.state === 'Gating') return false;
     const r = this.at(rollout);
-    if (r.activeRevision !== revision) return false;
-    return this.in.graph.dependenciesOf(rollout).every((dep) => {
-      const t = release.targets.find((x) => x.rollout === dep);
-      const d = this.in.readings.get(dep);
-      return !t || (d !== undefined && d.desiredRevision === t.revision && d.desiredPodsUp);
-    });
+    const dependenciesUp = () =>
+      this.in.graph.dependenciesOf(rollout).every((dep) => {
+        const t = release.targets.find((x) => x.rollout === dep);
+        const d = this.in.readings.get(dep);
+        return !t || (d !== undefined && d.desiredRevision === t.revision && d.desiredPodsUp);
+      });
+    // Back on another revision (the object): the data plane still sends some of its calls to the pinned pods until the nodes follow.
+    if (r.activeRevision !== revision) return r.activeRevision !== undefined && !this.servesOnly(rollout, 'active', r.activeRevision) && dependenciesUp();
+    return dependenciesUp();
   }
 
   /** Removing the previous pods' rollback pin changes no address: Argo's injected metadata says the same. */
@@ -883,7 +917,7 @@ class Step {
           const first = this.in.graph.dependenciesOf(t).filter((dep) => {
             const d = release.targets.find((x) => x.rollout === dep);
             const back = this.at(dep);
-            return d?.from !== undefined && rolledBack.has(dep) && back.stableRevision !== d.revision && back.activeRevision !== d.from;
+            return d?.from !== undefined && rolledBack.has(dep) && back.stableRevision !== d.revision && (back.activeRevision !== d.from || !this.servesOnly(dep, 'active', d.from));
           });
           if (first.length > 0) {
             returning.push(t);
