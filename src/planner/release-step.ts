@@ -674,7 +674,7 @@ class Step {
       if (notReady.length > 0) return promoting(`${label} promoting: waiting for ${notReady.join(', ')} to be ready again before ${m} (${progress})`); // §5 Order
       if (!this.in.wired(m)) return promoting(`${label} promoting ${m} (${progress})`);
       const behind = this.dataPlaneBehind(release, stage, m);
-      if (behind.length > 0) return promoting(`${label} promoting: waiting for the data plane of ${behind.join(', ')} to reach only the new pods before ${m} (${progress})`);
+      if (behind.length > 0) return promoting(`${label} promoting: waiting for the nodes to route ${behind.join(', ')} to the new pods alone before ${m} (${progress})`);
       const revision = release.targets.find((t) => t.rollout === m)!.revision;
       const pins = this.rollsBack(release, stage) ? this.in.pins(m, inRelease(release, 'preview')) : {};
       if (Object.keys(pins).length > 0 && !(this.in.release?.pinned ?? []).includes(pinEntry(m, revision))) {
@@ -728,16 +728,18 @@ class Step {
   }
 
   /**
-   * Lockstep's cutover: m's promoted dependents whose active Service still routes some calls to
+   * Lockstep's cutover, before m is pinned and promoted: the Services whose data plane has yet to
+   * follow their object. m's promoted dependents' active Services still routing some calls to
    * their previous pods, which call m's active Service: promoting m now would give them m's new
-   * revision (old → new) until the nodes follow.
+   * revision (old → new). m's dependencies' previews (canaries) not yet routing to their new pods
+   * alone: m's new pods, pinned to them and live, would reach a previous revision (new → old).
    */
   private dataPlaneBehind(release: ReleaseStatus, stage: Stage, m: string): string[] {
     if (!this.rollsBack(release, stage)) return [];
-    return this.in.graph
-      .dependentsOf(m)
-      .filter((d) => release.promotedMembers.includes(d) && !this.servesOnly(d, 'active', release.targets.find((t) => t.rollout === d)?.revision))
-      .sort();
+    const revision = (x: string) => release.targets.find((t) => t.rollout === x)?.revision;
+    const dependents = this.in.graph.dependentsOf(m).filter((d) => release.promotedMembers.includes(d) && !this.servesOnly(d, 'active', revision(d)));
+    const previews = this.in.graph.dependenciesOf(m).filter((d) => revision(d) !== undefined && !this.servesOnly(d, 'preview', revision(d)));
+    return [...dependents.map((d) => `${d}'s active Service`), ...previews.map((d) => `${d}'s preview`)].sort();
   }
 
   /** Every mover of the stage moved on: the next stage's gate, or the release is complete. */
