@@ -80,7 +80,7 @@ const SEEN_AT = Symbol('tandem.seenAt');
  */
 export function transformEndpointSlice(raw: Raw, now: () => number = Date.now): Raw {
   const m = raw.metadata ?? {};
-  const endpoints = Array.isArray(raw['endpoints']) ? (raw['endpoints'] as { targetRef?: { kind?: string; name?: string }; conditions?: { ready?: boolean } }[]) : [];
+  const endpoints = Array.isArray(raw['endpoints']) ? (raw['endpoints'] as { targetRef?: { kind?: string; name?: string }; conditions?: { ready?: boolean; terminating?: boolean } }[]) : [];
   const replicaSets = [...new Set(endpoints.map((e) => (e.targetRef?.kind === 'Pod' && e.targetRef.name ? replicaSetOfPod(e.targetRef.name) : '')))].sort();
   const labels = m['labels'] as Record<string, string> | undefined;
   const out: Raw = {
@@ -88,6 +88,7 @@ export function transformEndpointSlice(raw: Raw, now: () => number = Date.now): 
     replicaSets,
     // kube-proxy routes to a ready endpoint, or (none ready) to one terminating but still serving.
     ready: endpoints.some((e) => e.conditions?.ready !== false),
+    terminating: endpoints.some((e) => e.conditions?.terminating === true),
   };
   (out as Record<symbol, unknown>)[SEEN_AT] = now();
   return out;

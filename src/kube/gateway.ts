@@ -333,13 +333,14 @@ export class KubeGateway {
   serviceEndpoints(namespace: string, service: string): ServiceEndpoints | undefined {
     const cache = this.cache('EndpointSlice');
     const slices = this.sliceOwners.owned(namespace, service).flatMap((name) => {
-      const s = cache.get(name, namespace) as (KubernetesObject & { replicaSets?: string[]; ready?: boolean }) | undefined;
+      const s = cache.get(name, namespace) as (KubernetesObject & { replicaSets?: string[]; ready?: boolean; terminating?: boolean }) | undefined;
       return s ? [s] : [];
     });
     if (slices.length === 0) return undefined;
     return {
       replicaSets: [...new Set(slices.flatMap((s) => s.replicaSets ?? []))].sort(),
       ready: slices.some((s) => s.ready === true),
+      terminating: slices.some((s) => s.terminating === true),
       seenAt: Math.max(...slices.map(seenAtOf)),
     };
   }

@@ -17,6 +17,8 @@ export interface ServiceEndpoints {
   readonly ready: boolean;
   /** When this controller's cache received the newest of the Service's slices (its own clock, ms). */
   readonly seenAt: number;
+  /** Some listed pod is terminating (its slice keeps it until the pod is gone). */
+  readonly terminating?: boolean;
 }
 
 /** The data plane of a Service routes only to one revision's pods, or how long until it may. */
@@ -38,6 +40,21 @@ export function servesOnly(endpoints: ServiceEndpoints | undefined, replicaSet: 
   if (!endpoints.ready || endpoints.replicaSets.some((rs) => rs !== replicaSet)) return { settled: false, inMs: undefined };
   const left = endpoints.seenAt + settleMs - now;
   return left <= 0 ? SETTLED : { settled: false, inMs: left };
+}
+
+/**
+ * Whether a member's `role` Service lists no terminating pod. With no ready pod, kube-proxy sends a
+ * Service's calls to its terminating pods, some of which may have stopped answering: Argo's basic
+ * canary scales its last stable pod down a reconcile before it switches the stable Service, so its
+ * final promotion waits until the pods earlier steps scaled down are gone (docs/design.md).
+ */
+export function memberDrained(
+  view: RolloutView | undefined,
+  role: ServiceRole,
+  o: { readonly endpoints?: ReadonlyMap<string, ServiceEndpoints> | undefined },
+): boolean {
+  const name = view ? serviceNameOf(view.rollout, role) : undefined;
+  return !name || o.endpoints?.get(name)?.terminating !== true;
 }
 
 /**

@@ -42,6 +42,8 @@ export interface StepInput {
   readonly analysis?: (point: AnalysisPoint, release: ReleaseStatus, stage: number) => AnalysisView | undefined;
   /** Whether a member's `role` Service routes only to its `revision`'s pods in the data plane (data-plane.ts); absent: the Service object decides. */
   readonly servesOnly?: (rollout: string, role: ServiceRole, revision: string) => Settled;
+  /** Whether a member's `role` Service lists no terminating pod (data-plane.ts); absent: it does not. */
+  readonly drained?: (rollout: string, role: ServiceRole) => boolean;
 }
 
 export interface Outcome {
@@ -688,6 +690,7 @@ class Step {
         this.wait(0);
         return promoting(`${label} promoting: pinning ${m}'s new pods to ${Object.values(pins).join(', ')} (${progress})`);
       }
+      if (stage.final && this.in.drained?.(m, 'active') === false) return promoting(`${label} promoting: waiting for the terminating pods of ${m}'s active Service to be gone before ${m} (${progress})`);
       this.actions.push({ kind: 'Promote', rollout: m, resourceVersion: r.resourceVersion });
       return promoting(`${label} promoting ${m} (${progress})`);
     }

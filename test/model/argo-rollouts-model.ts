@@ -76,6 +76,13 @@ export interface ModelDataPlane {
   slice: string | undefined;
   sliceAt: number;
   routed: string | undefined;
+  /** Pods a canary's setWeight scaled down are still listed, terminating, until they are gone (`podsGone`). */
+  terminating?: boolean;
+}
+
+/** The terminating pods of a Rollout's Services are gone (their grace period ended). */
+export function podsGone(r: ModelRollout) {
+  for (const dp of Object.values(r.dataPlane)) delete dp.terminating;
 }
 
 export function newRollout(name: string, revision: string, active: Record<string, string>, preview: Record<string, string>, owned: OwnedKeys, barriers = 0): ModelRollout {
@@ -133,7 +140,7 @@ export function endpointObjects(rollouts: ReadonlyMap<string, ModelRollout>): Ma
     [...rollouts.values()].flatMap((r) =>
       (['active', 'preview'] as const).map((role) => {
         const dp = r.dataPlane[role];
-        return [`${r.name}-${role}`, { replicaSets: dp.slice ? [`${r.name}-${dp.slice}`] : [], ready: dp.slice !== undefined, seenAt: dp.sliceAt }] as const;
+        return [`${r.name}-${role}`, { replicaSets: dp.slice ? [`${r.name}-${dp.slice}`] : [], ready: dp.slice !== undefined, seenAt: dp.sliceAt, ...(dp.terminating ? { terminating: true } : {}) }] as const;
       }),
     ),
   );
@@ -246,7 +253,9 @@ function canaryStep(r: ModelRollout) {
     r.stableRS = r.currentPodHash;
     r.activeSelector = r.currentPodHash;
   } else if (r.stableRS !== r.currentPodHash && !r.paused && r.stepIndex % 2 === 0 && r.stepIndex < last && r.replicaSets.get(r.currentPodHash)?.available) {
-    // setWeight done (the canary is available): on to the pause step, which pauses.
+    // setWeight done (the canary is available): on to the pause step, which pauses. The stable
+    // pods it scaled down terminate, still listed by the stable Service's slices for a while.
+    r.dataPlane.active.terminating = true;
     r.stepIndex++;
     r.paused = true;
     r.controllerPause = true;

@@ -193,6 +193,7 @@ describe('transformEndpointSlice', () => {
       metadata: { name: 'interest-active-x7k2p', namespace: 'shop', uid: 'u1', resourceVersion: '42', labels: { 'kubernetes.io/service-name': 'interest-active' } },
       replicaSets: ['interest-5b8d4c', 'interest-6f9c7d'],
       ready: true,
+      terminating: false,
     });
     expect(seenAtOf(out)).toBe(1234);
   });
@@ -200,5 +201,7 @@ describe('transformEndpointSlice', () => {
   it('an empty slice lists nothing ready; only pods count', () => {
     expect(transformEndpointSlice(slice([]), () => 0)).toMatchObject({ replicaSets: [], ready: false });
     expect(transformEndpointSlice(slice([ep('interest-6f9c7d-abcde', false)]), () => 0)).toMatchObject({ replicaSets: ['interest-6f9c7d'], ready: false });
+    const leaving = { ...ep('interest-5b8d4c-klmno', false), conditions: { ready: false, serving: true, terminating: true } };
+    expect(transformEndpointSlice(slice([ep('interest-6f9c7d-abcde'), leaving]), () => 0)).toMatchObject({ ready: true, terminating: true });
   });
 });

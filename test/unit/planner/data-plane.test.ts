@@ -90,6 +90,21 @@ describe('a Lockstep release and its data plane', () => {
     expect(followed.actions.filter((a) => a.kind === 'Pin').map((a) => a.annotations)).toEqual([{ [PIN]: url('interest-preview') }]);
   });
 
+  it('promotes a member past its last barrier only once its active (stable) Service lists no terminating pod: without a ready one for a moment, the nodes send calls to those', () => {
+    const status: StatusInput = { ...cutover, release: { ...cutover.release!, promotedMembers: [], pinned: ['loan@l2'] } };
+    const cut = (endpoints: Map<string, ServiceEndpoints>) =>
+      plan({
+        ...observed(group({ members: loanDependsOnInterest, status }), [blueGreen({ name: 'interest', stable: 'i1', desired: 'i2' }), blueGreen({ name: 'loan', stable: 'l1', desired: 'l2', ...loanWiring })]),
+        endpoints,
+      });
+    const preview = slices(['interest-i2'], 60_000);
+    const terminating = cut(new Map([['interest-preview', preview], ['loan-active', { ...slices(['loan-l1'], 60_000), terminating: true }]]));
+    expect(terminating.actions.filter((a) => a.kind === 'Promote')).toEqual([]);
+    expect(terminating.status?.message).toContain("waiting for the terminating pods of loan's active Service to be gone before loan");
+    const gone = cut(new Map([['interest-preview', preview], ['loan-active', slices(['loan-l1'], 60_000)]]));
+    expect(gone.actions.filter((a) => a.kind === 'Promote').map((a) => a.rollout)).toEqual(['loan']);
+  });
+
   // interest's post-promotion analysis failed: Argo aborted it (interest-active back on i1, the object); loan is live on l2.
   const rollingBack = (pinned: string[]): StatusInput => ({
     phase: 'Degraded',

@@ -13,6 +13,7 @@ import {
   scaleDownUnused,
   pin,
   podAddress,
+  podsGone,
   pushRevision,
   replicaSetObjects,
   revisionBehind,
@@ -45,6 +46,8 @@ type Command =
   /** The endpointslice controller follows a member's Service selectors; kube-proxy follows the slices (sooner than the settle delay). */
   | { t: 'slices'; i: number }
   | { t: 'proxy'; i: number }
+  /** The pods a canary step scaled down are gone from its Services' slices. */
+  | { t: 'gone'; i: number }
   /** Consent mode (--require-member-consent): a member's owner withdraws or gives consent (DESIGN §8). */
   | { t: 'consent'; i: number; on: boolean };
 
@@ -86,6 +89,7 @@ const scenario = fc.integer({ min: 1, max: 6 }).chain((n) =>
         { weight: 1, arbitrary: fc.record({ t: fc.constant('consent' as const), i: fc.nat(n - 1), on: fc.boolean() }) },
         { weight: 3, arbitrary: fc.record({ t: fc.constant('slices' as const), i: fc.nat(n - 1) }) },
         { weight: 2, arbitrary: fc.record({ t: fc.constant('proxy' as const), i: fc.nat(n - 1) }) },
+        { weight: 2, arbitrary: fc.record({ t: fc.constant('gone' as const), i: fc.nat(n - 1) }) },
       ),
       { maxLength: 120 },
     ),
@@ -206,6 +210,9 @@ class World {
       case 'proxy':
         syncProxy(this.r(this.names[c.i]!));
         break;
+      case 'gone':
+        podsGone(this.r(this.names[c.i]!));
+        break;
     }
     for (const n of this.names) settleDataPlane(this.r(n), this.now, this.settleMs);
     this.checkInvariants();
@@ -276,6 +283,8 @@ class World {
         // The barrier a.rollout is resumed from; a blue-green member's one barrier is its last.
         const barrier = r.barriers > 0 ? (r.stepIndex - 1) / 2 : 0;
         const last = barrier === Math.max(1, r.barriers) - 1;
+        // With no ready pod for a moment at a canary's end, the nodes send its stable Service's calls to its terminating pods.
+        if (last) expect(r.dataPlane.active.terminating, `${a.rollout} promoted past its last barrier while its stable Service lists terminating pods`).toBeFalsy();
         for (const t of this.changed) {
           if (t === a.rollout) continue;
           const other = this.r(t);
@@ -382,6 +391,7 @@ class World {
       // A second a round: Argo scales ReplicaSets nothing uses down after scaleDownDelaySeconds.
       this.now += 1_000;
       for (const n of this.names) scaleDownUnused(this.r(n), this.now);
+      if (round % 3 === 2) this.names.forEach((_, i) => this.run({ t: 'gone', i }));
       for (const n of this.names) this.run({ t: 'argo', i: this.names.indexOf(n) });
       // The data plane follows at different paces: each member's slices every 1–3 rounds (past the
       // settle delay at times), and some nodes at once, so a dependency's Service can be followed
