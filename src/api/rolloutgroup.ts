@@ -79,6 +79,11 @@ export const RolloutGroupSpec = z.object({
     })
     .default({ auto: false, soakSeconds: 0 }),
   progressDeadlineSeconds: z.number().int().min(1).max(604_800).default(900),
+  /**
+   * How long after a Service's EndpointSlices list only the pods it should reach the nodes are taken
+   * to route by them (kube-proxy's sync): pins stay, and the next member waits, until then (docs/design.md).
+   */
+  dataPlaneSettleSeconds: z.number().int().min(0).max(600).default(3),
   paused: z.boolean().default(false),
   /** Group analysis: Argo AnalysisRuns across the members that gate the release (api/analysis.ts). */
   analysis: GroupAnalysis.optional(),

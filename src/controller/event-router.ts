@@ -53,6 +53,8 @@ export class EventRouter {
         const groups = [...this.caches.groupsNamingTemplate(ns, c.name, false), ...this.caches.groupsNamingTemplate(ns, c.name, true)];
         return [...new Set(groups.map((g) => groupKey(g.namespace, g.name)))];
       }
+      // A slice is routed as its Service (the gateway names the change after it).
+      case 'EndpointSlice':
       case 'Service': {
         const keys = new Set<string>();
         for (const r of this.services.groupsOf(c.namespace, c.name)) for (const k of this.groups.groupsOf(c.namespace, r.slice(c.namespace.length + 1))) keys.add(k);

@@ -18,6 +18,7 @@ import { ArgoNudge, NudgeBudget } from './argo-nudge.ts';
 import { WriteExpectations } from './write-expectations.ts';
 import { templateKey } from '../planner/analysis.ts';
 import type { AnalysisTemplate } from '../api/analysis.ts';
+import type { ServiceEndpoints } from '../planner/data-plane.ts';
 
 /** How soon to look again while the cache has yet to show this controller's own write. */
 const CACHE_LAG_MS = 200;
@@ -172,6 +173,12 @@ export class Reconciler {
         if (svc) services.set(s, svc);
       }
     }
+    // What the data plane routes those Services to (planner/data-plane.ts).
+    const endpoints = new Map<string, ServiceEndpoints>();
+    for (const s of services.keys()) {
+      const e = this.gw.serviceEndpoints(ns, s);
+      if (e) endpoints.set(s, e);
+    }
     // The templates the group's analysis names (validation reports the missing and those of the other kind).
     const analysisTemplates = new Map<string, AnalysisTemplate>();
     for (const step of Object.values(group.spec.analysis ?? {})) {
@@ -195,6 +202,7 @@ export class Reconciler {
       rollouts,
       replicaSets: this.gw.listReplicaSets(ns, names),
       services,
+      endpoints,
       peers: this.peers(ns, group.metadata.name),
     };
   }

@@ -66,3 +66,36 @@ export function transformAnalysisRun(raw: Raw): Raw {
   const kept = { terminate: spec['terminate'], args: spec['args'], metrics };
   return { ...rest, spec: Object.fromEntries(Object.entries(kept).filter(([, v]) => v !== undefined)) };
 }
+
+/** The label the endpointslice controller names a slice's Service with. */
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+/** Where a transformed EndpointSlice keeps when this cache received it (the controller's clock). */
+const SEEN_AT = Symbol('tandem.seenAt');
+
+/**
+ * Of an EndpointSlice the planner reads only which ReplicaSets its pods belong to and whether one is
+ * ready (data-plane.ts): each endpoint becomes its pod's ReplicaSet name, deduplicated, so a slice
+ * of a hundred pods of one revision is kept as one string. Stamped with the time it arrived: the
+ * settle delay counts from when the nodes, watching the same slice, could first have seen it.
+ */
+export function transformEndpointSlice(raw: Raw, now: () => number = Date.now): Raw {
+  const m = raw.metadata ?? {};
+  const endpoints = Array.isArray(raw['endpoints']) ? (raw['endpoints'] as { targetRef?: { kind?: string; name?: string }; conditions?: { ready?: boolean; terminating?: boolean } }[]) : [];
+  const replicaSets = [...new Set(endpoints.map((e) => (e.targetRef?.kind === 'Pod' && e.targetRef.name ? replicaSetOfPod(e.targetRef.name) : '')))].sort();
+  const labels = m['labels'] as Record<string, string> | undefined;
+  const out: Raw = {
+    metadata: { ...pick(m, ['name', 'namespace', 'uid', 'resourceVersion']), labels: { [SERVICE_NAME_LABEL]: labels?.[SERVICE_NAME_LABEL] ?? '' } },
+    replicaSets,
+    // kube-proxy routes to a ready endpoint, or (none ready) to one terminating but still serving.
+    ready: endpoints.some((e) => e.conditions?.ready !== false),
+    terminating: endpoints.some((e) => e.conditions?.terminating === true),
+  };
+  (out as Record<symbol, unknown>)[SEEN_AT] = now();
+  return out;
+}
+
+/** The ReplicaSet a pod's name says it belongs to: `<replicaset>-<5 random characters>` (the ReplicaSet's generateName). */
+export const replicaSetOfPod = (pod: string): string => pod.slice(0, Math.max(0, pod.lastIndexOf('-')));
+
+/** When the cache received a transformed EndpointSlice (see transformEndpointSlice). */
+export const seenAtOf = (cached: object): number => ((cached as Record<symbol, unknown>)[SEEN_AT] as number | undefined) ?? 0;

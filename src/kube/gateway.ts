@@ -4,6 +4,7 @@ import {
   AuthorizationV1Api,
   CoreV1Api,
   CustomObjectsApi,
+  DiscoveryV1Api,
   KubeConfig,
   ListWatch,
   PatchStrategy,
@@ -18,7 +19,8 @@ import { POD_TEMPLATE_HASH, ReplicaSet, Rollout, Service, serviceNamesOf, type M
 import { call, describe } from './call.ts';
 import { ObjectShapeError, isAlreadyExists, isNotFound } from './errors.ts';
 import { KubeLeaseStore } from './lease-store.ts';
-import { ownedKeysOf, transformAnalysisRun, transformAnalysisTemplate, transformGroup, transformReplicaSet, transformRollout, transformService } from './cache-transforms.ts';
+import { ownedKeysOf, seenAtOf, SERVICE_NAME_LABEL, transformAnalysisRun, transformAnalysisTemplate, transformEndpointSlice, transformGroup, transformReplicaSet, transformRollout, transformService } from './cache-transforms.ts';
+import type { ServiceEndpoints } from '../planner/data-plane.ts';
 import { ANALYSIS_LABEL, AnalysisRun, AnalysisTemplate, TERMINATED_ANNOTATION } from '../api/analysis.ts';
 import { OwnerIndex } from './owner-index.ts';
 import { PooledKubeConfig } from './pooled-kubeconfig.ts';
@@ -40,11 +42,12 @@ const parseRollout = parseOnce(Rollout);
 const parseReplicaSet = parseOnce(ReplicaSet);
 const parseService = parseOnce(Service);
 
-export type WatchedKind = 'RolloutGroup' | 'Rollout' | 'ReplicaSet' | 'Service' | 'AnalysisRun' | 'AnalysisTemplate' | 'ClusterAnalysisTemplate';
+export type WatchedKind = 'RolloutGroup' | 'Rollout' | 'ReplicaSet' | 'Service' | 'EndpointSlice' | 'AnalysisRun' | 'AnalysisTemplate' | 'ClusterAnalysisTemplate';
 
 export interface ObjectChange {
   readonly kind: WatchedKind;
   readonly namespace: string;
+  /** For an EndpointSlice, the name of its Service (what the router and the planner look up). */
   readonly name: string;
   /** The Rollout that owns a ReplicaSet, when there is one. */
   readonly ownerRollout?: string;
@@ -82,9 +85,12 @@ export class KubeGateway {
   private readonly custom: CustomObjectsApi;
   private readonly core: CoreV1Api;
   private readonly apps: AppsV1Api;
+  private readonly discovery: DiscoveryV1Api;
   private readonly informers = new Map<WatchedKind, ListWatch<KubernetesObject>>();
   /** ReplicaSets by owning Rollout, for the ReplicaSet informer now serving. */
   private replicaSetOwners = new OwnerIndex();
+  /** EndpointSlices by their Service, for the EndpointSlice informer now serving. */
+  private sliceOwners = new OwnerIndex(sliceService);
   private readonly listeners: ((c: ObjectChange) => void)[] = [];
   private readonly relistListeners: ((kind: WatchedKind) => void)[] = [];
   private readonly options: GatewayOptions;
@@ -98,6 +104,7 @@ export class KubeGateway {
     this.custom = this.kc.makeApiClient(CustomObjectsApi);
     this.core = this.kc.makeApiClient(CoreV1Api);
     this.apps = this.kc.makeApiClient(AppsV1Api);
+    this.discovery = this.kc.makeApiClient(DiscoveryV1Api);
   }
 
   /** The namespace a kubeconfig context names, used when no namespace is given. */
@@ -153,6 +160,17 @@ export class KubeGateway {
         transform: transformService,
         list: () => (ns ? this.core.listNamespacedService({ namespace: ns }) : this.core.listServiceForAllNamespaces()),
       },
+      // The data plane of those Services (planner/data-plane.ts): which pods their slices list.
+      {
+        kind: 'EndpointSlice',
+        path: scoped('/apis/discovery.k8s.io/v1', 'endpointslices'),
+        transform: (raw) => transformEndpointSlice(raw),
+        labelSelector: SERVICE_NAME_LABEL,
+        list: () =>
+          ns
+            ? this.discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: SERVICE_NAME_LABEL })
+            : this.discovery.listEndpointSliceForAllNamespaces({ labelSelector: SERVICE_NAME_LABEL }),
+      },
       // Group analysis (docs/analysis.md): only the runs Tandem created, and the templates they come from.
       {
         kind: 'AnalysisRun',
@@ -204,8 +222,8 @@ export class KubeGateway {
     for (let attempt = 0; !this.stopped; attempt++) {
       const watch = new ListWatch<KubernetesObject>(spec.path, transformingWatch(new Watch(this.kc), spec.transform), transformingList(spec.list, spec.transform), false, spec.labelSelector);
       let serving = false;
-      const owners = new OwnerIndex();
-      if (spec.kind === 'ReplicaSet') {
+      const owners = new OwnerIndex(spec.kind === 'EndpointSlice' ? sliceService : undefined);
+      if (spec.kind === 'ReplicaSet' || spec.kind === 'EndpointSlice') {
         watch.on('add', (o) => owners.add(o));
         watch.on('update', (o) => owners.add(o));
         watch.on('delete', (o) => owners.remove(o));
@@ -231,6 +249,7 @@ export class KubeGateway {
         const replaced = this.informers.get(spec.kind);
         this.informers.set(spec.kind, watch);
         if (spec.kind === 'ReplicaSet') this.replicaSetOwners = owners;
+        if (spec.kind === 'EndpointSlice') this.sliceOwners = owners;
         serving = true;
         if (replaced) await replaced.stop();
         return;
@@ -244,7 +263,7 @@ export class KubeGateway {
 
   private notify(kind: WatchedKind, obj: KubernetesObject) {
     const namespace = obj.metadata?.namespace ?? '';
-    const name = obj.metadata?.name ?? '';
+    const name = (kind === 'EndpointSlice' ? sliceService(obj) : obj.metadata?.name) ?? '';
     const owner = obj.metadata?.ownerReferences?.find((o) => o.kind === 'Rollout')?.name;
     const group = obj.metadata?.ownerReferences?.find((o) => o.kind === KIND && o.apiVersion === API_VERSION)?.name;
     const change: ObjectChange = { kind, namespace, name, ...(owner ? { ownerRollout: owner } : {}), ...(group ? { ownerGroup: group } : {}) };
@@ -308,6 +327,22 @@ export class KubeGateway {
     const parsed = parseService(raw);
     if (!parsed.success) throw new ObjectShapeError(`service ${namespace}/${name}: ${parsed.error.message}`);
     return parsed.data;
+  }
+
+  /** What the EndpointSlices of a Service list (planner/data-plane.ts); undefined when the cache has none. */
+  serviceEndpoints(namespace: string, service: string): ServiceEndpoints | undefined {
+    const cache = this.cache('EndpointSlice');
+    const slices = this.sliceOwners.owned(namespace, service).flatMap((name) => {
+      const s = cache.get(name, namespace) as (KubernetesObject & { replicaSets?: string[]; ready?: boolean; terminating?: boolean }) | undefined;
+      return s ? [s] : [];
+    });
+    if (slices.length === 0) return undefined;
+    return {
+      replicaSets: [...new Set(slices.flatMap((s) => s.replicaSets ?? []))].sort(),
+      ready: slices.some((s) => s.ready === true),
+      terminating: slices.some((s) => s.terminating === true),
+      seenAt: Math.max(...slices.map(seenAtOf)),
+    };
   }
 
   /** The AnalysisRuns a group owns, by name. */
@@ -543,6 +578,9 @@ interface InformerSpec {
   /** What the cache keeps of each object (see cache-transforms.ts). */
   readonly transform: Transform;
 }
+
+/** The Service an EndpointSlice belongs to (its label). */
+const sliceService = (o: { readonly metadata?: { readonly labels?: Readonly<Record<string, string>> } }): string | undefined => o.metadata?.labels?.[SERVICE_NAME_LABEL];
 
 /** Typed lists deserialize into model classes with Dates; the schemas want plain JSON. */
 const plain = (o: unknown): unknown => JSON.parse(JSON.stringify(o));

@@ -2,6 +2,7 @@ import type { RolloutGroup } from '../api/rolloutgroup.ts';
 import type { AuthorityPolicy } from './authority.ts';
 import type { ReplicaSet, RolloutView, Service } from '../api/rollout.ts';
 import type { AnalysisRun, AnalysisTemplate } from '../api/analysis.ts';
+import type { ServiceEndpoints } from './data-plane.ts';
 
 /** Another group in the same namespace, as far as claims on Rollouts go. */
 export interface PeerGroup {
@@ -22,6 +23,8 @@ export interface Observed {
   readonly replicaSets: readonly ReplicaSet[];
   /** Services in the group's namespace, by name. */
   readonly services: ReadonlyMap<string, Service>;
+  /** What the EndpointSlices of those Services list (data-plane.ts), by Service name; absent: not observable. */
+  readonly endpoints?: ReadonlyMap<string, ServiceEndpoints>;
   readonly peers: readonly PeerGroup[];
   /** Members Argo has left unobserved or unacted on for too long (the reconciler's clock says so). */
   readonly nudgeDue?: ReadonlySet<string>;

@@ -11,6 +11,7 @@ import { strategyKey, type ServiceRole } from '../api/rollout-roles.ts';
 import { formerMembers, groupStatus, invalidStatus, listedByPeer } from './status.ts';
 import { validate } from './validation.ts';
 import { analysisFor, terminations } from './analysis.ts';
+import { memberDrained, memberServesOnly } from './data-plane.ts';
 import { desiredMetadata, metadataInSync, ownsAnyMetadata } from './wiring.ts';
 
 export { RESYNC_MS, SETTLE_MS } from './release-step.ts';
@@ -76,6 +77,8 @@ export function plan(o: Observed): Plan {
       return member ? pinKeysOf(member) : [];
     },
     analysis: (point, release, stage) => analysisFor(o, point, release, stage),
+    servesOnly: (m, role, revision) => memberServesOnly(o.rollouts.get(m), role, revision, o, o.group.spec.dataPlaneSettleSeconds * 1000),
+    drained: (m, role) => memberDrained(o.rollouts.get(m), role, o),
   };
   const s = step(input);
   const wiring = planWiring(o, graph, s.release);

@@ -15,6 +15,7 @@ import { stagesOf, type Stage } from './stages.ts';
 import { templateOf } from './template-restore.ts';
 import type { AnalysisView } from './analysis.ts';
 import type { AnalysisPoint } from '../api/analysis.ts';
+import type { Settled } from './data-plane.ts';
 
 /** How often a release in flight is looked at even when no watch event arrives. */
 export const RESYNC_MS = 10_000;
@@ -39,6 +40,10 @@ export interface StepInput {
   readonly pinKeys: (rollout: string) => readonly string[];
   /** The group's AnalysisRun of a point at a stage of the release; undefined when it has none there. */
   readonly analysis?: (point: AnalysisPoint, release: ReleaseStatus, stage: number) => AnalysisView | undefined;
+  /** Whether a member's `role` Service routes only to its `revision`'s pods in the data plane (data-plane.ts); absent: the Service object decides. */
+  readonly servesOnly?: (rollout: string, role: ServiceRole, revision: string) => Settled;
+  /** Whether a member's `role` Service lists no terminating pod (data-plane.ts); absent: it does not. */
+  readonly drained?: (rollout: string, role: ServiceRole) => boolean;
 }
 
 export interface Outcome {
@@ -139,6 +144,14 @@ class Step {
 
   at(name: string): MemberReading {
     return this.in.readings.get(name)!;
+  }
+
+  /** servesOnly, looking again once its settle delay has run (a slice change wakes the group before that). */
+  servesOnly(rollout: string, role: ServiceRole, revision: string | undefined): boolean {
+    if (revision === undefined || !this.in.servesOnly) return true;
+    const s = this.in.servesOnly(rollout, role, revision);
+    if (!s.settled) this.wait(s.inMs ?? SETTLE_MS);
+    return s.settled;
   }
 
   private changedTargets(): ReleaseTarget[] {
@@ -694,6 +707,8 @@ class Step {
       const notReady = movers.filter((t) => !this.movedOn(t, stage, release) && !this.readyAt(t, stage));
       if (notReady.length > 0) return promoting(`${label} promoting: waiting for ${notReady.join(', ')} to be ready again before ${m} (${progress})`); // §5 Order
       if (!this.in.wired(m)) return promoting(`${label} promoting ${m} (${progress})`);
+      const behind = this.dataPlaneBehind(release, stage, m);
+      if (behind.length > 0) return promoting(`${label} promoting: waiting for the nodes to route ${behind.join(', ')} to the new pods alone before ${m} (${progress})`);
       const revision = release.targets.find((t) => t.rollout === m)!.revision;
       const pins = this.rollsBack(release, stage) ? this.in.pins(m, cutoverRole(release)) : {};
       if (Object.keys(pins).length > 0 && !(this.in.release?.pinned ?? []).includes(pinEntry(m, revision))) {
@@ -707,6 +722,7 @@ class Step {
         this.wait(0);
         return promoting(`${label} promoting: pinning ${m}'s new pods to ${Object.values(pins).join(', ')} (${progress})`);
       }
+      if (stage.final && this.in.drained?.(m, 'active') === false) return promoting(`${label} promoting: waiting for the terminating pods of ${m}'s active Service to be gone before ${m} (${progress})`);
       this.actions.push({ kind: 'Promote', rollout: m, resourceVersion: r.resourceVersion });
       return promoting(`${label} promoting ${m} (${progress})`);
     }
@@ -726,24 +742,42 @@ class Step {
       // may still send some calls to the previous ones until they are gone (scaleDownDelaySeconds):
       // the pins keep the new dependents on the new revisions until then.
       this.wait(RESYNC_MS);
-      return promoting(`${label}: every member promoted; pins kept until the previous pods of ${lingering.join(', ')} are gone`);
+      return promoting(`${label}: every member promoted; pins kept until the previous pods of ${lingering.join(', ')} are gone and their active Services reach only the new ones`);
     }
     return this.nextStage(release, stage);
   }
 
   /**
-   * Dependencies that the cutover's pinned members reach whose previous revision still has pods up.
-   * A stranded revision's pin is not the cutover's: it follows the dependency's newest pods until a
-   * release promotes that member, and waiting on it could hold a stage whose dependency comes later.
+   * Dependencies that the cutover's pinned members reach whose previous revision still has pods up,
+   * or whose active Service the data plane does not yet route to the new pods alone (the pins would
+   * send new dependents through it to the previous pods). A stranded revision's pin is not the
+   * cutover's: it follows the dependency's newest pods until a release promotes that member, and
+   * waiting on it could hold a stage whose dependency comes later.
    */
   private lingering(release: ReleaseStatus): string[] {
     const cutover = (release.pinned ?? []).filter((e) => !namesValues(e));
     const deps = new Set(cutover.flatMap((e) => this.in.graph.dependenciesOf(parsePinEntry(e).rollout)));
     return [...deps].filter((dep) => {
-      const from = release.targets.find((t) => t.rollout === dep)?.from;
-      const rs = from ? replicaSetOf(this.in.replicaSets, dep, from) : undefined;
-      return rs !== undefined && rs.spec.replicas > 0 && rs.status.availableReplicas > 0;
+      const target = release.targets.find((t) => t.rollout === dep);
+      const rs = target?.from ? replicaSetOf(this.in.replicaSets, dep, target.from) : undefined;
+      const up = rs !== undefined && rs.spec.replicas > 0 && rs.status.availableReplicas > 0;
+      return up || (target !== undefined && !this.servesOnly(dep, 'active', target.revision));
     }).sort();
+  }
+
+  /**
+   * Lockstep's cutover, before m is pinned and promoted: the Services whose data plane has yet to
+   * follow their object. m's promoted dependents' active Services still routing some calls to
+   * their previous pods, which call m's active Service: promoting m now would give them m's new
+   * revision (old → new). m's dependencies' previews (canaries) not yet routing to their new pods
+   * alone: m's new pods, pinned to them and live, would reach a previous revision (new → old).
+   */
+  private dataPlaneBehind(release: ReleaseStatus, stage: Stage, m: string): string[] {
+    if (!this.rollsBack(release, stage)) return [];
+    const revision = (x: string) => release.targets.find((t) => t.rollout === x)?.revision;
+    const dependents = this.in.graph.dependentsOf(m).filter((d) => release.promotedMembers.includes(d) && !this.servesOnly(d, 'active', revision(d)));
+    const previews = this.in.graph.dependenciesOf(m).filter((d) => revision(d) !== undefined && !this.servesOnly(d, 'preview', revision(d)));
+    return [...dependents.map((d) => `${d}'s active Service`), ...previews.map((d) => `${d}'s preview`)].sort();
   }
 
   /** Every mover of the stage moved on: the next stage's gate, or the release is complete. */
@@ -845,12 +879,16 @@ class Step {
     if (release.superseded && this.at(rollout).desiredRevision !== revision) return false;
     if (release.state === 'CuttingOver') return this.stagesOf(release)[release.stage ?? 0]?.final === true;
     if (release.state === 'Gating') return false;
-    if (this.at(rollout).activeRevision !== revision && !this.goingLive(rollout, release)) return false;
-    return this.in.graph.dependenciesOf(rollout).every((dep) => {
-      const t = release.targets.find((x) => x.rollout === dep);
-      const d = this.in.readings.get(dep);
-      return !t || (d !== undefined && d.desiredRevision === t.revision && d.desiredPodsUp);
-    });
+    const r = this.at(rollout);
+    const dependenciesUp = () =>
+      this.in.graph.dependenciesOf(rollout).every((dep) => {
+        const t = release.targets.find((x) => x.rollout === dep);
+        const d = this.in.readings.get(dep);
+        return !t || (d !== undefined && d.desiredRevision === t.revision && d.desiredPodsUp);
+      });
+    // Back on another revision (the object): the data plane still sends some of its calls to the pinned pods until the nodes follow.
+    if (r.activeRevision !== revision && !this.goingLive(rollout, release)) return r.activeRevision !== undefined && !this.servesOnly(rollout, 'active', r.activeRevision) && dependenciesUp();
+    return dependenciesUp();
   }
 
   /** Removing the previous pods' rollback pin changes no address: Argo's injected metadata says the same. */
@@ -932,7 +970,7 @@ class Step {
           const first = this.in.graph.dependenciesOf(t).filter((dep) => {
             const d = release.targets.find((x) => x.rollout === dep);
             const back = this.at(dep);
-            return d?.from !== undefined && rolledBack.has(dep) && back.stableRevision !== d.revision && back.activeRevision !== d.from;
+            return d?.from !== undefined && rolledBack.has(dep) && back.stableRevision !== d.revision && (back.activeRevision !== d.from || !this.servesOnly(dep, 'active', d.from));
           });
           if (first.length > 0) {
             returning.push(t);

@@ -98,6 +98,8 @@ describe('RBAC (config/rbac)', () => {
         'apps/replicasets:list',
         'apps/replicasets:patch',
         'apps/replicasets:watch',
+        'discovery.k8s.io/endpointslices:list',
+        'discovery.k8s.io/endpointslices:watch',
         'argoproj.io/analysisruns:list',
         'argoproj.io/analysisruns:watch',
         'argoproj.io/analysistemplates:list',

@@ -9,6 +9,7 @@
  */
 import { EPHEMERAL_METADATA, ReplicaSet, Rollout, Service, type OwnedKeys } from '../../src/api/rollout.ts';
 import { AnalysisRun, AnalysisTemplate } from '../../src/api/analysis.ts';
+import type { ServiceEndpoints } from '../../src/planner/data-plane.ts';
 
 export const NS = 'shop';
 
@@ -23,6 +24,8 @@ export interface ModelReplicaSet {
   unusedSince?: number;
   /** The pod annotations Argo injected from ephemeral metadata. */
   podAnnotations: Record<string, string>;
+  /** The last annotations Argo stripped from its pods (syncEphemeralMetadata): what their files may still hold. */
+  lastAnnotations?: Record<string, string>;
 }
 
 export interface ModelRollout {
@@ -57,6 +60,29 @@ export interface ModelRollout {
   owned: OwnedKeys;
   resourceVersion: number;
   readonly replicaSets: Map<string, ModelReplicaSet>;
+  /** A basic canary's previous stable ReplicaSet is scaled down as the new one completes (see canaryStep). */
+  scaleDownAtCompletion?: boolean;
+  /** The data plane of its two Services (see ModelDataPlane). */
+  readonly dataPlane: Record<'active' | 'preview', ModelDataPlane>;
+}
+
+/**
+ * One Service as the nodes see it: the endpointslice controller lists the ready pods the selector
+ * selects a moment after it changed (`slice`, written at `sliceAt`), and kube-proxy routes calls
+ * by the slice a moment after that (`routed`): within the settle delay, the model's one assumption
+ * (docs/design.md). undefined: no pod listed, calls are refused.
+ */
+export interface ModelDataPlane {
+  slice: string | undefined;
+  sliceAt: number;
+  routed: string | undefined;
+  /** Pods a canary's setWeight scaled down are still listed, terminating, until they are gone (`podsGone`). */
+  terminating?: boolean;
+}
+
+/** The terminating pods of a Rollout's Services are gone (their grace period ended). */
+export function podsGone(r: ModelRollout) {
+  for (const dp of Object.values(r.dataPlane)) delete dp.terminating;
 }
 
 export function newRollout(name: string, revision: string, active: Record<string, string>, preview: Record<string, string>, owned: OwnedKeys, barriers = 0): ModelRollout {
@@ -79,7 +105,54 @@ export function newRollout(name: string, revision: string, active: Record<string
     owned,
     resourceVersion: 1,
     replicaSets: new Map([[revision, { available: true, podAnnotations: { ...active } }]]),
+    dataPlane: { active: { slice: revision, sliceAt: 0, routed: revision }, preview: { slice: revision, sliceAt: 0, routed: revision } },
   };
+}
+
+const selectorOf = (r: ModelRollout, role: 'active' | 'preview') => (role === 'active' ? r.activeSelector : r.previewSelector);
+
+/** The endpointslice controller: each Service's slice lists the ready pods its selector selects now. */
+export function syncSlices(r: ModelRollout, now: number) {
+  for (const role of ['active', 'preview'] as const) {
+    const sel = selectorOf(r, role);
+    const listed = r.replicaSets.get(sel)?.available && !r.replicaSets.get(sel)?.scaledDown ? sel : undefined;
+    const dp = r.dataPlane[role];
+    if (dp.slice !== listed) {
+      dp.slice = listed;
+      dp.sliceAt = now;
+    }
+  }
+}
+
+/** kube-proxy syncs: calls through each Service go where its slice says. */
+export function syncProxy(r: ModelRollout) {
+  for (const dp of Object.values(r.dataPlane)) dp.routed = dp.slice;
+}
+
+/** The assumption the settle delay stands for: a node has followed a slice within settleMs of its write. */
+export function settleDataPlane(r: ModelRollout, now: number, settleMs: number) {
+  for (const dp of Object.values(r.dataPlane)) if (now - dp.sliceAt >= settleMs) dp.routed = dp.slice;
+}
+
+/** The EndpointSlices of every Service, as the gateway gives them to the planner. */
+export function endpointObjects(rollouts: ReadonlyMap<string, ModelRollout>): Map<string, ServiceEndpoints> {
+  return new Map(
+    [...rollouts.values()].flatMap((r) =>
+      (['active', 'preview'] as const).map((role) => {
+        const dp = r.dataPlane[role];
+        return [`${r.name}-${role}`, { replicaSets: dp.slice ? [`${r.name}-${dp.slice}`] : [], ready: dp.slice !== undefined, seenAt: dp.sliceAt, ...(dp.terminating ? { terminating: true } : {}) }] as const;
+      }),
+    ),
+  );
+}
+
+/** The revision calls to an address reach in the data plane; undefined: refused, or an unknown address. */
+export function revisionRouted(url: string, rollouts: ReadonlyMap<string, ModelRollout>): string | undefined {
+  const host = /^http:\/\/([^.]+)\./.exec(url)?.[1];
+  const m = host ? /^(.*)-(active|preview)$/.exec(host) : null;
+  const r = m ? rollouts.get(m[1]!) : undefined;
+  if (!r || !m) return undefined;
+  return r.dataPlane[m[2] as 'active' | 'preview'].routed;
 }
 
 /** Argo's abort (by hand, or a failed analysis): the pause ends, the active Service goes back to the stable revision. */
@@ -169,10 +242,20 @@ function canaryStep(r: ModelRollout) {
     r.controllerPause = false;
   } else if (r.stepIndex >= last && r.stableRS !== r.currentPodHash) {
     // All steps done: a later reconcile (the canary scaled to full) makes it stable, Service and all.
+    // A basic canary (no traffic routing) scales the previous stable ReplicaSet down with it: no
+    // scaleDownDelaySeconds. Its pods still answer what the nodes send them while they terminate
+    // (a preStop sleep), which the data plane's `routed` stands for.
+    const previous = r.replicaSets.get(r.stableRS);
+    if (r.scaleDownAtCompletion && previous && r.stableRS !== r.currentPodHash) {
+      previous.scaledDown = true;
+      previous.available = false;
+    }
     r.stableRS = r.currentPodHash;
     r.activeSelector = r.currentPodHash;
   } else if (r.stableRS !== r.currentPodHash && !r.paused && r.stepIndex % 2 === 0 && r.stepIndex < last && r.replicaSets.get(r.currentPodHash)?.available) {
-    // setWeight done (the canary is available): on to the pause step, which pauses.
+    // setWeight done (the canary is available): on to the pause step, which pauses. The stable
+    // pods it scaled down terminate, still listed by the stable Service's slices for a while.
+    r.dataPlane.active.terminating = true;
     r.stepIndex++;
     r.paused = true;
     r.controllerPause = true;
@@ -189,7 +272,11 @@ function syncEphemeralMetadata(r: ModelRollout, stableRS: string) {
   for (const [hash, rs] of r.replicaSets) {
     if (hash === r.currentPodHash) rs.podAnnotations = { ...(fullyRolledOut ? r.activeMetadata : r.previewMetadata) };
     else if (hash === stableRS) rs.podAnnotations = { ...r.activeMetadata };
-    else rs.podAnnotations = {};
+    else {
+      // The kubelet rewrites a pod's Downward API files a while later: until then they hold what was there.
+      if (Object.keys(rs.podAnnotations).length > 0) rs.lastAnnotations = rs.podAnnotations;
+      rs.podAnnotations = {};
+    }
   }
 }
 

@@ -234,10 +234,11 @@ export function previewWindow(
 }
 
 /**
- * The window at the end of a cutover (docs/real-node.md): Tandem removes the pins once the
- * dependency's stable (active) Service selects its new pods, but kube-proxy follows that switch a
- * moment later, and a connection the dependent opens in that moment stays with an old pod while it
- * is kept alive. A new dependent pod that reads its unpinned address then reaches the old dependency.
+ * The window at the end of a cutover (docs/real-node.md): kube-proxy follows the dependency's
+ * stable (active) Service switch a moment after its object moved, so a new dependent pod unpinned
+ * in that moment would reach the old dependency through it. Tandem removed the pins on the object;
+ * it now waits until the Service's EndpointSlices list only new pods and the settle delay has run
+ * (docs/design.md, "The data plane"), and the tests require this window to hold no answer.
  * The window, from the recorded history: from the first pod of the dependent's new version seen
  * without the pin it had, until no pod of the dependency's old version is left. `excepts` says
  * whether an answer is `newVersion→oldVersion` through the unpinned `address` in it.
@@ -268,6 +269,6 @@ export function unpinWindow(
   const pair = `${versions.new}→${versions.old}`;
   const excepts = (_name: string, a: Answer) => a.t >= from && a.t <= to && a.url === edge.address && pairOf(a) === pair;
   const answers = traffic.names.reduce((n, name) => n + traffic.count(name, (a) => excepts(name, a)), 0);
-  console.log(`[e2e real-node] unpinned ${at(from)}, ${until !== undefined ? 'window end' : `the last ${edge.dependency} ${versions.old} pod gone`} ${Number.isFinite(to) ? at(to) : 'never'}: ${answers} answers ${pair} via ${edge.address} in that window`);
+  console.log(`[e2e real-node] unpinned ${Number.isFinite(from) ? at(from) : "never (the new pods went with their pins)"}, ${until !== undefined ? 'window end' : `the last ${edge.dependency} ${versions.old} pod gone`} ${Number.isFinite(to) ? at(to) : 'never'}: ${answers} answers ${pair} via ${edge.address} in that window`);
   return { from, to, answers, excepts };
 }

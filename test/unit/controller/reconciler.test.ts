@@ -38,6 +38,8 @@ class FakeGateway {
   listServices = () => [...services('interest', 'loan').values()];
   getService = (_ns: string, name: string) => services('interest', 'loan').get(name);
   listReplicaSets = () => this.replicaSets;
+  /** No EndpointSlices: the data plane is not observable here (data-plane.ts). */
+  serviceEndpoints = () => undefined;
   listGroups = () => [this.groupRaw];
   private write = (what: string) => {
     this.calls.push(what);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ReplicaSet, Rollout, Service } from '../../../src/api/rollout.ts';
-import { ownedKeysOf, transformAnalysisRun, transformGroup, transformReplicaSet, transformRollout, transformService } from '../../../src/kube/cache-transforms.ts';
+import { ownedKeysOf, seenAtOf, transformAnalysisRun, transformEndpointSlice, transformGroup, transformReplicaSet, transformRollout, transformService } from '../../../src/kube/cache-transforms.ts';
 import { ownedAnnotationKeys } from '../../../src/kube/managed-fields.ts';
 import { project } from '../../../src/kube/schema-projection.ts';
 
@@ -173,5 +173,35 @@ describe('project', () => {
     const value = { a: 'x', drop: 1, list: [{ keep: 1, drop: 2 }], labels: { any: 'thing' }, deep: { kept: true, gone: 'y' }, whole: { everything: { stays: 1 } } };
     expect(project(schema, value, new Set(['whole']))).toEqual({ a: 'x', list: [{ keep: 1 }], labels: { any: 'thing' }, deep: { kept: true }, whole: { everything: { stays: 1 } } });
     expect(project(schema, { a: null })).toEqual({ a: null });
+  });
+});
+
+describe('transformEndpointSlice', () => {
+  const slice = (endpoints: unknown[]) => ({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: 'interest-active-x7k2p', namespace: 'shop', uid: 'u1', resourceVersion: '42', labels: { 'kubernetes.io/service-name': 'interest-active', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' }, managedFields: [{ manager: 'kube-controller-manager' }] },
+    addressType: 'IPv4',
+    ports: [{ port: 8080 }],
+    endpoints,
+  });
+  const ep = (pod: string, ready?: boolean) => ({ addresses: ['10.0.0.1'], targetRef: { kind: 'Pod', name: pod, namespace: 'shop', uid: pod }, nodeName: 'n', conditions: { ...(ready === undefined ? {} : { ready }), serving: true } });
+
+  it('keeps the Service label, the ReplicaSets of the listed pods (deduplicated) and whether one is ready, stamped with when it arrived', () => {
+    const out = transformEndpointSlice(slice([ep('interest-6f9c7d-abcde'), ep('interest-6f9c7d-fghij', false), ep('interest-5b8d4c-klmno', false)]), () => 1234);
+    expect(JSON.parse(JSON.stringify(out))).toEqual({
+      metadata: { name: 'interest-active-x7k2p', namespace: 'shop', uid: 'u1', resourceVersion: '42', labels: { 'kubernetes.io/service-name': 'interest-active' } },
+      replicaSets: ['interest-5b8d4c', 'interest-6f9c7d'],
+      ready: true,
+      terminating: false,
+    });
+    expect(seenAtOf(out)).toBe(1234);
+  });
+
+  it('an empty slice lists nothing ready; only pods count', () => {
+    expect(transformEndpointSlice(slice([]), () => 0)).toMatchObject({ replicaSets: [], ready: false });
+    expect(transformEndpointSlice(slice([ep('interest-6f9c7d-abcde', false)]), () => 0)).toMatchObject({ replicaSets: ['interest-6f9c7d'], ready: false });
+    const leaving = { ...ep('interest-5b8d4c-klmno', false), conditions: { ready: false, serving: true, terminating: true } };
+    expect(transformEndpointSlice(slice([ep('interest-6f9c7d-abcde'), leaving]), () => 0)).toMatchObject({ ready: true, terminating: true });
   });
 });
