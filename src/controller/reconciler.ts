@@ -261,7 +261,7 @@ export class Reconciler {
         continue;
       }
       if (a.kind === 'Pin') {
-        await this.timed(a.kind, () => this.gw.pinRevision(namespace, a.replicaSet, a.revision, a.annotations, a.podsOnly === true));
+        await this.timed(a.kind, () => this.gw.pinRevision(namespace, a.replicaSet, a.revision, a.annotations, a.podsOnly === true, a.templateOnly === true));
         log.info({ action: a.kind, rollout: a.rollout, replicaSet: a.replicaSet, annotations: a.annotations }, 'action done');
         crashIfArmed(this.failpoint, `after-action:${a.kind}`);
         continue;

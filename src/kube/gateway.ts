@@ -467,13 +467,14 @@ export class KubeGateway {
    * Idempotent, so a crash part-way is mended by doing it again. Argo Rollouts leaves these keys
    * alone: it only rewrites the keys its ephemeral-metadata bookkeeping says it injected.
    */
-  async pinRevision(namespace: string, replicaSet: string, hash: string, annotations: Readonly<Record<string, string | null>>, podsOnly = false): Promise<void> {
+  async pinRevision(namespace: string, replicaSet: string, hash: string, annotations: Readonly<Record<string, string | null>>, podsOnly = false, templateOnly = false): Promise<void> {
     const body = { spec: { template: { metadata: { annotations } } } };
     if (!podsOnly) {
       await call(`pin annotations on replicaset ${namespace}/${replicaSet}`, () =>
         this.apps.patchNamespacedReplicaSet({ namespace, name: replicaSet, body, fieldManager: FIELD_MANAGER }, MERGE),
       );
     }
+    if (templateOnly) return;
     const pods = await call(`list pods of replicaset ${namespace}/${replicaSet}`, () => this.core.listNamespacedPod({ namespace, labelSelector: `${POD_TEMPLATE_HASH}=${hash}` }));
     // The pods together: each patch stands alone, and a pin is only recorded once all have succeeded.
     const patches = pods.items.flatMap((pod) => {

@@ -26,6 +26,12 @@ export type Action =
        * from, or Argo takes the restored template for a hash collision and starts a new revision.
        */
       readonly podsOnly?: true;
+      /**
+       * Onto the template only: the pods keep what they have. A pin kept on a revision's pods while
+       * the data plane still routes to them must leave its template, which Argo CD's self-heal would
+       * otherwise meet as a hash collision when it re-applies that revision.
+       */
+      readonly templateOnly?: true;
     }
   /** A metadata-only write that makes Argo Rollouts look at a Rollout again (argo-nudge.ts). */
   | { readonly kind: 'Nudge'; readonly rollout: string }

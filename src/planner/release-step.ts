@@ -819,6 +819,7 @@ class Step {
       const ofStranded = namesValues(entry);
       if (release && !ofStranded && this.needsPin(entry, release)) {
         kept.push(entry);
+        if (this.onlyPodsNeedIt(rollout, revision, release)) this.unpinTemplate(rollout, revision);
         continue;
       }
       const rs = replicaSetOf(this.in.replicaSets, rollout, revision);
@@ -889,6 +890,20 @@ class Step {
     // Back on another revision (the object): the data plane still sends some of its calls to the pinned pods until the nodes follow.
     if (r.activeRevision !== revision && !this.goingLive(rollout, release)) return r.activeRevision !== undefined && !this.servesOnly(rollout, 'active', r.activeRevision) && dependenciesUp();
     return dependenciesUp();
+  }
+
+  /** A live member's pin its active Service has left (the object): only its pods, still routed to a moment, need it. */
+  private onlyPodsNeedIt(rollout: string, revision: string, release: ReleaseStatus): boolean {
+    const r = this.at(rollout);
+    return r.activeRevision !== undefined && r.activeRevision !== revision && !this.goingLive(rollout, release);
+  }
+
+  /** Removes a kept pin from its ReplicaSet's template (a re-applied revision would otherwise collide with it), once. */
+  private unpinTemplate(rollout: string, revision: string) {
+    const rs = replicaSetOf(this.in.replicaSets, rollout, revision);
+    const annotations = rs?.spec.template?.metadata?.annotations ?? {};
+    const keys = this.in.pinKeys(rollout).filter((k) => annotations[k] !== undefined);
+    if (rs && keys.length > 0) this.actions.push({ kind: 'Pin', rollout, replicaSet: rs.metadata.name, revision, annotations: Object.fromEntries(keys.map((k) => [k, null])), templateOnly: true });
   }
 
   /** Removing the previous pods' rollback pin changes no address: Argo's injected metadata says the same. */

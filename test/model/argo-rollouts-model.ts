@@ -307,8 +307,8 @@ export function scaleDownAborted(r: ModelRollout) {
   }
 }
 
-/** A merge patch of pins (null removes); `half`: a crash between the template write and the pods'; `podsOnly`: the template untouched. */
-export function pin(rs: ModelReplicaSet, annotations: Readonly<Record<string, string | null>>, half = false, podsOnly = false) {
+/** A merge patch of pins (null removes); `half`: a crash between the template write and the pods'; `podsOnly`: the template untouched; `templateOnly`: the pods untouched. */
+export function pin(rs: ModelReplicaSet, annotations: Readonly<Record<string, string | null>>, half = false, podsOnly = false, templateOnly = false) {
   const merge = (into: Record<string, string> = {}) => {
     const out = { ...into };
     for (const [k, v] of Object.entries(annotations)) if (v === null) delete out[k];
@@ -316,7 +316,7 @@ export function pin(rs: ModelReplicaSet, annotations: Readonly<Record<string, st
     return out;
   };
   if (!podsOnly) rs.templatePins = merge(rs.templatePins);
-  if (!half) rs.podPins = merge(rs.podPins);
+  if (!half && !templateOnly) rs.podPins = merge(rs.podPins);
 }
 
 /** The address a pod of this ReplicaSet uses for `key`: its pin first (as @tandem/podinfo reads it). */

@@ -138,4 +138,16 @@ describe('a Lockstep release and its data plane', () => {
     expect(unpins(after(new Map([['loan-active', slices(['loan-l2'], 60_000)]])).actions)).toEqual([]);
     expect(unpins(after(new Map([['loan-active', slices(['loan-l1'], 3_000)]])).actions).map((a) => a.kind === 'Pin' && a.revision)).toEqual(['l2']);
   });
+
+  it('takes that kept pin off l2’s template at once: Argo CD’s self-heal re-applying l2 would otherwise meet it as a hash collision', () => {
+    const l = blueGreen({ name: 'loan', stable: 'l1', desired: 'l1', ...loanWiring });
+    const newer = blueGreen({ name: 'loan', stable: 'l1', desired: 'l2', ...loanWiring }).replicaSets.filter((rs) => rs.metadata.name === 'loan-l2');
+    const pinned = newer.map((rs) => ({ ...rs, spec: { ...rs.spec, template: { ...rs.spec.template, metadata: { ...rs.spec.template?.metadata, annotations: { ...rs.spec.template?.metadata?.annotations, [PIN]: url('interest-preview') } } } } }));
+    const p = plan({
+      ...observed(group({ members: loanDependsOnInterest, status: rollingBack(['loan@l2']) }), [blueGreen({ name: 'interest', stable: 'i1', desired: 'i2', abort: true }), { ...l, replicaSets: [...l.replicaSets, ...pinned] }]),
+      endpoints: new Map([['loan-active', slices(['loan-l2'], 60_000)]]),
+    });
+    expect(p.actions.filter((a) => a.kind === 'Pin')).toEqual([{ kind: 'Pin', rollout: 'loan', replicaSet: 'loan-l2', revision: 'l2', annotations: { [PIN]: null }, templateOnly: true }]);
+    expect(p.status?.release?.pinned).toEqual(['loan@l2']);
+  });
 });

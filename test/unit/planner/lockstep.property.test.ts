@@ -314,7 +314,7 @@ class World {
       case 'Pin': {
         const rs = this.r(a.rollout).replicaSets.get(a.revision);
         expect(rs, `${a.rollout}: pinned a revision without a ReplicaSet`).toBeDefined();
-        pin(rs!, a.annotations, half, a.podsOnly === true);
+        pin(rs!, a.annotations, half, a.podsOnly === true, a.templateOnly === true);
         return;
       }
       case 'Retry':

@@ -528,7 +528,7 @@ class World {
         const r = this.r(a.rollout);
         const rs = r.replicaSets.get(a.revision);
         expect(rs, `${a.rollout}: pinned a revision without a ReplicaSet`).toBeDefined();
-        pin(rs!, a.annotations, half, a.podsOnly === true);
+        pin(rs!, a.annotations, half, a.podsOnly === true, a.templateOnly === true);
         return;
       }
       case 'Nudge':
