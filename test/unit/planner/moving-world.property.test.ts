@@ -601,10 +601,11 @@ class World {
         // Ordered promises less by design: one member at a time, so old and new sides of the release meet.
         const inRelease = (m: string, rev: string) => target(m)?.from === rev || target(m)?.revision === rev;
         const ordered = release?.strategy === 'Ordered' && inRelease(d, revD) && inRelease(p, revP);
-        // A release of a dependent that, as its start event said, leaves its dependency on the revision
-        // a failed release rolled it back to while Git still declares the failed one (docs/rollback.md):
-        // Tandem sees the cluster, not Git, so only a new revision of the dependency moves it on.
-        const announced = target(d)?.revision === revD && this.leftBehind.get(p) === this.git.get(p) && revP === this.r(p).template;
+        // A release that, as its start event said, leaves one side on the revision a failed release
+        // rolled it back to while Git still declares the failed one (docs/rollback.md): Tandem sees the
+        // cluster, not Git, so only a new revision of that member moves it on.
+        const left = (m: string, rev: string) => this.leftBehind.get(m) === this.git.get(m) && rev === this.r(m).template;
+        const announced = left(p, revP) || left(d, revD);
         // A person promoted one side by hand: the planner can only shorten it (checked at the end).
         const person = this.byHand.has(d) || this.byHand.has(p);
         expect(returning || dependencyMovedOn || strandedLive || ordered || announced || person, `matched versions: ${d}@${revD} reaches ${p}@${revP} (release ${release?.state ?? 'none'})`).toBe(true);
@@ -685,6 +686,8 @@ const REGRESSIONS: [Scenario][] = [
   [{ deps: [[], [], []], changed: [0, 2], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, commands: [{ t: 'progress' }, { t: 'progress' }, { t: 'reconcile' }, { t: 'reconcile' }, { t: 'progress' }, { t: 'push', members: [2] }] }],
   // A live dependent alone in its release, Git moving it on: stranded with no cutover pin, it is pinned (Argo strips its metadata).
   [{ deps: [[], [], [], [2]], changed: [3], postAnalysis: [], auto: true, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, commands: [{ t: 'progress' }, { t: 'progress' }, { t: 'progress' }, { t: 'progress' }, { t: 'push', members: [3] }] }],
+  // The same with the dependent left rolled back and its dependency released alone.
+  [{ deps: [[], [0]], changed: [1], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: 'post', verdicts: ['Error', 'Successful'], duration: 1, commands: [{ t: 'progress' }, { t: 'progress' }, { t: 'progress' }, { t: 'push', members: [0] }, { t: 'handPromote', i: 1 }] }],
   // A stranded pin whose dependency an Ordered release moves later: the earlier stage does not wait on it.
   [{ deps: [[], [], [], [1]], changed: [0, 1, 3], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, commands: [{ t: 'pushMidCutover' }, { t: 'progress' }, { t: 'editSpec' }] }],
   // A release of a dependent alone while a failed release left its dependency rolled back.
