@@ -892,10 +892,15 @@ class Step {
     return dependenciesUp();
   }
 
-  /** A live member's pin its active Service has left (the object): only its pods, still routed to a moment, need it. */
+  /**
+   * A failed release's pin on a member its active Service has left (the object): only its pods, still
+   * routed to a moment, need it. (A cutover's pin stays on the template: the pods Argo creates while
+   * it scales the revision up need it.)
+   */
   private onlyPodsNeedIt(rollout: string, revision: string, release: ReleaseStatus): boolean {
     const r = this.at(rollout);
-    return r.activeRevision !== undefined && r.activeRevision !== revision && !this.goingLive(rollout, release);
+    const failed = release.state === 'RollingBack' || release.state === 'Aborted';
+    return failed && r.activeRevision !== undefined && r.activeRevision !== revision && !this.goingLive(rollout, release);
   }
 
   /** Removes a kept pin from its ReplicaSet's template (a re-applied revision would otherwise collide with it), once. */
