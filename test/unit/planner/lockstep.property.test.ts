@@ -335,12 +335,7 @@ class World {
         const address = podAddress(pods, key(p));
         expect(address, `pods of ${d}@${revD} behind its active Service have no address for ${p}`).toBeDefined();
         const revP = revisionBehind(address!, this.rollouts);
-        const ok =
-          oldRev(d) === this.newRev(d)
-            ? revP === oldRev(p) || revP === this.newRev(p)
-            : revD === this.newRev(d)
-              ? revP === this.newRev(p)
-              : revP === oldRev(p);
+        const ok = this.matched(d, revD, p, revP);
         expect(ok, `matched versions: ${d}@${revD} reaches ${p}@${revP} (gate open ${this.gateOpen()})`).toBe(true);
       }
     }
@@ -348,6 +343,12 @@ class World {
       for (const t of this.changed) expect(this.r(t).stableRS, `${t} promoted although the release failed`).toBe(oldRev(t));
     }
     this.checkDataPlane();
+  }
+
+  /** A dependent at revD may reach its dependency at revP: an unchanged one either side, else old with old, new with new. */
+  matched(d: string, revD: string | undefined, p: string, revP: string | undefined): boolean {
+    if (oldRev(d) === this.newRev(d)) return revP === oldRev(p) || revP === this.newRev(p);
+    return revD === this.newRev(d) ? revP === this.newRev(p) : revP === oldRev(p);
   }
 
   /**
@@ -366,12 +367,7 @@ class World {
         const address = podAddress(pods, key(p)) ?? pods.lastAnnotations?.[key(p)];
         const revP = address === undefined ? undefined : revisionRouted(address, this.rollouts);
         if (revP === undefined) continue;
-        const ok =
-          oldRev(d) === this.newRev(d)
-            ? revP === oldRev(p) || revP === this.newRev(p)
-            : revD === this.newRev(d)
-              ? revP === this.newRev(p)
-              : revP === oldRev(p);
+        const ok = this.matched(d, revD, p, revP);
         expect(ok, `matched versions in the data plane: ${d}@${revD} reaches ${p}@${revP} through ${address} (gate open ${this.gateOpen()})`).toBe(true);
       }
     }
