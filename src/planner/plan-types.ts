@@ -13,7 +13,8 @@ export type Action =
   | { readonly kind: 'Promote'; readonly rollout: string; readonly resourceVersion: string }
   /**
    * Pins addresses to one revision: merge-patches `annotations` (null removes a key) onto the pod
-   * template of the member's ReplicaSet, then onto that ReplicaSet's pods (pins.ts).
+   * template of the member's ReplicaSet, then onto that ReplicaSet's pods (pins.ts). A key that is
+   * no pin is Argo's own, written only with the value Argo has injected already (a pin handing over).
    */
   | {
       readonly kind: 'Pin';

@@ -829,7 +829,10 @@ class Step {
       }
       if (ofStranded && entries.includes(pinEntry(rollout, revision))) continue; // that entry's pins now
       const keys = this.in.pinKeys(rollout);
-      if (rs && keys.length > 0) this.actions.push({ kind: 'Pin', rollout, replicaSet: rs.metadata.name, revision, annotations: Object.fromEntries(keys.map((k) => [k, null])) });
+      if (!rs || keys.length === 0) continue;
+      const handOver = release && !ofStranded ? this.handOver(rollout, revision, release) : undefined;
+      if (handOver) this.actions.push({ kind: 'Pin', rollout, replicaSet: rs.metadata.name, revision, annotations: { ...Object.fromEntries(keys.map((k) => [k, null])), ...handOver }, podsOnly: true });
+      else this.actions.push({ kind: 'Pin', rollout, replicaSet: rs.metadata.name, revision, annotations: Object.fromEntries(keys.map((k) => [k, null])) });
     }
     if (!release) return undefined;
     const next = { ...release };
@@ -909,6 +912,20 @@ class Step {
     const annotations = rs?.spec.template?.metadata?.annotations ?? {};
     const keys = this.in.pinKeys(rollout).filter((k) => annotations[k] !== undefined);
     if (rs && keys.length > 0) this.actions.push({ kind: 'Pin', rollout, replicaSet: rs.metadata.name, revision, annotations: Object.fromEntries(keys.map((k) => [k, null])), templateOnly: true });
+  }
+
+  /**
+   * A settled rollback pin leaves the previous pods with the address it held written under Argo's own
+   * key, in the same patch: Argo has written that address into the ReplicaSet (`pinSettled`) and
+   * updates its pods just after, so until then they still carry the preview metadata, which names
+   * the aborted revision (found by rollback.test.ts). Argo writes the same value there next.
+   */
+  private handOver(rollout: string, revision: string, release: ReleaseStatus): Record<string, string> | undefined {
+    const target = release.targets.find((t) => t.rollout === rollout);
+    if (target?.from !== revision || (release.state !== 'RollingBack' && release.state !== 'Aborted')) return undefined;
+    const r = this.at(rollout);
+    if (r.desiredRevision !== revision || r.stableRevision !== revision || !this.pinSettled(rollout, revision, release)) return undefined;
+    return Object.fromEntries(Object.entries(this.in.pins(rollout, inRelease(release, 'active'))).map(([pin, url]) => [unpinnedKey(pin), url]));
   }
 
   /** Removing the previous pods' rollback pin changes no address: Argo's injected metadata says the same. */

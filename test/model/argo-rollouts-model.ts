@@ -22,7 +22,9 @@ export interface ModelReplicaSet {
   podPins?: Record<string, string>;
   /** Since when no Service or role uses it (model time): Argo scales it down after scaleDownDelaySeconds. */
   unusedSince?: number;
-  /** The pod annotations Argo injected from ephemeral metadata. */
+  /** The role metadata Argo injected into the template (and recorded on the ReplicaSet): written first. */
+  injected: Record<string, string>;
+  /** The annotations its pods carry: Argo updates them from `injected` just after the template (reference §1.3). */
   podAnnotations: Record<string, string>;
   /** The last annotations Argo stripped from its pods (syncEphemeralMetadata): what their files may still hold. */
   lastAnnotations?: Record<string, string>;
@@ -104,7 +106,7 @@ export function newRollout(name: string, revision: string, active: Record<string
     activeMetadata: active,
     owned,
     resourceVersion: 1,
-    replicaSets: new Map([[revision, { available: true, podAnnotations: { ...active } }]]),
+    replicaSets: new Map([[revision, { available: true, injected: { ...active }, podAnnotations: { ...active } }]]),
     dataPlane: { active: { slice: revision, sliceAt: 0, routed: revision }, preview: { slice: revision, sliceAt: 0, routed: revision } },
   };
 }
@@ -179,8 +181,12 @@ export function pushRevision(r: ModelRollout, revision: string) {
   r.resourceVersion++;
 }
 
-/** One reconcile of the Argo controller for this Rollout. */
-export function argoStep(r: ModelRollout) {
+/**
+ * One reconcile of the Argo controller for this Rollout. `podsLag`: the planner reads the world
+ * after Argo rewrote the ReplicaSets' templates and before it updated their pods (it does the pods
+ * next, in the same reconcile: they catch up at the next step).
+ */
+export function argoStep(r: ModelRollout, podsLag = false) {
   const before = JSON.stringify(r);
   // Argo syncs role metadata after switching Services but before it writes a new stableRS, so pods
   // get the active metadata one reconcile after the revision is called stable (reference §1.5).
@@ -200,7 +206,7 @@ export function argoStep(r: ModelRollout) {
       r.previewSelector = r.template;
       r.stepIndex = r.template === r.stableRS ? 2 * r.barriers : 0;
       const existing = r.replicaSets.get(r.template);
-      if (!existing || existing.scaledDown) r.replicaSets.set(r.template, { available: false, podAnnotations: { ...r.previewMetadata } });
+      if (!existing || existing.scaledDown) r.replicaSets.set(r.template, { available: false, injected: { ...r.previewMetadata }, podAnnotations: { ...r.previewMetadata } });
       else if (r.barriers === 0 && r.replicaSets.get(r.template)!.available && r.activeSelector !== r.template) {
         // Back to a ReplicaSet still up within scaleDownDelaySeconds: a fast rollback, no pause (reference §4).
         // Argo calls it stable a reconcile later; until then its pods carry the preview metadata.
@@ -230,7 +236,7 @@ export function argoStep(r: ModelRollout) {
     r.paused = true;
     r.controllerPause = true;
   }
-  syncEphemeralMetadata(r, stableAtStart);
+  syncEphemeralMetadata(r, stableAtStart, podsLag);
   if (JSON.stringify(r) !== before) r.resourceVersion++;
 }
 
@@ -267,16 +273,16 @@ function canaryStep(r: ModelRollout) {
  * the active metadata, every other one none: also one still behind the active Service, when Git moved
  * on from it before Argo called it stable (reference §1.3: `otherRSs` are synced with nil).
  */
-function syncEphemeralMetadata(r: ModelRollout, stableRS: string) {
+function syncEphemeralMetadata(r: ModelRollout, stableRS: string, podsLag: boolean) {
   const fullyRolledOut = stableRS === r.currentPodHash;
   for (const [hash, rs] of r.replicaSets) {
-    if (hash === r.currentPodHash) rs.podAnnotations = { ...(fullyRolledOut ? r.activeMetadata : r.previewMetadata) };
-    else if (hash === stableRS) rs.podAnnotations = { ...r.activeMetadata };
-    else {
-      // The kubelet rewrites a pod's Downward API files a while later: until then they hold what was there.
-      if (Object.keys(rs.podAnnotations).length > 0) rs.lastAnnotations = rs.podAnnotations;
-      rs.podAnnotations = {};
-    }
+    if (hash === r.currentPodHash) rs.injected = { ...(fullyRolledOut ? r.activeMetadata : r.previewMetadata) };
+    else if (hash === stableRS) rs.injected = { ...r.activeMetadata };
+    else rs.injected = {};
+    if (podsLag) continue;
+    // The kubelet rewrites a pod's Downward API files a while later: until then a stripped pod holds what was there.
+    if (Object.keys(rs.injected).length === 0 && Object.keys(rs.podAnnotations).length > 0) rs.lastAnnotations = rs.podAnnotations;
+    rs.podAnnotations = { ...rs.injected };
   }
 }
 
@@ -307,16 +313,26 @@ export function scaleDownAborted(r: ModelRollout) {
   }
 }
 
-/** A merge patch of pins (null removes); `half`: a crash between the template write and the pods'; `podsOnly`: the template untouched; `templateOnly`: the pods untouched. */
+/**
+ * A merge patch of pins (null removes); `half`: a crash between the template write and the pods';
+ * `podsOnly`: the template untouched; `templateOnly`: the pods untouched. A key that is no pin is
+ * Argo's own (a pin handing its address over): Tandem may only write there what Argo injected.
+ */
 export function pin(rs: ModelReplicaSet, annotations: Readonly<Record<string, string | null>>, half = false, podsOnly = false, templateOnly = false) {
+  const pins = Object.entries(annotations).filter(([k]) => k.startsWith('pin.'));
   const merge = (into: Record<string, string> = {}) => {
     const out = { ...into };
-    for (const [k, v] of Object.entries(annotations)) if (v === null) delete out[k];
+    for (const [k, v] of pins) if (v === null) delete out[k];
     else out[k] = v;
     return out;
   };
+  const own = Object.entries(annotations).filter(([k]) => !k.startsWith('pin.'));
+  for (const [k, v] of own) if (v !== rs.injected[k]) throw new Error(`Tandem wrote ${k}=${v} where Argo injected ${rs.injected[k]}`);
   if (!podsOnly) rs.templatePins = merge(rs.templatePins);
-  if (!half && !templateOnly) rs.podPins = merge(rs.podPins);
+  if (!half && !templateOnly) {
+    rs.podPins = merge(rs.podPins);
+    for (const [k, v] of own) rs.podAnnotations[k] = v!;
+  }
 }
 
 /** The address a pod of this ReplicaSet uses for `key`: its pin first (as @tandem/podinfo reads it). */
@@ -400,12 +416,12 @@ export function replicaSetObjects(r: ModelRollout) {
         generation: 1,
         labels: { 'rollouts-pod-template-hash': hash },
         // What Argo injected into the template (and so the pods): its role metadata.
-        annotations: { [EPHEMERAL_METADATA]: JSON.stringify({ annotations: rs.podAnnotations }) },
+        annotations: { [EPHEMERAL_METADATA]: JSON.stringify({ annotations: rs.injected }) },
         ownerReferences: [{ kind: 'Rollout', name: r.name }],
       },
       spec: {
         replicas: rs.scaledDown ? 0 : 1,
-        template: { metadata: { labels: { 'rollouts-pod-template-hash': hash }, annotations: { ...rs.podAnnotations, ...rs.templatePins } }, spec: { containers: [{ image: `example/${r.name}:${hash}` }] } },
+        template: { metadata: { labels: { 'rollouts-pod-template-hash': hash }, annotations: { ...rs.injected, ...rs.templatePins } }, spec: { containers: [{ image: `example/${r.name}:${hash}` }] } },
       },
       status: { observedGeneration: 1, replicas: rs.scaledDown ? 0 : 1, availableReplicas: rs.available && !rs.scaledDown ? 1 : 0 },
     }),

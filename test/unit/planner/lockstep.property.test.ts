@@ -34,7 +34,8 @@ const key = (dep: string) => `tandem.dev/${dep}-url`;
 const oldRev = (m: string) => `${m}-v1`;
 
 type Command =
-  | { t: 'argo'; i: number }
+  /** podsLag: the planner reads the world before Argo's pods have the metadata it just gave their ReplicaSet. */
+  | { t: 'argo'; i: number; podsLag?: boolean }
   | { t: 'available'; i: number }
   | { t: 'dip'; i: number }
   | { t: 'reconcile' }
@@ -77,7 +78,7 @@ const scenario = fc.integer({ min: 1, max: 6 }).chain((n) =>
     pace: fc.nat(5),
     commands: fc.array(
       fc.oneof(
-        { weight: 6, arbitrary: fc.record({ t: fc.constant('argo' as const), i: fc.nat(n - 1) }) },
+        { weight: 6, arbitrary: fc.record({ t: fc.constant('argo' as const), i: fc.nat(n - 1), podsLag: fc.boolean() }) },
         { weight: 3, arbitrary: fc.record({ t: fc.constant('available' as const), i: fc.nat(n - 1) }) },
         { weight: 2, arbitrary: fc.record({ t: fc.constant('dip' as const), i: fc.nat(n - 1) }) },
         { weight: 6, arbitrary: fc.constant({ t: 'reconcile' as const }) },
@@ -157,7 +158,7 @@ class World {
   run(c: Command) {
     switch (c.t) {
       case 'argo':
-        argoStep(this.r(this.names[c.i]!));
+        argoStep(this.r(this.names[c.i]!), c.podsLag === true);
         break;
       case 'available': {
         const r = this.r(this.names[c.i]!);

@@ -45,7 +45,8 @@ const url = (svc: string) => `http://${svc}.${NS}.svc.cluster.local:80`;
 const key = (dep: string) => `tandem.dev/${dep}-url`;
 
 type Command =
-  | { t: 'argo'; i: number }
+  /** podsLag: the planner reads the world before Argo's pods have the metadata it just gave their ReplicaSet. */
+  | { t: 'argo'; i: number; podsLag?: boolean }
   | { t: 'available'; i: number }
   | { t: 'reconcile' }
   | { t: 'crash'; k: number }
@@ -92,7 +93,7 @@ const scenario = fc.integer({ min: 1, max: 4 }).chain((n) => {
     duration: fc.integer({ min: 0, max: 3 }),
     commands: fc.array(
       fc.oneof(
-        cmd('argo', 8, { i: member }),
+        cmd('argo', 8, { i: member, podsLag: fc.boolean() }),
         cmd('available', 4, { i: member }),
         cmd('reconcile', 8),
         cmd('crash', 2, { k: fc.nat(4) }),
@@ -144,7 +145,7 @@ class World {
   /** Members whose newest pods were up (and not yet live) when the last completed reconcile planned. */
   newestUpWhenPlanned = new Set<string>();
   midCutoverPush = false;
-  /** The release in flight when each member was last aborted (undefined: none was). */
+  /** The release in flight on its revision when each member was last aborted (undefined: none was). */
   readonly abortedUnder = new Map<string, string | undefined>();
   /** Group AnalysisRuns by name, as the Argo controller runs them. */
   readonly runs = new Map<string, ModelAnalysisRun>();
@@ -203,6 +204,11 @@ class World {
 
   r = (m: string) => this.rollouts.get(m)!;
   release = (): ReleaseStatus | undefined => this.group.status?.release;
+  /** The release in flight that takes m's newest revision. */
+  releaseOf = (m: string): string | undefined => {
+    const r = this.release();
+    return r?.targets.some((t) => t.rollout === m && t.revision === this.r(m).currentPodHash) ? r.id : undefined;
+  };
 
   /** Git's declared revisions now: every dependent/dependency pair of them may meet. */
   recordGit() {
@@ -223,7 +229,7 @@ class World {
     const m = 'i' in c ? this.names[c.i]! : '';
     switch (c.t) {
       case 'argo':
-        argoStep(this.r(m));
+        argoStep(this.r(m), c.podsLag === true);
         break;
       case 'available': {
         const rs = this.r(m).replicaSets.get(this.r(m).currentPodHash);
@@ -256,7 +262,7 @@ class World {
         const r = this.r(m);
         if (r.currentPodHash !== r.stableRS && !r.abort) {
           abort(r, this.now);
-          this.abortedUnder.set(m, this.release()?.id);
+          this.abortedUnder.set(m, this.releaseOf(m));
         }
         break;
       }
@@ -301,7 +307,7 @@ class World {
       case 'memberAnalysis': {
         const aborted = this.r(m).abort;
         analysisEnds(this.r(m), c.passed, this.now);
-        if (!aborted && this.r(m).abort) this.abortedUnder.set(m, this.release()?.id);
+        if (!aborted && this.r(m).abort) this.abortedUnder.set(m, this.releaseOf(m));
         break;
       }
       case 'progress':
@@ -465,7 +471,7 @@ class World {
         expect(r.currentPodHash, `${a.rollout}: only the release's revision is aborted, never a newer one`).toBe(next!.targets.find((t) => t.rollout === a.rollout)?.revision);
         // A release fails on what happened to it: an abort left from an earlier release (a member
         // Git has not moved on since) is never taken for its failure, nor spreads to new revisions.
-        // (An abort of its revision before any release was in flight is that revision's failure.)
+        // (An abort of its revision before a release of it was in flight is that revision's failure.)
         for (const t of next!.targets) {
           const m = this.r(t.rollout);
           const under = this.abortedUnder.get(t.rollout);
@@ -694,6 +700,8 @@ const REGRESSIONS: [Scenario][] = [
   [{ deps: [[], [], [0]], changed: [0], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: 'post', verdicts: ['Failed'], duration: 1, commands: [{ t: 'progress' }, { t: 'promote' }, { t: 'progress' }, { t: 'push', members: [2] }] }],
   // A stranded dependent repinned to its dependency's active side once an Ordered release switched it to the newest pods.
   [{ deps: [[], [], [], [2]], changed: [2, 3], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, commands: [{ t: 'progress' }, { t: 'pushMidCutover' }, { t: 'editSpec' }] }],
+  // A rollback's pin leaving the previous pods once Argo gave their ReplicaSet the active metadata, before it updated the pods (found by rollback.test.ts).
+  [{ deps: [[], [0]], changed: [0, 1], postAnalysis: [0], auto: false, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, commands: [...Array<Command>(9).fill({ t: 'progress' }), { t: 'memberAnalysis', i: 0, passed: false }, ...Array.from({ length: 8 }, (): Command[] => [{ t: 'reconcile' }, { t: 'argo', i: 1, podsLag: true }, { t: 'argo', i: 0 }]).flat(), { t: 'reconcile' }] }],
 ];
 
 describe('the planner while the world moves, against a model of Argo Rollouts', () => {
