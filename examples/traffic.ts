@@ -38,7 +38,10 @@ function once(): void {
       }
     });
   });
-  req.on('timeout', () => req.destroy(new Error('timed out after 3 s')));
+  // Whether the connection was made tells a stalled pod from a packet routed nowhere.
+  let connected: number | undefined;
+  req.on('socket', (socket) => socket.once('connect', () => (connected = Date.now() - t)));
+  req.on('timeout', () => req.destroy(new Error(`timed out after 3 s (${connected === undefined ? 'never connected' : `connected after ${connected} ms`})`)));
   req.on('error', (err) => out({ error: err.message }));
   req.end();
 }
