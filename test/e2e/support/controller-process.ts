@@ -76,9 +76,11 @@ export class ControllerProcess {
 
   /** Resolves with the port the named server ('metrics' or 'health') listens on. */
   async serverPort(server: 'metrics' | 'health'): Promise<number> {
-    for (let i = 0; i < 200; i++) {
+    // A generous bound: on a loaded 2-core machine (CI, load 15–20) Node took over 10 s to log anything.
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
       const r = this.records('serving').find((x) => x['server'] === server);
       if (r) return r['port'] as number;
+      if (this.child.exitCode !== null || this.child.signalCode !== null) break;
       await new Promise((res) => setTimeout(res, 50));
     }
     throw new Error(`controller never logged its ${server} port:\n${this.tail()}`);
