@@ -41,8 +41,16 @@ class FakeGateway {
   /** No EndpointSlices: the data plane is not observable here (data-plane.ts). */
   serviceEndpoints = () => undefined;
   listGroups = () => [this.groupRaw];
+  private readonly waiters: { what: string; times: number; resolve: () => void }[] = [];
+  /** Resolves once `what` has been called `times` times (no timing: the fake's own record). */
+  reached(what: string, times = 1): Promise<void> {
+    const count = () => this.calls.filter((c) => c === what).length;
+    if (count() >= times) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ what, times, resolve }));
+  }
   private write = (what: string) => {
     this.calls.push(what);
+    for (const w of this.waiters.filter((w) => this.calls.filter((c) => c === w.what).length >= w.times)) w.resolve();
     this.versions.set(what, String(++this.rv));
     return Promise.resolve(String(this.rv));
   };
@@ -215,6 +223,28 @@ describe('Reconciler', () => {
       const gw = handoff();
       await reconcilerFor(gw).reconcile(key);
       expect(gw.calls).toEqual(['status', 'event MemberPromoted', 'status of interest', 'status']);
+    });
+
+    it('promotes the next member without waiting for the MemberPromoted Event, and ends only once the Event is written', async () => {
+      const gw = handoff();
+      let release!: () => void;
+      const held = new Promise<string>((resolve) => (release = () => resolve('1')));
+      gw.createEvent = (_g: unknown, e: { reason: string }) => {
+        gw.calls.push(`event ${e.reason}`);
+        return held;
+      };
+      let ended = false;
+      const done = reconcilerFor(gw)
+        .reconcile(key)
+        .then(() => (ended = true));
+      await gw.reached('status of interest');
+      // The promote and the status after it went out while the Event was still being written.
+      expect(gw.calls).toEqual(['status', 'event MemberPromoted', 'status of interest']);
+      await gw.reached('status', 2);
+      expect(ended).toBe(false);
+      release();
+      await done;
+      expect(ended).toBe(true);
     });
 
     it('promotes nothing when the persisting write fails (persist-then-act)', async () => {
