@@ -298,7 +298,7 @@ for (const g of groups) {
 // reading it as promoted (Argo's part of a cutover). ----
 const ms = (v: number | undefined) => (v === undefined ? undefined : Math.round(v * 10) / 10);
 const firstAfter = (ts: Iterable<number> | undefined, from: number) => [...(ts ?? [])].filter((at) => at > from).sort((a, b) => a - b)[0];
-const phases: { gate: number; cutover: number; tail: number }[] = [];
+const phases: { gate: number; cutover: number; tail: number; gateReaction: number | undefined }[] = [];
 const argoPromote: number[] = [];
 for (const g of groups) {
   const key = (m: string) => `${g.namespace}/${memberName(g.name, m)}`;
@@ -312,7 +312,10 @@ for (const g of groups) {
   if (promotes.some((p) => p === undefined) || promoted.some((p) => p === undefined) || healthy === undefined) continue;
   const first = Math.min(...(promotes as number[]));
   const last = Math.max(...(promoted as number[]));
-  phases.push({ gate: first - stormStart, cutover: last - first, tail: healthy - last });
+  // Tandem's part of the gate: every member paused at its gate with its preview up (Argo) → the first promote.
+  const gated = MEMBERS.map((m) => firstAfter(observer.gatedAt.get(key(m))?.values(), stormStart));
+  const allGated = gated.some((at) => at === undefined) ? undefined : Math.max(...(gated as number[]));
+  phases.push({ gate: first - stormStart, cutover: last - first, tail: healthy - last, gateReaction: allGated === undefined || allGated > first ? undefined : first - allGated });
 }
 const baselinePromoted = observer.listRollouts('baseline').flatMap((r) => {
   const at = firstAfter(observer.promotedAt.get(`${r.metadata.namespace}/${r.metadata.name}`)?.values(), baseStart);
@@ -371,7 +374,14 @@ const result = {
       .slice(0, 20),
   ),
   /** Per group, ms: storm start → first promote, → last member promoted, → Healthy (see above). */
-  stormPhasesMs: { groups: phases.length, gate: pq(phases.map((p) => p.gate)), cutover: pq(phases.map((p) => p.cutover)), tail: pq(phases.map((p) => p.tail)) },
+  stormPhasesMs: {
+    groups: phases.length,
+    gate: pq(phases.map((p) => p.gate)),
+    cutover: pq(phases.map((p) => p.cutover)),
+    tail: pq(phases.map((p) => p.tail)),
+    /** Of the gate: every member paused at its gate, preview up → the first promote (Tandem: the gate, the first pin). */
+    gateReaction: { ...pq(phases.flatMap((p) => (p.gateReaction === undefined ? [] : [p.gateReaction]))), count: phases.filter((p) => p.gateReaction !== undefined).length },
+  },
   /** Argo Rollouts' rollout work queue during each storm (its own metrics). */
   argoQueue: { baseline: argoDelta(argo0, argo1), groups: argoDelta(argo1, argo2) },
   /** Per plain Rollout, ms: baseline storm start → promoted on the new image. */
@@ -412,6 +422,7 @@ const rows: [string, unknown][] = [
   ['storm: groups / Argo alone', `${result.groupStormS} s / ${result.baselineStormS} s = ${result.stormRatio}×`],
   ['plan alone p50 / p99 (start-up; storm)', `≤ ${result.reconcilePlanStartup.p50LeS} / ≤ ${result.reconcilePlanStartup.p99LeS} s; ≤ ${result.reconcilePlan.p50LeS} / ≤ ${result.reconcilePlan.p99LeS} s`],
   ['storm per group p50 / max: to first promote, cutover, tail', (['gate', 'cutover', 'tail'] as const).map((k) => `${result.stormPhasesMs[k].p50} / ${result.stormPhasesMs[k].max}`).join(', ') + ' ms'],
+  ['  of the gate: every preview up and paused → first promote, p50 / p99', `${result.stormPhasesMs.gateReaction.p50} / ${result.stormPhasesMs.gateReaction.p99} ms (${result.stormPhasesMs.gateReaction.count})`],
   ['Argo alone per Rollout p50 / max; a promote acted on p50 / p99', `${result.baselinePromotedMs.p50} / ${result.baselinePromotedMs.max} ms; ${result.argoPromoteMs.p50} / ${result.argoPromoteMs.p99} ms`],
   ['Argo reconciles (retries), mean wait / work: baseline; groups', (['baseline', 'groups'] as const).map((k) => { const q = result.argoQueue[k]; return `${q.reconciles} (${q.retries}), ${q.meanQueueWaitMs} / ${q.meanWorkMs} ms`; }).join('; ')],
   ['handoff p50 / p99', `${result.handoffMs.p50} / ${result.handoffMs.p99} ms (${result.handoffMs.count})`],

@@ -57,6 +57,13 @@ export const promotedOn = (r: RolloutObj): string | undefined => {
   return s.currentPodHash && s.stableRS === s.currentPodHash && s.blueGreen?.activeSelector === s.currentPodHash ? s.currentPodHash : undefined;
 };
 
+/** Argo has brought the newest revision up as the preview and paused before promoting it (the group's gate waits for this). */
+export const gatedOn = (r: RolloutObj): string | undefined => {
+  const s = r.status;
+  if (!s || s.observedGeneration !== String(r.metadata.generation) || (s.pauseConditions ?? []).length === 0) return undefined;
+  return s.currentPodHash && s.stableRS !== s.currentPodHash && s.blueGreen?.previewSelector === s.currentPodHash ? s.currentPodHash : undefined;
+};
+
 export const groupHealthy = (g: GroupObj): boolean => g.status?.phase === 'Healthy' && g.status.observedGeneration === g.metadata.generation && !g.status.release;
 
 /**
@@ -92,6 +99,8 @@ export class Observer {
   readonly writes: Write[] = [];
   /** Per Rollout key: when it was first seen promoted on each revision. */
   readonly promotedAt = new Map<string, Map<string, number>>();
+  /** Per Rollout key: when it was first seen paused at its gate with the preview on each new revision. */
+  readonly gatedAt = new Map<string, Map<string, number>>();
   /** Per Rollout key: when the controller's status writes (promotes) were seen. */
   readonly promoteWrites = new Map<string, number[]>();
   /** Per Rollout key: every time Argo was seen observing a new generation (observedGeneration catching up). */
@@ -188,6 +197,11 @@ export class Observer {
       const observed = r.status?.observedGeneration === String(r.metadata.generation);
       if (observed && prevObserved.get(key) === false) (this.observedAt.get(key) ?? this.observedAt.set(key, []).get(key)!).push(now);
       prevObserved.set(key, observed);
+      const gated = gatedOn(r);
+      if (gated) {
+        const byRev = this.gatedAt.get(key) ?? this.gatedAt.set(key, new Map()).get(key)!;
+        if (!byRev.has(gated)) byRev.set(gated, now);
+      }
       const rev = promotedOn(r);
       if (rev) {
         const byRev = this.promotedAt.get(key) ?? this.promotedAt.set(key, new Map()).get(key)!;
