@@ -271,9 +271,23 @@ export class Reconciler {
         continue;
       }
       if (a.kind === 'Pin') {
-        await this.timed(a.kind, () => this.gw.pinRevision(namespace, a.replicaSet, a.revision, a.annotations, a.podsOnly === true, a.templateOnly === true));
-        log.info({ action: a.kind, rollout: a.rollout, replicaSet: a.replicaSet, annotations: a.annotations }, 'action done');
-        crashIfArmed(this.failpoint, `after-action:${a.kind}`);
+        // Consecutive pins of distinct ReplicaSets go out together (a cutover pins its movers at
+        // once, a completion unpins them): none reads another's result, and the status recording
+        // them is written only once all have succeeded.
+        const batch = [a];
+        const sets = new Set([a.replicaSet]);
+        for (let n = p.actions[i + 1]; n?.kind === 'Pin' && !sets.has(n.replicaSet); n = p.actions[i + 1]) {
+          batch.push(n);
+          sets.add(n.replicaSet);
+          i++;
+        }
+        const results = await Promise.allSettled(batch.map((pin) => this.timed(pin.kind, () => this.gw.pinRevision(namespace, pin.replicaSet, pin.revision, pin.annotations, pin.podsOnly === true, pin.templateOnly === true))));
+        for (const [j, r] of results.entries()) {
+          if (r.status === 'rejected') throw r.reason;
+          const pin = batch[j]!;
+          log.info({ action: pin.kind, rollout: pin.rollout, replicaSet: pin.replicaSet, annotations: pin.annotations }, 'action done');
+          crashIfArmed(this.failpoint, `after-action:${pin.kind}`);
+        }
         continue;
       }
       if ('rollout' in a) {
