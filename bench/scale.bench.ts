@@ -25,6 +25,8 @@ const { values: args } = parseArgs({
     cli: { type: 'string', default: 'dist/cli.js' },
     'node-arg': { type: 'string', multiple: true, default: [] },
     label: { type: 'string', default: '' },
+    /** The groups' dataPlaneSettleSeconds (unset: the CRD's default, 3 s, as a user gets it). */
+    settle: { type: 'string' },
     keep: { type: 'boolean', default: false },
     /** Start-up, idle and restart only: the figures of the curve against N, when the storms do not fit. */
     'no-storm': { type: 'boolean', default: false },
@@ -40,6 +42,9 @@ const BASELINE = !args['no-baseline'];
 const N = Number(args.groups);
 const K = Number(args.namespaces);
 const IDLE_MS = Number(args.idle) * 1000;
+const SETTLE_S = args.settle === undefined ? undefined : Number(args.settle);
+/** What the controller waits after a Service's slices list only the new pods (the CRD's default is 3 s). */
+const SETTLE_MS = (SETTLE_S ?? 3) * 1000;
 const RESULTS = 'bench/results';
 const LOGS = process.env['TANDEM_E2E_LOGS'] ?? '/tmp/tandem-bench';
 const IMAGE = (v: number) => `ghcr.io/acme/app:${v}.0`;
@@ -98,7 +103,7 @@ const groups = Array.from({ length: N }, (_, i) => ({ namespace: groupNamespaces
 const create = (list: Obj[]) => Promise.all(list.map((o) => pool.add(() => objects.create(o as KubernetesObject))));
 load.mark('create');
 let t = performance.now();
-await create([...groups.flatMap((g) => groupObjects(g.namespace, g.name, IMAGE(1))), ...(BASELINE ? groups.flatMap((g) => baselineObjects(baseNs, `b${g.name.slice(1)}`, IMAGE(1))) : [])]);
+await create([...groups.flatMap((g) => groupObjects(g.namespace, g.name, IMAGE(1), SETTLE_S)), ...(BASELINE ? groups.flatMap((g) => baselineObjects(baseNs, `b${g.name.slice(1)}`, IMAGE(1))) : [])]);
 const createS = secs(performance.now() - t);
 const created = BASELINE ? 19 * N : 10 * N;
 say(`created ${N} groups, ${(BASELINE ? 6 : 3) * N} Rollouts, ${(BASELINE ? 12 : 6) * N} Services in ${createS} s`);
@@ -221,16 +226,43 @@ const mem2 = endSample2();
 load.stop();
 const loadAvg = load.summary();
 
-// ---- handoffs: a member's status first saying promoted → the controller's promote of the next ----
-const handoffs: { total: number; toPersist: number | undefined; persistToPromote: number | undefined }[] = [];
+// ---- handoffs: the event that satisfies the next member's precondition → the controller's promote of it.
+// The precondition of promoting y after x (Lockstep, planner/release-step.ts): x promoted by Argo, and
+// the data plane following it (dataPlaneBehind): x's active Service's slices list x's new pods alone
+// for dataPlaneSettleSeconds, and so do the previews of y's dependencies. `ready` is the latest of
+// those moments (as this watch saw them); `total` (from x promoted) is what earlier passes reported.
+// Tandem's part, ready → promote, splits at the status write recording y's pin (persist-then-act).
+interface Handoff {
+  total: number;
+  toPersist: number | undefined;
+  persistToPromote: number | undefined;
+  /** x promoted → the precondition satisfied (Argo's Service switch, the slices, the settle delay). */
+  dataPlane: number | undefined;
+  /** The precondition satisfied → the promote: Tandem's reaction. */
+  tandem: number | undefined;
+  /** Of it: the precondition → y's pin recorded, and the pin recorded → the promote (when y was pinned after it). */
+  toPin: number | undefined;
+  pinToPromote: number | undefined;
+}
+const handoffs: Handoff[] = [];
+const chain = [...MEMBERS].reverse(); // c, b, a: each depends on the next
 for (const g of groups) {
   const key = (m: string) => `${g.namespace}/${memberName(g.name, m)}`;
-  const promoted = (m: string) => {
+  const promotedOnRev = (m: string) => {
     const byRev = observer.promotedAt.get(key(m));
-    return [...(byRev?.values() ?? [])].filter((at) => at > stormStart).sort((a, b) => a - b)[0];
+    return [...(byRev?.entries() ?? [])].filter(([, at]) => at > stormStart).sort((a, b) => a[1] - b[1])[0];
   };
+  const promoted = (m: string) => promotedOnRev(m)?.[1];
   const persisted = (m: string) =>
     [...(observer.persistedAt.get(`${g.namespace}/${g.name}`)?.entries() ?? [])].filter(([k, at]) => k.endsWith(`/${memberName(g.name, m)}`) && at > stormStart).map(([, at]) => at)[0];
+  const pinned = (m: string, rev: string) =>
+    [...(observer.pinnedAt.get(`${g.namespace}/${g.name}`)?.entries() ?? [])].filter(([k, at]) => k.endsWith(`/${memberName(g.name, m)}@${rev}`) && at > stormStart).map(([, at]) => at)[0];
+  /** When `role` Service of m first listed m's new pods alone, plus the settle delay. */
+  const settled = (m: string, role: 'active' | 'preview') => {
+    const rev = promotedOnRev(m)?.[0];
+    const at = rev === undefined ? undefined : observer.servesOnlyAt.get(`${g.namespace}/${memberName(g.name, m)}-${role}`)?.get(`${memberName(g.name, m)}-${rev}`);
+    return at === undefined || at < stormStart ? undefined : at + SETTLE_MS;
+  };
   for (const y of MEMBERS) {
     const promoteAt = (observer.promoteWrites.get(key(y)) ?? []).find((at) => at > stormStart);
     if (promoteAt === undefined) continue;
@@ -241,7 +273,21 @@ for (const g of groups) {
     const last = before.sort((a, b) => b.at - a.at)[0];
     if (!last) continue; // the first member of the cutover
     const p = persisted(last.x);
-    handoffs.push({ total: promoteAt - last.at, toPersist: p === undefined ? undefined : p - last.at, persistToPromote: p === undefined ? undefined : promoteAt - p });
+    const deps = chain.slice(chain.indexOf(y) + 1, chain.indexOf(y) + 2);
+    const conditions = [last.at, settled(last.x, 'active'), ...deps.map((d) => settled(d, 'preview'))];
+    const ready = conditions.some((c) => c === undefined) ? undefined : Math.max(...(conditions as number[]));
+    const yRev = promotedOnRev(y)?.[0];
+    const pin = yRev === undefined ? undefined : pinned(y, yRev);
+    const pinAfter = pin !== undefined && ready !== undefined && pin >= ready ? pin : undefined;
+    handoffs.push({
+      total: promoteAt - last.at,
+      toPersist: p === undefined ? undefined : p - last.at,
+      persistToPromote: p === undefined ? undefined : promoteAt - p,
+      dataPlane: ready === undefined ? undefined : ready - last.at,
+      tandem: ready === undefined ? undefined : promoteAt - ready,
+      toPin: pinAfter === undefined ? undefined : pinAfter - ready!,
+      pinToPromote: pinAfter === undefined ? undefined : promoteAt - pinAfter,
+    });
   }
 }
 
@@ -252,7 +298,7 @@ for (const g of groups) {
 // reading it as promoted (Argo's part of a cutover). ----
 const ms = (v: number | undefined) => (v === undefined ? undefined : Math.round(v * 10) / 10);
 const firstAfter = (ts: Iterable<number> | undefined, from: number) => [...(ts ?? [])].filter((at) => at > from).sort((a, b) => a - b)[0];
-const phases: { gate: number; cutover: number; tail: number }[] = [];
+const phases: { gate: number; cutover: number; tail: number; gateReaction: number | undefined }[] = [];
 const argoPromote: number[] = [];
 for (const g of groups) {
   const key = (m: string) => `${g.namespace}/${memberName(g.name, m)}`;
@@ -266,7 +312,10 @@ for (const g of groups) {
   if (promotes.some((p) => p === undefined) || promoted.some((p) => p === undefined) || healthy === undefined) continue;
   const first = Math.min(...(promotes as number[]));
   const last = Math.max(...(promoted as number[]));
-  phases.push({ gate: first - stormStart, cutover: last - first, tail: healthy - last });
+  // Tandem's part of the gate: every member paused at its gate with its preview up (Argo) → the first promote.
+  const gated = MEMBERS.map((m) => firstAfter(observer.gatedAt.get(key(m))?.values(), stormStart));
+  const allGated = gated.some((at) => at === undefined) ? undefined : Math.max(...(gated as number[]));
+  phases.push({ gate: first - stormStart, cutover: last - first, tail: healthy - last, gateReaction: allGated === undefined || allGated > first ? undefined : first - allGated });
 }
 const baselinePromoted = observer.listRollouts('baseline').flatMap((r) => {
   const at = firstAfter(observer.promotedAt.get(`${r.metadata.namespace}/${r.metadata.name}`)?.values(), baseStart);
@@ -325,7 +374,14 @@ const result = {
       .slice(0, 20),
   ),
   /** Per group, ms: storm start → first promote, → last member promoted, → Healthy (see above). */
-  stormPhasesMs: { groups: phases.length, gate: pq(phases.map((p) => p.gate)), cutover: pq(phases.map((p) => p.cutover)), tail: pq(phases.map((p) => p.tail)) },
+  stormPhasesMs: {
+    groups: phases.length,
+    gate: pq(phases.map((p) => p.gate)),
+    cutover: pq(phases.map((p) => p.cutover)),
+    tail: pq(phases.map((p) => p.tail)),
+    /** Of the gate: every member paused at its gate, preview up → the first promote (Tandem: the gate, the first pin). */
+    gateReaction: { ...pq(phases.flatMap((p) => (p.gateReaction === undefined ? [] : [p.gateReaction]))), count: phases.filter((p) => p.gateReaction !== undefined).length },
+  },
   /** Argo Rollouts' rollout work queue during each storm (its own metrics). */
   argoQueue: { baseline: argoDelta(argo0, argo1), groups: argoDelta(argo1, argo2) },
   /** Per plain Rollout, ms: baseline storm start → promoted on the new image. */
@@ -342,6 +398,12 @@ const result = {
     promotedToPersistedP99: ms(quantile(handoffs.flatMap((h) => (h.toPersist === undefined ? [] : [h.toPersist])), 0.99)),
     persistedToPromoteP50: ms(quantile(handoffs.flatMap((h) => (h.persistToPromote === undefined ? [] : [h.persistToPromote])), 0.5)),
     persistedToPromoteP99: ms(quantile(handoffs.flatMap((h) => (h.persistToPromote === undefined ? [] : [h.persistToPromote])), 0.99)),
+    /** The settle delay the groups ran with (ms), and the split at the precondition (see Handoff). */
+    settleMs: SETTLE_MS,
+    dataPlane: pq(handoffs.flatMap((h) => (h.dataPlane === undefined ? [] : [h.dataPlane]))),
+    tandem: { ...pq(handoffs.flatMap((h) => (h.tandem === undefined ? [] : [h.tandem]))), count: handoffs.filter((h) => h.tandem !== undefined).length },
+    toPin: { ...pq(handoffs.flatMap((h) => (h.toPin === undefined ? [] : [h.toPin]))), count: handoffs.filter((h) => h.toPin !== undefined).length },
+    pinToPromote: pq(handoffs.flatMap((h) => (h.pinToPromote === undefined ? [] : [h.pinToPromote]))),
   },
 };
 const rows: [string, unknown][] = [
@@ -360,11 +422,15 @@ const rows: [string, unknown][] = [
   ['storm: groups / Argo alone', `${result.groupStormS} s / ${result.baselineStormS} s = ${result.stormRatio}×`],
   ['plan alone p50 / p99 (start-up; storm)', `≤ ${result.reconcilePlanStartup.p50LeS} / ≤ ${result.reconcilePlanStartup.p99LeS} s; ≤ ${result.reconcilePlan.p50LeS} / ≤ ${result.reconcilePlan.p99LeS} s`],
   ['storm per group p50 / max: to first promote, cutover, tail', (['gate', 'cutover', 'tail'] as const).map((k) => `${result.stormPhasesMs[k].p50} / ${result.stormPhasesMs[k].max}`).join(', ') + ' ms'],
+  ['  of the gate: every preview up and paused → first promote, p50 / p99', `${result.stormPhasesMs.gateReaction.p50} / ${result.stormPhasesMs.gateReaction.p99} ms (${result.stormPhasesMs.gateReaction.count})`],
   ['Argo alone per Rollout p50 / max; a promote acted on p50 / p99', `${result.baselinePromotedMs.p50} / ${result.baselinePromotedMs.max} ms; ${result.argoPromoteMs.p50} / ${result.argoPromoteMs.p99} ms`],
   ['Argo reconciles (retries), mean wait / work: baseline; groups', (['baseline', 'groups'] as const).map((k) => { const q = result.argoQueue[k]; return `${q.reconciles} (${q.retries}), ${q.meanQueueWaitMs} / ${q.meanWorkMs} ms`; }).join('; ')],
   ['handoff p50 / p99', `${result.handoffMs.p50} / ${result.handoffMs.p99} ms (${result.handoffMs.count})`],
   ['  promoted → persisted, p50 / p99', `${result.handoffMs.promotedToPersistedP50} / ${result.handoffMs.promotedToPersistedP99} ms`],
   ['  persisted → promote, p50 / p99', `${result.handoffMs.persistedToPromoteP50} / ${result.handoffMs.persistedToPromoteP99} ms`],
+  [`  promoted → precondition (data plane + ${SETTLE_MS / 1000} s settle), p50 / p99`, `${result.handoffMs.dataPlane.p50} / ${result.handoffMs.dataPlane.p99} ms`],
+  ['  precondition → promote (Tandem), p50 / p99 / max', `${result.handoffMs.tandem.p50} / ${result.handoffMs.tandem.p99} / ${result.handoffMs.tandem.max} ms (${result.handoffMs.tandem.count})`],
+  ['    of which → pin recorded; pin → promote, p50 / p99', `${result.handoffMs.toPin.p50} / ${result.handoffMs.toPin.p99} ms (${result.handoffMs.toPin.count}); ${result.handoffMs.pinToPromote.p50} / ${result.handoffMs.pinToPromote.p99} ms`],
 ];
 if (!storms) {
   // Not run: no figures rather than zeros.

@@ -45,7 +45,7 @@ function rollout(namespace: string, app: string, autoPromotion: boolean, set: st
 export const memberName = (group: string, m: string) => `${group}-${m}`;
 
 /** Group `name`: c calls b calls a (so c is promoted first), released on its own once every member is ready. */
-export function groupObjects(namespace: string, name: string, image: string): Obj[] {
+export function groupObjects(namespace: string, name: string, image: string, settleSeconds?: number): Obj[] {
   const members = MEMBERS.map((m, i) => ({
     rollout: memberName(name, m),
     ...(i > 0 ? { dependsOn: [{ rollout: memberName(name, MEMBERS[i - 1]!), annotation: `tandem.dev/${MEMBERS[i - 1]}-url`, port: 'http' }] } : {}),
@@ -56,7 +56,7 @@ export function groupObjects(namespace: string, name: string, image: string): Ob
       apiVersion: 'tandem.dev/v1alpha1',
       kind: 'RolloutGroup',
       metadata: { name, namespace, labels: { [BENCH_LABEL]: 'group' } },
-      spec: { strategy: 'Lockstep', promotion: { auto: true }, members },
+      spec: { strategy: 'Lockstep', promotion: { auto: true }, members, ...(settleSeconds === undefined ? {} : { dataPlaneSettleSeconds: settleSeconds }) },
     },
   ];
 }

@@ -3,7 +3,7 @@
  * Events. It counts the controller's writes (changes of its managedFields entry on a Rollout, any
  * change of a group, every Event it creates) and stamps, on arrival, the moments a handoff is made of.
  */
-import { CoreV1Api, CustomObjectsApi, KubeConfig, ListWatch, Watch, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, KubeConfig, ListWatch, Watch, type KubernetesObject } from '@kubernetes/client-node';
 import { BENCH_LABEL } from './manifests.ts';
 
 export const FIELD_MANAGER = 'tandem-controller';
@@ -32,8 +32,16 @@ export interface RolloutObj {
 export interface GroupObj {
   metadata: { name: string; namespace: string; generation: number; resourceVersion: string };
   spec: { members: { rollout: string }[] };
-  status?: { phase?: string; observedGeneration?: number; release?: { id: string; promotedMembers?: string[] } };
+  status?: { phase?: string; observedGeneration?: number; release?: { id: string; promotedMembers?: string[]; pinned?: string[] } };
 }
+
+interface SliceObj {
+  metadata: { name: string; namespace: string; labels?: Record<string, string> };
+  endpoints?: { targetRef?: { name?: string }; conditions?: { ready?: boolean } }[] | null;
+}
+
+/** The ReplicaSet a pod belongs to: its name without the random suffix. */
+const replicaSetOfPod = (pod: string) => pod.slice(0, pod.lastIndexOf('-'));
 
 /** One write by the controller, seen by the watch. */
 export interface Write {
@@ -47,6 +55,13 @@ export const promotedOn = (r: RolloutObj): string | undefined => {
   const s = r.status;
   if (!s || s.observedGeneration !== String(r.metadata.generation) || s.phase !== 'Healthy') return undefined;
   return s.currentPodHash && s.stableRS === s.currentPodHash && s.blueGreen?.activeSelector === s.currentPodHash ? s.currentPodHash : undefined;
+};
+
+/** Argo has brought the newest revision up as the preview and paused before promoting it (the group's gate waits for this). */
+export const gatedOn = (r: RolloutObj): string | undefined => {
+  const s = r.status;
+  if (!s || s.observedGeneration !== String(r.metadata.generation) || (s.pauseConditions ?? []).length === 0) return undefined;
+  return s.currentPodHash && s.stableRS !== s.currentPodHash && s.blueGreen?.previewSelector === s.currentPodHash ? s.currentPodHash : undefined;
 };
 
 export const groupHealthy = (g: GroupObj): boolean => g.status?.phase === 'Healthy' && g.status.observedGeneration === g.metadata.generation && !g.status.release;
@@ -84,6 +99,8 @@ export class Observer {
   readonly writes: Write[] = [];
   /** Per Rollout key: when it was first seen promoted on each revision. */
   readonly promotedAt = new Map<string, Map<string, number>>();
+  /** Per Rollout key: when it was first seen paused at its gate with the preview on each new revision. */
+  readonly gatedAt = new Map<string, Map<string, number>>();
   /** Per Rollout key: when the controller's status writes (promotes) were seen. */
   readonly promoteWrites = new Map<string, number[]>();
   /** Per Rollout key: every time Argo was seen observing a new generation (observedGeneration catching up). */
@@ -92,6 +109,13 @@ export class Observer {
   readonly healthyAt = new Map<string, number[]>();
   /** Per group key and member: when the group's status first recorded the member as promoted. */
   readonly persistedAt = new Map<string, Map<string, number>>();
+  /** Per group key and pin entry (`rollout@revision`): when the group's status first recorded it. */
+  readonly pinnedAt = new Map<string, Map<string, number>>();
+  /**
+   * Per Service key and ReplicaSet: when the Service's EndpointSlices first listed that ReplicaSet's
+   * pods alone, one of them ready (the data plane's part of a handoff, planner/data-plane.ts).
+   */
+  readonly servesOnlyAt = new Map<string, Map<string, number>>();
   private readonly listeners = new Set<() => void>();
   private readonly watches: ListWatch<KubernetesObject>[] = [];
   private rollouts: ListWatch<KubernetesObject> | undefined;
@@ -123,6 +147,33 @@ export class Observer {
       () => custom.listCustomObjectForAllNamespaces({ group: 'tandem.dev', version: 'v1alpha1', resourcePlural: 'rolloutgroups' }) as never,
       false,
     );
+    const discovery = this.kc.makeApiClient(DiscoveryV1Api);
+    const SERVICE_LABEL = 'kubernetes.io/service-name';
+    const slices = new ListWatch<KubernetesObject>(
+      '/apis/discovery.k8s.io/v1/endpointslices',
+      watch,
+      () => discovery.listEndpointSliceForAllNamespaces({ labelSelector: SERVICE_LABEL }) as never,
+      false,
+      SERVICE_LABEL,
+    );
+    const byService = new Map<string, Map<string, SliceObj>>();
+    const onSlice = (e: SliceObj, deleted: boolean) => {
+      const svc = e.metadata.labels?.[SERVICE_LABEL];
+      if (!svc || !this.namespaces.has(e.metadata.namespace)) return;
+      const key = `${e.metadata.namespace}/${svc}`;
+      const own = byService.get(key) ?? byService.set(key, new Map()).get(key)!;
+      if (deleted) own.delete(e.metadata.name);
+      else own.set(e.metadata.name, e);
+      const eps = [...own.values()].flatMap((s) => s.endpoints ?? []);
+      const rss = new Set(eps.map((p) => replicaSetOfPod(p.targetRef?.name ?? '')));
+      if (rss.size !== 1 || !eps.some((p) => p.conditions?.ready === true)) return;
+      const rs = [...rss][0]!;
+      const at = this.servesOnlyAt.get(key) ?? this.servesOnlyAt.set(key, new Map()).get(key)!;
+      if (!at.has(rs)) at.set(rs, performance.now());
+    };
+    slices.on('add', (o) => onSlice(o as unknown as SliceObj, false));
+    slices.on('update', (o) => onSlice(o as unknown as SliceObj, false));
+    slices.on('delete', (o) => onSlice(o as unknown as SliceObj, true));
     const events = new ListWatch<KubernetesObject>('/api/v1/events', watch, () => core.listEventForAllNamespaces({ fieldSelector: `source=${FIELD_MANAGER}` }) as never, false, undefined, `source=${FIELD_MANAGER}`);
     let eventsListed = false;
     const last = new Map<string, { status: string; rest: string; rv: string; paused: boolean }>();
@@ -146,6 +197,11 @@ export class Observer {
       const observed = r.status?.observedGeneration === String(r.metadata.generation);
       if (observed && prevObserved.get(key) === false) (this.observedAt.get(key) ?? this.observedAt.set(key, []).get(key)!).push(now);
       prevObserved.set(key, observed);
+      const gated = gatedOn(r);
+      if (gated) {
+        const byRev = this.gatedAt.get(key) ?? this.gatedAt.set(key, new Map()).get(key)!;
+        if (!byRev.has(gated)) byRev.set(gated, now);
+      }
       const rev = promotedOn(r);
       if (rev) {
         const byRev = this.promotedAt.get(key) ?? this.promotedAt.set(key, new Map()).get(key)!;
@@ -167,6 +223,8 @@ export class Observer {
       if (release) {
         const persisted = this.persistedAt.get(key) ?? this.persistedAt.set(key, new Map()).get(key)!;
         for (const m of release.promotedMembers ?? []) if (!persisted.has(`${release.id}/${m}`)) persisted.set(`${release.id}/${m}`, now);
+        const pinned = this.pinnedAt.get(key) ?? this.pinnedAt.set(key, new Map()).get(key)!;
+        for (const e of release.pinned ?? []) if (!pinned.has(`${release.id}/${e}`)) pinned.set(`${release.id}/${e}`, now);
       }
       this.changed();
     };
@@ -182,7 +240,7 @@ export class Observer {
     events.on('add', (e) => {
       if (eventsListed && this.namespaces.has(e.metadata?.namespace ?? '')) this.writes.push({ at: performance.now(), kind: 'Event', what: `${e.metadata?.namespace}/${e.metadata?.name}` });
     });
-    for (const w of [rollouts, groups, events]) {
+    for (const w of [rollouts, groups, slices, events]) {
       w.on('error', (err) => console.error(`[bench] observer watch failed: ${String(err)}`));
       await w.start();
       this.watches.push(w);

@@ -89,6 +89,16 @@ export class Reconciler {
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
+    const events = new EventSender();
+    try {
+      return await this.reconcileSteps(key, events);
+    } finally {
+      // A reconcile ends once its Events are written, whatever a later step did.
+      await events.settled();
+    }
+  }
+
+  private async reconcileSteps(key: string, events: EventSender): Promise<ReconcileResult> {
     const { namespace, name } = parseGroupKey(key);
     let raw = this.gw.getGroup(namespace, name) as RawGroup | undefined;
     if (!raw) return {};
@@ -107,7 +117,7 @@ export class Reconciler {
       if (!planned) return { requeueAfterMs: CACHE_LAG_MS };
       const { observed, p } = planned;
       const log = this.log.child({ group: key, release: p.status?.release?.id });
-      const { requeue, written } = await this.act(group, raw, observed, p, log);
+      const { requeue, written } = await this.act(group, raw, observed, p, log, events);
       // The planner persisted a step and asks to go on at once (a member moved on: promote the
       // next). Going on from the copy the API server returned for that write saves the round trip
       // of its watch event and a wait in the queue behind every other group's events, which made up
@@ -211,7 +221,7 @@ export class Reconciler {
    * Performs the plan; returns a requeue delay when it must be planned again sooner, and the group
    * as the API server returned it when the status write was the last write to the group.
    */
-  private async act(group: RolloutGroup, raw: { status?: unknown }, observed: Observed, p: Plan, log: Logger): Promise<{ requeue: number | undefined; written?: RawGroup }> {
+  private async act(group: RolloutGroup, raw: { status?: unknown }, observed: Observed, p: Plan, log: Logger, events: EventSender): Promise<{ requeue: number | undefined; written?: RawGroup }> {
     const { namespace, name } = group.metadata;
     let rv = group.metadata.resourceVersion;
     let written: RawGroup | undefined;
@@ -261,9 +271,23 @@ export class Reconciler {
         continue;
       }
       if (a.kind === 'Pin') {
-        await this.timed(a.kind, () => this.gw.pinRevision(namespace, a.replicaSet, a.revision, a.annotations, a.podsOnly === true, a.templateOnly === true));
-        log.info({ action: a.kind, rollout: a.rollout, replicaSet: a.replicaSet, annotations: a.annotations }, 'action done');
-        crashIfArmed(this.failpoint, `after-action:${a.kind}`);
+        // Consecutive pins of distinct ReplicaSets go out together (a cutover pins its movers at
+        // once, a completion unpins them): none reads another's result, and the status recording
+        // them is written only once all have succeeded.
+        const batch = [a];
+        const sets = new Set([a.replicaSet]);
+        for (let n = p.actions[i + 1]; n?.kind === 'Pin' && !sets.has(n.replicaSet); n = p.actions[i + 1]) {
+          batch.push(n);
+          sets.add(n.replicaSet);
+          i++;
+        }
+        const results = await Promise.allSettled(batch.map((pin) => this.timed(pin.kind, () => this.gw.pinRevision(namespace, pin.replicaSet, pin.revision, pin.annotations, pin.podsOnly === true, pin.templateOnly === true))));
+        for (const [j, r] of results.entries()) {
+          if (r.status === 'rejected') throw r.reason;
+          const pin = batch[j]!;
+          log.info({ action: pin.kind, rollout: pin.rollout, replicaSet: pin.replicaSet, annotations: pin.annotations }, 'action done');
+          crashIfArmed(this.failpoint, `after-action:${pin.kind}`);
+        }
         continue;
       }
       if ('rollout' in a) {
@@ -289,12 +313,15 @@ export class Reconciler {
       for (const e of p.events) crashIfArmed(this.failpoint, `after-status:${e.reason}`);
     }
     // Events describe what the persisted status records: they go out before anything else can fail.
+    // The next write does not wait for them (an Event is a record, not a step: a handoff's promote
+    // waited one API round trip for its MemberPromoted Event); the reconcile ends once they are written.
     for (const e of p.events) {
-      try {
-        await this.timed('RecordEvent', () => this.gw.createEvent({ namespace, name, uid: group.metadata.uid }, e));
-      } catch (err) {
-        log.warn({ reason: e.reason, err }, 'event not recorded');
-      }
+      events.send(() =>
+        this.timed('RecordEvent', () => this.gw.createEvent({ namespace, name, uid: group.metadata.uid }, e)).then(
+          () => undefined,
+          (err: unknown) => log.warn({ reason: e.reason, err }, 'event not recorded'),
+        ),
+      );
     }
     for (const r of p.handledRequests) {
       try {
@@ -367,3 +394,17 @@ export class Reconciler {
 }
 
 const rolloutKey = (m: { namespace: string; name: string }) => `${m.namespace}/${m.name}`;
+
+/** A reconcile's Events, written one after another in the order planned, while its next writes go on. */
+class EventSender {
+  private last: Promise<void> | undefined;
+
+  /** Starts `write` now if nothing is in flight, else after the Event before it; `write` never rejects. */
+  send(write: () => Promise<void>): void {
+    this.last = this.last ? this.last.then(write) : write();
+  }
+
+  settled(): Promise<void> {
+    return this.last ?? Promise.resolve();
+  }
+}

@@ -147,9 +147,16 @@ export function hasPassed(r: MemberReading, i: number): boolean {
 export const replicaSetOf = (replicaSets: readonly ReplicaSet[], rollout: string, hash: string | undefined): ReplicaSet | undefined =>
   replicaSets.find((rs) => rs.metadata.labels[POD_TEMPLATE_HASH] === hash && rs.metadata.ownerReferences.some((o) => o.kind === 'Rollout' && o.name === rollout));
 
+/**
+ * Its pods are all up. A status behind the spec (observedGeneration) is trusted when it counts the
+ * replicas the spec asks for: a ReplicaSet's template changes only in its metadata (Tandem's pins,
+ * Argo's ephemeral metadata), which restarts no pod; waiting for the ReplicaSet controller to observe
+ * a pin held each handoff of a storm for 7–10 s (docs/performance.md). A scale it has yet to observe
+ * still reads as not available.
+ */
 const fullyAvailable = (rs: ReplicaSet): boolean =>
   rs.spec.replicas > 0 &&
-  rs.status.observedGeneration >= rs.metadata.generation &&
+  (rs.status.observedGeneration >= rs.metadata.generation || rs.status.replicas === rs.spec.replicas) &&
   rs.status.availableReplicas >= rs.spec.replicas;
 
 /** A target of the release in flight whose Rollout is gone: it can only fail the release. */

@@ -707,8 +707,6 @@ class Step {
       const notReady = movers.filter((t) => !this.movedOn(t, stage, release) && !this.readyAt(t, stage));
       if (notReady.length > 0) return promoting(`${label} promoting: waiting for ${notReady.join(', ')} to be ready again before ${m} (${progress})`); // §5 Order
       if (!this.in.wired(m)) return promoting(`${label} promoting ${m} (${progress})`);
-      const behind = this.dataPlaneBehind(release, stage, m);
-      if (behind.length > 0) return promoting(`${label} promoting: waiting for the nodes to route ${behind.join(', ')} to the new pods alone before ${m} (${progress})`);
       const revision = release.targets.find((t) => t.rollout === m)!.revision;
       const pins = this.rollsBack(release, stage) ? this.in.pins(m, cutoverRole(release)) : {};
       if (Object.keys(pins).length > 0 && !(this.in.release?.pinned ?? []).includes(pinEntry(m, revision))) {
@@ -722,6 +720,10 @@ class Step {
         this.wait(0);
         return promoting(`${label} promoting: pinning ${m}'s new pods to ${Object.values(pins).join(', ')} (${progress})`);
       }
+      // After the pin: pinning m's new pods (not live yet) while the data plane settles takes its
+      // writes out of the handoff, which then is the promote alone (docs/performance.md).
+      const behind = this.dataPlaneBehind(release, stage, m);
+      if (behind.length > 0) return promoting(`${label} promoting: waiting for the nodes to route ${behind.join(', ')} to the new pods alone before ${m} (${progress})`);
       if (stage.final && this.in.drained?.(m, 'active') === false) return promoting(`${label} promoting: waiting for the terminating pods of ${m}'s active Service to be gone before ${m} (${progress})`);
       this.actions.push({ kind: 'Promote', rollout: m, resourceVersion: r.resourceVersion });
       return promoting(`${label} promoting ${m} (${progress})`);

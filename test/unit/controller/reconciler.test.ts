@@ -41,8 +41,16 @@ class FakeGateway {
   /** No EndpointSlices: the data plane is not observable here (data-plane.ts). */
   serviceEndpoints = () => undefined;
   listGroups = () => [this.groupRaw];
+  private readonly waiters: { what: string; times: number; resolve: () => void }[] = [];
+  /** Resolves once `what` has been called `times` times (no timing: the fake's own record). */
+  reached(what: string, times = 1): Promise<void> {
+    const count = () => this.calls.filter((c) => c === what).length;
+    if (count() >= times) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ what, times, resolve }));
+  }
   private write = (what: string) => {
     this.calls.push(what);
+    for (const w of this.waiters.filter((w) => this.calls.filter((c) => c === w.what).length >= w.times)) w.resolve();
     this.versions.set(what, String(++this.rv));
     return Promise.resolve(String(this.rv));
   };
@@ -184,6 +192,46 @@ describe('Reconciler', () => {
     expect(gw.calls.indexOf(`analysisrun ${name}`)).toBeLessThan(gw.calls.indexOf('status'));
   });
 
+  it('unpins a completed release’s members together, and records the completion only once every unpin has succeeded', async () => {
+    const members = [...loanDependsOnInterest, { rollout: 'quote', dependsOn: [{ rollout: 'interest' }] }];
+    const at = new Date(T0 - 60_000).toISOString();
+    const targets = [
+      { rollout: 'interest', revision: 'i2', from: 'i1' },
+      { rollout: 'loan', revision: 'l2', from: 'l1' },
+      { rollout: 'quote', revision: 'q2', from: 'q1' },
+    ];
+    const status: StatusInput = {
+      phase: 'Promoting',
+      members: [],
+      conditions: [],
+      release: { state: 'CuttingOver', id: loanInterestRelease, targets, startedAt: at, readyAt: at, promotedAt: at, promotedMembers: ['loan', 'quote', 'interest'], pinned: ['loan@l2', 'quote@q2'] },
+    };
+    const gw = new FakeGateway(group({ members, status }) as unknown as Record<string, unknown>, [
+      blueGreen({ name: 'interest', stable: 'i2' }),
+      blueGreen({ name: 'loan', stable: 'l2', ...steadyLoan }),
+      blueGreen({ name: 'quote', stable: 'q2', ...steadyLoan }),
+    ]);
+    gw.getService = (_ns: string, name: string) => services('interest', 'loan', 'quote').get(name);
+    const pending: { rs: string; settle: () => void }[] = [];
+    gw.pinRevision = (_ns: string, rs: string) =>
+      new Promise<undefined>((resolve) => {
+        gw.calls.push(`pin ${rs}`);
+        pending.push({ rs, settle: () => resolve(undefined) });
+      });
+    const done = reconcilerFor(gw).reconcile(key);
+    const flush = () => new Promise((r) => setImmediate(r));
+    await flush();
+    // Both unpins are in flight at once; nothing is recorded while one is.
+    expect(pending.map((p) => p.rs).sort()).toEqual(['loan-l2', 'quote-q2']);
+    pending[0]!.settle();
+    await flush();
+    expect(gw.calls).not.toContain('status');
+    pending[1]!.settle();
+    await done;
+    expect(gw.calls.slice(0, 3).sort()).toEqual(['pin loan-l2', 'pin quote-q2', 'status']);
+    expect(gw.calls[2]).toBe('status');
+  });
+
   describe('a handoff (a member moved on: persist it, then promote the next)', () => {
     /** The gate open, loan (the dependent) promoted by Argo and not yet recorded, interest at its gate. */
     const handoff = () => {
@@ -215,6 +263,28 @@ describe('Reconciler', () => {
       const gw = handoff();
       await reconcilerFor(gw).reconcile(key);
       expect(gw.calls).toEqual(['status', 'event MemberPromoted', 'status of interest', 'status']);
+    });
+
+    it('promotes the next member without waiting for the MemberPromoted Event, and ends only once the Event is written', async () => {
+      const gw = handoff();
+      let release!: () => void;
+      const held = new Promise<string>((resolve) => (release = () => resolve('1')));
+      gw.createEvent = (_g: unknown, e: { reason: string }) => {
+        gw.calls.push(`event ${e.reason}`);
+        return held;
+      };
+      let ended = false;
+      const done = reconcilerFor(gw)
+        .reconcile(key)
+        .then(() => (ended = true));
+      await gw.reached('status of interest');
+      // The promote and the status after it went out while the Event was still being written.
+      expect(gw.calls).toEqual(['status', 'event MemberPromoted', 'status of interest']);
+      await gw.reached('status', 2);
+      expect(ended).toBe(false);
+      release();
+      await done;
+      expect(ended).toBe(true);
     });
 
     it('promotes nothing when the persisting write fails (persist-then-act)', async () => {

@@ -76,18 +76,32 @@ describe('a Lockstep release and its data plane', () => {
     expect(followed.actions.filter((a) => a.kind === 'Promote').map((a) => a.rollout)).toEqual(['interest']);
   });
 
-  it('pins and promotes loan only once interest-preview routes to new interest alone', () => {
-    const status: StatusInput = { ...cutover, release: { ...cutover.release!, promotedMembers: [], pinned: undefined } };
-    const cut = (endpoints: Map<string, ServiceEndpoints>) =>
+  it('promotes loan only once interest-preview routes to new interest alone; its new pods (not live yet) are pinned meanwhile, so the handoff is the promote alone', () => {
+    const cut = (pinned: string[] | undefined, endpoints: Map<string, ServiceEndpoints>) =>
       plan({
-        ...observed(group({ members: loanDependsOnInterest, status }), [blueGreen({ name: 'interest', stable: 'i1', desired: 'i2' }), blueGreen({ name: 'loan', stable: 'l1', desired: 'l2', ...loanWiring })]),
+        ...observed(group({ members: loanDependsOnInterest, status: { ...cutover, release: { ...cutover.release!, promotedMembers: [], pinned } } }), [
+          blueGreen({ name: 'interest', stable: 'i1', desired: 'i2' }),
+          blueGreen({ name: 'loan', stable: 'l1', desired: 'l2', ...loanWiring }),
+        ]),
         endpoints,
       });
-    const behind = cut(new Map([['interest-preview', slices(['interest-i1'], 60_000)]]));
-    expect(behind.actions.filter((a) => a.kind === 'Pin' || a.kind === 'Promote')).toEqual([]);
-    expect(behind.status?.message).toContain("waiting for the nodes to route interest's preview to the new pods alone before loan");
-    const followed = cut(new Map([['interest-preview', slices(['interest-i2'], 3_000)]]));
-    expect(followed.actions.filter((a) => a.kind === 'Pin').map((a) => a.annotations)).toEqual([{ [PIN]: url('interest-preview') }]);
+    const behind = new Map([['interest-preview', slices(['interest-i1'], 60_000)]]);
+    // The pin gives loan's new pods the address their preview wiring already gives them: nothing they reach changes.
+    const pinning = cut(undefined, behind);
+    expect(pinning.actions.filter((a) => a.kind === 'Promote')).toEqual([]);
+    expect(pinning.actions.filter((a) => a.kind === 'Pin').map((a) => a.annotations)).toEqual([{ [PIN]: url('interest-preview') }]);
+    expect(loanWiring.previewMetadata[KEY]).toBe(url('interest-preview'));
+    expect(pinning.status?.release?.pinned).toEqual(['loan@l2']);
+    expect(pinning.requeueAfterMs).toBe(0);
+    // Pinned and recorded: the promote waits for the data plane.
+    const held = cut(['loan@l2'], behind);
+    expect(held.actions.filter((a) => a.kind === 'Pin' || a.kind === 'Promote')).toEqual([]);
+    expect(held.status?.message).toContain("waiting for the nodes to route interest's preview to the new pods alone before loan");
+    const settling = cut(['loan@l2'], new Map([['interest-preview', slices(['interest-i2'], 1_000)]]));
+    expect(settling.actions.filter((a) => a.kind === 'Promote')).toEqual([]);
+    expect(settling.requeueAfterMs).toBe(2_000);
+    const followed = cut(['loan@l2'], new Map([['interest-preview', slices(['interest-i2'], 3_000)]]));
+    expect(followed.actions.filter((a) => a.kind === 'Pin' || a.kind === 'Promote').map((a) => `${a.kind} ${'rollout' in a ? a.rollout : ''}`)).toEqual(['Promote loan']);
   });
 
   it('promotes a member past its last barrier only once its active (stable) Service lists no terminating pod: without a ready one for a moment, the nodes send calls to those', () => {
