@@ -27,7 +27,7 @@ import {
   syncSlices,
   type ModelRollout,
 } from '../../model/argo-rollouts-model.ts';
-import { propertyRuns } from '../../model/property-runs.ts';
+import { propertyRuns, propertyTimeout } from '../../model/property-runs.ts';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const url = (svc: string) => `http://${svc}.${NS}.svc.cluster.local:80`;
@@ -484,5 +484,5 @@ describe('Lockstep blue-green and canary against a model of Argo Rollouts', () =
       }),
       { ...propertyRuns<Scenario>(400), examples: [...(propertyRuns<Scenario>(400).examples ?? []), ...REGRESSIONS] },
     );
-  }, 120_000);
+  }, propertyTimeout(400, 120_000));
 });

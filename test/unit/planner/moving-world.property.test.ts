@@ -39,7 +39,7 @@ import {
   serviceObjects,
   type ModelRollout,
 } from '../../model/argo-rollouts-model.ts';
-import { propertyRuns } from '../../model/property-runs.ts';
+import { propertyRuns, propertyTimeout } from '../../model/property-runs.ts';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const url = (svc: string) => `http://${svc}.${NS}.svc.cluster.local:80`;
@@ -765,5 +765,5 @@ describe('the planner while the world moves, against a model of Argo Rollouts', 
       }),
       { ...propertyRuns<Scenario>(300), examples: [...(propertyRuns<Scenario>(300).examples ?? []), ...REGRESSIONS] },
     );
-  }, 120_000);
+  }, propertyTimeout(300, 120_000));
 });
