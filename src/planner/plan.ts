@@ -13,6 +13,7 @@ import { validate } from './validation.ts';
 import { analysisFor, terminations } from './analysis.ts';
 import { memberDrained, memberServesOnly } from './data-plane.ts';
 import { desiredMetadata, metadataInSync, ownsAnyMetadata } from './wiring.ts';
+import { carriesPreview, previewAddress, previewHoldRequeue, type PreviewHoldInput } from './preview-hold.ts';
 
 export { RESYNC_MS, SETTLE_MS } from './release-step.ts';
 
@@ -83,13 +84,15 @@ export function plan(o: Observed): Plan {
   const s = step(input);
   const wiring = planWiring(o, graph, s.release);
   const status = groupStatus(o, graph, readings, s.release, s.states, s.outcome, true);
+  const held = isLockstep(o, s.release) ? previewHoldRequeue(s.release, o.group.spec.members.filter((m) => canaryMember(o, m.rollout)), holdInput(o)) : undefined;
+  const requeue = wiring.length > 0 ? Math.min(SETTLE_MS, s.requeueAfterMs ?? SETTLE_MS) : s.requeueAfterMs;
   return {
     // Runs no release needs any more are stopped after the members' writes, which matter more.
     actions: [...own, ...wiring, ...s.actions, ...terminations(o, s.release), ...nudges(o, graph)],
     status,
     handledRequests: s.handled,
     events: s.events,
-    requeueAfterMs: wiring.length > 0 ? Math.min(SETTLE_MS, s.requeueAfterMs ?? SETTLE_MS) : s.requeueAfterMs,
+    requeueAfterMs: held === undefined ? requeue : Math.min(held, requeue ?? held),
   };
 }
 
@@ -133,7 +136,8 @@ const memberOf = (o: Observed, name: string) => o.group.spec.members.find((m) =>
  * pins (pins.ts), so no role metadata is ever repointed and the old pods never reach a new revision.
  */
 function desiredFor(o: Observed, release: ReleaseStatus | undefined, name: string) {
-  const lockstep = (release?.strategy ?? o.group.spec.strategy) === 'Lockstep';
+  const lockstep = isLockstep(o, release);
+  const view = o.rollouts.get(name);
   return desiredMetadata({
     member: memberOf(o, name)!,
     rollouts: o.rollouts,
@@ -141,8 +145,20 @@ function desiredFor(o: Observed, release: ReleaseStatus | undefined, name: strin
     clusterDomain: o.clusterDomain,
     previewRole: (): ServiceRole => (lockstep ? 'preview' : 'active'),
     activeRole: (): ServiceRole => 'active',
+    // Lockstep canary dependents only (preview-hold.ts): Ordered's preview pods reach their
+    // dependencies' live side; a blue-green dependent's preview is left as it was (docs/design.md).
+    ...(lockstep && canaryMember(o, name) ? { previewGiven: (dep: string, key: string, url: string) => previewAddress(release, dep, carriesPreview(view, key, url), holdInput(o)).settled } : {}),
   });
 }
+
+const canaryMember = (o: Observed, name: string) => {
+  const view = o.rollouts.get(name);
+  return view !== undefined && strategyKey(view.rollout) === 'canary';
+};
+
+const isLockstep = (o: Observed, release: ReleaseStatus | undefined) => (release?.strategy ?? o.group.spec.strategy) === 'Lockstep';
+
+const holdInput = (o: Observed): PreviewHoldInput => ({ ...o, settleMs: o.group.spec.dataPlaneSettleSeconds * 1000 });
 
 /**
  * Nudges for members Argo has left waiting too long (argo-nudge.ts says why). Planned here, so an

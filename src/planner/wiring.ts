@@ -72,6 +72,8 @@ export interface WiringInput {
   readonly previewRole: (dependency: string) => ServiceRole;
   /** Where D's active pods point for dependency P: normally P's active, P's preview during cutover (§4a). */
   readonly activeRole: (dependency: string) => ServiceRole;
+  /** Whether D's preview pods may have this preview address now (preview-hold.ts); absent: always. */
+  readonly previewGiven?: (dependency: string, key: string, url: string) => boolean;
 }
 
 /** The annotations Tandem wants on a member's ephemeral metadata. Assumes a validated spec. */
@@ -90,7 +92,7 @@ export function desiredMetadata(input: WiringInput): DesiredMetadata {
     const key = dep.annotation ?? defaultAddressAnnotation(dep.rollout);
     const p = addressOf(dep, target, input.previewRole(dep.rollout), services, clusterDomain);
     const a = addressOf(dep, target, input.activeRole(dep.rollout), services, clusterDomain);
-    if (p.ok) preview[key] = p.url;
+    if (p.ok && (input.previewGiven?.(dep.rollout, key, p.url) ?? true)) preview[key] = p.url;
     if (a.ok) active[key] = a.url;
   }
   const out: DesiredMetadata = {};

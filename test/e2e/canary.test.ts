@@ -1,7 +1,7 @@
 /** DESIGN §4 canary paragraph: a Lockstep canary release advances barrier by barrier on the real stack. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { addressKey, canaryApp, groupManifest } from './support/apps.ts';
-import { firstAtStep, matchedVersionViolations, stableChanges } from './support/invariants.ts';
+import { firstAtStep, matchedVersionViolations, previewMatchedViolations, stableChanges } from './support/invariants.ts';
 import { Recorder } from './support/recorder.ts';
 import { Scenario, serviceUrl } from './support/scenario.ts';
 import { waitFor } from './support/wait.ts';
@@ -69,6 +69,9 @@ describe('Lockstep canary', () => {
     }
 
     expect(matchedVersionViolations(recorder, [{ dependent: 'web', dependency: 'api', annotation: addressKey('api') }])).toEqual([]);
+    // No new web pod behind web-canary ever had an address leading to old api (the preview window):
+    // web's canary pods get api-canary's address only once it serves new api (preview-hold.ts).
+    expect(previewMatchedViolations(recorder, [{ dependent: 'web', dependency: 'api', annotation: addressKey('api') }])).toEqual([]);
     // Dependents first at each barrier: web left barrier 1 (step 1) and completed before api did.
     const passedFirst = firstAtStep(recorder, 2);
     expect(passedFirst.get('web')).toBeLessThan(passedFirst.get('api')!);

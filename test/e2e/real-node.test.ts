@@ -24,7 +24,9 @@ let netns = '';
 
 // The canary and rollback releases caught windows of the data plane (kube-proxy following a
 // Service a moment after its object moved) until the planner waited for it (docs/design.md, "The
-// data plane"); the canary allows the one window left open, previewWindow, and prints each.
+// data plane"); each window is still measured and printed. The blue-green test allows the preview
+// window (previewWindow) through loan-preview; the canary requires it empty: Tandem gives loan's
+// canary pods interest's canary address only once that serves new interest (preview-hold.ts).
 
 /** loan's status endpoint behind one of its Services, by ClusterIP (the traffic runs in the node's namespace). */
 async function statusUrl(kube: Scenario['kube'], ns: string, service: string): Promise<string> {
@@ -123,7 +125,7 @@ describe.skipIf(cannotRun !== undefined)('real node: loan → interest as real p
     expect(await runningPods(s.kube, ns, 'tandem.local/loan:2.0')).toEqual(Array(2).fill({ node: 'real-node-0', restarts: 0 }));
   }, 900_000);
 
-  it('Lockstep canary under live traffic through loan-stable and loan-canary: no answer from mismatched versions outside the recorded preview window', async () => {
+  it('Lockstep canary under live traffic through loan-stable and loan-canary: no answer from mismatched versions', async () => {
     s = await Scenario.create('realcan', 'loans', ['interest', 'loan']);
     const { kube, ns, group } = s;
     for (const f of ['interest', 'loan']) await kube.applyFile(ns, `examples/real-node/${f}.yaml`, (t) => asCanary(t, [25, 75]));
@@ -167,14 +169,18 @@ describe.skipIf(cannotRun !== undefined)('real node: loan → interest as real p
       console.log(`[e2e real-node] canary: ${Object.entries(at).map(([k, t]) => `${k} ${new Date(t).toISOString().slice(11, 23)}`).join(', ')}`);
     }
 
-    // Matched versions through both Services, both ways, but in previewWindow's window (before the
-    // gate; seen once in eight runs: loan's canary available before interest's). The unpin window
-    // is closed: the pins stay until interest-stable's EndpointSlices list only new pods and
-    // dataPlaneSettleSeconds have passed (27 answers 2.0→1.0 in 1.4 s before that, once in eight runs).
+    // Matched versions through both Services, both ways, with no exception. Both windows are closed
+    // and still measured: the preview window (loan's canary available before interest's: 25–61
+    // answers 2.0→1.0 through loan-canary in 5 of 14 runs before), now that loan's canary pods get
+    // interest's canary address only once that serves new interest alone, so Argo switches
+    // loan-canary after interest-canary; the unpin window (27 answers 2.0→1.0 in 1.4 s, once in
+    // eight runs), now that the pins stay until interest-stable's EndpointSlices list only new pods
+    // and dataPlaneSettleSeconds have passed.
     const window = previewWindow(recorder, traffic, 'loan-canary', { dependent: 'loan-canary', dependency: 'interest-canary' }, { inWindow: '2.0→1.0', after: '2.0→2.0' });
     const unpinned = unpinWindow(recorder, traffic, { dependent: 'loan', dependency: 'interest', annotation: 'tandem.dev/interest-url', address: serviceUrl('interest-stable', ns) }, { old: '1.0', new: '2.0' });
     expect(unpinned.answers).toBe(0);
-    expect(traffic.mismatches(window.excepts)).toEqual([]);
+    expect(window.answers).toBe(0);
+    expect(traffic.mismatches()).toEqual([]);
     for (const svc of traffic.names) {
       expect(traffic.errorsAfterFirstAnswer(svc, at['released']!)).toEqual([]);
       expect(traffic.rate(svc)).toBeGreaterThanOrEqual(20);

@@ -66,6 +66,12 @@ export interface ModelRollout {
   scaleDownAtCompletion?: boolean;
   /** The data plane of its two Services (see ModelDataPlane). */
   readonly dataPlane: Record<'active' | 'preview', ModelDataPlane>;
+  /**
+   * The address keys its pods need to be ready (docs/wiring.md: an app with no address for a
+   * dependency is not ready). A pod without one is not available, so a canary Service never
+   * switches to its ReplicaSet (see becomeAvailable).
+   */
+  needs?: readonly string[];
 }
 
 /**
@@ -109,6 +115,15 @@ export function newRollout(name: string, revision: string, active: Record<string
     replicaSets: new Map([[revision, { available: true, injected: { ...active }, podAnnotations: { ...active } }]]),
     dataPlane: { active: { slice: revision, sliceAt: 0, routed: revision }, preview: { slice: revision, sliceAt: 0, routed: revision } },
   };
+}
+
+/** Its pods have an address (a pin, or their role metadata) for every key they need. */
+export const podsReady = (r: ModelRollout, rs: ModelReplicaSet): boolean => (r.needs ?? []).every((k) => podAddress(rs, k) !== undefined);
+
+/** The readiness probes of a revision's pods pass: it becomes available if its pods have every address they need. */
+export function becomeAvailable(r: ModelRollout, revision: string) {
+  const rs = r.replicaSets.get(revision);
+  if (rs && !rs.scaledDown && podsReady(r, rs)) rs.available = true;
 }
 
 const selectorOf = (r: ModelRollout, role: 'active' | 'preview') => (role === 'active' ? r.activeSelector : r.previewSelector);
@@ -203,7 +218,8 @@ export function argoStep(r: ModelRollout, podsLag = false) {
       delete r.abortedAt;
       r.paused = false;
       r.controllerPause = false;
-      r.previewSelector = r.template;
+      // A canary Service moves to the new ReplicaSet only once it has an available pod (below).
+      if (r.barriers === 0 || r.template === r.stableRS) r.previewSelector = r.template;
       r.stepIndex = r.template === r.stableRS ? 2 * r.barriers : 0;
       const existing = r.replicaSets.get(r.template);
       if (!existing || existing.scaledDown) r.replicaSets.set(r.template, { available: false, injected: { ...r.previewMetadata }, podAnnotations: { ...r.previewMetadata } });
@@ -235,6 +251,14 @@ export function argoStep(r: ModelRollout, podsLag = false) {
   ) {
     r.paused = true;
     r.controllerPause = true;
+  }
+  if (r.barriers > 0 && !r.abort && !(r.specPaused || r.inconclusive)) {
+    // Argo's ensureSVCTargets: a basic canary's canary Service follows the desired ReplicaSet once
+    // that has an available pod. (Aborted, Argo points it back at the stable pods; not modelled:
+    // a live dependent pinned to it would then reach the previous revision, a rollback window this
+    // model does not cover yet.)
+    const desired = r.replicaSets.get(r.currentPodHash);
+    if (desired?.available && !desired.scaledDown) r.previewSelector = r.currentPodHash;
   }
   syncEphemeralMetadata(r, stableAtStart, podsLag);
   if (JSON.stringify(r) !== before) r.resourceVersion++;
@@ -283,6 +307,9 @@ function syncEphemeralMetadata(r: ModelRollout, stableRS: string, podsLag: boole
     // The kubelet rewrites a pod's Downward API files a while later: until then a stripped pod holds what was there.
     if (Object.keys(rs.injected).length === 0 && Object.keys(rs.podAnnotations).length > 0) rs.lastAnnotations = rs.podAnnotations;
     rs.podAnnotations = { ...rs.injected };
+    // The desired revision's pods fail their readiness probe once an address they need is gone. (A
+    // retiring revision's would too; the model keeps those available, as their preStop keeps them answering.)
+    if (hash === r.currentPodHash && hash !== stableRS && !podsReady(r, rs)) rs.available = false;
   }
 }
 

@@ -15,3 +15,10 @@ export function propertyRuns<T>(defaultRuns: number): { numRuns: number; seed?: 
     ...(example ? { examples: [JSON.parse(example.replaceAll(':undefined', ':null')) as [T]] } : {}),
   };
 }
+
+/** A property test's timeout: `ms` for its default number of runs, more for more (TANDEM_PROPERTY_RUNS=1000). */
+export function propertyTimeout(defaultRuns: number, ms: number): number {
+  const runs = Number(process.env['TANDEM_PROPERTY_RUNS'] ?? defaultRuns);
+  // Twice the proportional time: more runs are taken on a loaded machine, where they run slower.
+  return runs <= defaultRuns ? ms : Math.ceil((2 * ms * runs) / defaultRuns);
+}

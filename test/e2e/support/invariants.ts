@@ -31,11 +31,13 @@ function versionBehind(state: ClusterState, service: string, owner: string): str
  * address it uses for a dependency: the pin (`pin.<annotation>`) when it has one, as apps read it
  * (@tandem/podinfo), and the Service that address names.
  */
-function* livePods(recorder: Recorder, edges: readonly Edge[]) {
+function* livePods(recorder: Recorder, edges: readonly Edge[], role: 'active' | 'preview' = 'active') {
   for (const { event, state } of recorder.states()) {
     for (const edge of edges) {
       const d = state.Rollout.get(edge.dependent);
-      const activeSvc = state.Service.get(d?.spec?.strategy?.blueGreen?.activeService ?? d?.spec?.strategy?.canary?.stableService);
+      const bg = d?.spec?.strategy?.blueGreen;
+      const can = d?.spec?.strategy?.canary;
+      const activeSvc = state.Service.get(role === 'active' ? (bg?.activeService ?? can?.stableService) : (bg?.previewService ?? can?.canaryService));
       const selector = activeSvc?.spec?.selector;
       if (!selector?.[HASH]) continue;
       for (const pod of state.Pod.values()) {
@@ -69,6 +71,24 @@ export function matchedVersionViolations(recorder: Recorder, edges: readonly Edg
     // Same version, or a pair Git declared together (`mine→theirs`, given by the test).
     if (theirs === mine || declared.has(`${mine}→${theirs}`)) continue;
     out.push(`${where} (${e.dependent}:${mine}) reaches ${service ?? ''} (${e.dependency}:${theirs})`);
+  }
+  return out;
+}
+
+/**
+ * The preview window (docs/real-node.md): each ready pod of a dependent's new revision behind its
+ * preview (canary) Service that has an address for a dependency reaches, by it, the dependency's
+ * revision of the same version (or a pair Git declared together). A pod without an address is
+ * allowed: a real app is not ready without one (docs/wiring.md); kwok's pods are ready regardless.
+ */
+export function previewMatchedViolations(recorder: Recorder, edges: readonly Edge[], declared: ReadonlySet<string> = new Set()): string[] {
+  const out: string[] = [];
+  for (const { where, state, edge: e, d, activeSvc, pod, url, service } of livePods(recorder, edges, 'preview')) {
+    if (!url || pod.metadata.labels?.[HASH] !== d.status?.currentPodHash || d.status?.currentPodHash === d.status?.stableRS) continue;
+    const theirs = versionBehind(state, service ?? '', e.dependency);
+    const mine = tag(pod.spec.containers[0].image);
+    if (theirs === mine || declared.has(`${mine}→${theirs}`)) continue;
+    out.push(`${where} (${e.dependent}:${mine}) behind ${activeSvc.metadata.name} reaches ${service ?? ''} (${e.dependency}:${theirs})`);
   }
   return out;
 }

@@ -39,11 +39,9 @@ const opened = (extra: ReleaseInput = {}) => inFlight({ readyAt: iso(), firstRea
 const kinds = (p: ReturnType<typeof plan>) => p.actions.map((a) => `${a.kind}:${'rollout' in a ? a.rollout : ''}`);
 
 describe('Lockstep canary, barrier by barrier', () => {
-  it('wires canary pods to the dependency’s canary Service and stable pods to its stable Service', () => {
+  it('wires stable pods to the dependency’s stable Service; canary pods get no address outside a release (preview-hold.ts)', () => {
     const p = run({}, {}, { canaryMetadata: undefined, stableMetadata: undefined, owned: {} });
-    expect(p.actions).toEqual([
-      { kind: 'ApplyMetadata', rollout: 'loan', strategy: 'canary', metadata: { canaryMetadata: { [KEY]: url('interest-canary') }, stableMetadata: { [KEY]: url('interest-stable') } } },
-    ]);
+    expect(p.actions).toEqual([{ kind: 'ApplyMetadata', rollout: 'loan', strategy: 'canary', metadata: { stableMetadata: { [KEY]: url('interest-stable') } } }]);
   });
 
   it('waits at the first barrier until every changed member is paused there', () => {
@@ -114,11 +112,14 @@ describe('Lockstep canary, barrier by barrier', () => {
     expect(q.actions).toEqual([{ kind: 'Promote', rollout: 'loan', resourceVersion: 'rv-loan-l2-3' }]);
   });
 
-  it('completes when both are promoted and removes the pins', () => {
+  it('completes when both are promoted and removes the pins, and the canary address the next release must not be born with', () => {
     const p = run({ status: opened({ stage: 1, promotedMembers: ['loan'], pinned: ['loan@l2'] }) }, { stable: 'i2' }, { stable: 'l2' });
     expect(p.status?.phase).toBe('Healthy');
     expect(p.status?.release).toBeUndefined();
-    expect(p.actions).toEqual([{ kind: 'Pin', rollout: 'loan', replicaSet: 'loan-l2', revision: 'l2', annotations: { [`pin.${KEY}`]: null } }]);
+    expect(p.actions).toEqual([
+      { kind: 'ApplyMetadata', rollout: 'loan', strategy: 'canary', metadata: { stableMetadata: { [KEY]: url('interest-stable') } } },
+      { kind: 'Pin', rollout: 'loan', replicaSet: 'loan-l2', revision: 'l2', annotations: { [`pin.${KEY}`]: null } },
+    ]);
   });
 
   it('does not count a canary as promoted until its stable Service selects the new pods', () => {
@@ -133,7 +134,10 @@ describe('Lockstep canary, barrier by barrier', () => {
   it('a retry request restarts an aborted canary release from its first barrier', () => {
     const status = inFlight({ stage: 1, abortedAt: iso(), abortReason: 'abort requested: x' });
     const p = run({ status, annotations: { [REQUEST.retry]: id } }, { desired: 'i2', abort: true }, { desired: 'l2', abort: true });
-    expect(kinds(p)).toEqual(['Retry:interest', 'Retry:loan']);
+    // Aborted, interest's canary Service is back on its stable pods: loan's canary pods lose the address.
+    expect(kinds(p)).toEqual(['ApplyMetadata:loan', 'Retry:interest', 'Retry:loan']);
+    expect(p.actions[0]).toMatchObject({ metadata: { stableMetadata: { [KEY]: url('interest-stable') } } });
+    expect(p.actions[0]).not.toHaveProperty('metadata.canaryMetadata');
     expect(p.status?.release).toMatchObject({ id, retries: 1, promotedMembers: [] });
     expect(p.status?.message).toBe(`release ${id} retried (attempt 2): interest, loan`);
     expect(p.events[0]?.message).toBe(p.status?.message);
@@ -166,7 +170,7 @@ describe('Lockstep canary, barrier by barrier', () => {
 
   it('aborts every member when one fails at an intermediate barrier: none is promoted yet', () => {
     const p = run({ status: opened({ promotedMembers: ['loan'] }) }, { desired: 'i2', abort: true }, { desired: 'l2', stepIndex: 2 });
-    expect(kinds(p)).toEqual(['Abort:loan']);
+    expect(kinds(p)).toEqual(['ApplyMetadata:loan', 'Abort:loan']);
     expect(p.status?.release?.rolledBack).toBeUndefined();
     expect(p.status?.phase).toBe('Degraded');
   });
@@ -195,7 +199,7 @@ describe('what a member must look like', () => {
     const g = group({ members });
     const p = plan(observed(g, [blueGreen({ name: 'interest', stable: 'i1' }), canary({ name: 'loan', stable: 'l1', barriers: 1 })]));
     expect(p.status?.conditions.find((c) => c.type === 'SpecValid')?.status).toBe('True');
-    expect(p.actions[0]).toMatchObject({ metadata: { canaryMetadata: { [KEY]: url('interest-preview') }, stableMetadata: { [KEY]: url('interest-active') } } });
+    expect(p.actions[0]).toEqual({ kind: 'ApplyMetadata', rollout: 'loan', strategy: 'canary', metadata: { stableMetadata: { [KEY]: url('interest-active') } } });
   });
 });
 
