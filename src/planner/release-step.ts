@@ -833,8 +833,8 @@ class Step {
       const keys = this.in.pinKeys(rollout);
       if (!rs || keys.length === 0) continue;
       const handOver = release && !ofStranded ? this.handOver(rollout, revision, release) : undefined;
-      if (handOver) this.actions.push({ kind: 'Pin', rollout, replicaSet: rs.metadata.name, revision, annotations: { ...Object.fromEntries(keys.map((k) => [k, null])), ...handOver }, podsOnly: true });
-      else this.actions.push({ kind: 'Pin', rollout, replicaSet: rs.metadata.name, revision, annotations: Object.fromEntries(keys.map((k) => [k, null])) });
+      const annotations = { ...Object.fromEntries(keys.map((k) => [k, null])), ...handOver };
+      this.actions.push({ kind: 'Pin', rollout, replicaSet: rs.metadata.name, revision, annotations, ...(handOver ? { podsOnly: true as const } : {}) });
     }
     if (!release) return undefined;
     const next = { ...release };
