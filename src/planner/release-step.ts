@@ -878,7 +878,7 @@ class Step {
       // member on.
       const r = this.at(rollout);
       if (r.desiredRevision !== target.revision && r.desiredRevision !== revision) return false;
-      return !(r.desiredRevision === revision && r.stableRevision === revision && this.pinSettled(rollout, revision, release));
+      return !this.rollbackPinSettled(rollout, revision, release);
     }
     if (!target || target.revision !== revision || !this.lockstep(release)) return false;
     // Git moved a superseded release's live member past it: not a cutover's pin any more (`stranded`).
@@ -923,11 +923,16 @@ class Step {
    * the aborted revision (found by rollback.test.ts). Argo writes the same value there next.
    */
   private handOver(rollout: string, revision: string, release: ReleaseStatus): Record<string, string> | undefined {
-    const target = release.targets.find((t) => t.rollout === rollout);
-    if (target?.from !== revision || (release.state !== 'RollingBack' && release.state !== 'Aborted')) return undefined;
-    const r = this.at(rollout);
-    if (r.desiredRevision !== revision || r.stableRevision !== revision || !this.pinSettled(rollout, revision, release)) return undefined;
+    if (!this.rollbackPinSettled(rollout, revision, release)) return undefined;
     return Object.fromEntries(Object.entries(this.in.pins(rollout, inRelease(release, 'active'))).map(([pin, url]) => [unpinnedKey(pin), url]));
+  }
+
+  /** A failed release's pin on the previous pods, back stable, whose ReplicaSet Argo gave the active metadata the pin holds. */
+  private rollbackPinSettled(rollout: string, revision: string, release: ReleaseStatus): boolean {
+    const target = release.targets.find((t) => t.rollout === rollout);
+    if (target?.from !== revision || (release.state !== 'RollingBack' && release.state !== 'Aborted')) return false;
+    const r = this.at(rollout);
+    return r.desiredRevision === revision && r.stableRevision === revision && this.pinSettled(rollout, revision, release);
   }
 
   /** Removing the previous pods' rollback pin changes no address: Argo's injected metadata says the same. */
