@@ -84,7 +84,7 @@ export function plan(o: Observed): Plan {
   const s = step(input);
   const wiring = planWiring(o, graph, s.release);
   const status = groupStatus(o, graph, readings, s.release, s.states, s.outcome, true);
-  const held = isLockstep(o, s.release) ? previewHoldRequeue(s.release, o.group.spec.members.filter((m) => canaryMember(o, m.rollout)), holdInput(o)) : undefined;
+  const held = isLockstep(o, s.release) ? previewHoldRequeue(s.release, o.group.spec.members, holdInput(o)) : undefined;
   const requeue = wiring.length > 0 ? Math.min(SETTLE_MS, s.requeueAfterMs ?? SETTLE_MS) : s.requeueAfterMs;
   return {
     // Runs no release needs any more are stopped after the members' writes, which matter more.
@@ -147,14 +147,9 @@ function desiredFor(o: Observed, release: ReleaseStatus | undefined, name: strin
     activeRole: (): ServiceRole => 'active',
     // Lockstep canary dependents only (preview-hold.ts): Ordered's preview pods reach their
     // dependencies' live side; a blue-green dependent's preview is left as it was (docs/design.md).
-    ...(lockstep && canaryMember(o, name) ? { previewGiven: (dep: string, key: string, url: string) => previewAddress(release, dep, carriesPreview(view, key, url), holdInput(o)).settled } : {}),
+    ...(lockstep ? { previewGiven: (dep: string, key: string, url: string) => previewAddress(release, dep, carriesPreview(view, key, url), holdInput(o)).settled } : {}),
   });
 }
-
-const canaryMember = (o: Observed, name: string) => {
-  const view = o.rollouts.get(name);
-  return view !== undefined && strategyKey(view.rollout) === 'canary';
-};
 
 const isLockstep = (o: Observed, release: ReleaseStatus | undefined) => (release?.strategy ?? o.group.spec.strategy) === 'Lockstep';
 

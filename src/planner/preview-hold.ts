@@ -1,4 +1,4 @@
-import type { Member, ReleaseStatus } from '../api/rolloutgroup.ts';
+import type { Member, ReleaseStatus, ReleaseTarget } from '../api/rolloutgroup.ts';
 import { POD_TEMPLATE_HASH, type ReplicaSet, type RolloutView, type Service } from '../api/rollout.ts';
 import { metadataOf, serviceNameOf } from '../api/rollout-roles.ts';
 import { servesOnly, type ServiceEndpoints, type Settled } from './data-plane.ts';
@@ -45,11 +45,20 @@ export function previewAddress(release: ReleaseStatus | undefined, dependency: s
   const view = o.rollouts.get(dependency);
   const name = view ? serviceNameOf(view.rollout, 'preview') : undefined;
   const svc = name ? o.services.get(name) : undefined;
+  const selected = svc?.spec.selector[POD_TEMPLATE_HASH];
   const rs = replicaSetOf(o.replicaSets, dependency, target.revision);
-  if (!name || !svc || !rs || svc.spec.selector[POD_TEMPLATE_HASH] !== target.revision) return HELD;
+  if (!view || !name || !rs || selected !== target.revision) return carried && view !== undefined && movedPast(target, selected, view) ? GIVEN : HELD;
   if (carried) return GIVEN;
   return servesOnly(o.endpoints?.get(name), rs.metadata.name, o.now, o.settleMs);
 }
+
+/**
+ * The dependency's preview selects pods newer than the release's (Git moved it on; Argo points a
+ * blue-green preview at them at once): pods given the address keep it, as they were born with it
+ * and the release is superseded anyway; taking it would only make them unready.
+ */
+const movedPast = (target: ReleaseTarget, selected: string | undefined, view: RolloutView) =>
+  selected !== undefined && selected !== target.from && selected !== (view.rollout.status.stableRS || undefined);
 
 /** Whether the dependent's Rollout carries `url` under `key` in its preview metadata now. */
 export const carriesPreview = (view: RolloutView | undefined, key: string, url: string): boolean =>

@@ -6,15 +6,9 @@ import { Reconciler } from '../../../src/controller/reconciler.ts';
 import { SETTLE_MS } from '../../../src/planner/plan.ts';
 import { KubeError } from '../../../src/kube/errors.ts';
 import type { KubeGateway } from '../../../src/kube/gateway.ts';
-import { NS, T0, blueGreen, group, loanDependsOnInterest, loanInterestRelease, services, url, type StatusInput } from '../../fixtures/builders.ts';
+import { NS, T0, blueGreen, group, loanDependsOnInterest, loanInterestRelease, services, steadyLoan, type StatusInput } from '../../fixtures/builders.ts';
 import { AnalysisTemplate } from '../../../src/api/analysis.ts';
 
-const KEY = 'tandem.dev/interest-url';
-const steadyLoan = {
-  previewMetadata: { [KEY]: url('interest-preview') },
-  activeMetadata: { [KEY]: url('interest-active') },
-  owned: { previewMetadata: [KEY], activeMetadata: [KEY] },
-};
 
 /** The gateway's reads from fixed caches, its writes recorded in order (and failing where asked). */
 class FakeGateway {

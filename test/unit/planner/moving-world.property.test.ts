@@ -180,8 +180,8 @@ class World {
       const barriers = s.kind === 'blueGreen' ? 0 : s.barriers;
       const deps = this.deps.get(n)!;
       const active = Object.fromEntries(deps.map((d) => [key(d), url(`${d}-active`)]));
-      // Outside a release a canary dependent's canary metadata has no address (preview-hold.ts).
-      const preview = barriers > 0 ? {} : Object.fromEntries(deps.map((d) => [key(d), url(`${d}-preview`)]));
+      // Outside a release a dependent's preview (canary) metadata has no address (preview-hold.ts).
+      const preview = {};
       const owned = deps.length > 0 ? ownedKeys(barriers, Object.keys(preview), deps.map(key)) : {};
       // Its pods are ready only with an address for each dependency (docs/wiring.md).
       this.rollouts.set(n, { ...newRollout(n, `${n}-v1`, active, preview, owned, barriers), needs: deps.map(key) });
@@ -623,10 +623,11 @@ class World {
 
   /**
    * The preview window (docs/real-node.md): in a Lockstep release on its way forward, the available
-   * pods of a canary dependent's new revision behind its canary Service reach, by their address,
+   * pods of a dependent's new revision behind its preview (canary) Service reach, by their address,
    * only the dependencies' new revisions of the release. A pod with no address is not ready
-   * (docs/wiring.md). Excused: revisions Git declared together, a dependency Git moved past the
-   * release (Argo points its preview at the newer pods first), and a person's hand.
+   * (docs/wiring.md). Objects only: this world has no data plane (lockstep.property.test.ts checks
+   * that). Excused: revisions Git declared together, a dependency Git moved past the release (Argo
+   * points its preview at the newer pods first), and a person's hand.
    */
   checkPreviews(release: ReleaseStatus | undefined) {
     if (!release || (release.strategy ?? 'Lockstep') !== 'Lockstep' || (release.state !== 'Gating' && release.state !== 'CuttingOver')) return;
@@ -635,7 +636,7 @@ class World {
       const rd = this.r(d);
       const revD = rd.previewSelector;
       const pods = rd.replicaSets.get(revD);
-      if (rd.barriers === 0 || target(d)?.revision !== revD || !pods?.available || pods.scaledDown) continue;
+      if (target(d)?.revision !== revD || !pods?.available || pods.scaledDown) continue;
       for (const p of this.deps.get(d)!) {
         const address = podAddress(pods, key(p));
         const revP = address === undefined ? undefined : revisionBehind(address, this.rollouts);
@@ -643,7 +644,7 @@ class World {
         if (revP === undefined || !tp || revP === tp.revision || this.together.has(`${d}=${revD}|${p}=${revP}`)) continue;
         const movedOn = this.r(p).template !== tp.revision;
         const person = this.byHand.has(d) || this.byHand.has(p);
-        expect(movedOn || person, `matched versions through ${d}'s canary Service: ${d}@${revD} reaches ${p}@${revP} through ${address} (release ${release.state})`).toBe(true);
+        expect(movedOn || person, `matched versions through ${d}'s preview: ${d}@${revD} reaches ${p}@${revP} through ${address} (release ${release.state})`).toBe(true);
       }
     }
   }
@@ -733,6 +734,8 @@ const REGRESSIONS: [Scenario][] = [
   [{ deps: [[], [0]], changed: [0, 1], postAnalysis: [0], auto: false, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, commands: [...Array<Command>(9).fill({ t: 'progress' }), { t: 'memberAnalysis', i: 0, passed: false }, ...Array.from({ length: 8 }, (): Command[] => [{ t: 'reconcile' }, { t: 'argo', i: 1, podsLag: true }, { t: 'argo', i: 0 }]).flat(), { t: 'reconcile' }] }],
   // The preview window: a canary dependent's new ReplicaSet born with its dependency's canary address while that still selected the old pods.
   [{ deps: [[], [], [], [2]], changed: [2], postAnalysis: [], auto: false, kind: 'canary', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, commands: [{ t: 'progress' }, { t: 'push', members: [2, 3] }, { t: 'progress' }, { t: 'argo', i: 3, podsLag: false }] }],
+  // The same for blue-green, where a superseded release's hold took the address from pods born with it, whose dependency's preview Git had moved on: they went unready, and a live dependent pinned to them lost its pin.
+  [{ deps: [[], [0], [1]], changed: [0, 1, 2], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, commands: [{ t: 'pushMidCutover' }] }],
 ];
 
 describe('the planner while the world moves, against a model of Argo Rollouts', () => {

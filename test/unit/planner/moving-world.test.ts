@@ -10,11 +10,13 @@ import {
   T0,
   blueGreen,
   canary,
+  givenLoan,
   group,
   loanDependsOnInterest,
   loanInterestRelease as id,
   observed,
   replicaSet,
+  steadyLoan,
   url,
   type BlueGreenState,
   type GroupInput,
@@ -23,11 +25,6 @@ import {
 } from '../../fixtures/builders.ts';
 
 const iso = (ms = 0) => new Date(T0 + ms).toISOString();
-const steadyLoan = {
-  previewMetadata: { [KEY]: url('interest-preview') },
-  activeMetadata: { [KEY]: url('interest-active') },
-  owned: { previewMetadata: [KEY], activeMetadata: [KEY] },
-};
 const PIN = `pin.${KEY}`;
 const lockstepHash = specHashOf(RolloutGroupSpec.parse({ members: loanDependsOnInterest }));
 
@@ -57,11 +54,11 @@ const release = (extra: ReleaseInput = {}): StatusInput => ({
 /** The gate open; loan's new pods pinned to interest's preview once loan is on its way. */
 const cuttingOver = (promotedMembers: string[] = [], extra: ReleaseInput = {}) =>
   release({ state: 'CuttingOver', readyAt: iso(), firstReadyAt: iso(), promotedAt: iso(), openedBy: 'promote request', promotedMembers, pinned: ['loan@l2'], ...extra });
-const liveLoan: Partial<BlueGreenState> = { stable: 'l2', desired: 'l2', activeSwitched: true, ...steadyLoan };
+const liveLoan: Partial<BlueGreenState> = { stable: 'l2', desired: 'l2', activeSwitched: true, ...givenLoan };
 const unpinLoan = { kind: 'Pin', rollout: 'loan', replicaSet: 'loan-l2', revision: 'l2', annotations: { [PIN]: null } };
 
 function run(g: Partial<GroupInput>, interest: Partial<BlueGreenState>, loan: Partial<BlueGreenState>, now = T0, extra: { nudgeDue?: Set<string> } = {}) {
-  const o = observed(group({ members: loanDependsOnInterest, ...g }), [blueGreen({ name: 'interest', stable: 'i1', ...interest }), blueGreen({ name: 'loan', stable: 'l1', ...steadyLoan, ...loan })], { now });
+  const o = observed(group({ members: loanDependsOnInterest, ...g }), [blueGreen({ name: 'interest', stable: 'i1', ...interest }), blueGreen({ name: 'loan', stable: 'l1', ...(g.status?.release ? givenLoan : steadyLoan), ...loan })], { now });
   return plan({ ...o, ...extra });
 }
 /** Runs the plan's status back in, as the next reconcile would see it. */
@@ -82,12 +79,12 @@ describe('1. a newer revision arrives mid-cutover', () => {
     expect(p.actions).toContainEqual(unpinLoan);
     expect(p.status?.release?.pinned).toBeUndefined();
     // The next step restores loan's previous template (recorded first, then done); its l1 ReplicaSet is still up.
-    const o = observed(group({ members: loanDependsOnInterest, status: again(p) }), [blueGreen({ name: 'interest', stable: 'i1', desired: 'i3' }), blueGreen({ name: 'loan', stable: 'l1', ...steadyLoan, ...liveLoan })]);
-    const q = plan({ ...o, replicaSets: [...o.replicaSets, replicaSet('loan', 'l1', true, steadyLoan.activeMetadata)] });
+    const o = observed(group({ members: loanDependsOnInterest, status: again(p) }), [blueGreen({ name: 'interest', stable: 'i1', desired: 'i3' }), blueGreen({ name: 'loan', stable: 'l1', ...givenLoan, ...liveLoan })]);
+    const q = plan({ ...o, replicaSets: [...o.replicaSets, replicaSet('loan', 'l1', true, givenLoan.activeMetadata)] });
     // Its previous pods pinned to interest's active side first (back live, they carry preview metadata a while).
     expect(kinds(q.actions)).toEqual(['Pin:loan']);
-    const o2 = observed(group({ members: loanDependsOnInterest, status: again(q) }), [blueGreen({ name: 'interest', stable: 'i1', desired: 'i3' }), blueGreen({ name: 'loan', stable: 'l1', ...steadyLoan, ...liveLoan })]);
-    const r = plan({ ...o2, replicaSets: [...o2.replicaSets, replicaSet('loan', 'l1', true, steadyLoan.activeMetadata)] });
+    const o2 = observed(group({ members: loanDependsOnInterest, status: again(q) }), [blueGreen({ name: 'interest', stable: 'i1', desired: 'i3' }), blueGreen({ name: 'loan', stable: 'l1', ...givenLoan, ...liveLoan })]);
+    const r = plan({ ...o2, replicaSets: [...o2.replicaSets, replicaSet('loan', 'l1', true, givenLoan.activeMetadata)] });
     expect(kinds(r.actions)).toContain('RestoreTemplate:loan');
   });
 
@@ -99,20 +96,20 @@ describe('1. a newer revision arrives mid-cutover', () => {
     // loan is back on l1 (its l2 ReplicaSet kept, scaled down): forward again to what Git declares.
     const backObserved = observed(group({ members: loanDependsOnInterest, status: { ...rolling, release: { ...rolling.release!, superseded: true } } }), [
       blueGreen({ name: 'interest', stable: 'i1', desired: 'i3' }),
-      blueGreen({ name: 'loan', stable: 'l1', desired: 'l1', ...steadyLoan }),
+      blueGreen({ name: 'loan', stable: 'l1', desired: 'l1', ...givenLoan }),
     ]);
-    const back = plan({ ...backObserved, replicaSets: [...backObserved.replicaSets, replicaSet('loan', 'l2', false, steadyLoan.previewMetadata, 0)] });
+    const back = plan({ ...backObserved, replicaSets: [...backObserved.replicaSets, replicaSet('loan', 'l2', false, givenLoan.previewMetadata, 0)] });
     expect(back.status?.release?.state).toBe('Aborted');
     expect(back.actions).toContainEqual(expect.objectContaining({ kind: 'RestoreTemplate', rollout: 'loan', revision: 'l2' }));
     // Then both newest revisions are released together, behind a gate of their own.
-    const next = run({ status: again(back) }, { desired: 'i3' }, { stable: 'l1', desired: 'l2', ...steadyLoan });
+    const next = run({ status: again(back) }, { desired: 'i3' }, { stable: 'l1', desired: 'l2', ...givenLoan });
     expect(next.status?.release).toMatchObject({ state: 'Gating', targets: [{ rollout: 'interest', revision: 'i3' }, { rollout: 'loan', revision: 'l2' }] });
     expect(next.events.map((e) => e.reason)).toContain('ReleaseStarted');
   });
 
   it('a newer revision of a member already promoted: the cutover is finished first, the change waits', () => {
     // loan@l2 is live (stable, active Service) and Git now declares loan@l3.
-    const loanL3 = { stable: 'l2', desired: 'l3', ...steadyLoan };
+    const loanL3 = { stable: 'l2', desired: 'l3', ...givenLoan };
     const p = run({ status: cuttingOver(['loan']) }, { desired: 'i2' }, loanL3);
     expect(p.status?.release).toMatchObject({ state: 'CuttingOver', id, deferred: ['loan@l3'] });
     expect(kinds(p.actions)).toContain('Promote:interest');
@@ -128,7 +125,7 @@ describe('1. a newer revision arrives mid-cutover', () => {
     // loan@l2 is live and pinned to interest's preview (interest@i2); one commit now declares
     // interest@i3 and loan@l3. interest@i2's pods are gone, and loan cannot go back: Git moved it on.
     const world = (i3Up: boolean, loanLive = 'l2') =>
-      [blueGreen({ name: 'interest', stable: 'i1', desired: 'i3', previewAvailable: i3Up }), blueGreen({ name: 'loan', stable: 'l2', desired: 'l3', previewAvailable: true, activeSwitched: loanLive === 'l3', ...steadyLoan })] as const;
+      [blueGreen({ name: 'interest', stable: 'i1', desired: 'i3', previewAvailable: i3Up }), blueGreen({ name: 'loan', stable: 'l2', desired: 'l3', previewAvailable: true, activeSwitched: loanLive === 'l3', ...givenLoan })] as const;
     const step = (status: StatusInput, i3Up: boolean, loanLive?: string) => plan(observed(group({ members: loanDependsOnInterest, status }), [...world(i3Up, loanLive)]));
     const pinOf = (p: ReturnType<typeof plan>) => p.actions.filter((a) => a.kind === 'Pin');
     const p = step(cuttingOver(['loan']), false);
@@ -214,10 +211,10 @@ describe('2. the spec is edited mid-release', () => {
 describe('3. nothing waits forever', () => {
   it('readiness lost after the release was ready: aborted once progressDeadlineSeconds pass without it coming back', () => {
     const wasReady = release({ readyAt: iso(), firstReadyAt: iso() });
-    const dip = run({ status: wasReady, progressDeadlineSeconds: 60 }, { desired: 'i2', paused: true, previewAvailable: false }, { desired: 'l2', ...steadyLoan }, T0 + 3_600_000);
+    const dip = run({ status: wasReady, progressDeadlineSeconds: 60 }, { desired: 'i2', paused: true, previewAvailable: false }, { desired: 'l2', ...givenLoan }, T0 + 3_600_000);
     expect(dip.status?.release?.state).toBe('Gating');
     expect(dip.status?.release?.progressAt).toBe(iso(3_600_000));
-    const later = run({ status: again(dip), progressDeadlineSeconds: 60 }, { desired: 'i2', paused: true, previewAvailable: false }, { desired: 'l2', ...steadyLoan }, T0 + 3_661_000);
+    const later = run({ status: again(dip), progressDeadlineSeconds: 60 }, { desired: 'i2', paused: true, previewAvailable: false }, { desired: 'l2', ...givenLoan }, T0 + 3_661_000);
     expect(later.status?.release?.state).toBe('Aborted');
     expect(later.status?.release?.abortReason).toBe('not ready within 60s: waiting for interest');
     expect(later.events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'ReleaseAborted' }));
@@ -244,10 +241,10 @@ describe('3. nothing waits forever', () => {
     expect(kinds(q.actions)).toEqual(['Abort:interest']);
     expect(q.status?.release?.pinned).toEqual(['loan@l2']);
     const o = observed(group({ members: loanDependsOnInterest, status: again(q), progressDeadlineSeconds: 60 }), [blueGreen({ name: 'interest', stable: 'i1', desired: 'i2', abort: true }), blueGreen({ name: 'loan', stable: 'l1', ...liveLoan })], { now: T0 + 63_000 });
-    const r = plan({ ...o, replicaSets: [...o.replicaSets, replicaSet('loan', 'l1', true, steadyLoan.activeMetadata)] });
+    const r = plan({ ...o, replicaSets: [...o.replicaSets, replicaSet('loan', 'l1', true, givenLoan.activeMetadata)] });
     expect(kinds(r.actions)).toEqual(['Pin:loan']);
     const o2 = observed(group({ members: loanDependsOnInterest, status: again(r), progressDeadlineSeconds: 60 }), [blueGreen({ name: 'interest', stable: 'i1', desired: 'i2', abort: true }), blueGreen({ name: 'loan', stable: 'l1', ...liveLoan })], { now: T0 + 64_000 });
-    const t = plan({ ...o2, replicaSets: [...o2.replicaSets, replicaSet('loan', 'l1', true, steadyLoan.activeMetadata)] });
+    const t = plan({ ...o2, replicaSets: [...o2.replicaSets, replicaSet('loan', 'l1', true, givenLoan.activeMetadata)] });
     expect(kinds(t.actions)).toEqual(['RestoreTemplate:loan']);
   });
 
@@ -259,7 +256,7 @@ describe('3. nothing waits forever', () => {
   });
 
   it('a person waiting at the gate is not a stall: no deadline while ready and waiting for a promote', () => {
-    const p = run({ status: release({ readyAt: iso(), firstReadyAt: iso() }), progressDeadlineSeconds: 60 }, { desired: 'i2' }, { desired: 'l2', ...steadyLoan }, T0 + 86_400_000);
+    const p = run({ status: release({ readyAt: iso(), firstReadyAt: iso() }), progressDeadlineSeconds: 60 }, { desired: 'i2' }, { desired: 'l2', ...givenLoan }, T0 + 86_400_000);
     expect(p.status?.phase).toBe('Paused');
     expect(p.status?.release?.state).toBe('Gating');
   });
@@ -267,7 +264,7 @@ describe('3. nothing waits forever', () => {
 
 describe('4. a person’s hold wins', () => {
   it('a member held at the gate keeps the gate shut, even with a promote request; no deadline runs meanwhile', () => {
-    const p = run({ status: release(), annotations: { [REQUEST.promote]: id }, progressDeadlineSeconds: 60 }, { desired: 'i2', specPaused: true }, { desired: 'l2', ...steadyLoan }, T0 + 3_600_000);
+    const p = run({ status: release(), annotations: { [REQUEST.promote]: id }, progressDeadlineSeconds: 60 }, { desired: 'i2', specPaused: true }, { desired: 'l2', ...givenLoan }, T0 + 3_600_000);
     expect(p.status?.release?.state).toBe('Gating');
     expect(p.status?.phase).toBe('Paused');
     expect(p.status?.message).toContain('interest is paused by a person (spec.paused)');
@@ -277,7 +274,7 @@ describe('4. a person’s hold wins', () => {
 
   it('once the person resumes, the deadline counts from then', () => {
     const held = release({ held: ['interest'] });
-    const p = run({ status: held, progressDeadlineSeconds: 60 }, { desired: 'i2', previewAvailable: false }, { desired: 'l2', ...steadyLoan }, T0 + 3_600_000);
+    const p = run({ status: held, progressDeadlineSeconds: 60 }, { desired: 'i2', previewAvailable: false }, { desired: 'l2', ...givenLoan }, T0 + 3_600_000);
     expect(p.status?.release?.held).toBeUndefined();
     expect(p.status?.release?.progressAt).toBe(iso(3_600_000));
     expect(p.status?.release?.state).toBe('Gating');
@@ -286,7 +283,7 @@ describe('4. a person’s hold wins', () => {
 
 describe('5. out-of-band promotion is seen', () => {
   it('a dependency promoted by hand before the gate, the rest ready: reported, and the gate opens at once so the mismatch lasts one cutover', () => {
-    const p = run({ status: release({ readyAt: iso(), firstReadyAt: iso() }) }, { desired: 'i2', stable: 'i2', activeSwitched: true }, { desired: 'l2', ...steadyLoan });
+    const p = run({ status: release({ readyAt: iso(), firstReadyAt: iso() }) }, { desired: 'i2', stable: 'i2', activeSwitched: true }, { desired: 'l2', ...givenLoan });
     expect(p.events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'OutOfBandPromotion', message: expect.stringContaining('interest promoted by someone else') }));
     expect(p.status?.release).toMatchObject({ state: 'CuttingOver', openedBy: 'out-of-band promotion of interest' });
     const q = run({ status: again(p) }, { desired: 'i2', stable: 'i2', activeSwitched: true }, { desired: 'l2' });
@@ -296,14 +293,14 @@ describe('5. out-of-band promotion is seen', () => {
   });
 
   it('promoted by hand while another member is not ready: the early one is rolled back (all or nothing)', () => {
-    const p = run({ status: release() }, { desired: 'i2', stable: 'i2', activeSwitched: true }, { desired: 'l2', ...steadyLoan, previewAvailable: false });
+    const p = run({ status: release() }, { desired: 'i2', stable: 'i2', activeSwitched: true }, { desired: 'l2', ...givenLoan, previewAvailable: false });
     expect(p.status?.release?.state).toBe('RollingBack');
     expect(p.status?.release?.abortReason).toBe('interest promoted by someone else while loan is not ready');
     expect(p.events.map((e) => e.reason)).toEqual(['OutOfBandPromotion', 'ReleaseAborted', 'ReleaseRolledBack']);
   });
 
   it('a member aborted by someone else fails the release at once', () => {
-    const p = run({ status: release() }, { desired: 'i2', abort: true, phase: 'Degraded' }, { desired: 'l2', ...steadyLoan });
+    const p = run({ status: release() }, { desired: 'i2', abort: true, phase: 'Degraded' }, { desired: 'l2', ...givenLoan });
     expect(p.status?.release?.state).toBe('Aborted');
     expect(kinds(p.actions)).toEqual(['Abort:loan']);
   });
@@ -311,13 +308,13 @@ describe('5. out-of-band promotion is seen', () => {
   it('after an aborted release, a new revision of one member while the other is still aborted: deferred, not aborted; then one release of both', () => {
     const aborted = release({ state: 'Aborted', abortedAt: iso(), abortReason: 'member interest failed (aborted)' });
     // Argo CD applied loan's new revision first: interest is still aborted on i2 for a moment.
-    const p = run({ status: aborted }, { desired: 'i2', abort: true, phase: 'Degraded' }, { desired: 'l3', ...steadyLoan });
+    const p = run({ status: aborted }, { desired: 'i2', abort: true, phase: 'Degraded' }, { desired: 'l3', ...givenLoan });
     expect(p.status?.release).toMatchObject({ id, state: 'Aborted', deferred: ['loan@l3'] });
     expect(kinds(p.actions).filter((k) => k.startsWith('Abort'))).toEqual([]);
     expect(p.events.map((e) => e.reason)).toEqual(['ChangeDeferred']);
     expect(p.status?.message).toBe(`release ${id} aborted: member interest failed (aborted); loan@l3 waits for the next release`);
     // interest's new revision arrives too (Argo clears an abort on a new revision): one release of both, gated.
-    const q = run({ status: again(p) }, { desired: 'i3' }, { desired: 'l3', ...steadyLoan });
+    const q = run({ status: again(p) }, { desired: 'i3' }, { desired: 'l3', ...givenLoan });
     expect(q.status?.release).toMatchObject({ state: 'Gating', targets: [{ rollout: 'interest', revision: 'i3' }, { rollout: 'loan', revision: 'l3' }] });
     expect(q.status?.release?.id).not.toBe(id);
     expect(kinds(q.actions).filter((k) => k.startsWith('Abort'))).toEqual([]);
@@ -374,7 +371,7 @@ describe('8. status stays within the CRD’s bounds', () => {
   it('former members beyond 50 are not listed', () => {
     const members = Array.from({ length: 50 }, (_, i) => ({ rollout: `m${i}` }));
     const formers = Array.from({ length: 10 }, (_, i) => ({ rollout: `old${i}`, images: [], state: 'Stable' as const }));
-    const all = [...members.map((m) => blueGreen({ name: m.rollout, stable: 'a' })), ...formers.map((f) => blueGreen({ name: f.rollout, stable: 'a', ...steadyLoan }))];
+    const all = [...members.map((m) => blueGreen({ name: m.rollout, stable: 'a' })), ...formers.map((f) => blueGreen({ name: f.rollout, stable: 'a', ...givenLoan }))];
     const p = plan(observed(group({ members, status: { members: formers, conditions: [] } }), all));
     expect(p.status!.members.length).toBe(50);
   });

@@ -2,17 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { REQUEST, type RolloutGroupStatus } from '../../../src/api/rolloutgroup.ts';
 import { plan } from '../../../src/planner/plan.ts';
 import { releaseId } from '../../../src/planner/release-id.ts';
-import { T0, blueGreen, group, observed, url, type BlueGreenState, type GroupInput, type ReleaseInput, type StatusInput } from '../../fixtures/builders.ts';
+import { T0, blueGreen, givenLoan, group, observed, steadyLoan, url, type BlueGreenState, type GroupInput, type ReleaseInput, type StatusInput } from '../../fixtures/builders.ts';
 
 const KEY = 'tandem.dev/interest-url';
 const loanDependsOnInterest = [{ rollout: 'interest' }, { rollout: 'loan', dependsOn: [{ rollout: 'interest' }] }];
-/** loan's metadata when it points at interest's preview (preview) and active (active) Services. */
-const steadyLoan = {
-  previewMetadata: { [KEY]: url('interest-preview') },
-  activeMetadata: { [KEY]: url('interest-active') },
-  owned: { previewMetadata: [KEY], activeMetadata: [KEY] },
-};
-const repointedLoan = { ...steadyLoan, activeMetadata: { [KEY]: url('interest-preview') } };
+const repointedLoan = { ...givenLoan, activeMetadata: { [KEY]: url('interest-preview') } };
 const release = releaseId([
   { rollout: 'interest', revision: 'i2' },
   { rollout: 'loan', revision: 'l2' },
@@ -21,7 +15,7 @@ const release = releaseId([
 function run(g: Partial<GroupInput>, interest: Partial<BlueGreenState>, loan: Partial<BlueGreenState>, now = T0) {
   const grp = group({ members: loanDependsOnInterest, ...g });
   return plan(
-    observed(grp, [blueGreen({ name: 'interest', stable: 'i1', ...interest }), blueGreen({ name: 'loan', stable: 'l1', ...steadyLoan, ...loan })], { now }),
+    observed(grp, [blueGreen({ name: 'interest', stable: 'i1', ...interest }), blueGreen({ name: 'loan', stable: 'l1', ...(g.status?.release ? givenLoan : steadyLoan), ...loan })], { now }),
   );
 }
 
@@ -60,16 +54,9 @@ describe('steady state', () => {
     expect(p.status?.members.map((m) => m.state)).toEqual(['Stable', 'Stable']);
   });
 
-  it('wires a dependent: preview pods to the preview Service, active pods to the active Service', () => {
+  it('wires a dependent: active pods to the active Service, preview pods to none outside a release (preview-hold.ts)', () => {
     const p = run({}, {}, { previewMetadata: undefined, activeMetadata: undefined, owned: {} });
-    expect(p.actions).toEqual([
-      {
-        kind: 'ApplyMetadata',
-        rollout: 'loan',
-        strategy: 'blueGreen',
-        metadata: { previewMetadata: { [KEY]: url('interest-preview') }, activeMetadata: { [KEY]: url('interest-active') } },
-      },
-    ]);
+    expect(p.actions).toEqual([{ kind: 'ApplyMetadata', rollout: 'loan', strategy: 'blueGreen', metadata: { activeMetadata: { [KEY]: url('interest-active') } } }]);
   });
 
   it('honours annotation, port, scheme and path of a dependency, and role annotations', () => {
@@ -89,7 +76,7 @@ describe('steady state', () => {
       rollout: 'loan',
       strategy: 'blueGreen',
       metadata: {
-        previewMetadata: { 'tandem.dev/queue': 'loans-preview', 'acme.io/backend': 'https://interest-preview.shop.svc.cluster.local:8080/api' },
+        previewMetadata: { 'tandem.dev/queue': 'loans-preview' },
         activeMetadata: { 'tandem.dev/queue': 'loans', 'acme.io/backend': 'https://interest-active.shop.svc.cluster.local:8080/api' },
       },
     });
@@ -120,7 +107,8 @@ describe('a release before the gate', () => {
     expect(p.status?.phase).toBe('Progressing');
     expect(p.status?.release).toMatchObject({ id: releaseId([{ rollout: 'interest', revision: 'i2' }]), targets: [{ rollout: 'interest', revision: 'i2' }] });
     expect(p.events.map((e) => e.reason)).toEqual(['ReleaseStarted']);
-    expect(p.actions).toEqual([]);
+    // loan's preview pods may reach interest's preview: it selects interest's new pods (no EndpointSlices observed: the Service object decides, data-plane.ts).
+    expect(p.actions).toEqual([{ kind: 'ApplyMetadata', rollout: 'loan', strategy: 'blueGreen', metadata: { previewMetadata: givenLoan.previewMetadata, activeMetadata: givenLoan.activeMetadata } }]);
     expect(p.status?.members.find((m) => m.rollout === 'interest')?.state).toBe('Deploying');
     expect(p.requeueAfterMs).toBeGreaterThan(0);
   });
@@ -209,7 +197,7 @@ describe('cutover, dependents first', () => {
 
   it('undoes a repoint left by an earlier version (role metadata now always points at the active side)', () => {
     const p = run({ status: pinnedOpen() }, { desired: 'i2' }, { desired: 'l2', ...repointedLoan });
-    expect(p.actions).toEqual([{ kind: 'ApplyMetadata', rollout: 'loan', strategy: 'blueGreen', metadata: { previewMetadata: steadyLoan.previewMetadata, activeMetadata: steadyLoan.activeMetadata } }]);
+    expect(p.actions).toEqual([{ kind: 'ApplyMetadata', rollout: 'loan', strategy: 'blueGreen', metadata: { previewMetadata: givenLoan.previewMetadata, activeMetadata: givenLoan.activeMetadata } }]);
   });
 
   it('never promotes or unpauses a member a person holds (spec.paused): reports the hold and waits (§4b)', () => {
@@ -264,7 +252,11 @@ describe('cutover, dependents first', () => {
 
   it('completes: removes the pins (the active side is the new revision now), drops the release, Healthy', () => {
     const p = run({ status: pinnedOpen(['loan']) }, { stable: 'i2', desired: 'i2', activeSwitched: true }, { stable: 'l2', desired: 'l2', activeSwitched: true });
-    expect(p.actions).toEqual([{ kind: 'Pin', rollout: 'loan', replicaSet: 'loan-l2', revision: 'l2', annotations: { [PIN]: null } }]);
+    // Out of the release, loan's preview pods lose interest's preview address, so the next release's ReplicaSet is born without it.
+    expect(p.actions).toEqual([
+      { kind: 'ApplyMetadata', rollout: 'loan', strategy: 'blueGreen', metadata: { activeMetadata: steadyLoan.activeMetadata } },
+      { kind: 'Pin', rollout: 'loan', replicaSet: 'loan-l2', revision: 'l2', annotations: { [PIN]: null } },
+    ]);
     expect(p.status?.phase).toBe('Healthy');
     expect(p.status?.release).toBeUndefined();
     expect(p.events.map((e) => e.reason)).toEqual(['MemberPromoted', 'ReleaseCompleted']);

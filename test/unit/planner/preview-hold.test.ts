@@ -6,7 +6,22 @@ import { describe, expect, it } from 'vitest';
 import { plan } from '../../../src/planner/plan.ts';
 import type { ServiceEndpoints } from '../../../src/planner/data-plane.ts';
 import type { Action } from '../../../src/planner/plan-types.ts';
-import { T0, blueGreen, canary, group, observed, url, INTEREST_KEY, loanDependsOnInterest, type CanaryState, type GroupInput, type StatusInput } from '../../fixtures/builders.ts';
+import {
+  T0,
+  blueGreen,
+  canary,
+  givenLoan as givenBlueGreenLoan,
+  group,
+  observed,
+  steadyLoan as steadyBlueGreenLoan,
+  url,
+  INTEREST_KEY,
+  loanDependsOnInterest,
+  type BlueGreenState,
+  type CanaryState,
+  type GroupInput,
+  type StatusInput,
+} from '../../fixtures/builders.ts';
 
 const KEY = INTEREST_KEY;
 const iso = new Date(T0 - 60_000).toISOString();
@@ -93,10 +108,42 @@ describe('a canary dependent’s canary address given at once', () => {
     expect(loanWrites(p.actions)).toEqual([{ kind: 'ApplyMetadata', rollout: 'loan', strategy: 'canary', metadata: { canaryMetadata: stableAddress, stableMetadata: stableAddress } }]);
   });
 
-  it('for a blue-green dependent: unchanged, its preview pods have the dependency’s preview address in steady state', () => {
-    const o = observed(group({ members: loanDependsOnInterest }), [blueGreen({ name: 'interest', stable: 'i1' }), blueGreen({ name: 'loan', stable: 'l1' })]);
-    expect(loanWrites(plan(o).actions)).toEqual([
-      { kind: 'ApplyMetadata', rollout: 'loan', strategy: 'blueGreen', metadata: { previewMetadata: { [KEY]: url('interest-preview') }, activeMetadata: { [KEY]: url('interest-active') } } },
+});
+
+describe('a blue-green dependent’s preview address, as a canary one’s: Argo points a preview Service at the new pods at once', () => {
+  const given = { ...givenBlueGreenLoan };
+  function bg(opts: { g?: Partial<GroupInput>; interest?: Partial<BlueGreenState>; loan?: Partial<BlueGreenState>; endpoints?: Map<string, ServiceEndpoints> }) {
+    const o = observed(group({ members: loanDependsOnInterest, ...opts.g }), [
+      blueGreen({ name: 'interest', stable: 'i1', ...opts.interest }),
+      blueGreen({ name: 'loan', stable: 'l1', ...steadyBlueGreenLoan, ...opts.loan }),
     ]);
+    return plan({ ...o, ...(opts.endpoints ? { endpoints: opts.endpoints } : {}) });
+  }
+  const previewAddress = { [KEY]: url('interest-preview') };
+
+  it('is absent outside a release, and taken off once the release is over', () => {
+    expect(loanWrites(bg({}).actions)).toEqual([]);
+    expect(loanWrites(bg({ loan: given }).actions)).toEqual([{ kind: 'ApplyMetadata', rollout: 'loan', strategy: 'blueGreen', metadata: { activeMetadata: given.activeMetadata } }]);
+  });
+
+  it('is withheld while interest-preview lists new interest’s pods not yet ready, and until the settle delay has run since it lists only them', () => {
+    const at = (endpoints: Map<string, ServiceEndpoints>) =>
+      bg({ g: { status: gating() }, interest: { desired: 'i2', previewAvailable: false }, loan: { desired: 'l2', previewAvailable: false }, endpoints });
+    expect(loanWrites(at(new Map([['interest-preview', { replicaSets: ['interest-i2'], ready: false, seenAt: T0 - 60_000 }]])).actions)).toEqual([]);
+    const fresh = at(new Map([['interest-preview', slices(['interest-i2'], 1_000)]]));
+    expect(loanWrites(fresh.actions)).toEqual([]);
+    expect(fresh.requeueAfterMs).toBe(2_000);
+    expect(loanWrites(at(new Map([['interest-preview', slices(['interest-i2'], 3_000)]])).actions)).toEqual([
+      { kind: 'ApplyMetadata', rollout: 'loan', strategy: 'blueGreen', metadata: { previewMetadata: previewAddress, activeMetadata: given.activeMetadata } },
+    ]);
+  });
+
+  it('is kept by pods born with it once Git moved every member past a release cut over in part (the dependency’s preview on newer pods)', () => {
+    // loan went live on l2; Git then moved both on. The release is over (Aborted) without a rollback,
+    // and loan's l3 pods were born with the address: taking it would make them unready for nothing.
+    const cut: StatusInput = { ...gating(), release: { ...gating().release!, state: 'CuttingOver', readyAt: iso, promotedAt: iso, promotedMembers: ['loan'], pinned: ['loan@l2'] } };
+    const p = bg({ g: { status: cut }, interest: { desired: 'i3' }, loan: { ...given, stable: 'l2', desired: 'l3' } });
+    expect(p.status?.release?.state).toBe('Aborted');
+    expect(loanWrites(p.actions)).toEqual([]);
   });
 });
