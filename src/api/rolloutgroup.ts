@@ -203,6 +203,9 @@ const withState = (v: unknown): unknown => {
 export const ReleaseStatus = z.preprocess(withState, z.discriminatedUnion('state', [Gating, CuttingOver, RollingBack, Aborted]));
 export type ReleaseStatus = z.infer<typeof ReleaseStatus>;
 
+/** A release that failed: rolling back what went live, or done with that (Aborted). */
+export const releaseFailed = (release: Pick<ReleaseStatus, 'state'> | undefined): boolean => release?.state === 'RollingBack' || release?.state === 'Aborted';
+
 export const MemberStatus = z.object({
   rollout: z.string(),
   strategy: z.enum(['BlueGreen', 'Canary']).optional(),

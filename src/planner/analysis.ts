@@ -1,5 +1,5 @@
 import { ANALYSIS_LABEL, TERMINATED_ANNOTATION, type AnalysisPhase, type AnalysisPoint, type AnalysisRun, type AnalysisStep, type AnalysisTemplate, type AnalysisTemplateRef } from '../api/analysis.ts';
-import type { ReleaseStatus } from '../api/rolloutgroup.ts';
+import { releaseFailed, type ReleaseStatus } from '../api/rolloutgroup.ts';
 import type { Rollout } from '../api/rollout.ts';
 import { barrierStepsOf } from './member-reading.ts';
 import type { Observed } from './observed.ts';
@@ -340,7 +340,7 @@ export function terminations(o: Observed, next: ReleaseStatus | undefined): Acti
     const name = run.metadata.name;
     if (needed.has(name) || run.spec?.terminate === true || concluded(run)) continue;
     const release = run.metadata.labels[ANALYSIS_LABEL.release] ?? 'unknown';
-    const why = release !== prev?.id && release !== next?.id ? `release ${release} was replaced` : next === undefined ? `release ${release} ended` : next.state === 'Aborted' || next.state === 'RollingBack' ? `release ${release} was aborted` : `release ${release} is past its ${run.metadata.labels[ANALYSIS_LABEL.stage] ?? 'point'}`;
+    const why = release !== prev?.id && release !== next?.id ? `release ${release} was replaced` : next === undefined ? `release ${release} ended` : releaseFailed(next) ? `release ${release} was aborted` : `release ${release} is past its ${run.metadata.labels[ANALYSIS_LABEL.stage] ?? 'point'}`;
     actions.push({ kind: 'TerminateAnalysisRun', name, reason: why });
   }
   return actions;

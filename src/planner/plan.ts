@@ -1,4 +1,4 @@
-import { FINALIZER, type ReleaseStatus } from '../api/rolloutgroup.ts';
+import { FINALIZER, releaseFailed, type ReleaseStatus } from '../api/rolloutgroup.ts';
 import type { DependencyGraph } from '../graph/dependency-graph.ts';
 import { missingReading, readMember, type MemberReading } from './member-reading.ts';
 import type { Observed } from './observed.ts';
@@ -13,7 +13,7 @@ import { validate } from './validation.ts';
 import { analysisFor, terminations } from './analysis.ts';
 import { memberDrained, memberServesOnly } from './data-plane.ts';
 import { desiredMetadata, metadataInSync, ownsAnyMetadata } from './wiring.ts';
-import { carriesPreview, previewAddress, previewHoldRequeue, type PreviewHoldInput } from './preview-hold.ts';
+import { carriesPreview, previewAddress, previewHoldRequeue } from './preview-hold.ts';
 
 export { RESYNC_MS, SETTLE_MS } from './release-step.ts';
 
@@ -53,7 +53,7 @@ export function plan(o: Observed): Plan {
   const untrusted = [...readings.values()].filter((r) => !r.trusted);
   if (untrusted.length > 0) {
     // Argo has not caught up with a spec change or a promote: decide and wire nothing until it has.
-    const phase = prev?.state === 'RollingBack' || prev?.state === 'Aborted' ? 'Degraded' : prev?.state === 'CuttingOver' ? 'Promoting' : 'Progressing';
+    const phase = releaseFailed(prev) ? 'Degraded' : prev?.state === 'CuttingOver' ? 'Promoting' : 'Progressing';
     const result = outcome(phase, 'False', READY.WaitingForArgo, `waiting for Argo Rollouts to observe ${untrusted.map((r) => r.name).join(', ')}`);
     const status = groupStatus(o, graph, readings, prev, new Map(), result, false);
     return { actions: [...own, ...nudges(o, graph)], status, handledRequests: [], events: [], requeueAfterMs: SETTLE_MS, waitingForArgo: untrusted.map((r) => r.name) };
@@ -78,13 +78,13 @@ export function plan(o: Observed): Plan {
       return member ? pinKeysOf(member) : [];
     },
     analysis: (point, release, stage) => analysisFor(o, point, release, stage),
-    servesOnly: (m, role, revision) => memberServesOnly(o.rollouts.get(m), role, revision, o, o.group.spec.dataPlaneSettleSeconds * 1000),
+    servesOnly: (m, role, revision) => memberServesOnly(o.rollouts.get(m), role, revision, o, settleMsOf(o)),
     drained: (m, role) => memberDrained(o.rollouts.get(m), role, o),
   };
   const s = step(input);
   const wiring = planWiring(o, graph, s.release);
   const status = groupStatus(o, graph, readings, s.release, s.states, s.outcome, true);
-  const held = isLockstep(o, s.release) ? previewHoldRequeue(s.release, o.group.spec.members, holdInput(o)) : undefined;
+  const held = isLockstep(o, s.release) ? previewHoldRequeue(s.release, o.group.spec.members, o, settleMsOf(o)) : undefined;
   const requeue = wiring.length > 0 ? Math.min(SETTLE_MS, s.requeueAfterMs ?? SETTLE_MS) : s.requeueAfterMs;
   return {
     // Runs no release needs any more are stopped after the members' writes, which matter more.
@@ -147,13 +147,13 @@ function desiredFor(o: Observed, release: ReleaseStatus | undefined, name: strin
     activeRole: (): ServiceRole => 'active',
     // Lockstep canary dependents only (preview-hold.ts): Ordered's preview pods reach their
     // dependencies' live side; a blue-green dependent's preview is left as it was (docs/design.md).
-    ...(lockstep ? { previewGiven: (dep: string, key: string, url: string) => previewAddress(release, dep, carriesPreview(view, key, url), holdInput(o)).settled } : {}),
+    ...(lockstep ? { previewGiven: (dep: string, key: string, url: string) => previewAddress(release, dep, carriesPreview(view, key, url), o, settleMsOf(o)).settled } : {}),
   });
 }
 
 const isLockstep = (o: Observed, release: ReleaseStatus | undefined) => (release?.strategy ?? o.group.spec.strategy) === 'Lockstep';
 
-const holdInput = (o: Observed): PreviewHoldInput => ({ ...o, settleMs: o.group.spec.dataPlaneSettleSeconds * 1000 });
+const settleMsOf = (o: Observed) => o.group.spec.dataPlaneSettleSeconds * 1000;
 
 /**
  * Nudges for members Argo has left waiting too long (argo-nudge.ts says why). Planned here, so an

@@ -11,7 +11,6 @@ export interface PreviewHoldInput {
   readonly replicaSets: readonly ReplicaSet[];
   readonly services: ReadonlyMap<string, Service>;
   readonly endpoints?: ReadonlyMap<string, ServiceEndpoints> | undefined;
-  readonly settleMs: number;
 }
 
 const HELD: Settled = { settled: false, inMs: undefined };
@@ -37,7 +36,7 @@ const GIVEN: Settled = { settled: true };
  *
  * `settled: false` carries how long until the settle delay has run, for the requeue.
  */
-export function previewAddress(release: ReleaseStatus | undefined, dependency: string, carried: boolean, o: PreviewHoldInput): Settled {
+export function previewAddress(release: ReleaseStatus | undefined, dependency: string, carried: boolean, o: PreviewHoldInput, settleMs: number): Settled {
   if (!release) return HELD;
   if (release.state === 'RollingBack') return GIVEN;
   const target = release.targets.find((t) => t.rollout === dependency);
@@ -49,7 +48,7 @@ export function previewAddress(release: ReleaseStatus | undefined, dependency: s
   const rs = replicaSetOf(o.replicaSets, dependency, target.revision);
   if (!view || !name || !rs || selected !== target.revision) return carried && view !== undefined && movedPast(target, selected, view) ? GIVEN : HELD;
   if (carried) return GIVEN;
-  return servesOnly(o.endpoints?.get(name), rs.metadata.name, o.now, o.settleMs);
+  return servesOnly(o.endpoints?.get(name), rs.metadata.name, o.now, settleMs);
 }
 
 /**
@@ -65,11 +64,11 @@ export const carriesPreview = (view: RolloutView | undefined, key: string, url: 
   view !== undefined && metadataOf(view.rollout, 'preview')?.[key] === url;
 
 /** The soonest a withheld preview address of `members` may be given by the clock alone (the settle delay), for the requeue. */
-export function previewHoldRequeue(release: ReleaseStatus | undefined, members: readonly Member[], o: PreviewHoldInput): number | undefined {
+export function previewHoldRequeue(release: ReleaseStatus | undefined, members: readonly Member[], o: PreviewHoldInput, settleMs: number): number | undefined {
   let soonest: number | undefined;
   for (const m of members) {
     for (const dep of m.dependsOn) {
-      const s = previewAddress(release, dep.rollout, false, o);
+      const s = previewAddress(release, dep.rollout, false, o, settleMs);
       if (!s.settled && s.inMs !== undefined) soonest = Math.min(soonest ?? s.inMs, s.inMs);
     }
   }

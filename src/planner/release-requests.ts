@@ -1,4 +1,4 @@
-import { REQUEST, type ReleaseStatus } from '../api/rolloutgroup.ts';
+import { REQUEST, releaseFailed, type ReleaseStatus } from '../api/rolloutgroup.ts';
 import type { HandledRequest, PlannedEvent } from './plan-types.ts';
 import { EVENT } from './reasons.ts';
 
@@ -96,7 +96,7 @@ function promoteRefusal(release: ReleaseStatus | undefined, value: string): stri
   if (!release) return 'no release is in flight';
   const [id, stageText] = value.split('/');
   if (id !== release.id) return `the release in flight is ${release.id}`;
-  if (release.state === 'RollingBack' || release.state === 'Aborted') return `release ${release.id} was aborted`;
+  if (releaseFailed(release)) return `release ${release.id} was aborted`;
   const current = release.stage ?? 0;
   const stages = release.stages ?? 1;
   const wanted = stageText === undefined ? current : Number(stageText) - 1;

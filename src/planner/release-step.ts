@@ -1,4 +1,4 @@
-import type { MemberState, Phase, ReleaseStatus, ReleaseTarget, RolloutGroupSpec } from '../api/rolloutgroup.ts';
+import { releaseFailed, type MemberState, type Phase, type ReleaseStatus, type ReleaseTarget, type RolloutGroupSpec } from '../api/rolloutgroup.ts';
 import type { ReplicaSet } from '../api/rollout.ts';
 import type { ServiceRole } from '../api/rollout-roles.ts';
 import type { DependencyGraph } from '../graph/dependency-graph.ts';
@@ -218,7 +218,7 @@ class Step {
       if (deferred.length > 0) release.deferred = deferred;
       else delete release.deferred;
     };
-    if (release.state === 'RollingBack' || release.state === 'Aborted') {
+    if (releaseFailed(release)) {
       announce();
       return release;
     }
@@ -872,7 +872,7 @@ class Step {
   private needsPin(entry: string, release: ReleaseStatus): boolean {
     const { rollout, revision } = parsePinEntry(entry);
     const target = release.targets.find((t) => t.rollout === rollout);
-    if (target && target.from === revision && (release.state === 'RollingBack' || release.state === 'Aborted')) {
+    if (target && target.from === revision && releaseFailed(release)) {
       // A rollback's pin on the previous pods: until Argo calls them stable again and has given them
       // the active metadata the pin holds (a reconcile after it calls them stable), or Git moves the
       // member on.
@@ -904,7 +904,7 @@ class Step {
    */
   private onlyPodsNeedIt(rollout: string, revision: string, release: ReleaseStatus): boolean {
     const r = this.at(rollout);
-    const failed = release.state === 'RollingBack' || release.state === 'Aborted';
+    const failed = releaseFailed(release);
     return failed && r.activeRevision !== undefined && r.activeRevision !== revision && !this.goingLive(rollout, release);
   }
 
@@ -930,7 +930,7 @@ class Step {
   /** A failed release's pin on the previous pods, back stable, whose ReplicaSet Argo gave the active metadata the pin holds. */
   private rollbackPinSettled(rollout: string, revision: string, release: ReleaseStatus): boolean {
     const target = release.targets.find((t) => t.rollout === rollout);
-    if (target?.from !== revision || (release.state !== 'RollingBack' && release.state !== 'Aborted')) return false;
+    if (target?.from !== revision || !releaseFailed(release)) return false;
     const r = this.at(rollout);
     return r.desiredRevision === revision && r.stableRevision === revision && this.pinSettled(rollout, revision, release);
   }
@@ -962,7 +962,7 @@ class Step {
    * before the failed one where they are. RollingBack becomes Aborted once every rollback is done.
    */
   private aborted(release: ReleaseStatus): { release: ReleaseStatus | undefined; outcome: Outcome } {
-    if (release.state !== 'RollingBack' && release.state !== 'Aborted') throw new Error('unreachable');
+    if (!releaseFailed(release)) throw new Error('unreachable');
     const d = this.decide(release, { gateReady: false, retryRefusal: this.retryRefusal(release) });
     if (d.retry) return this.retried(release);
     const rolledBack = new Set(release.rolledBack ?? []);
