@@ -69,6 +69,8 @@ export function plan(o: Observed): Plan {
     now: o.now,
     // A target removed from the spec keeps the metadata it has until its release ends.
     wired: (m) => !memberOf(o, m) || metadataInSync(o.rollouts.get(m)!, desiredFor(o, prev, m)),
+    // Every preview address on the Rollout, none held back (preview-hold.ts).
+    previewWired: (m) => !memberOf(o, m) || !isLockstep(o, prev) || metadataInSync(o.rollouts.get(m)!, desiredFor(o, prev, m, false)),
     pins: (m, roleOf) => {
       const member = memberOf(o, m);
       return member ? pinsFor(member, roleOf, o.rollouts, o.services, o.clusterDomain) : {};
@@ -135,7 +137,7 @@ const memberOf = (o: Observed, name: string) => o.group.spec.members.find((m) =>
  * their active side, always: during a cutover the new pods reach the new dependencies through their
  * pins (pins.ts), so no role metadata is ever repointed and the old pods never reach a new revision.
  */
-function desiredFor(o: Observed, release: ReleaseStatus | undefined, name: string) {
+function desiredFor(o: Observed, release: ReleaseStatus | undefined, name: string, hold = true) {
   const lockstep = isLockstep(o, release);
   const view = o.rollouts.get(name);
   return desiredMetadata({
@@ -145,9 +147,9 @@ function desiredFor(o: Observed, release: ReleaseStatus | undefined, name: strin
     clusterDomain: o.clusterDomain,
     previewRole: (): ServiceRole => (lockstep ? 'preview' : 'active'),
     activeRole: (): ServiceRole => 'active',
-    // Lockstep canary dependents only (preview-hold.ts): Ordered's preview pods reach their
-    // dependencies' live side; a blue-green dependent's preview is left as it was (docs/design.md).
-    ...(lockstep ? { previewGiven: (dep: string, key: string, url: string) => previewAddress(release, dep, carriesPreview(view, key, url), o, settleMsOf(o)).settled } : {}),
+    // Lockstep only (preview-hold.ts; Ordered's preview pods reach their dependencies' live side).
+    // Without `hold`: the metadata once nothing is held back.
+    ...(lockstep && hold ? { previewGiven: (dep: string, key: string, url: string) => previewAddress(release, dep, carriesPreview(view, key, url), o, settleMsOf(o)).settled } : {}),
   });
 }
 

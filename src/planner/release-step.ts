@@ -34,6 +34,12 @@ export interface StepInput {
   readonly now: number;
   /** Whether a member's desired metadata is on its Rollout (Argo may act on it). */
   readonly wired: (rollout: string) => boolean;
+  /**
+   * Whether a member's preview pods have every preview address of their dependencies, none held
+   * back (preview-hold.ts), written on its Rollout; absent: always. A member is ready at a barrier
+   * only then, also when its app is ready without an address.
+   */
+  readonly previewWired?: (rollout: string) => boolean;
   /** A member's pins, naming for each dependency the Service `roleOf` says, or none (pins.ts). */
   readonly pins: (rollout: string, roleOf: (dependency: string) => ServiceRole | undefined) => Readonly<Record<string, string>>;
   /** Every pin key a member's pods may carry. */
@@ -562,10 +568,10 @@ class Step {
     return r.activeRevision === revision || (r.strategy === 'Canary' && r.desiredRevision === revision && hasPassed(r, r.barrierCount - 1));
   }
 
-  /** Paused at exactly this stage's barrier with the new pods available. */
+  /** Paused at exactly this stage's barrier with the new pods available and wired to their dependencies' previews. */
   readyAt(m: string, stage: Stage): boolean {
     const r = this.at(m);
-    return r.ready && r.atBarrier === stage.barrier;
+    return r.ready && r.atBarrier === stage.barrier && (this.in.previewWired?.(m) ?? true);
   }
 
   private label(release: ReleaseStatus, stage: Stage): string {

@@ -6,7 +6,7 @@ import { Reconciler } from '../../../src/controller/reconciler.ts';
 import { SETTLE_MS } from '../../../src/planner/plan.ts';
 import { KubeError } from '../../../src/kube/errors.ts';
 import type { KubeGateway } from '../../../src/kube/gateway.ts';
-import { NS, T0, blueGreen, group, loanDependsOnInterest, loanInterestRelease, services, steadyLoan, type StatusInput } from '../../fixtures/builders.ts';
+import { NS, T0, blueGreen, group, loanDependsOnInterest, loanInterestRelease, services, givenLoan, steadyLoan, type StatusInput } from '../../fixtures/builders.ts';
 import { AnalysisTemplate } from '../../../src/api/analysis.ts';
 
 
@@ -177,7 +177,7 @@ describe('Reconciler', () => {
     const g = group({ members: loanDependsOnInterest, analysis });
     const gw = new FakeGateway(g as unknown as Record<string, unknown>, [
       blueGreen({ name: 'interest', stable: 'i1', desired: 'i2' }),
-      blueGreen({ name: 'loan', stable: 'l1', desired: 'l2', ...steadyLoan }),
+      blueGreen({ name: 'loan', stable: 'l1', desired: 'l2', ...givenLoan }),
     ]);
     gw.analysisTemplates.set('namespaced/ok', AnalysisTemplate.parse({ metadata: { name: 'ok', namespace: NS }, spec: { metrics: [{ name: 'ok' }] } }));
     await reconcilerFor(gw).reconcile(key);

@@ -77,6 +77,8 @@ const scenario = fc.integer({ min: 1, max: 6 }).chain((n) =>
     basicCanary: fc.boolean(),
     /** How the drain paces each member's data plane (see drain). */
     pace: fc.nat(5),
+    /** Apps ready without an address (they need none to start): the gate itself waits for the preview wiring. */
+    addressFree: fc.boolean(),
     commands: fc.array(
       fc.oneof(
         { weight: 6, arbitrary: fc.record({ t: fc.constant('argo' as const), i: fc.nat(n - 1), podsLag: fc.boolean() }) },
@@ -139,8 +141,8 @@ class World {
       // Outside a release a dependent's preview (canary) metadata has no address (preview-hold.ts).
       const preview = {};
       const owned = deps.length > 0 ? ownedKeys(barriers, Object.keys(preview), deps.map(key)) : {};
-      // Its pods are ready only with an address for each dependency (docs/wiring.md).
-      const needs = deps.map(key);
+      // Its pods are ready only with an address for each dependency (docs/wiring.md), unless addressFree.
+      const needs = s.addressFree ? [] : deps.map(key);
       this.rollouts.set(n, { ...newRollout(n, oldRev(n), active, preview, owned, barriers), needs, ...(s.basicCanary ? { scaleDownAtCompletion: true } : {}) });
     });
     this.group = RolloutGroup.parse({
@@ -289,12 +291,14 @@ class World {
         const last = barrier === Math.max(1, r.barriers) - 1;
         // With no ready pod for a moment at a canary's end, the nodes send its stable Service's calls to its terminating pods.
         if (last) expect(r.dataPlane.active.terminating, `${a.rollout} promoted past its last barrier while its stable Service lists terminating pods`).toBeFalsy();
+        this.expectPreviewWired(a.rollout, a.rollout);
         for (const t of this.changed) {
           if (t === a.rollout) continue;
           const other = this.r(t);
           const past = isPromoted(other) || (other.barriers > 0 && other.stepIndex > 2 * barrier + 1);
           const here = other.paused && other.replicaSets.get(other.currentPodHash)?.available === true && (other.barriers === 0 || other.stepIndex === 2 * barrier + 1);
           expect(past || here, `${a.rollout} resumed at barrier ${barrier} while ${t} is neither ready there nor past it`).toBe(true);
+          if (here) this.expectPreviewWired(a.rollout, t);
           if (this.deps.get(t)!.includes(a.rollout)) {
             expect(last ? isPromoted(other) : past, `${a.rollout} resumed at barrier ${barrier} before its dependent ${t}`).toBe(true);
           }
@@ -327,6 +331,11 @@ class World {
       case 'RemoveFinalizer':
         throw new Error(`unexpected ${a.kind}`);
     }
+  }
+
+  /** The gate opens on previews wired to their dependencies' previews, whether or not the apps need that to be ready. */
+  expectPreviewWired(promoted: string, t: string) {
+    for (const p of this.deps.get(t)!) expect(this.r(t).previewMetadata[key(p)], `${promoted} resumed while ${t}'s preview pods lack ${p}'s preview address`).toBeDefined();
   }
 
   /** Matched versions with no exception at all: a dependent's new pods reach new dependencies through their pins. */
@@ -450,10 +459,12 @@ class World {
  * pods (found with the planner giving that address at once, as it did before preview-hold.ts).
  */
 const REGRESSIONS: [Scenario][] = [
-  [{ deps: [[], [], [], [], [1]], order: [3, 1, 4, 0, 2], changed: [1, 4], auto: false, kind: 'canary', barriers: 1, failAfterFirstPromoted: undefined, consentMode: false, settleSeconds: 2, basicCanary: false, pace: 0, commands: [] }],
-  [{ deps: [[], [], [1]], order: [0, 2, 1], changed: [1, 2], auto: false, kind: 'canary', barriers: 1, failAfterFirstPromoted: undefined, consentMode: false, settleSeconds: 3, basicCanary: false, pace: 2, commands: [] }],
+  [{ deps: [[], [], [], [], [1]], order: [3, 1, 4, 0, 2], changed: [1, 4], auto: false, kind: 'canary', barriers: 1, failAfterFirstPromoted: undefined, consentMode: false, settleSeconds: 2, basicCanary: false, pace: 0, addressFree: false, commands: [] }],
+  [{ deps: [[], [], [1]], order: [0, 2, 1], changed: [1, 2], auto: false, kind: 'canary', barriers: 1, failAfterFirstPromoted: undefined, consentMode: false, settleSeconds: 3, basicCanary: false, pace: 2, addressFree: false, commands: [] }],
   // Blue-green, found with the address given at once as before (Argo points the preview at the new pods at once).
-  [{ deps: [[], [0]], order: [0, 1], changed: [0, 1], auto: false, kind: 'blueGreen', barriers: 1, failAfterFirstPromoted: undefined, consentMode: false, settleSeconds: 3, basicCanary: false, pace: 5, commands: [] }],
+  [{ deps: [[], [0]], order: [0, 1], changed: [0, 1], auto: false, kind: 'blueGreen', barriers: 1, failAfterFirstPromoted: undefined, consentMode: false, settleSeconds: 3, basicCanary: false, pace: 5, addressFree: false, commands: [] }],
+  // Apps ready without an address: the gate opened before m4's preview was given m1's preview address.
+  [{ deps: [[], [], [], [], [1], []], order: [4, 0, 1, 5, 2, 3], changed: [1, 4, 5], auto: false, kind: 'blueGreen', barriers: 1, failAfterFirstPromoted: undefined, consentMode: false, settleSeconds: 1, basicCanary: false, pace: 4, addressFree: true, commands: [] }],
 ];
 
 /** The ephemeral-metadata fields Tandem's keys sit in, per strategy. */

@@ -138,6 +138,19 @@ describe('a blue-green dependent’s preview address, as a canary one’s: Argo 
     ]);
   });
 
+  it('holds the gate while it is withheld, though loan’s new pods are ready without it (an app that needs no address)', () => {
+    const at = (seenAgoMs: number, loan: Partial<BlueGreenState> = {}) =>
+      bg({ g: { status: gating() }, interest: { desired: 'i2' }, loan: { desired: 'l2', ...loan }, endpoints: new Map([['interest-preview', slices(['interest-i2'], seenAgoMs)]]) });
+    const held = at(1_000);
+    expect(held.status?.release?.readyAt).toBeUndefined();
+    expect(held.status?.conditions.find((c) => c.type === 'Ready')?.message).toContain('waiting for loan');
+    // Given now, but not yet on loan's Rollout: the gate waits for the write too.
+    const writing = at(3_000);
+    expect(loanWrites(writing.actions)).toHaveLength(1);
+    expect(writing.status?.release?.readyAt).toBeUndefined();
+    expect(at(3_000, given).status?.release?.readyAt).toBeDefined();
+  });
+
   it('is kept by pods born with it once Git moved every member past a release cut over in part (the dependency’s preview on newer pods)', () => {
     // loan went live on l2; Git then moved both on. The release is over (Aborted) without a rollback,
     // and loan's l3 pods were born with the address: taking it would make them unready for nothing.
