@@ -2,7 +2,8 @@
 // before/after figures on identical caches (run `npm run bench:scale -- --keep …` first, so its
 // groups stay). Each build is started, left until its work queue has been empty for --settle seconds,
 // sampled every second for --sample seconds, and stopped.
-//   node bench/rss.ts --kubeconfig K [--settle 20] [--sample 30] <label>=<cli.js>[,node-flag…] …
+//   node bench/rss.ts --kubeconfig K [--settle 20] [--sample 30] <label>=<cli.js>[,node-flag…][,ctl:controller-flag…] …
+// (a flag written ctl:--x=1 goes to the controller, e.g. ctl:--list-page-size=0; the others to its node)
 // See docs/performance.md.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,7 +28,8 @@ for (const spec of positionals) {
   const at = spec.indexOf('=');
   const [label, rest] = [spec.slice(0, at), spec.slice(at + 1)];
   const [cli, ...flags] = rest.split(',');
-  const c = new BenchController(cli!, args.kubeconfig, join(LOGS, `rss-${label}-${Date.now()}.log`), flags);
+  const ctl = flags.filter((f) => f.startsWith('ctl:')).map((f) => f.slice(4));
+  const c = new BenchController(cli!, args.kubeconfig, join(LOGS, `rss-${label}-${Date.now()}.log`), flags.filter((f) => !f.startsWith('ctl:')), ctl);
   const ready = await c.ready();
   // Settled: nothing queued or in flight for --settle seconds in a row.
   let quietSince = performance.now();

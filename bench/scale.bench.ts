@@ -2,7 +2,7 @@
 // blue-green Rollouts, and as Argo's baseline 3N plain Rollouts that promote themselves. Prints start →
 // ready, start → every group Healthy, memory, the controller's idle writes (counted from a watch),
 // reconcile quantiles, a release storm of every group against the baseline storm, and handoff latency.
-//   npm run bench:scale -- --groups 100 [--namespaces 1] [--idle 30] [--cli dist/cli.js] [--node-arg=--cpu-prof] [--keep]
+//   npm run bench:scale -- --groups 100 [--namespaces 1] [--idle 30] [--cli dist/cli.js] [--node-arg=--cpu-prof] [--keep | --reuse]
 // See docs/performance.md.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { BENCH_LABEL, MEMBERS, baselineObjects, groupObjects, memberName, type O
 import { Observer, groupHealthy, promotedOn, type RolloutObj, type Write } from './scale/observer.ts';
 import { histogram, histogramDelta, histogramQuantile, quantile } from './scale/stats.ts';
 import { LoadSampler } from './scale/load.ts';
+import { findWorld, imageVersion, worldOf, type World } from './scale/world.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -24,10 +25,21 @@ const { values: args } = parseArgs({
     idle: { type: 'string', default: '30' },
     cli: { type: 'string', default: 'dist/cli.js' },
     'node-arg': { type: 'string', multiple: true, default: [] },
+    /** A flag for the controller itself (repeatable), e.g. --controller-arg=--list-page-size=0. */
+    'controller-arg': { type: 'string', multiple: true, default: [] },
     label: { type: 'string', default: '' },
     /** The groups' dataPlaneSettleSeconds (unset: the CRD's default, 3 s, as a user gets it). */
     settle: { type: 'string' },
+    /** Leave the world (namespaces, groups, Rollouts) for a later --reuse run. */
     keep: { type: 'boolean', default: false },
+    /**
+     * Take the world a --keep run left if it has this run's shape (groups, namespaces, baseline), else
+     * create one; keep it either way. Its groups are deleted and created anew (no status, no
+     * finalizer), its Rollouts stay as they are: wired already, so start-up has no wiring for Argo to
+     * observe (see docs/performance.md).
+     */
+    reuse: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
     /** Start-up, idle and restart only: the figures of the curve against N, when the storms do not fit. */
     'no-storm': { type: 'boolean', default: false },
     /**
@@ -37,6 +49,24 @@ const { values: args } = parseArgs({
     'no-baseline': { type: 'boolean', default: false },
   },
 });
+if (args.help) {
+  console.log(`npm run bench:scale -- --groups N [options]   (see docs/performance.md)
+  --groups N            groups of three chained blue-green Rollouts (default 100)
+  --namespaces K        spread over K namespaces (default 1)
+  --idle S              seconds to count writes while idle, and after the restart (default 30)
+  --settle S            the groups' dataPlaneSettleSeconds (default: the CRD's, 3 s)
+  --label name          added to the result's file name
+  --cli path            the controller build to run (default dist/cli.js)
+  --node-arg=FLAG       a flag for the controller's node (repeatable), e.g. --node-arg=--heap-prof
+  --controller-arg=FLAG a flag for the controller (repeatable), e.g. --controller-arg=--list-page-size=0
+  --no-storm            start-up, idle and restart only
+  --no-baseline         no 3N baseline Rollouts (only with --no-storm)
+  --keep                leave the world (namespaces, groups, Rollouts) for a later --reuse run
+  --reuse               take a kept world of the same shape (else create one), keep it after the run;
+                        its groups are created anew, its Rollouts stay wired (start-up differs from a
+                        first run's: no wiring for Argo to observe)`);
+  process.exit(0);
+}
 if (args['no-baseline'] && !args['no-storm']) throw new Error('--no-baseline needs --no-storm: the storm is timed against the baseline');
 const BASELINE = !args['no-baseline'];
 const N = Number(args.groups);
@@ -47,7 +77,7 @@ const SETTLE_S = args.settle === undefined ? undefined : Number(args.settle);
 const SETTLE_MS = (SETTLE_S ?? 3) * 1000;
 const RESULTS = 'bench/results';
 const LOGS = process.env['TANDEM_E2E_LOGS'] ?? '/tmp/tandem-bench';
-const IMAGE = (v: number) => `ghcr.io/acme/app:${v}.0`;
+const IMAGE_OF = (v: number) => `ghcr.io/acme/app:${v}.0`;
 const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const ARGO = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } as const;
@@ -80,8 +110,9 @@ mkdirSync(LOGS, { recursive: true });
  * objects of this run are created while the old ones are deleted (10 minutes for N = 100 under load);
  * nothing is measured before they are gone.
  */
-async function removeBenchNamespaces(): Promise<() => Promise<void>> {
-  const nss = (await core.listNamespace({ labelSelector: BENCH_LABEL })).items.map((n) => n.metadata!.name!);
+async function removeBenchNamespaces(keep: World | undefined): Promise<() => Promise<void>> {
+  const kept = new Set(keep ? [...keep.groupNamespaces, keep.baseNs] : []);
+  const nss = (await core.listNamespace({ labelSelector: BENCH_LABEL })).items.map((n) => n.metadata!.name!).filter((n) => !kept.has(n));
   if (nss.length === 0) return () => Promise.resolve();
   say(`removing ${nss.length} namespaces of an earlier run`);
   for (const ns of nss) {
@@ -94,19 +125,41 @@ async function removeBenchNamespaces(): Promise<() => Promise<void>> {
   };
 }
 
-const oldGone = await removeBenchNamespaces();
-const run = Date.now().toString(36).slice(-4);
-const groupNamespaces = Array.from({ length: K }, (_, i) => `bench-${run}-g${i}`);
-const baseNs = `bench-${run}-base`;
-for (const name of [...groupNamespaces, baseNs]) await core.createNamespace({ body: { metadata: { name, labels: { [BENCH_LABEL]: 'true' } } } });
+const kept = args.reuse ? await findWorld(core, custom, { groups: N, namespaces: K, baseline: BASELINE }) : undefined;
+if (args.reuse) say(kept ? `reusing the kept world of run ${kept.run}` : `no kept world of this shape: creating one`);
+const oldGone = await removeBenchNamespaces(kept);
+const { run, groupNamespaces, baseNs } = kept ?? worldOf(Date.now().toString(36).slice(-4), K);
 const groups = Array.from({ length: N }, (_, i) => ({ namespace: groupNamespaces[i % K]!, name: `g${String(i).padStart(4, '0')}` }));
 const create = (list: Obj[]) => Promise.all(list.map((o) => pool.add(() => objects.create(o as KubernetesObject))));
+/** The image the Rollouts run at start (a kept world's storm runs moved it on), and the storm's. */
+const V0 = kept ? await imageVersion(custom, kept) : 1;
+const IMAGE = (v: number) => IMAGE_OF(V0 - 1 + v);
 load.mark('create');
 let t = performance.now();
-await create([...groups.flatMap((g) => groupObjects(g.namespace, g.name, IMAGE(1), SETTLE_S)), ...(BASELINE ? groups.flatMap((g) => baselineObjects(baseNs, `b${g.name.slice(1)}`, IMAGE(1))) : [])]);
+let created: number;
+if (kept) {
+  // The groups anew (no status, no finalizer: what the controller finds at a first start); the Rollouts as they are.
+  for (const ns of groupNamespaces) {
+    const old = (await custom.listNamespacedCustomObject({ ...TANDEM, namespace: ns })) as { items: KubernetesObject[] };
+    await Promise.all(
+      old.items.map((g) =>
+        pool.add(async () => {
+          await custom.patchNamespacedCustomObject({ ...TANDEM, namespace: ns, name: g.metadata!.name!, body: { metadata: { finalizers: null } } }, MERGE);
+          await custom.deleteNamespacedCustomObject({ ...TANDEM, namespace: ns, name: g.metadata!.name! });
+        }),
+      ),
+    );
+    while (((await custom.listNamespacedCustomObject({ ...TANDEM, namespace: ns })) as { items: unknown[] }).items.length > 0) await sleep(1000);
+  }
+  await create(groups.flatMap((g) => groupObjects(g.namespace, g.name, IMAGE(1), SETTLE_S)).filter((o) => o.kind === 'RolloutGroup'));
+  created = N;
+} else {
+  for (const name of [...groupNamespaces, baseNs]) await core.createNamespace({ body: { metadata: { name, labels: { [BENCH_LABEL]: 'true' } } } });
+  await create([...groups.flatMap((g) => groupObjects(g.namespace, g.name, IMAGE(1), SETTLE_S)), ...(BASELINE ? groups.flatMap((g) => baselineObjects(baseNs, `b${g.name.slice(1)}`, IMAGE(1))) : [])]);
+  created = BASELINE ? 19 * N : 10 * N;
+}
 const createS = secs(performance.now() - t);
-const created = BASELINE ? 19 * N : 10 * N;
-say(`created ${N} groups, ${(BASELINE ? 6 : 3) * N} Rollouts, ${(BASELINE ? 12 : 6) * N} Services in ${createS} s`);
+say(kept ? `run ${run}: created ${N} groups anew in ${createS} s` : `run ${run}: created ${N} groups, ${(BASELINE ? 6 : 3) * N} Rollouts, ${(BASELINE ? 12 : 6) * N} Services in ${createS} s`);
 load.mark('argo-up');
 
 const observer = new Observer(kc, new Set([...groupNamespaces, baseNs]));
@@ -142,7 +195,7 @@ const steadyNow = () => {
   return gs.length === N && gs.every(groupHealthy) && allPromoted('group', IMAGE(1))();
 };
 load.mark('start');
-const c1 = new BenchController(args.cli, kubeconfig, join(LOGS, `bench-controller-1-${Date.now()}.log`), args['node-arg']);
+const c1 = new BenchController(args.cli, kubeconfig, join(LOGS, `bench-controller-1-${Date.now()}.log`), args['node-arg'], args['controller-arg']);
 const endSample1 = sampler(c1);
 const ready1 = await c1.ready();
 say(`controller ready after ${secs(ready1 - c1.startedAt)} s`);
@@ -170,7 +223,7 @@ const mem1 = endSample1();
 await c1.stop();
 
 // ---- restart ----
-const c2 = new BenchController(args.cli, kubeconfig, join(LOGS, `bench-controller-2-${Date.now()}.log`), args['node-arg']);
+const c2 = new BenchController(args.cli, kubeconfig, join(LOGS, `bench-controller-2-${Date.now()}.log`), args['node-arg'], args['controller-arg']);
 const endSample2 = sampler(c2);
 const ready2 = await c2.ready();
 await sleep(IDLE_MS);
@@ -337,6 +390,10 @@ const countBy = (ws: Write[]) => Object.fromEntries(['Rollout', 'RolloutGroup', 
 const result = {
   label: args.label,
   at: new Date().toISOString(),
+  /** A kept world (--reuse): its Rollouts were wired by an earlier run, only the groups are new. */
+  world: { run, reused: kept !== undefined, imageAtStart: IMAGE(1) },
+  /** The build and flags the controller ran with (MALLOC_ARENA_MAX: the image sets 2, the controller inherits the benchmark's). */
+  controller: { cli: args.cli, nodeArgs: args['node-arg'], controllerArgs: args['controller-arg'], mallocArenaMax: process.env['MALLOC_ARENA_MAX'] ?? null },
   groups: N,
   namespaces: K,
   rollouts: { members: 3 * N, baseline: BASELINE ? 3 * N : 0 },
@@ -409,7 +466,7 @@ const result = {
 const rows: [string, unknown][] = [
   ['groups × members (namespaces)', `${N} × 3 (${K}), + ${BASELINE ? 3 * N : 0} baseline Rollouts`],
   ['load average (1 min) mean / max: start, storm, all', ['start', 'storm', 'all'].map((p) => `${loadAvg[p]?.mean ?? '-'} / ${loadAvg[p]?.max ?? '-'}`).join(', ')],
-  ['objects created', `${created} in ${createS} s (${Math.round(created / createS)}/s)`],
+  ['objects created', `${created} in ${createS} s (${Math.round(created / createS)}/s)${kept ? `; the kept world of run ${run} (its Rollouts wired already)` : ''}`],
   ['start → /readyz', `${result.startToReadyS} s`],
   ['start → every group Healthy', `${result.startToAllHealthyS} s (steady: ${result.startToSteadyS} s)`],
   ['start-up per group p50 / max: wired, Argo observed, Healthy', (['wired', 'argo', 'status'] as const).map((k) => `${result.startPhasesMs[k].p50} / ${result.startPhasesMs[k].max}`).join(', ') + ' ms'],
@@ -448,7 +505,7 @@ writeFileSync(file.replace(/\.json$/, '.metrics.txt'), `# after start-up and idl
 say(`wrote ${file}`);
 
 // ---- clean up, while the controller still runs to release its finalizers ----
-if (!args.keep) {
+if (!args.keep && !args.reuse) {
   for (const ns of [...groupNamespaces, baseNs]) await core.deleteNamespace({ name: ns }).catch(() => undefined);
   await observer.until('groups deleted', () => observer.listGroups().length === 0, 600_000).catch((err: unknown) => say(String(err)));
 }

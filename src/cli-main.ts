@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runManager } from './controller/manager.ts';
-import { KubeGateway } from './kube/gateway.ts';
+import { KubeGateway, LIST_PAGE_SIZE } from './kube/gateway.ts';
 import { inClusterNamespace } from './kube/in-cluster.ts';
 import { createLogger, LOG_FORMATS, type LogFormat } from './log.ts';
 import { AUTHORIZED_GROUP_ANNOTATION } from './api/rolloutgroup.ts';
@@ -13,6 +13,11 @@ import { DEFAULT_TIMINGS, timingsProblem } from './runtime/leader-election.ts';
 const positiveInt = (v: string): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+};
+const nonNegativeInt = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
   return n;
 };
 const seconds = (ms: number) => `${ms / 1000}s`;
@@ -29,6 +34,7 @@ interface ControllerFlags {
   annotationPrefixes: string[];
   requireMemberConsent: boolean;
   concurrency: number;
+  listPageSize: number;
   logLevel: string;
   logFormat: LogFormat;
   metricsBindAddress: string;
@@ -58,6 +64,8 @@ program
   // 16: a reconcile mostly waits on API writes (one process, one thread); at 4, the workers were
   // all busy waiting through a release storm of 100 groups while work queued (docs/performance.md).
   .option('--concurrency <n>', 'groups reconciled at once', positiveInt, 16)
+  // Paged: a whole list of thousands of objects is one body of tens of MB at start-up (docs/performance.md).
+  .option('--list-page-size <n>', 'objects per page of the caches\' lists (0: each kind in one request)', nonNegativeInt, LIST_PAGE_SIZE)
   .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info'))
   .addOption(new Option('--log-format <format>', 'json: one object a line; text: for a person at a terminal').choices(LOG_FORMATS).default('json'))
   .option('--metrics-bind-address <addr>', 'address of /metrics: host:port, :port for every interface, 0 for off', '127.0.0.1:8080')
@@ -76,7 +84,7 @@ program
     const log = createLogger(opts.logLevel, opts.logFormat);
     // hostname + uuid, as client-go: two processes on one host must not share an identity.
     const identity = `${process.env['POD_NAME'] ?? hostname()}_${randomUUID()}`;
-    const gateway = new KubeGateway({ kubeconfig: opts.kubeconfig, namespace: opts.namespace, log, identity });
+    const gateway = new KubeGateway({ kubeconfig: opts.kubeconfig, namespace: opts.namespace, log, identity, listPageSize: opts.listPageSize });
     let leaderElection;
     if (opts.leaderElect) {
       const namespace = opts.leaderElectionNamespace ?? inClusterNamespace();

@@ -16,10 +16,10 @@ export class BenchController {
   private readonly ports = new Map<string, number>();
   private readonly exited: Promise<void>;
 
-  constructor(cli: string, kubeconfig: string, logFile: string, nodeArgs: readonly string[]) {
+  constructor(cli: string, kubeconfig: string, logFile: string, nodeArgs: readonly string[], controllerArgs: readonly string[] = []) {
     this.child = spawn(
       process.execPath,
-      [...nodeArgs, cli, 'controller', '--kubeconfig', kubeconfig, '--log-level', 'info', '--metrics-bind-address', '127.0.0.1:0', '--health-probe-bind-address', '127.0.0.1:0'],
+      [...nodeArgs, cli, 'controller', '--kubeconfig', kubeconfig, '--log-level', 'info', '--metrics-bind-address', '127.0.0.1:0', '--health-probe-bind-address', '127.0.0.1:0', ...controllerArgs],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const log = createWriteStream(logFile);

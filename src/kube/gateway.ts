@@ -10,7 +10,6 @@ import {
   PatchStrategy,
   Watch,
   setHeaderOptions,
-  type KubernetesListObject,
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -26,6 +25,7 @@ import { OwnerIndex } from './owner-index.ts';
 import { PooledKubeConfig } from './pooled-kubeconfig.ts';
 import { mergePatch } from './merge-patch.ts';
 import { parseOnce } from './parse-once.ts';
+import { pagedList, type Page, type Transform } from './paged-list.ts';
 import type { Caller } from '../runtime/secure-metrics.ts';
 
 /** The field manager of rollback writes to a Rollout's template (see replaceRolloutTemplate). */
@@ -74,7 +74,12 @@ export interface GatewayOptions {
   readonly log: Logger;
   /** Name reported as the events' reporting instance. */
   readonly identity: string;
+  /** Items per page of the caches' lists; 0 lists each kind in one request (see pagedList). */
+  readonly listPageSize?: number | undefined;
 }
+
+/** Items per page of a cache's list, as client-go's reflectors page their lists. */
+export const LIST_PAGE_SIZE = 500;
 
 /**
  * Everything Tandem reads from and writes to the API server. Reads come from informer caches that
@@ -130,35 +135,35 @@ export class KubeGateway {
         kind: 'RolloutGroup',
         path: scoped(`/apis/${GROUP}/${VERSION}`, PLURAL),
         transform: transformGroup,
-        list: () =>
+        list: (page) =>
           ns
-            ? this.custom.listNamespacedCustomObject({ ...TANDEM, namespace: ns })
-            : this.custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, resourcePlural: PLURAL }),
+            ? this.custom.listNamespacedCustomObject({ ...TANDEM, namespace: ns, ...page })
+            : this.custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, resourcePlural: PLURAL, ...page }),
       },
       {
         kind: 'Rollout',
         path: scoped(`/apis/${ARGO.group}/${ARGO.version}`, ARGO.plural),
         transform: transformRollout,
-        list: () =>
+        list: (page) =>
           ns
-            ? this.custom.listNamespacedCustomObject({ ...ARGO, namespace: ns })
-            : this.custom.listCustomObjectForAllNamespaces({ group: ARGO.group, version: ARGO.version, resourcePlural: ARGO.plural }),
+            ? this.custom.listNamespacedCustomObject({ ...ARGO, namespace: ns, ...page })
+            : this.custom.listCustomObjectForAllNamespaces({ group: ARGO.group, version: ARGO.version, resourcePlural: ARGO.plural, ...page }),
       },
       {
         kind: 'ReplicaSet',
         path: scoped('/apis/apps/v1', 'replicasets'),
         transform: transformReplicaSet,
         labelSelector: POD_TEMPLATE_HASH,
-        list: () =>
+        list: (page) =>
           ns
-            ? this.apps.listNamespacedReplicaSet({ namespace: ns, labelSelector: POD_TEMPLATE_HASH })
-            : this.apps.listReplicaSetForAllNamespaces({ labelSelector: POD_TEMPLATE_HASH }),
+            ? this.apps.listNamespacedReplicaSet({ namespace: ns, labelSelector: POD_TEMPLATE_HASH, ...page })
+            : this.apps.listReplicaSetForAllNamespaces({ labelSelector: POD_TEMPLATE_HASH, ...page }),
       },
       {
         kind: 'Service',
         path: scoped('/api/v1', 'services'),
         transform: transformService,
-        list: () => (ns ? this.core.listNamespacedService({ namespace: ns }) : this.core.listServiceForAllNamespaces()),
+        list: (page) => (ns ? this.core.listNamespacedService({ namespace: ns, ...page }) : this.core.listServiceForAllNamespaces(page)),
       },
       // The data plane of those Services (planner/data-plane.ts): which pods their slices list.
       {
@@ -166,10 +171,10 @@ export class KubeGateway {
         path: scoped('/apis/discovery.k8s.io/v1', 'endpointslices'),
         transform: (raw) => transformEndpointSlice(raw),
         labelSelector: SERVICE_NAME_LABEL,
-        list: () =>
+        list: (page) =>
           ns
-            ? this.discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: SERVICE_NAME_LABEL })
-            : this.discovery.listEndpointSliceForAllNamespaces({ labelSelector: SERVICE_NAME_LABEL }),
+            ? this.discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: SERVICE_NAME_LABEL, ...page })
+            : this.discovery.listEndpointSliceForAllNamespaces({ labelSelector: SERVICE_NAME_LABEL, ...page }),
       },
       // Group analysis (docs/analysis.md): only the runs Tandem created, and the templates they come from.
       {
@@ -177,25 +182,25 @@ export class KubeGateway {
         path: scoped(`/apis/${ARGO.group}/${ARGO.version}`, 'analysisruns'),
         transform: transformAnalysisRun,
         labelSelector: ANALYSIS_LABEL.group,
-        list: () =>
+        list: (page) =>
           ns
-            ? this.custom.listNamespacedCustomObject({ ...ARGO, plural: 'analysisruns', namespace: ns, labelSelector: ANALYSIS_LABEL.group })
-            : this.custom.listCustomObjectForAllNamespaces({ group: ARGO.group, version: ARGO.version, resourcePlural: 'analysisruns', labelSelector: ANALYSIS_LABEL.group }),
+            ? this.custom.listNamespacedCustomObject({ ...ARGO, plural: 'analysisruns', namespace: ns, labelSelector: ANALYSIS_LABEL.group, ...page })
+            : this.custom.listCustomObjectForAllNamespaces({ group: ARGO.group, version: ARGO.version, resourcePlural: 'analysisruns', labelSelector: ANALYSIS_LABEL.group, ...page }),
       },
       {
         kind: 'AnalysisTemplate',
         path: scoped(`/apis/${ARGO.group}/${ARGO.version}`, 'analysistemplates'),
         transform: transformAnalysisTemplate,
-        list: () =>
+        list: (page) =>
           ns
-            ? this.custom.listNamespacedCustomObject({ ...ARGO, plural: 'analysistemplates', namespace: ns })
-            : this.custom.listCustomObjectForAllNamespaces({ group: ARGO.group, version: ARGO.version, resourcePlural: 'analysistemplates' }),
+            ? this.custom.listNamespacedCustomObject({ ...ARGO, plural: 'analysistemplates', namespace: ns, ...page })
+            : this.custom.listCustomObjectForAllNamespaces({ group: ARGO.group, version: ARGO.version, resourcePlural: 'analysistemplates', ...page }),
       },
       {
         kind: 'ClusterAnalysisTemplate',
         path: `/apis/${ARGO.group}/${ARGO.version}/clusteranalysistemplates`,
         transform: transformAnalysisTemplate,
-        list: () => this.custom.listClusterCustomObject({ group: ARGO.group, version: ARGO.version, plural: 'clusteranalysistemplates' }),
+        list: (page) => this.custom.listClusterCustomObject({ group: ARGO.group, version: ARGO.version, plural: 'clusteranalysistemplates', ...page }),
       },
     ];
     // A namespaced controller has a Role, which cannot grant cluster-scoped templates (docs/analysis.md).
@@ -220,7 +225,7 @@ export class KubeGateway {
   private async startInformer(spec: InformerSpec): Promise<void> {
     const { log } = this.options;
     for (let attempt = 0; !this.stopped; attempt++) {
-      const watch = new ListWatch<KubernetesObject>(spec.path, transformingWatch(new Watch(this.kc), spec.transform), transformingList(spec.list, spec.transform), false, spec.labelSelector);
+      const watch = new ListWatch<KubernetesObject>(spec.path, transformingWatch(new Watch(this.kc), spec.transform), pagedList(spec.list, spec.transform, this.options.listPageSize ?? LIST_PAGE_SIZE), false, spec.labelSelector);
       let serving = false;
       const owners = new OwnerIndex(spec.kind === 'EndpointSlice' ? sliceService : undefined);
       if (spec.kind === 'ReplicaSet' || spec.kind === 'EndpointSlice') {
@@ -569,30 +574,18 @@ export class KubeGateway {
   }
 }
 
-type Transform = (o: { metadata?: Record<string, unknown> } & Record<string, unknown>) => object;
-
 interface InformerSpec {
   readonly kind: WatchedKind;
   readonly path: string;
   readonly labelSelector?: string;
-  readonly list: () => Promise<unknown>;
+  /** One page of the list (all of it when `limit` is absent). */
+  readonly list: (page: Page) => Promise<unknown>;
   /** What the cache keeps of each object (see cache-transforms.ts). */
   readonly transform: Transform;
 }
 
 /** The Service an EndpointSlice belongs to (its label). */
 const sliceService = (o: { readonly metadata?: { readonly labels?: Readonly<Record<string, string>> } }): string | undefined => o.metadata?.labels?.[SERVICE_NAME_LABEL];
-
-/** Typed lists deserialize into model classes with Dates; the schemas want plain JSON. */
-const plain = (o: unknown): unknown => JSON.parse(JSON.stringify(o));
-
-/** A list whose items are transformed before the cache stores them. */
-const transformingList =
-  (list: () => Promise<unknown>, transform: Transform) =>
-  async (): Promise<KubernetesListObject<KubernetesObject>> => {
-    const l = (await list()) as KubernetesListObject<KubernetesObject>;
-    return { ...l, items: (l.items ?? []).map((i) => transform(plain(i) as never) as KubernetesObject) };
-  };
 
 /** A Watch whose object events are transformed before the list-watch caches them; bookmarks and errors pass as they are. */
 function transformingWatch(watch: Watch, transform: Transform): Watch {
