@@ -233,6 +233,13 @@ describe('Helm chart: pod settings', () => {
     for (const k of ['imagePullSecrets', 'priorityClassName', 'topologySpreadConstraints']) expect(plain).not.toHaveProperty(k);
   });
 
+  it('extraEnv adds environment variables after the pod’s own', () => {
+    const env = container(template({}, 'tandem', 'tandem-system', ['--set-json', 'extraEnv=[{"name":"NODE_OPTIONS","value":"--max-semi-space-size=4 --optimize-for-size"}]'])).env;
+    expect(env.map((e: { name: string }) => e.name)).toEqual(['POD_NAME', 'POD_NAMESPACE', 'NODE_OPTIONS']);
+    expect(env[2]).toEqual({ name: 'NODE_OPTIONS', value: '--max-semi-space-size=4 --optimize-for-size' });
+    expect(container(template()).env.map((e: { name: string }) => e.name)).toEqual(['POD_NAME', 'POD_NAMESPACE']);
+  });
+
   it('a PodDisruptionBudget only when enabled: maxUnavailable 1 by default, or the one set', () => {
     expect(kinds(template())).not.toContain('PodDisruptionBudget');
     const pdb = (values: Record<string, string>) => one(template({ 'pdb.enabled': 'true', replicaCount: '2', ...values }), 'PodDisruptionBudget').spec;
