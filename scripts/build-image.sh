@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run image`: the controller image without Docker, with the Dockerfile's properties (non-root
 # 65532, nothing written to the root filesystem, production dependencies only, entry point
-# `/nodejs/bin/node dist/cli.js`, command `controller`), from Debian packages and Node 24:
+# `/nodejs/bin/node --optimize-for-size dist/cli.js`, command `controller`), from Debian packages and Node 24:
 #
 #   layer 1  glibc, libstdc++, libgcc (what Node's binary links) from Debian bookworm, unpacked by
 #            mmdebstrap --variant=extract: no shell, no dpkg, no package manager (as distroless)
@@ -64,10 +64,16 @@ umoci init --layout "$layout"
 umoci new --image "$layout:$tag"
 umoci raw add-layer --image "$layout:$tag" --history.created "$created" --history.created_by 'mmdebstrap --variant=extract --include=libc6,libstdc++6,libgcc-s1 bookworm' "$work/base.tar"
 umoci raw add-layer --image "$layout:$tag" --history.created "$created" --history.created_by 'scripts/build-image.sh: node, /app, nonroot' "$work/app.tar"
+# The Dockerfile's memory settings (docs/performance.md), read from it so the two images cannot differ.
+dockerfile_env() { sed -n "s/^ENV $1=\"\{0,1\}\([^\"]*\)\"\{0,1\}\$/\1/p" Dockerfile | tail -1; }
+node_options=$(dockerfile_env NODE_OPTIONS)
+malloc_arena_max=$(dockerfile_env MALLOC_ARENA_MAX)
+[ -n "$node_options" ] && [ -n "$malloc_arena_max" ] || { echo "no ENV NODE_OPTIONS or MALLOC_ARENA_MAX in Dockerfile" >&2; exit 1; }
 umoci config --image "$layout:$tag" --created "$created" --history.created "$created" --author 'Tandem' \
   --config.user 65532:65532 --config.workingdir /app \
   --config.env NODE_ENV=production --config.env PATH=/nodejs/bin:/usr/bin:/bin \
-  --config.entrypoint /nodejs/bin/node --config.entrypoint dist/cli.js --config.cmd controller \
+  --config.env "NODE_OPTIONS=$node_options" --config.env "MALLOC_ARENA_MAX=$malloc_arena_max" \
+  --config.entrypoint /nodejs/bin/node --config.entrypoint --optimize-for-size --config.entrypoint dist/cli.js --config.cmd controller \
   --config.label "org.opencontainers.image.version=$version" \
   --config.label "org.opencontainers.image.source=https://github.com/tandem-dev/tandem" \
   --config.label "org.opencontainers.image.licenses=Apache-2.0"

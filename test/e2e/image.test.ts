@@ -38,10 +38,12 @@ describe('the image (npm run image)', () => {
     const config = JSON.parse(run('skopeo', ['inspect', '--config', `oci-archive:${archive}`])) as { config: Record<string, any>; os: string; architecture: string };
     expect(config.os).toBe('linux');
     expect(config.config['User']).toBe('65532:65532');
-    expect(config.config['Entrypoint']).toEqual(['/nodejs/bin/node', 'dist/cli.js']);
+    expect(config.config['Entrypoint']).toEqual(['/nodejs/bin/node', '--optimize-for-size', 'dist/cli.js']);
     expect(config.config['Cmd']).toEqual(['controller']);
     expect(config.config['WorkingDir']).toBe('/app');
     expect(config.config['Env']).toContain('NODE_ENV=production');
+    // The Dockerfile's memory settings (docs/performance.md), taken from it by the script.
+    expect(config.config['Env']).toEqual(expect.arrayContaining(['NODE_OPTIONS=--max-semi-space-size=4', 'MALLOC_ARENA_MAX=2']));
     expect(config.config['Labels']['org.opencontainers.image.version']).toBe(pkg.version);
     // The docker archive (docker load, kind load image-archive) holds the same image under its tag.
     const docker = JSON.parse(run('skopeo', ['inspect', '--config', `docker-archive:${dockerArchive}`])) as { config: Record<string, any> };

@@ -38,7 +38,7 @@ describe('Dockerfile', () => {
   it('starts `tandem controller` from the built output', () => {
     const entry = JSON.parse(instruction(final, 'ENTRYPOINT').at(-1)!) as string[];
     const cmd = JSON.parse(instruction(final, 'CMD').at(-1)!) as string[];
-    expect([...entry.slice(1), ...cmd]).toEqual(['dist/cli.js', 'controller']);
+    expect([...entry.slice(1), ...cmd]).toEqual(['--optimize-for-size', 'dist/cli.js', 'controller']);
     // dist/ in the image is tsc's outDir for tsconfig.build.json, whose rootDir holds cli.ts.
     expect(instruction(final, 'COPY')).toContain('--from=build /src/dist ./dist');
     const build = JSON.parse(readFileSync('tsconfig.build.json', 'utf8')).compilerOptions;

@@ -234,9 +234,9 @@ describe('Helm chart: pod settings', () => {
   });
 
   it('extraEnv adds environment variables after the pod’s own', () => {
-    const env = container(template({}, 'tandem', 'tandem-system', ['--set-json', 'extraEnv=[{"name":"NODE_OPTIONS","value":"--max-semi-space-size=4 --optimize-for-size"}]'])).env;
+    const env = container(template({}, 'tandem', 'tandem-system', ['--set-json', 'extraEnv=[{"name":"NODE_OPTIONS","value":"--max-semi-space-size=16"}]'])).env;
     expect(env.map((e: { name: string }) => e.name)).toEqual(['POD_NAME', 'POD_NAMESPACE', 'NODE_OPTIONS']);
-    expect(env[2]).toEqual({ name: 'NODE_OPTIONS', value: '--max-semi-space-size=4 --optimize-for-size' });
+    expect(env[2]).toEqual({ name: 'NODE_OPTIONS', value: '--max-semi-space-size=16' });
     expect(container(template()).env.map((e: { name: string }) => e.name)).toEqual(['POD_NAME', 'POD_NAMESPACE']);
   });
 
