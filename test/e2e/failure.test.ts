@@ -44,7 +44,8 @@ describe('failure before cutover', () => {
     });
     await s.kube.setImage(s.ns, 'loan', 'ghcr.io/acme/loan:2.0');
     const degraded = await s.waitPhase('Degraded', 90_000);
-    expect(degraded.status!.message).toMatch(/aborted: not ready within 20s: waiting for interest$/);
+    // loan waits too: its preview pods get no address while interest's preview never serves the new revision.
+    expect(degraded.status!.message).toMatch(/aborted: not ready within 20s: waiting for loan, interest$/);
     expect(degraded.status!.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ReleaseAborted' });
     await s.waitGroup('both aborted', (g) => (g.status?.members ?? []).every((m) => m.state === 'Failed'));
     await expectAllAborted(s, stable);

@@ -94,7 +94,7 @@ describe('the image (npm run image)', () => {
     // The runtime config umoci made from the image: its args, user and cwd, plus what a pod would add.
     const configPath = join(bundle, 'config.json');
     const config = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, any>;
-    expect(config['process'].args).toEqual(['/nodejs/bin/node', 'dist/cli.js', 'controller']);
+    expect(config['process'].args).toEqual(['/nodejs/bin/node', '--optimize-for-size', 'dist/cli.js', 'controller']);
     expect(config['process'].user).toMatchObject({ uid: 65532, gid: 65532 });
     config['root'].readonly = true;
     config['process'].terminal = false;
