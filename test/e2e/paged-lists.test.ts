@@ -3,11 +3,8 @@
  * API server, with one object a page, every list is paged, each watch resumes from a list's
  * resourceVersion, and the controller still sees everything it needs to release.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { RecordingProxy, upstreamOf } from './support/recording-proxy.ts';
+import { RecordingProxy } from './support/recording-proxy.ts';
 import { Scenario } from './support/scenario.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -24,9 +21,9 @@ describe('paged lists', () => {
     s = await Scenario.create('paged', 'loans', ['interest', 'loan']);
     const sc = s;
     for (const f of ['interest', 'loan', 'group']) await sc.kube.applyFile(sc.ns, `examples/loan-interest/${f}.yaml`);
-    proxy = await RecordingProxy.start(upstreamOf(inject('controllerKubeconfig')));
-    const kubeconfig = join(mkdtempSync(join(tmpdir(), 'tandem-paged-')), 'proxied.kubeconfig');
-    writeFileSync(kubeconfig, proxy.kubeconfigFor(inject('controllerKubeconfig')), { mode: 0o600 });
+    const proxied = await RecordingProxy.inFrontOf(inject('controllerKubeconfig'));
+    proxy = proxied.proxy;
+    const { kubeconfig } = proxied;
     // Argo has made the ReplicaSets and the endpointslice controller the slices: those lists have several objects too.
     await waitFor('ReplicaSets of both members', async () => (await sc.kube.apps.listNamespacedReplicaSet({ namespace: sc.ns })).items.length >= 2);
     const controller = sc.startController('controller', ['--list-page-size', '1'], {}, kubeconfig);

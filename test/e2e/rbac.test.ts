@@ -4,12 +4,10 @@
  * every API request. The ClusterRole and lease Role may grant only what was used, plus the
  * allowance below, which docs/production.md documents.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { RecordingProxy, upstreamOf } from './support/recording-proxy.ts';
+import { RecordingProxy } from './support/recording-proxy.ts';
 import { Scenario } from './support/scenario.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -50,9 +48,9 @@ describe('RBAC (config/rbac)', () => {
     s = await Scenario.create('rbac', 'loans', ['interest', 'loan']);
     const sc = s;
     for (const f of ['interest', 'loan', 'group']) await sc.kube.applyFile(sc.ns, `examples/loan-interest/${f}.yaml`);
-    proxy = await RecordingProxy.start(upstreamOf(inject('controllerKubeconfig')));
-    const kubeconfig = join(mkdtempSync(join(tmpdir(), 'tandem-rbac-')), 'proxied.kubeconfig');
-    writeFileSync(kubeconfig, proxy.kubeconfigFor(inject('controllerKubeconfig')), { mode: 0o600 });
+    const proxied = await RecordingProxy.inFrontOf(inject('controllerKubeconfig'));
+    proxy = proxied.proxy;
+    const { kubeconfig } = proxied;
     const leaseNs = inject('controllerNamespace');
     const controller = sc.startController(
       'controller',

@@ -5,8 +5,10 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface RecordedRequest {
   readonly verb: string;
@@ -80,6 +82,14 @@ export class RecordingProxy {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     proxy = new RecordingProxy(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     return proxy;
+  }
+
+  /** A proxy in front of a kubeconfig's API server, and a kubeconfig file that goes through it with the same credentials. */
+  static async inFrontOf(kubeconfigPath: string): Promise<{ proxy: RecordingProxy; kubeconfig: string }> {
+    const proxy = await RecordingProxy.start(upstreamOf(kubeconfigPath));
+    const kubeconfig = join(mkdtempSync(join(tmpdir(), 'tandem-proxied-')), 'proxied.kubeconfig');
+    writeFileSync(kubeconfig, proxy.kubeconfigFor(kubeconfigPath), { mode: 0o600 });
+    return { proxy, kubeconfig };
   }
 
   /** A kubeconfig that sends the given one's credentials through this proxy. */
