@@ -12,7 +12,7 @@ import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, setHea
 import PQueue from 'p-queue';
 import { PooledKubeConfig } from '../src/kube/pooled-kubeconfig.ts';
 import { BenchController, type Memory } from './scale/controller.ts';
-import { BENCH_LABEL, MEMBERS, baselineObjects, groupObjects, memberName, type Obj } from './scale/manifests.ts';
+import { ARGO, BENCH_LABEL, MEMBERS, TANDEM, baselineObjects, groupObjects, memberName, type Obj } from './scale/manifests.ts';
 import { Observer, groupHealthy, promotedOn, type RolloutObj, type Write } from './scale/observer.ts';
 import { histogram, histogramDelta, histogramQuantile, quantile } from './scale/stats.ts';
 import { LoadSampler } from './scale/load.ts';
@@ -80,8 +80,6 @@ const LOGS = process.env['TANDEM_E2E_LOGS'] ?? '/tmp/tandem-bench';
 const IMAGE_OF = (v: number) => `ghcr.io/acme/app:${v}.0`;
 const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-const ARGO = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } as const;
-const TANDEM = { group: 'tandem.dev', version: 'v1alpha1', plural: 'rolloutgroups' } as const;
 
 const say = (msg: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 const secs = (ms: number) => Math.round(ms) / 1000;

@@ -1,6 +1,9 @@
 /** The objects the scale benchmark creates: chained three-member groups, and plain Rollouts as Argo's baseline. */
 
 export const BENCH_LABEL = 'tandem.dev/bench';
+/** The custom resources the benchmark reads and writes, as CustomObjectsApi takes them. */
+export const ARGO = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } as const;
+export const TANDEM = { group: 'tandem.dev', version: 'v1alpha1', plural: 'rolloutgroups' } as const;
 export const MEMBERS = ['a', 'b', 'c'] as const;
 
 export interface Obj {

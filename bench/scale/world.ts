@@ -5,7 +5,7 @@
  * bring them up again (at N = 1,000 that is most of an hour on this machine).
  */
 import type { CoreV1Api, CustomObjectsApi, KubernetesObject } from '@kubernetes/client-node';
-import { BENCH_LABEL } from './manifests.ts';
+import { ARGO, BENCH_LABEL, TANDEM } from './manifests.ts';
 
 export interface Shape {
   readonly groups: number;
@@ -19,8 +19,6 @@ export interface World {
   readonly baseNs: string;
 }
 
-const ARGO = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } as const;
-const TANDEM = { group: 'tandem.dev', version: 'v1alpha1', plural: 'rolloutgroups' } as const;
 /** `bench-<run>-g<i>` or `bench-<run>-base`. */
 const NAME = /^bench-([0-9a-z]+)-(g(\d+)|base)$/;
 
