@@ -54,7 +54,9 @@ export function plan(o: Observed): Plan {
   if (untrusted.length > 0) {
     // Argo has not caught up with a spec change or a promote: decide and wire nothing until it has.
     const phase = releaseFailed(prev) ? 'Degraded' : prev?.state === 'CuttingOver' ? 'Promoting' : 'Progressing';
-    const result = outcome(phase, 'False', READY.WaitingForArgo, `waiting for Argo Rollouts to observe ${untrusted.map((r) => r.name).join(', ')}`);
+    // A failed release keeps its reason in view while Argo catches up with the abort or the rollback.
+    const failure = releaseFailed(prev) && prev?.abortedAt ? `release ${prev.id} aborted: ${prev.abortReason}; ` : '';
+    const result = outcome(phase, 'False', READY.WaitingForArgo, `${failure}waiting for Argo Rollouts to observe ${untrusted.map((r) => r.name).join(', ')}`);
     const status = groupStatus(o, graph, readings, prev, new Map(), result, false);
     return { actions: [...own, ...nudges(o, graph)], status, handledRequests: [], events: [], requeueAfterMs: SETTLE_MS, waitingForArgo: untrusted.map((r) => r.name) };
   }

@@ -151,6 +151,13 @@ describe('retry requests', () => {
     expect(p.status?.release?.abortedAt).toBe(iso);
   });
 
+  it('keeps the failure in its message while Argo has yet to observe the abort', () => {
+    const interest = blueGreen({ name: 'interest', stable: 'i1', desired: 'i2', generation: 2, observedGeneration: 1 });
+    const p = plan(observed(group({ members, status: aborted() }), [interest, blueGreen({ name: 'loan', stable: 'l1', desired: 'l2', ...loanWiring })]));
+    expect(p.status?.phase).toBe('Degraded');
+    expect(p.status?.message).toBe(`release ${id} aborted: ${aborted().release!.abortReason}; waiting for Argo Rollouts to observe interest`);
+  });
+
   it('after a retry, waits while Argo has yet to act on abort:false', () => {
     const status = aborted({ abortedAt: undefined, abortReason: undefined, promotedAt: undefined, promotedMembers: [], retries: 1 });
     const interest = blueGreen({ name: 'interest', stable: 'i1', desired: 'i2', phase: 'Degraded' });
