@@ -28,6 +28,13 @@ export interface ModelReplicaSet {
   podAnnotations: Record<string, string>;
   /** The last annotations Argo stripped from its pods (syncEphemeralMetadata): what their files may still hold. */
   lastAnnotations?: Record<string, string>;
+  /** `metadata.generation`: every write of its spec (template metadata, scale) bumps it; 1 if never written. */
+  generation?: number;
+  /**
+   * What the ReplicaSet controller last observed, while it has yet to observe the latest spec
+   * (`replicaSetsLag`): its status's observedGeneration and replica count. undefined: in sync.
+   */
+  observed?: { generation: number; replicas: number };
 }
 
 export interface ModelRollout {
@@ -72,6 +79,11 @@ export interface ModelRollout {
    * switches to its ReplicaSet (see becomeAvailable).
    */
   needs?: readonly string[];
+  /**
+   * The ReplicaSet controller observes its ReplicaSets' spec writes only at `replicaSetsSync` (under
+   * load kube-controller-manager took 7–10 s: docs/performance.md); without it, at once.
+   */
+  replicaSetsLag?: boolean;
 }
 
 /**
@@ -124,6 +136,22 @@ export const podsReady = (r: ModelRollout, rs: ModelReplicaSet): boolean => (r.n
 export function becomeAvailable(r: ModelRollout, revision: string) {
   const rs = r.replicaSets.get(revision);
   if (rs && !rs.scaledDown && podsReady(r, rs)) rs.available = true;
+}
+
+/** The replicas a ReplicaSet's spec asks for. */
+const specReplicas = (rs: ModelReplicaSet) => (rs.scaledDown ? 0 : 1);
+
+/** A write of a ReplicaSet's spec, made by `change`: its generation goes up; a lagging controller has yet to observe it. */
+function writeSpec(r: ModelRollout, rs: ModelReplicaSet, change: () => void) {
+  const generation = rs.generation ?? 1;
+  if (r.replicaSetsLag) rs.observed ??= { generation, replicas: specReplicas(rs) };
+  change();
+  rs.generation = generation + 1;
+}
+
+/** The ReplicaSet controller catches up with every ReplicaSet of the Rollout. */
+export function replicaSetsSync(r: ModelRollout) {
+  for (const rs of r.replicaSets.values()) delete rs.observed;
 }
 
 const selectorOf = (r: ModelRollout, role: 'active' | 'preview') => (role === 'active' ? r.activeSelector : r.previewSelector);
@@ -222,7 +250,12 @@ export function argoStep(r: ModelRollout, podsLag = false) {
       if (r.barriers === 0 || r.template === r.stableRS) r.previewSelector = r.template;
       r.stepIndex = r.template === r.stableRS ? 2 * r.barriers : 0;
       const existing = r.replicaSets.get(r.template);
-      if (!existing || existing.scaledDown) r.replicaSets.set(r.template, { available: false, injected: { ...r.previewMetadata }, podAnnotations: { ...r.previewMetadata } });
+      if (!existing || existing.scaledDown) {
+        // Created, or scaled up from zero: its status counts no replica until the controller observes it.
+        const rs: ModelReplicaSet = { available: false, injected: { ...r.previewMetadata }, podAnnotations: { ...r.previewMetadata }, generation: (existing?.generation ?? 0) + 1 };
+        if (r.replicaSetsLag) rs.observed = { generation: existing?.generation ?? 0, replicas: 0 };
+        r.replicaSets.set(r.template, rs);
+      }
       else if (r.barriers === 0 && r.replicaSets.get(r.template)!.available && r.activeSelector !== r.template) {
         // Back to a ReplicaSet still up within scaleDownDelaySeconds: a fast rollback, no pause (reference §4).
         // Argo calls it stable a reconcile later; until then its pods carry the preview metadata.
@@ -277,7 +310,7 @@ function canaryStep(r: ModelRollout) {
     // (a preStop sleep), which the data plane's `routed` stands for.
     const previous = r.replicaSets.get(r.stableRS);
     if (r.scaleDownAtCompletion && previous && r.stableRS !== r.currentPodHash) {
-      previous.scaledDown = true;
+      writeSpec(r, previous, () => (previous.scaledDown = true));
       previous.available = false;
     }
     r.stableRS = r.currentPodHash;
@@ -300,9 +333,8 @@ function canaryStep(r: ModelRollout) {
 function syncEphemeralMetadata(r: ModelRollout, stableRS: string, podsLag: boolean) {
   const fullyRolledOut = stableRS === r.currentPodHash;
   for (const [hash, rs] of r.replicaSets) {
-    if (hash === r.currentPodHash) rs.injected = { ...(fullyRolledOut ? r.activeMetadata : r.previewMetadata) };
-    else if (hash === stableRS) rs.injected = { ...r.activeMetadata };
-    else rs.injected = {};
+    const injected = { ...(hash === r.currentPodHash ? (fullyRolledOut ? r.activeMetadata : r.previewMetadata) : hash === stableRS ? r.activeMetadata : {}) };
+    if (JSON.stringify(injected) !== JSON.stringify(rs.injected)) writeSpec(r, rs, () => (rs.injected = injected));
     if (podsLag) continue;
     // The kubelet rewrites a pod's Downward API files a while later: until then a stripped pod holds what was there.
     if (Object.keys(rs.injected).length === 0 && Object.keys(rs.podAnnotations).length > 0) rs.lastAnnotations = rs.podAnnotations;
@@ -334,7 +366,7 @@ export function promoteByHand(r: ModelRollout) {
 export function scaleDownAborted(r: ModelRollout) {
   const rs = r.replicaSets.get(r.currentPodHash);
   if (r.abort && rs && r.currentPodHash !== r.stableRS && !rs.scaledDown) {
-    rs.scaledDown = true;
+    writeSpec(r, rs, () => (rs.scaledDown = true));
     rs.available = false;
     r.resourceVersion++;
   }
@@ -345,7 +377,7 @@ export function scaleDownAborted(r: ModelRollout) {
  * `podsOnly`: the template untouched; `templateOnly`: the pods untouched. A key that is no pin is
  * Argo's own (a pin handing its address over): Tandem may only write there what Argo injected.
  */
-export function pin(rs: ModelReplicaSet, annotations: Readonly<Record<string, string | null>>, half = false, podsOnly = false, templateOnly = false) {
+export function pin(r: ModelRollout, rs: ModelReplicaSet, annotations: Readonly<Record<string, string | null>>, half = false, podsOnly = false, templateOnly = false) {
   const pins = Object.entries(annotations).filter(([k]) => k.startsWith('pin.'));
   const merge = (into: Record<string, string> = {}) => {
     const out = { ...into };
@@ -355,7 +387,7 @@ export function pin(rs: ModelReplicaSet, annotations: Readonly<Record<string, st
   };
   const own = Object.entries(annotations).filter(([k]) => !k.startsWith('pin.'));
   for (const [k, v] of own) if (v !== rs.injected[k]) throw new Error(`Tandem wrote ${k}=${v} where Argo injected ${rs.injected[k]}`);
-  if (!podsOnly) rs.templatePins = merge(rs.templatePins);
+  if (!podsOnly && JSON.stringify(merge(rs.templatePins)) !== JSON.stringify(rs.templatePins ?? {})) writeSpec(r, rs, () => (rs.templatePins = merge(rs.templatePins)));
   if (!half && !templateOnly) {
     rs.podPins = merge(rs.podPins);
     for (const [k, v] of own) rs.podAnnotations[k] = v!;
@@ -375,7 +407,7 @@ export function scaleDownUnused(r: ModelRollout, now: number) {
     }
     rs.unusedSince ??= now;
     if (now - rs.unusedSince >= 30_000) {
-      rs.scaledDown = true;
+      writeSpec(r, rs, () => (rs.scaledDown = true));
       rs.available = false;
       r.resourceVersion++;
     }
@@ -440,17 +472,22 @@ export function replicaSetObjects(r: ModelRollout) {
       metadata: {
         name: `${r.name}-${hash}`,
         namespace: NS,
-        generation: 1,
+        generation: rs.generation ?? 1,
         labels: { 'rollouts-pod-template-hash': hash },
         // What Argo injected into the template (and so the pods): its role metadata.
         annotations: { [EPHEMERAL_METADATA]: JSON.stringify({ annotations: rs.injected }) },
         ownerReferences: [{ kind: 'Rollout', name: r.name }],
       },
       spec: {
-        replicas: rs.scaledDown ? 0 : 1,
+        replicas: specReplicas(rs),
         template: { metadata: { labels: { 'rollouts-pod-template-hash': hash }, annotations: { ...rs.injected, ...rs.templatePins } }, spec: { containers: [{ image: `example/${r.name}:${hash}` }] } },
       },
-      status: { observedGeneration: 1, replicas: rs.scaledDown ? 0 : 1, availableReplicas: rs.available && !rs.scaledDown ? 1 : 0 },
+      // A lagging controller's status: the replicas it last observed, of which the available ones.
+      status: {
+        observedGeneration: rs.observed?.generation ?? rs.generation ?? 1,
+        replicas: rs.observed?.replicas ?? specReplicas(rs),
+        availableReplicas: Math.min(rs.observed?.replicas ?? 1, rs.available && !rs.scaledDown ? 1 : 0),
+      },
     }),
   );
 }

@@ -17,6 +17,7 @@ import {
   podsGone,
   pushRevision,
   replicaSetObjects,
+  replicaSetsSync,
   revisionBehind,
   revisionOfTemplate,
   revisionRouted,
@@ -50,6 +51,8 @@ type Command =
   | { t: 'proxy'; i: number }
   /** The pods a canary step scaled down are gone from its Services' slices. */
   | { t: 'gone'; i: number }
+  /** The ReplicaSet controller observes a member's ReplicaSets' spec writes (with replicaSetsLag). */
+  | { t: 'replicaSets'; i: number }
   /** Consent mode (--require-member-consent): a member's owner withdraws or gives consent (DESIGN §8). */
   | { t: 'consent'; i: number; on: boolean };
 
@@ -79,6 +82,8 @@ const scenario = fc.integer({ min: 1, max: 6 }).chain((n) =>
     pace: fc.nat(5),
     /** Apps ready without an address (they need none to start): the gate itself waits for the preview wiring. */
     addressFree: fc.boolean(),
+    /** The ReplicaSet controller observes spec writes (pins, Argo's metadata, scales) late, at `replicaSets`. */
+    replicaSetsLag: fc.boolean(),
     commands: fc.array(
       fc.oneof(
         { weight: 6, arbitrary: fc.record({ t: fc.constant('argo' as const), i: fc.nat(n - 1), podsLag: fc.boolean() }) },
@@ -94,6 +99,7 @@ const scenario = fc.integer({ min: 1, max: 6 }).chain((n) =>
         { weight: 3, arbitrary: fc.record({ t: fc.constant('slices' as const), i: fc.nat(n - 1) }) },
         { weight: 2, arbitrary: fc.record({ t: fc.constant('proxy' as const), i: fc.nat(n - 1) }) },
         { weight: 2, arbitrary: fc.record({ t: fc.constant('gone' as const), i: fc.nat(n - 1) }) },
+        { weight: 2, arbitrary: fc.record({ t: fc.constant('replicaSets' as const), i: fc.nat(n - 1) }) },
       ),
       { maxLength: 120 },
     ),
@@ -143,7 +149,7 @@ class World {
       const owned = deps.length > 0 ? ownedKeys(barriers, Object.keys(preview), deps.map(key)) : {};
       // Its pods are ready only with an address for each dependency (docs/wiring.md), unless addressFree.
       const needs = s.addressFree ? [] : deps.map(key);
-      this.rollouts.set(n, { ...newRollout(n, oldRev(n), active, preview, owned, barriers), needs, ...(s.basicCanary ? { scaleDownAtCompletion: true } : {}) });
+      this.rollouts.set(n, { ...newRollout(n, oldRev(n), active, preview, owned, barriers), needs, replicaSetsLag: s.replicaSetsLag, ...(s.basicCanary ? { scaleDownAtCompletion: true } : {}) });
     });
     this.group = RolloutGroup.parse({
       metadata: { name: 'g', namespace: NS, generation: 1, resourceVersion: '1', creationTimestamp: '2025-01-01T00:00:00Z', finalizers: ['tandem.dev/release-metadata'] },
@@ -218,6 +224,9 @@ class World {
         break;
       case 'gone':
         podsGone(this.r(this.names[c.i]!));
+        break;
+      case 'replicaSets':
+        replicaSetsSync(this.r(this.names[c.i]!));
         break;
     }
     for (const n of this.names) settleDataPlane(this.r(n), this.now, this.settleMs);
@@ -322,7 +331,7 @@ class World {
       case 'Pin': {
         const rs = this.r(a.rollout).replicaSets.get(a.revision);
         expect(rs, `${a.rollout}: pinned a revision without a ReplicaSet`).toBeDefined();
-        pin(rs!, a.annotations, half, a.podsOnly === true, a.templateOnly === true);
+        pin(this.r(a.rollout), rs!, a.annotations, half, a.podsOnly === true, a.templateOnly === true);
         return;
       }
       case 'Retry':
@@ -433,6 +442,7 @@ class World {
       this.names.forEach((_, i) => {
         if ((round + i) % (1 + ((i + this.pace) % 3)) === 0) this.run({ t: 'slices', i });
         if ((i + this.pace) % 2 === 0) this.run({ t: 'proxy', i });
+        if ((round + i + this.pace) % 2 === 0) this.run({ t: 'replicaSets', i });
       });
       // A ReplicaSet Argo scales up again (a rollback to a canary's scaled-down stable revision) becomes available.
       for (const n of this.names) {
@@ -459,12 +469,12 @@ class World {
  * pods (found with the planner giving that address at once, as it did before preview-hold.ts).
  */
 const REGRESSIONS: [Scenario][] = [
-  [{ deps: [[], [], [], [], [1]], order: [3, 1, 4, 0, 2], changed: [1, 4], auto: false, kind: 'canary', barriers: 1, failAfterFirstPromoted: undefined, consentMode: false, settleSeconds: 2, basicCanary: false, pace: 0, addressFree: false, commands: [] }],
-  [{ deps: [[], [], [1]], order: [0, 2, 1], changed: [1, 2], auto: false, kind: 'canary', barriers: 1, failAfterFirstPromoted: undefined, consentMode: false, settleSeconds: 3, basicCanary: false, pace: 2, addressFree: false, commands: [] }],
+  [{ deps: [[], [], [], [], [1]], order: [3, 1, 4, 0, 2], changed: [1, 4], auto: false, kind: 'canary', barriers: 1, failAfterFirstPromoted: undefined, consentMode: false, settleSeconds: 2, basicCanary: false, pace: 0, addressFree: false, replicaSetsLag: false, commands: [] }],
+  [{ deps: [[], [], [1]], order: [0, 2, 1], changed: [1, 2], auto: false, kind: 'canary', barriers: 1, failAfterFirstPromoted: undefined, consentMode: false, settleSeconds: 3, basicCanary: false, pace: 2, addressFree: false, replicaSetsLag: false, commands: [] }],
   // Blue-green, found with the address given at once as before (Argo points the preview at the new pods at once).
-  [{ deps: [[], [0]], order: [0, 1], changed: [0, 1], auto: false, kind: 'blueGreen', barriers: 1, failAfterFirstPromoted: undefined, consentMode: false, settleSeconds: 3, basicCanary: false, pace: 5, addressFree: false, commands: [] }],
+  [{ deps: [[], [0]], order: [0, 1], changed: [0, 1], auto: false, kind: 'blueGreen', barriers: 1, failAfterFirstPromoted: undefined, consentMode: false, settleSeconds: 3, basicCanary: false, pace: 5, addressFree: false, replicaSetsLag: false, commands: [] }],
   // Apps ready without an address: the gate opened before m4's preview was given m1's preview address.
-  [{ deps: [[], [], [], [], [1], []], order: [4, 0, 1, 5, 2, 3], changed: [1, 4, 5], auto: false, kind: 'blueGreen', barriers: 1, failAfterFirstPromoted: undefined, consentMode: false, settleSeconds: 1, basicCanary: false, pace: 4, addressFree: true, commands: [] }],
+  [{ deps: [[], [], [], [], [1], []], order: [4, 0, 1, 5, 2, 3], changed: [1, 4, 5], auto: false, kind: 'blueGreen', barriers: 1, failAfterFirstPromoted: undefined, consentMode: false, settleSeconds: 1, basicCanary: false, pace: 4, addressFree: true, replicaSetsLag: false, commands: [] }],
 ];
 
 /** The ephemeral-metadata fields Tandem's keys sit in, per strategy. */

@@ -31,6 +31,7 @@ import {
   promoteByHand,
   pushRevision,
   replicaSetObjects,
+  replicaSetsSync,
   revisionBehind,
   revisionOfTemplate,
   rolloutObject,
@@ -64,6 +65,8 @@ type Command =
   | { t: 'scaleDown'; i: number }
   | { t: 'memberAnalysis'; i: number; passed: boolean }
   | { t: 'editSpec' }
+  /** The ReplicaSet controller observes a member's ReplicaSets' spec writes (with replicaSetsLag). */
+  | { t: 'replicaSets'; i: number }
   | { t: 'abortRequest' }
   /** Argo measures the newest group AnalysisRun still running: it starts, or concludes so. */
   | { t: 'analysis'; phase: ModelAnalysisRun['phase'] }
@@ -92,6 +95,8 @@ const scenario = fc.integer({ min: 1, max: 4 }).chain((n) => {
     verdicts: fc.array(fc.constantFrom('Successful' as const, 'Failed' as const, 'Error' as const, 'Inconclusive' as const), { minLength: 1, maxLength: 4 }),
     /** Rounds a run measures before it concludes (its metrics' count × interval). */
     duration: fc.integer({ min: 0, max: 3 }),
+    /** The ReplicaSet controller observes spec writes (pins, Argo's metadata, scales) late: at `replicaSets`, or a round later. */
+    replicaSetsLag: fc.boolean(),
     commands: fc.array(
       fc.oneof(
         cmd('argo', 8, { i: member, podsLag: fc.boolean() }),
@@ -113,6 +118,7 @@ const scenario = fc.integer({ min: 1, max: 4 }).chain((n) => {
         cmd('scaleDown', 1, { i: member }),
         cmd('memberAnalysis', 2, { i: member, passed: fc.boolean() }),
         cmd('editSpec', 1),
+        cmd('replicaSets', 2, { i: member }),
         cmd('abortRequest', 1),
         cmd('analysis', 3, { phase: fc.constantFrom('Running' as const, 'Successful' as const, 'Failed' as const, 'Error' as const, 'Inconclusive' as const) }),
         cmd('progress', 10),
@@ -184,7 +190,7 @@ class World {
       const preview = {};
       const owned = deps.length > 0 ? ownedKeys(barriers, Object.keys(preview), deps.map(key)) : {};
       // Its pods are ready only with an address for each dependency (docs/wiring.md).
-      this.rollouts.set(n, { ...newRollout(n, `${n}-v1`, active, preview, owned, barriers), needs: deps.map(key) });
+      this.rollouts.set(n, { ...newRollout(n, `${n}-v1`, active, preview, owned, barriers), needs: deps.map(key), replicaSetsLag: s.replicaSetsLag });
       if (barriers === 0 && s.postAnalysis.includes(this.names.indexOf(n))) this.r(n).postPromotionAnalysis = true;
       this.counter.set(n, 1);
     });
@@ -304,6 +310,9 @@ class World {
       }
       case 'scaleDown':
         scaleDownAborted(this.r(m));
+        break;
+      case 'replicaSets':
+        replicaSetsSync(this.r(m));
         break;
       case 'memberAnalysis': {
         const aborted = this.r(m).abort;
@@ -535,7 +544,7 @@ class World {
         const r = this.r(a.rollout);
         const rs = r.replicaSets.get(a.revision);
         expect(rs, `${a.rollout}: pinned a revision without a ReplicaSet`).toBeDefined();
-        pin(rs!, a.annotations, half, a.podsOnly === true, a.templateOnly === true);
+        pin(this.r(a.rollout), rs!, a.annotations, half, a.podsOnly === true, a.templateOnly === true);
         return;
       }
       case 'Nudge':
@@ -667,6 +676,8 @@ class World {
       this.run({ t: 'available', i: this.names.indexOf(n) });
     }
     this.run({ t: 'reconcile' });
+    // The ReplicaSet controller observes the round's writes after that reconcile read them.
+    this.names.forEach((_, i) => this.run({ t: 'replicaSets', i }));
     const s = this.group.status;
     if (s?.phase === 'Paused' && s.release && !this.group.metadata.annotations[REQUEST.promote]) this.run({ t: 'promote' });
     this.now += 1_000;
@@ -709,33 +720,33 @@ const ownedKeys = (barriers: number, preview: string[], active: string[]) =>
  * matched its dependency's (m2@m2-v1), not to the stranded one (m2@m2-v2 reached m1@m1-v1).
  */
 const REGRESSIONS: [Scenario][] = [
-  [{ deps: [[], [], [1]], changed: [1, 2], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: 'both', verdicts: ['Successful', 'Failed'], duration: 3, commands: [{ t: 'pushMidCutover' }] }],
+  [{ deps: [[], [], [1]], changed: [1, 2], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: 'both', verdicts: ['Successful', 'Failed'], duration: 3, replicaSetsLag: false, commands: [{ t: 'pushMidCutover' }] }],
   // A canary dependent resumed past its last barrier, its dependency moved on in Git before Argo called it stable.
-  [{ deps: [[], [], [1]], changed: [1, 2], postAnalysis: [], auto: false, kind: 'canary', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, commands: [{ t: 'progress' }, { t: 'promote' }, { t: 'progress' }, { t: 'reconcile' }, { t: 'reconcile' }, { t: 'push', members: [1] }] }],
+  [{ deps: [[], [], [1]], changed: [1, 2], postAnalysis: [], auto: false, kind: 'canary', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, replicaSetsLag: false, commands: [{ t: 'progress' }, { t: 'promote' }, { t: 'progress' }, { t: 'reconcile' }, { t: 'reconcile' }, { t: 'push', members: [1] }] }],
   // The same dependent when its dependency's guard errs: aborted before Argo calls it stable.
-  [{ deps: [[], [0], []], changed: [0], postAnalysis: [], auto: false, kind: 'canary', barriers: 1, analysis: 'both', verdicts: ['Error', 'Successful'], duration: 1, commands: [{ t: 'push', members: [1] }, { t: 'progress' }, { t: 'progress' }, { t: 'analysis', phase: 'Inconclusive' }] }],
+  [{ deps: [[], [0], []], changed: [0], postAnalysis: [], auto: false, kind: 'canary', barriers: 1, analysis: 'both', verdicts: ['Error', 'Successful'], duration: 1, replicaSetsLag: false, commands: [{ t: 'push', members: [1] }, { t: 'progress' }, { t: 'progress' }, { t: 'analysis', phase: 'Inconclusive' }] }],
   // A release of a stranded dependent failing while it is live, not stable: an abort would return it to the stranded revision.
-  [{ deps: [[], [], [1]], changed: [1, 2], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: 'both', verdicts: ['Successful', 'Successful', 'Error'], duration: 1, commands: [{ t: 'progress' }, { t: 'pushMidCutover' }, { t: 'progress' }, { t: 'analysis', phase: 'Inconclusive' }] }],
+  [{ deps: [[], [], [1]], changed: [1, 2], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: 'both', verdicts: ['Successful', 'Successful', 'Error'], duration: 1, replicaSetsLag: false, commands: [{ t: 'progress' }, { t: 'pushMidCutover' }, { t: 'progress' }, { t: 'analysis', phase: 'Inconclusive' }] }],
   // A member aborted before the gate, seen with another member's change: that release fails; the change waits.
-  [{ deps: [[], [], [], []], changed: [3], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, commands: [{ t: 'progress' }, { t: 'push', members: [1] }, { t: 'fail', i: 3 }, { t: 'analysisStalls', stalled: true }] }],
+  [{ deps: [[], [], [], []], changed: [3], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, replicaSetsLag: false, commands: [{ t: 'progress' }, { t: 'push', members: [1] }, { t: 'fail', i: 3 }, { t: 'analysisStalls', stalled: true }] }],
   // A superseded release's member not yet live is left at its gate for the next release, not aborted.
-  [{ deps: [[], [], []], changed: [0, 2], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, commands: [{ t: 'progress' }, { t: 'progress' }, { t: 'reconcile' }, { t: 'reconcile' }, { t: 'progress' }, { t: 'push', members: [2] }] }],
+  [{ deps: [[], [], []], changed: [0, 2], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, replicaSetsLag: false, commands: [{ t: 'progress' }, { t: 'progress' }, { t: 'reconcile' }, { t: 'reconcile' }, { t: 'progress' }, { t: 'push', members: [2] }] }],
   // A live dependent alone in its release, Git moving it on: stranded with no cutover pin, it is pinned (Argo strips its metadata).
-  [{ deps: [[], [], [], [2]], changed: [3], postAnalysis: [], auto: true, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, commands: [{ t: 'progress' }, { t: 'progress' }, { t: 'progress' }, { t: 'progress' }, { t: 'push', members: [3] }] }],
+  [{ deps: [[], [], [], [2]], changed: [3], postAnalysis: [], auto: true, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, replicaSetsLag: false, commands: [{ t: 'progress' }, { t: 'progress' }, { t: 'progress' }, { t: 'progress' }, { t: 'push', members: [3] }] }],
   // The same with the dependent left rolled back and its dependency released alone.
-  [{ deps: [[], [0]], changed: [1], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: 'post', verdicts: ['Error', 'Successful'], duration: 1, commands: [{ t: 'progress' }, { t: 'progress' }, { t: 'progress' }, { t: 'push', members: [0] }, { t: 'handPromote', i: 1 }] }],
+  [{ deps: [[], [0]], changed: [1], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: 'post', verdicts: ['Error', 'Successful'], duration: 1, replicaSetsLag: false, commands: [{ t: 'progress' }, { t: 'progress' }, { t: 'progress' }, { t: 'push', members: [0] }, { t: 'handPromote', i: 1 }] }],
   // A stranded pin whose dependency an Ordered release moves later: the earlier stage does not wait on it.
-  [{ deps: [[], [], [], [1]], changed: [0, 1, 3], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, commands: [{ t: 'pushMidCutover' }, { t: 'progress' }, { t: 'editSpec' }] }],
+  [{ deps: [[], [], [], [1]], changed: [0, 1, 3], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, replicaSetsLag: false, commands: [{ t: 'pushMidCutover' }, { t: 'progress' }, { t: 'editSpec' }] }],
   // A release of a dependent alone while a failed release left its dependency rolled back.
-  [{ deps: [[], [], [0]], changed: [0], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: 'post', verdicts: ['Failed'], duration: 1, commands: [{ t: 'progress' }, { t: 'promote' }, { t: 'progress' }, { t: 'push', members: [2] }] }],
+  [{ deps: [[], [], [0]], changed: [0], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: 'post', verdicts: ['Failed'], duration: 1, replicaSetsLag: false, commands: [{ t: 'progress' }, { t: 'promote' }, { t: 'progress' }, { t: 'push', members: [2] }] }],
   // A stranded dependent repinned to its dependency's active side once an Ordered release switched it to the newest pods.
-  [{ deps: [[], [], [], [2]], changed: [2, 3], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, commands: [{ t: 'progress' }, { t: 'pushMidCutover' }, { t: 'editSpec' }] }],
+  [{ deps: [[], [], [], [2]], changed: [2, 3], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, replicaSetsLag: false, commands: [{ t: 'progress' }, { t: 'pushMidCutover' }, { t: 'editSpec' }] }],
   // A rollback's pin leaving the previous pods once Argo gave their ReplicaSet the active metadata, before it updated the pods (found by rollback.test.ts).
-  [{ deps: [[], [0]], changed: [0, 1], postAnalysis: [0], auto: false, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, commands: [...Array<Command>(9).fill({ t: 'progress' }), { t: 'memberAnalysis', i: 0, passed: false }, ...Array.from({ length: 8 }, (): Command[] => [{ t: 'reconcile' }, { t: 'argo', i: 1, podsLag: true }, { t: 'argo', i: 0 }]).flat(), { t: 'reconcile' }] }],
+  [{ deps: [[], [0]], changed: [0, 1], postAnalysis: [0], auto: false, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, replicaSetsLag: false, commands: [...Array<Command>(9).fill({ t: 'progress' }), { t: 'memberAnalysis', i: 0, passed: false }, ...Array.from({ length: 8 }, (): Command[] => [{ t: 'reconcile' }, { t: 'argo', i: 1, podsLag: true }, { t: 'argo', i: 0 }]).flat(), { t: 'reconcile' }] }],
   // The preview window: a canary dependent's new ReplicaSet born with its dependency's canary address while that still selected the old pods.
-  [{ deps: [[], [], [], [2]], changed: [2], postAnalysis: [], auto: false, kind: 'canary', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, commands: [{ t: 'progress' }, { t: 'push', members: [2, 3] }, { t: 'progress' }, { t: 'argo', i: 3, podsLag: false }] }],
+  [{ deps: [[], [], [], [2]], changed: [2], postAnalysis: [], auto: false, kind: 'canary', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, replicaSetsLag: false, commands: [{ t: 'progress' }, { t: 'push', members: [2, 3] }, { t: 'progress' }, { t: 'argo', i: 3, podsLag: false }] }],
   // The same for blue-green, where a superseded release's hold took the address from pods born with it, whose dependency's preview Git had moved on: they went unready, and a live dependent pinned to them lost its pin.
-  [{ deps: [[], [0], [1]], changed: [0, 1, 2], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, commands: [{ t: 'pushMidCutover' }] }],
+  [{ deps: [[], [0], [1]], changed: [0, 1, 2], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, replicaSetsLag: false, commands: [{ t: 'pushMidCutover' }] }],
 ];
 
 describe('the planner while the world moves, against a model of Argo Rollouts', () => {
