@@ -414,6 +414,9 @@ export function scaleDownUnused(r: ModelRollout, now: number) {
   }
 }
 
+/** Its pods are up as far as its status says: what the ReplicaSet controller has observed of them (`replicaSetsLag`). */
+export const reportedUp = (r: ModelRollout, revision: string): boolean => hasPods(r, revision) && (r.replicaSets.get(revision)!.observed?.replicas ?? 1) > 0;
+
 /** The pods of a revision run (its ReplicaSet has available replicas). */
 export const hasPods = (r: ModelRollout, revision: string): boolean => {
   const rs = r.replicaSets.get(revision);

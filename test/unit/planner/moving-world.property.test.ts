@@ -32,6 +32,7 @@ import {
   pushRevision,
   replicaSetObjects,
   replicaSetsSync,
+  reportedUp,
   revisionBehind,
   revisionOfTemplate,
   rolloutObject,
@@ -149,7 +150,7 @@ class World {
   /** Members a new release left on the revision a failed one restored, as its start event said, with Git's revision then. */
   readonly leftBehind = new Map<string, string>();
   settled = false;
-  /** Members whose newest pods were up (and not yet live) when the last completed reconcile planned. */
+  /** Members whose newest pods were up (and not yet live), as their status said, when the last completed reconcile planned. */
   newestUpWhenPlanned = new Set<string>();
   midCutoverPush = false;
   /** The release in flight on its revision when each member was last aborted (undefined: none was). */
@@ -346,7 +347,7 @@ class World {
 
   /** One reconcile; with crashAfter, the process dies after that many actions, before the status write. */
   reconcile(crashAfter?: number) {
-    const newestUp = new Set(this.names.filter((n) => this.r(n).replicaSets.get(this.r(n).currentPodHash)?.available && this.r(n).activeSelector !== this.r(n).currentPodHash));
+    const newestUp = new Set(this.names.filter((n) => reportedUp(this.r(n), this.r(n).currentPodHash) && this.r(n).activeSelector !== this.r(n).currentPodHash));
     const p = plan({
       now: this.now,
       clusterDomain: 'cluster.local',
@@ -636,7 +637,8 @@ class World {
    * only the dependencies' new revisions of the release. A pod with no address is not ready
    * (docs/wiring.md). Objects only: this world has no data plane (lockstep.property.test.ts checks
    * that). Excused: revisions Git declared together, a dependency Git moved past the release (Argo
-   * points its preview at the newer pods first), and a person's hand.
+   * points its preview at the newer pods first), a person's hand, and pods an Ordered release wired
+   * until Argo applies the Lockstep release's rewiring.
    */
   checkPreviews(release: ReleaseStatus | undefined) {
     if (!release || (release.strategy ?? 'Lockstep') !== 'Lockstep' || (release.state !== 'Gating' && release.state !== 'CuttingOver')) return;
@@ -653,7 +655,10 @@ class World {
         if (revP === undefined || !tp || revP === tp.revision || this.together.has(`${d}=${revD}|${p}=${revP}`)) continue;
         const movedOn = this.r(p).template !== tp.revision;
         const person = this.byHand.has(d) || this.byHand.has(p);
-        expect(movedOn || person, `matched versions through ${d}'s preview: ${d}@${revD} reaches ${p}@${revP} through ${address} (release ${release.state})`).toBe(true);
+        // Pods an Ordered release wired to the dependency's active side, now in a Lockstep one (a spec
+        // edit applies from the next release) whose rewiring Argo has yet to give them (design.md, known limits).
+        const orderedLeftover = address === url(`${p}-active`) && rd.previewMetadata[key(p)] !== address;
+        expect(movedOn || person || orderedLeftover, `matched versions through ${d}'s preview: ${d}@${revD} reaches ${p}@${revP} through ${address} (release ${release.state})`).toBe(true);
       }
     }
   }
@@ -720,6 +725,11 @@ const ownedKeys = (barriers: number, preview: string[], active: string[]) =>
  * matched its dependency's (m2@m2-v1), not to the stranded one (m2@m2-v2 reached m1@m1-v1).
  */
 const REGRESSIONS: [Scenario][] = [
+  // With the ReplicaSet controller lagging, the stranded m2@m2-v2 stays pinned to m0's active side until m0-v3's status counts its pods.
+  [{ deps: [[], [], [0]], changed: [0, 2], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: 'pre', verdicts: ['Successful'], duration: 0, replicaSetsLag: true, commands: [{ t: 'pushMidCutover' }] }],
+  // A spec edit to Lockstep, then a push superseding the Ordered release: m1's new pods keep the Ordered wiring (m0-active) until Argo applies the rewiring.
+  [{ deps: [[], [0]], changed: [0, 1], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, replicaSetsLag: false, commands: [{ t: 'editSpec' }, { t: 'progress' }, { t: 'editSpec' }, { t: 'push', members: [0] }] }],
+  [{ deps: [[], [0]], changed: [0, 1], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, replicaSetsLag: false, commands: [{ t: 'editSpec' }, { t: 'progress' }, { t: 'editSpec' }, { t: 'push', members: [0] }] }],
   [{ deps: [[], [], [1]], changed: [1, 2], postAnalysis: [], auto: false, kind: 'blueGreen', barriers: 1, analysis: 'both', verdicts: ['Successful', 'Failed'], duration: 3, replicaSetsLag: false, commands: [{ t: 'pushMidCutover' }] }],
   // A canary dependent resumed past its last barrier, its dependency moved on in Git before Argo called it stable.
   [{ deps: [[], [], [1]], changed: [1, 2], postAnalysis: [], auto: false, kind: 'canary', barriers: 1, analysis: undefined, verdicts: ['Successful'], duration: 0, replicaSetsLag: false, commands: [{ t: 'progress' }, { t: 'promote' }, { t: 'progress' }, { t: 'reconcile' }, { t: 'reconcile' }, { t: 'push', members: [1] }] }],
