@@ -122,8 +122,12 @@ describe('the world moves mid-release', () => {
       const loan2 = first.targets.find((t) => t.rollout === 'loan')!.revision;
       await waitFor('loan live on 2.0', async () => (await kube.rollout(ns, 'loan')).status!['blueGreen']['activeSelector'] === loan2, { dump: sc.dump });
 
-      // One commit: interest 3.0 and loan 3.0, before interest 2.0 was promoted.
+      // One commit: interest 3.0 and loan 3.0, before interest 2.0 was promoted, seen by the
+      // controller in one observation. Written one by one under a running controller, a reconcile
+      // between the two writes sees interest move alone: the previous test's case, loan goes back.
+      await sc.controller.kill('SIGTERM');
       for (const m of ['interest', 'loan']) await kube.setImage(ns, m, `ghcr.io/acme/${m}:3.0`);
+      sc.startController('after-commit');
       // Read off its event: the next release replaces it within a reconcile or two.
       const aborted = await waitFor('the superseded release aborted', async () => (await kube.events(ns, 'loans')).find((e) => e.reason === 'ReleaseAborted' && e.message.includes(first.id)), { dump: sc.dump, timeoutMs: 60_000 });
       expect(aborted.message).toMatch(/loan@\S+ stay live/);
