@@ -16,6 +16,7 @@ export class Follower {
   private readonly watches: ListWatch<KubernetesObject>[] = [];
   private readonly listeners: (() => void)[] = [];
   private stopped = false;
+  private listed = false;
   private readonly group: ListWatch<KubernetesObject>;
   private readonly rollouts: ListWatch<KubernetesObject> | undefined;
   private readonly services: ListWatch<KubernetesObject> | undefined;
@@ -44,9 +45,14 @@ export class Follower {
     }
   }
 
-  /** Called after every change, including those of the first lists. */
+  /**
+   * Called after every change, and once as soon as the first lists are in (at once when they are
+   * already): a caller reads the group before it follows, and a change between that read and this
+   * call would otherwise be lost (`status --until Paused` waited out its timeout on a group already Paused).
+   */
   onChange(listener: () => void): void {
     this.listeners.push(listener);
+    if (this.listed) queueMicrotask(listener);
   }
 
   /** Resolves once every watch listed; rejects with the first list's error (403, no CRD, …). */
@@ -68,6 +74,8 @@ export class Follower {
         listed = true;
       }),
     );
+    this.listed = true;
+    for (const l of this.listeners) l();
   }
 
   async stop(): Promise<void> {

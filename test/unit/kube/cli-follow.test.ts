@@ -75,10 +75,12 @@ describe('Follower', () => {
       expect(requests.filter((r) => !r.endsWith('watch'))).toHaveLength(3);
       let changes = 0;
       f.onChange(() => changes++);
+      // Once for the first lists, then once a change.
+      await until('the first lists reported', () => changes === 1);
       send('groups', 'MODIFIED', group('11', 'Paused'));
       send('rollouts', 'MODIFIED', rollout('loan', '12'));
       send('services', 'ADDED', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'loan-active', namespace: 'shop', resourceVersion: '13' } });
-      await until('three changes seen', () => changes === 3);
+      await until('three changes seen', () => changes === 4);
       expect((f.getGroup() as ReturnType<typeof group>).status.phase).toBe('Paused');
       expect(f.getRollout('loan')).toMatchObject({ metadata: { resourceVersion: '12' } });
       expect(f.getService('loan-active')).toMatchObject({ metadata: { name: 'loan-active' } });
