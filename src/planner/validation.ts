@@ -4,7 +4,7 @@ import { barrierStepsOf } from './member-reading.ts';
 import { addressOf } from './wiring.ts';
 import { validateAnalysis } from './analysis.ts';
 import { consents, keyProblem, keysNamedBy } from './authority.ts';
-import { AUTHORIZED_GROUP_ANNOTATION } from '../api/rolloutgroup.ts';
+import { AUTHORIZED_GROUP_ANNOTATION, defaultAddressAnnotation } from '../api/rolloutgroup.ts';
 
 export type InvalidReason =
   | 'DependencyCycle'
@@ -66,6 +66,15 @@ export function validate(o: Observed): Validation {
         reason: 'MemberClaimed',
         message: `rollout ${m.rollout} already belongs to group ${owner.name}, which is older; remove it from one of the two groups`,
       });
+    }
+  }
+  for (const m of spec.members) {
+    // One key, one writer: a role annotation under a dependency's address key would overwrite the address.
+    const addresses = new Set(m.dependsOn.map((d) => d.annotation ?? defaultAddressAnnotation(d.rollout)));
+    for (const role of ['preview', 'active'] as const) {
+      for (const key of Object.keys(m.roleAnnotations?.[role] ?? {}).filter((k) => addresses.has(k))) {
+        problems.push({ reason: 'MemberMisconfigured', message: `rollout ${m.rollout}: roleAnnotations.${role} names ${key}, which is a dependency's address annotation; give one of them another key` });
+      }
     }
   }
   const missing = spec.members.filter((m) => !o.rollouts.has(m.rollout)).map((m) => m.rollout);

@@ -145,7 +145,7 @@ function check(i: Input, raw: unknown): void {
   const policy: AuthorityPolicy = i.policy;
   const members = new Set(g.spec.members.map((m) => m.rollout));
   const specKeys = new Set(g.spec.members.flatMap((m: Member) => [...m.dependsOn.map((d) => d.annotation ?? defaultAddressAnnotation(d.rollout)), ...Object.keys(m.roleAnnotations?.preview ?? {}), ...Object.keys(m.roleAnnotations?.active ?? {})]));
-  // A member's own dependencies' keys carry addresses (the same key in roleAnnotations gives way to them).
+  // A member's own dependencies' keys carry addresses (the same key in its roleAnnotations is invalid).
   const addressKeys = new Map(g.spec.members.map((m: Member) => [m.rollout, new Set(m.dependsOn.map((d) => d.annotation ?? defaultAddressAnnotation(d.rollout)))]));
   if ([...specKeys].some((k) => refusedDomainOf(k))) stats.refusedInSpec++;
   const fqdns = new Set([...services.keys()].map((s) => `${s}.${NS}.svc.cluster.local`));

@@ -117,6 +117,13 @@ describe('the planner refuses, reports and touches nothing', () => {
     expect(rolloutWrites(p)).toEqual([]);
   });
 
+  it('a roleAnnotations key that is also a dependency’s address key: one key, one writer (found by the fuzzed test: the role value went out under the address key while no address could be given)', () => {
+    const p = planFor({ members: [{ rollout: 'interest' }, { rollout: 'loan', dependsOn: [{ rollout: 'interest' }], roleAnnotations: { preview: { 'tandem.dev/interest-url': '' } } }] });
+    expect(specValid(p)).toMatchObject({ status: 'False', reason: 'MemberMisconfigured' });
+    expect(specValid(p)!.message).toContain("rollout loan: roleAnnotations.preview names tandem.dev/interest-url, which is a dependency's address annotation");
+    expect(rolloutWrites(p)).toEqual([]);
+  });
+
   it('a key outside the controller’s allow-list, and the default address key inside it', () => {
     const policy = { annotationPrefixes: ['tandem.dev/'] };
     const refused = planFor({ members: [{ rollout: 'interest', roleAnnotations: { active: { 'sidecar.istio.io/inject': 'false' } } }, { rollout: 'loan', dependsOn: [{ rollout: 'interest' }] }] }, policy);
